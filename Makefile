@@ -1,0 +1,64 @@
+# camgw: the two commands a newcomer needs are `make run` and `make test`.
+# Each does its own set-up (Debian packages, npm packages, builds) first.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+NPM_STAMP := node_modules/.camgw-installed
+NODE ?= node
+
+.PHONY: run test deps build lint format format-check typecheck clang-format-check \
+        test-unit bench sim clean
+
+deps: .apt-stamp $(NPM_STAMP)
+
+# Debian packages: re-checked when any deps/apt list changes.
+.apt-stamp: $(wildcard deps/apt/*.txt) tools/ensure-apt.sh
+	tools/ensure-apt.sh
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json $(wildcard */package.json)
+	npm ci --no-audit --no-fund
+	@touch $@
+
+include native/native.mk
+include firmware-sim/sim.mk
+include web-viewer/viewer.mk
+-include deploy/deploy.mk
+
+build: deps native-build sim-build ts-build viewer-build
+
+ts-build: deps
+	npx tsc -p tsconfig.build.json
+
+run: build
+	$(NODE) gateway/bin/camgw.js run $(ARGS)
+
+typecheck: deps
+	npx tsc -p tsconfig.json
+
+lint: deps
+	npx eslint --max-warnings 0 .
+
+format:
+	npx prettier --write .
+	find native/src firmware-sim/vdev -name '*.c' -o -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
+
+format-check: deps
+	npx prettier --check .
+
+clang-format-check: deps
+	find native/src firmware-sim/vdev \( -name '*.c' -o -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 -r clang-format --dry-run --Werror
+
+test-unit: build
+	tools/run-tests.sh
+
+test: build typecheck lint format-check clang-format-check test-unit native-test-asan
+
+bench: build
+	$(NODE) tools/bench.js
+
+sim: build
+	$(NODE) firmware-sim/bin/firmware-sim.js up $(ARGS)
+
+clean:
+	rm -rf build native/build firmware-sim/build web-viewer/dist .apt-stamp $(NPM_STAMP)
