@@ -1,0 +1,175 @@
+/**
+ * Every configuration key, once: its name (the same in the YAML file, as a
+ * flag `--name`, and as `CAMGW_NAME` in the environment), its type, default
+ * and check. config.ts layers file < env < flags over these defaults.
+ */
+
+export type Parser<T> = (raw: unknown) => T;
+
+export interface KeySpec<T> {
+  readonly parse: Parser<T>;
+  readonly default: T;
+  readonly help: string;
+  /** Shown instead of the default in help (e.g. derived from the hostname). */
+  readonly defaultText?: string;
+  /** Never printed back (passwords). */
+  readonly secret?: boolean;
+}
+
+/** A parse failure; config.ts adds where the value came from. */
+export class ValueError extends Error {}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const PREFIX = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+function text(raw: unknown): string {
+  if (typeof raw === "string") return raw.trim();
+  if (typeof raw === "number" || typeof raw === "boolean") return String(raw);
+  throw new ValueError(`expected a string, got ${describe(raw)}`);
+}
+
+function describe(raw: unknown): string {
+  if (raw === null) return "null";
+  if (Array.isArray(raw)) return "a list";
+  return typeof raw === "object" ? "an object" : `${typeof raw} ${JSON.stringify(raw)}`;
+}
+
+export const str: Parser<string> = text;
+
+export function integer(min: number, max: number): Parser<number> {
+  return (raw) => {
+    const s = text(raw);
+    if (!/^-?\d+$/.test(s)) throw new ValueError(`expected a whole number, got "${s}"`);
+    const n = Number(s);
+    if (n < min || n > max) throw new ValueError(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
+export const bool: Parser<boolean> = (raw) => {
+  if (typeof raw === "boolean") return raw;
+  const s = text(raw).toLowerCase();
+  if (["1", "true", "yes", "on"].includes(s)) return true;
+  if (["0", "false", "no", "off"].includes(s)) return false;
+  throw new ValueError(`expected true or false, got "${s}"`);
+};
+
+export function oneOf<const T extends string>(...values: T[]): Parser<T> {
+  return (raw) => {
+    const s = text(raw);
+    if ((values as string[]).includes(s)) return s as T;
+    throw new ValueError(`must be one of ${values.join(", ")}; got "${s}"`);
+  };
+}
+
+export const id: Parser<string> = (raw) => {
+  const s = text(raw);
+  if (!ID.test(s)) throw new ValueError(`must be 1-64 characters of A-Z a-z 0-9 _ -; got "${s}"`);
+  return s;
+};
+
+export const prefix: Parser<string> = (raw) => {
+  const s = text(raw);
+  if (!PREFIX.test(s)) {
+    throw new ValueError(
+      `must be topic levels of A-Z a-z 0-9 _ - joined by "/", no wildcards or outer "/"; got "${s}"`,
+    );
+  }
+  return s;
+};
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export const size: Parser<Size> = (raw) => {
+  const s = text(raw);
+  const m = /^(\d{2,5})x(\d{2,5})$/.exec(s);
+  if (!m) throw new ValueError(`expected WIDTHxHEIGHT such as 1280x720, got "${s}"`);
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  // H.264 macroblocks are 16x16 and 4:2:0 chroma halves both axes: odd sizes
+  // cannot be encoded, and no camera we drive offers them.
+  if (width % 2 || height % 2) throw new ValueError(`width and height must be even, got "${s}"`);
+  if (width < 64 || height < 64 || width > 4096 || height > 4096) {
+    throw new ValueError(`must be between 64x64 and 4096x4096, got "${s}"`);
+  }
+  return { width, height };
+};
+
+export type SourceSpec =
+  | { kind: "auto" }
+  | { kind: "sim" }
+  | { kind: "v4l2"; device: string }
+  | { kind: "pipe"; command: string };
+
+export const source: Parser<SourceSpec> = (raw) => {
+  const s = text(raw);
+  if (s === "auto" || s === "sim") return { kind: s };
+  if (s.startsWith("v4l2:")) {
+    const device = s.slice(5);
+    if (!/^\/dev\/[\w./-]+$/.test(device)) {
+      throw new ValueError(`v4l2 needs a device path such as v4l2:/dev/video0, got "${s}"`);
+    }
+    return { kind: "v4l2", device };
+  }
+  if (s.startsWith("pipe:")) {
+    const command = s.slice(5).trim();
+    if (!command)
+      throw new ValueError(`pipe needs a command, e.g. "pipe:rpicam-vid --inline -t 0 -o -"`);
+    return { kind: "pipe", command };
+  }
+  throw new ValueError(`must be auto, sim, v4l2:/dev/videoN or pipe:<command>; got "${s}"`);
+};
+
+export const brokerUrl: Parser<string> = (raw) => {
+  const s = text(raw);
+  if (s === "embedded") return s;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ValueError(
+      `must be "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL; got "${s}"`,
+    );
+  }
+  if (!["mqtt:", "mqtts:", "ws:", "wss:"].includes(url.protocol)) {
+    throw new ValueError(`unsupported scheme "${url.protocol}" (use mqtt, mqtts, ws or wss)`);
+  }
+  return s;
+};
+
+export interface IceServer {
+  urls: string;
+  username?: string;
+  credential?: string;
+}
+
+/** A comma-separated list of stun:/turn:/turns: URLs, or (YAML) a list of objects. */
+export const iceServers: Parser<IceServer[]> = (raw) => {
+  const items: unknown[] = Array.isArray(raw)
+    ? raw
+    : text(raw)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+  return items.map((item) => {
+    const entry: IceServer =
+      typeof item === "object" && item !== null
+        ? {
+            urls: text((item as Record<string, unknown>).urls),
+            ...optionalText(item as Record<string, unknown>, "username"),
+            ...optionalText(item as Record<string, unknown>, "credential"),
+          }
+        : { urls: text(item) };
+    if (!/^(stun|turn|turns):[^\s]+$/.test(entry.urls)) {
+      throw new ValueError(`ICE server must be a stun:, turn: or turns: URL, got "${entry.urls}"`);
+    }
+    return entry;
+  });
+};
+
+function optionalText(obj: Record<string, unknown>, key: string): Record<string, string> {
+  return obj[key] === undefined ? {} : { [key]: text(obj[key]) };
+}

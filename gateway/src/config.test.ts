@@ -1,0 +1,113 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "./errors.js";
+import { describeConfig, envName, loadConfig } from "./config.js";
+
+function tempFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "camgw-config-"));
+  const path = join(dir, "config.yaml");
+  writeFileSync(path, text);
+  return path;
+}
+
+describe("config", () => {
+  it("starts from defaults that run the embedded broker on port 8080", () => {
+    const c = loadConfig();
+    expect(c.broker).toBe("embedded");
+    expect(c["http-port"]).toBe(8080);
+    expect(c.size).toEqual({ width: 1280, height: 720 });
+    expect(c["max-viewers"]).toBe(8);
+    expect(c["ice-servers"]).toEqual([]);
+    expect(c.name).toBe(c["device-id"]);
+  });
+
+  it("layers file < environment < flags", () => {
+    const file = tempFile("device-id: from-file\nfps: 15\nbitrate: 1000\nsize: 640x480\n");
+    const c = loadConfig({
+      file,
+      env: { CAMGW_FPS: "20", CAMGW_BITRATE: "1500" },
+      flags: { bitrate: "3000" },
+    });
+    expect(c["device-id"]).toBe("from-file");
+    expect(c.fps).toBe(20);
+    expect(c.bitrate).toBe(3000);
+    expect(c.size).toEqual({ width: 640, height: 480 });
+  });
+
+  it("names environment variables CAMGW_ plus the key in upper case", () => {
+    expect(envName("max-viewers")).toBe("CAMGW_MAX_VIEWERS");
+  });
+
+  it("parses each source form", () => {
+    expect(loadConfig({ flags: { source: "sim" } }).source).toEqual({ kind: "sim" });
+    expect(loadConfig({ flags: { source: "v4l2:/dev/video2" } }).source).toEqual({
+      kind: "v4l2",
+      device: "/dev/video2",
+    });
+    expect(loadConfig({ flags: { source: "pipe:rpicam-vid --inline -t 0 -o -" } }).source).toEqual({
+      kind: "pipe",
+      command: "rpicam-vid --inline -t 0 -o -",
+    });
+  });
+
+  it("reads ICE servers from a comma list and from YAML objects", () => {
+    expect(
+      loadConfig({ flags: { "ice-servers": "stun:127.0.0.1:3478, turn:127.0.0.1:3479" } })[
+        "ice-servers"
+      ],
+    ).toEqual([{ urls: "stun:127.0.0.1:3478" }, { urls: "turn:127.0.0.1:3479" }]);
+    const file = tempFile(
+      "ice-servers:\n  - urls: turn:127.0.0.1:3478\n    username: u\n    credential: p\n",
+    );
+    expect(loadConfig({ file })["ice-servers"]).toEqual([
+      { urls: "turn:127.0.0.1:3478", username: "u", credential: "p" },
+    ]);
+  });
+
+  it.each([
+    [{ fps: "fast" }, /flag --fps: expected a whole number, got "fast"/],
+    [{ fps: "0" }, /flag --fps: must be between 1 and 120/],
+    [{ size: "1280" }, /flag --size: expected WIDTHxHEIGHT/],
+    [{ size: "641x480" }, /must be even/],
+    [{ "device-id": "has space" }, /flag --device-id: must be 1-64 characters/],
+    [{ prefix: "camgw/#" }, /flag --prefix: must be topic levels/],
+    [{ prefix: "/camgw" }, /flag --prefix/],
+    [{ source: "usb" }, /flag --source: must be auto, sim, v4l2/],
+    [{ source: "pipe:" }, /pipe needs a command/],
+    [{ broker: "http://x" }, /unsupported scheme "http:"/],
+    [{ broker: "not a url" }, /must be "embedded" or a mqtt/],
+    [{ encoder: "gpu" }, /must be one of auto, hardware, software, passthrough/],
+    [{ "keep-warm": "maybe" }, /expected true or false/],
+    [{ "ice-servers": "http://stun" }, /ICE server must be a stun:/],
+  ])("refuses flags %o with a message naming the flag", (flags, message) => {
+    expect(() => loadConfig({ flags })).toThrow(message);
+    expect(() => loadConfig({ flags })).toThrow(ConfigError);
+  });
+
+  it("names the environment variable in its errors", () => {
+    expect(() => loadConfig({ env: { CAMGW_HTTP_PORT: "70000" } })).toThrow(
+      /environment CAMGW_HTTP_PORT: must be between 0 and 65535/,
+    );
+  });
+
+  it("refuses an unknown key, a non-mapping and bad YAML in the file, naming the file", () => {
+    const unknown = tempFile("device-id: a\nfrobnicate: 1\n");
+    expect(() => loadConfig({ file: unknown })).toThrow(/unknown key "frobnicate"/);
+    expect(() => loadConfig({ file: tempFile("- a\n- b\n") })).toThrow(/expected a mapping/);
+    expect(() => loadConfig({ file: tempFile("a: [\n") })).toThrow(/not valid YAML/);
+    expect(() => loadConfig({ file: "/nonexistent/camgw.yaml" })).toThrow(
+      /config file \/nonexistent\/camgw.yaml: ENOENT/,
+    );
+    expect(() => loadConfig({ file: tempFile("fps: [1]\n") })).toThrow(
+      /key "fps": expected a string, got a list/,
+    );
+  });
+
+  it("masks secrets when it describes the config", () => {
+    const c = loadConfig({ flags: { "broker-password": "hunter2" } });
+    expect(describeConfig(c)["broker-password"]).toBe("********");
+    expect(JSON.stringify(describeConfig(c))).not.toContain("hunter2");
+  });
+});

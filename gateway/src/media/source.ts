@@ -1,0 +1,36 @@
+import type { EventEmitter } from "node:events";
+import type { AccessUnit } from "./access-unit.js";
+
+export interface SourceInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+}
+
+export interface H264SourceEvents {
+  frame: [AccessUnit];
+  /** A failure the source could not recover from by itself. */
+  error: [Error];
+  /** The source ended (device unplugged, pipe command exited). */
+  end: [];
+}
+
+/**
+ * A source of H.264 access units. The session manager starts it when the
+ * first viewer arrives and stops it when the last leaves; start() after
+ * stop() must work (a camera is reopened, a pipe command is respawned).
+ */
+export interface H264Source extends EventEmitter<H264SourceEvents> {
+  readonly info: SourceInfo;
+  /** A short label for logs and /healthz, e.g. "v4l2:/dev/video0". */
+  readonly name: string;
+  readonly running: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Ask for an IDR as soon as possible; a no-op where the source cannot. */
+  requestKeyFrame(): void;
+  /** Change the target bitrate while running, where the encoder allows. */
+  setBitrate(kbps: number): void;
+  /** Stops and releases everything; safe to call twice. */
+  close(): Promise<void>;
+}
