@@ -81,7 +81,7 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
           ),
         );
       });
-      child.stdout?.on("data", (chunk: Buffer) => {
+      child.stdout.on("data", (chunk: Buffer) => {
         if (this.stopping) return;
         if (!this.pictureStartUs) this.pictureStartUs = nowUs();
         try {
@@ -92,7 +92,7 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
         }
         this.armIdleFlush(splitter);
       });
-      child.stderr?.on("data", (chunk: Buffer) => {
+      child.stderr.on("data", (chunk: Buffer) => {
         this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_TAIL);
       });
       this.exited = new Promise((done) => {
