@@ -43,7 +43,7 @@ function startsPicture(nal: Buffer): boolean {
 }
 
 export class AccessUnitSplitter {
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private nals: Buffer[] = [];
   private hasSlice = false;
   /** A picture was flushed and late slices of it may still come. */

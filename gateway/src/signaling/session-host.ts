@@ -13,7 +13,8 @@ export interface IceCandidateInit {
 }
 
 /** Why a session ended: the spec's `bye` reasons. */
-export type ByeReason = "shutdown" | "timeout" | "ice-failed" | "source-lost" | "replaced" | "kicked";
+export type ByeReason =
+  "shutdown" | "timeout" | "ice-failed" | "source-lost" | "replaced" | "kicked";
 
 export interface SessionHostEvents {
   /** A local ICE candidate to trickle to the viewer; null is end-of-candidates. */

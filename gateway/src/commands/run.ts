@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Gateway } from "../app.js";
+import { parseRunArgs, runHelp } from "../cli-args.js";
+import { loadConfig, type Config } from "../config.js";
+import { ConfigError } from "../errors.js";
+import { createLogger, type Logger } from "../logger.js";
+import { onVirtualBoard, resolveAutoSource } from "../source-factory.js";
+
+/** `camgw run`: start the gateway and serve until SIGINT/SIGTERM. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    process.stdout.write(runHelp() + "\n");
+    return 0;
+  }
+  const config = loadConfig({ file: args.configFile, env: process.env, flags: args.flags });
+  const log = createLogger(config["log-level"]);
+  if (!onVirtualBoard() && wantsVirtualBoard(config, log))
+    return reexecOnVirtualBoard(config, argv, log);
+
+  const gateway = await Gateway.start(config, log);
+  const where = gateway.addresses;
+  if (where) {
+    // Scripts and tests read these lines to find the ports (port 0 picks free ones).
+    process.stdout.write(`camgw: viewer at ${where.http}\n`);
+    if (where.mqtt)
+      process.stdout.write(
+        `camgw: embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http}mqtt)\n`,
+      );
+    process.stdout.write(
+      `camgw: device ${config.prefix}/${config["device-id"]} from ${gateway.source.name}\n`,
+    );
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  log.info(`${signal}: shutting down`);
+  await gateway.close();
+  return 0;
+}
+
+function wantsVirtualBoard(config: Config, log: Logger): boolean {
+  if (config.source.kind === "sim") return true;
+  if (config.source.kind !== "auto") return false;
+  if (resolveAutoSource() !== "sim") return false;
+  log.info(
+    `no camera found: using the virtual board (firmware-sim, profile ${config["sim-profile"]})`,
+  );
+  return true;
+}
+
+/** firmware-sim's CLI, beside gateway/ in the repository and in /opt/camgw. */
+function firmwareSimBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "firmware-sim", "bin", "firmware-sim.js");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new ConfigError(
+    "the virtual board (firmware-sim) is not installed here; use --source v4l2:/dev/videoN or pipe:<command>",
+  );
+}
+
+/**
+ * Runs this same command again on the virtual board: firmware-sim preloads
+ * its device library, which must be in place before the process starts.
+ */
+function reexecOnVirtualBoard(config: Config, argv: string[], log: Logger): Promise<number> {
+  const script = process.argv[1];
+  if (!script) throw new ConfigError("cannot find the camgw script to run on the virtual board");
+  const simArgs = ["exec", "--profile", config["sim-profile"]];
+  if (config["sim-faults"]) simArgs.push("--faults", config["sim-faults"]);
+  const child = spawn(
+    process.execPath,
+    [
+      firmwareSimBin(),
+      ...simArgs,
+      "--",
+      process.execPath,
+      ...process.execArgv,
+      script,
+      "run",
+      ...argv,
+    ],
+    { stdio: "inherit" },
+  );
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  return new Promise((resolve) => {
+    child.once("error", (err) => {
+      log.error(`cannot start the virtual board: ${err.message}`);
+      resolve(1);
+    });
+    child.once("exit", (code, signal) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      resolve(code ?? (signal ? 128 + 15 : 1));
+    });
+  });
+}

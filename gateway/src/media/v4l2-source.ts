@@ -1,0 +1,130 @@
+import { EventEmitter } from "node:events";
+import {
+  CameraPipeline,
+  type PipelineOptions,
+  type PipelineStats,
+} from "../../../native/lib/index.js";
+import { SourceError } from "../errors.js";
+import type { AccessUnit } from "./access-unit.js";
+import type { H264Source, H264SourceEvents, SourceInfo } from "./source.js";
+
+export type V4l2SourceOptions = PipelineOptions;
+
+/**
+ * A V4L2 camera through the native addon: capture, then the Pi's hardware
+ * encoder, x264, or the camera's own H.264. The same code drives a real board
+ * and the virtual one (firmware-sim), which answers the same ioctls.
+ *
+ * The devices are opened (and formats negotiated) when the source is made,
+ * so a bad device or size fails at start-up; streaming runs only between
+ * start() and stop(). After an unplug the pipeline is gone: the next start()
+ * opens the device again.
+ */
+export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264Source {
+  readonly name: string;
+  private pipeline: CameraPipeline | null;
+  private lastInfo: SourceInfo;
+  private closed = false;
+
+  private constructor(
+    private readonly options: V4l2SourceOptions,
+    pipeline: CameraPipeline,
+  ) {
+    super();
+    this.name = `v4l2:${options.device}`;
+    this.pipeline = pipeline;
+    this.lastInfo = infoOf(pipeline);
+    this.attach(pipeline);
+  }
+
+  /** Opens the camera; throws NativeDeviceError / TypeError with the ioctl and errno. */
+  static open(options: V4l2SourceOptions): V4l2Source {
+    return new V4l2Source(options, CameraPipeline.open(options));
+  }
+
+  get info(): SourceInfo {
+    return this.lastInfo;
+  }
+
+  get running(): boolean {
+    return this.pipeline?.running ?? false;
+  }
+
+  /** How the stream is made: which encoder, format and whether buffers are shared. */
+  describe(): string {
+    const p = this.pipeline;
+    if (!p) return `${this.name} (closed)`;
+    const n = p.negotiated;
+    return `${this.name} ${n.width}x${n.height}@${n.fps} ${n.pixelFormat} -> ${n.encoder}${n.encoderDevice ? ` (${n.encoderDevice})` : ""}`;
+  }
+
+  stats(): PipelineStats | null {
+    return this.pipeline?.stats() ?? null;
+  }
+
+  start(): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new SourceError("source is closed", { source: this.name }));
+    try {
+      if (!this.pipeline || this.pipeline.closed) {
+        this.pipeline = CameraPipeline.open(this.options);
+        this.lastInfo = infoOf(this.pipeline);
+        this.attach(this.pipeline);
+      }
+      if (!this.pipeline.running) this.pipeline.start();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(
+        new SourceError(
+          `cannot start ${this.name}: ${(err as Error).message}`,
+          { source: this.name },
+          { cause: err },
+        ),
+      );
+    }
+  }
+
+  stop(): Promise<void> {
+    this.pipeline?.stop();
+    return Promise.resolve();
+  }
+
+  requestKeyFrame(): void {
+    if (this.pipeline && !this.pipeline.closed) this.pipeline.requestKeyFrame();
+  }
+
+  setBitrate(kbps: number): void {
+    if (this.pipeline && !this.pipeline.closed) this.pipeline.setBitrate(kbps);
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this.pipeline?.close();
+    this.pipeline = null;
+    this.removeAllListeners();
+    return Promise.resolve();
+  }
+
+  private attach(pipeline: CameraPipeline): void {
+    pipeline.on("frame", (frame: AccessUnit) => this.emit("frame", frame));
+    pipeline.on("error", (err) => {
+      this.emit(
+        "error",
+        new SourceError(`${this.name}: ${err.message}`, { source: this.name }, { cause: err }),
+      );
+      if (!pipeline.running) this.emit("end");
+    });
+    pipeline.on("unplugged", () => {
+      pipeline.close();
+      if (this.pipeline === pipeline) this.pipeline = null;
+      this.emit("error", new SourceError(`${this.name} was unplugged`, { source: this.name }));
+      this.emit("end");
+    });
+  }
+}
+
+function infoOf(pipeline: CameraPipeline): SourceInfo {
+  const n = pipeline.negotiated;
+  return { width: n.width, height: n.height, fps: n.fps };
+}
