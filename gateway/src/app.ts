@@ -122,7 +122,7 @@ export class Gateway {
         port: config["mqtt-port"],
         wsPort: config["mqtt-ws-port"] || null,
       });
-      this.broker.on("error", (err) => log.debug(`broker: ${err.message}`));
+      this.broker.on("clientError", (err) => log.debug(`broker: ${err.message}`));
       this.broker.attachTo(this.http.server, "/mqtt");
       mqttUrl = `mqtt://${httpHost}:${this.broker.port ?? 0}`;
       brokerUrl = mqttUrl;

@@ -1,6 +1,80 @@
+import { parseOrExplain } from "../cli-args.js";
+import { integer, id, brokerUrl, ValueError } from "../config-schema.js";
 import { ConfigError } from "../errors.js";
+import { formatReport, runProbe } from "../probe/probe.js";
 
-/** `camgw probe`: a headless viewer (see gateway/src/probe). */
-export function probeCommand(_argv: string[]): Promise<number> {
-  return Promise.reject(new ConfigError("camgw probe is not available in this build"));
+export const PROBE_USAGE = `Usage: camgw probe DEVICE_ID [options]
+
+Watches a camera like a browser would (MQTT signaling, WebRTC, H.264 decode)
+and reports time to first frame, fps, bitrate, loss, key frames and, when
+frames carry the frame stamp, glass-to-glass latency. Exits 1 when no video
+arrived.
+
+  --broker URL        mqtt://, mqtts://, ws:// or wss:// (default mqtt://127.0.0.1:1883)
+  --username U        MQTT username            --password P   MQTT password
+  --ca FILE           CA certificate (PEM)     --insecure     accept any certificate
+  --prefix P          topic prefix (default camgw)
+  --stream ID         stream to watch (default main)
+  --seconds N         how long to watch (default 5)
+  --no-decode         count frames without decoding (cheaper; no latency figures)
+  --json              print the report as JSON
+`;
+
+/** `camgw probe DEVICE_ID ...` */
+export async function probeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOrExplain(
+    {
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        broker: { type: "string" },
+        username: { type: "string" },
+        password: { type: "string" },
+        ca: { type: "string" },
+        insecure: { type: "boolean" },
+        prefix: { type: "string" },
+        stream: { type: "string" },
+        seconds: { type: "string" },
+        "no-decode": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    },
+    "probe",
+  );
+  if (values.help) {
+    process.stdout.write(PROBE_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new ConfigError(`camgw probe takes one DEVICE_ID\n\n${PROBE_USAGE}`);
+  const deviceId = check("DEVICE_ID", () => id(positionals[0]));
+  const broker = check("--broker", () => brokerUrl(values.broker ?? "mqtt://127.0.0.1:1883"));
+  if (broker === "embedded")
+    throw new ConfigError("camgw probe --broker needs a URL such as mqtt://127.0.0.1:1883");
+  const seconds = check("--seconds", () => integer(1, 86_400)(values.seconds ?? "5"));
+  const report = await runProbe({
+    broker,
+    deviceId,
+    seconds,
+    decode: values["no-decode"] !== true,
+    ...(values.prefix ? { prefix: values.prefix } : {}),
+    ...(values.stream ? { stream: values.stream } : {}),
+    ...(values.username ? { username: values.username } : {}),
+    ...(values.password ? { password: values.password } : {}),
+    ...(values.ca ? { caFile: values.ca } : {}),
+    ...(values.insecure ? { insecure: true } : {}),
+  });
+  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
+  return report.video ? 0 : 1;
+}
+
+function check<T>(what: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ValueError) throw new ConfigError(`camgw probe ${what}: ${err.message}`);
+    throw err;
+  }
 }
