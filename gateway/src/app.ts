@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Config } from "./config.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
 import { MetricsRegistry } from "./http/metrics.js";
+import { findUp } from "./paths.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
@@ -15,13 +14,8 @@ import { SessionManager } from "./webrtc/session-manager.js";
 
 /** Where the built viewer lives: web-viewer/dist beside gateway/, in the repo and in /opt/camgw. */
 function viewerRoot(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "web-viewer", "dist");
-    if (existsSync(join(candidate, "index.html"))) return resolve(candidate);
-    dir = dirname(dir);
-  }
-  return null;
+  const root = findUp(join("web-viewer", "dist", "index.html"));
+  return root ? join(root, "web-viewer", "dist") : null;
 }
 
 export interface GatewayAddresses {

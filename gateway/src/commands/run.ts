@@ -1,12 +1,11 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Gateway } from "../app.js";
 import { parseRunArgs, runHelp } from "../cli-args.js";
 import { loadConfig, type Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { createLogger, type Logger } from "../logger.js";
+import { findUp } from "../paths.js";
 import { onVirtualBoard, resolveAutoSource } from "../source-factory.js";
 
 /** `camgw run`: start the gateway and serve until SIGINT/SIGTERM. */
@@ -55,15 +54,14 @@ function wantsVirtualBoard(config: Config, log: Logger): boolean {
 
 /** firmware-sim's CLI, beside gateway/ in the repository and in /opt/camgw. */
 function firmwareSimBin(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "firmware-sim", "bin", "firmware-sim.js");
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
+  const bin = join("firmware-sim", "bin", "firmware-sim.js");
+  const root = findUp(bin);
+  if (!root) {
+    throw new ConfigError(
+      "the virtual board (firmware-sim) is not installed here; use --source v4l2:/dev/videoN or pipe:<command>",
+    );
   }
-  throw new ConfigError(
-    "the virtual board (firmware-sim) is not installed here; use --source v4l2:/dev/videoN or pipe:<command>",
-  );
+  return join(root, bin);
 }
 
 /**

@@ -1,0 +1,217 @@
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mqtt from "mqtt";
+import wrtc from "@roamhq/wrtc";
+import { runProbe } from "./probe/probe.js";
+import {
+  CAMGW_BIN,
+  getJson,
+  startGateway,
+  type GatewayProcess,
+} from "./testing/gateway-process.js";
+import { ViewerClient } from "./signaling/viewer-client.js";
+
+/**
+ * The product as a user runs it: `camgw run --source sim` on the virtual
+ * board (camera + M2M encoder), the embedded broker, and viewers that
+ * signal over MQTT and receive real H.264 over WebRTC.
+ */
+describe("camgw run on the virtual board", () => {
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    gw = await startGateway({
+      args: ["--device-id", "porch", "--name", "Porch", "--max-viewers", "2"],
+    });
+  });
+
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it("reports healthy and publishes a retained online status", async () => {
+    const health = await getJson(`${gw.httpUrl}healthz`);
+    expect(health.status).toBe(200);
+    const client = new ViewerClient({ url: gw.mqttUrl ?? "" });
+    try {
+      await client.waitConnected();
+      await waitFor(() => client.devices.get("porch")?.online === true);
+      expect(client.devices.get("porch")).toMatchObject({
+        name: "Porch",
+        streams: [{ id: "main", codec: "H264", width: 1280, height: 720, fps: 30 }],
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("streams stamped 1280x720 video that a probe decodes, with glass-to-glass latency", async () => {
+    const report = await runProbe({ broker: gw.mqttUrl ?? "", deviceId: "porch", seconds: 3 });
+    expect(report.ended).toBeNull();
+    expect(report.video).toBe(true);
+    expect(report.width).toBe(1280);
+    expect(report.height).toBe(720);
+    expect(report.frames).toBeGreaterThan(30);
+    expect(report.keyFrames).toBeGreaterThanOrEqual(1);
+    expect(report.glassToGlassMs?.samples).toBeGreaterThan(30);
+    // Every decoded frame carried a valid stamp: the capture time survived
+    // the virtual camera, the M2M encoder, RTP and the decoder.
+    expect(report.glassToGlassMs?.samples).toBe(report.frames);
+  });
+
+  it("answers a libwebrtc peer, which has no H.264, with unsupported and stays healthy", async () => {
+    const pc = new wrtc.RTCPeerConnection();
+    pc.addTransceiver("video", { direction: "recvonly" });
+    const offer = await pc.createOffer();
+    const client = new ViewerClient({ url: gw.mqttUrl ?? "" });
+    try {
+      await client.waitConnected();
+      const call = client.call("porch", { sdp: offer.sdp ?? "" });
+      await expect(call.answer).rejects.toMatchObject({ code: "unsupported" });
+    } finally {
+      pc.close();
+      await client.close();
+    }
+    expect((await getJson(`${gw.httpUrl}healthz`)).status).toBe(200);
+    const report = await runProbe({
+      broker: gw.mqttUrl ?? "",
+      deviceId: "porch",
+      seconds: 1,
+      decode: false,
+    });
+    expect(report.video).toBe(true);
+  });
+
+  it("answers busy over the viewer limit while the others keep streaming", async () => {
+    const first = runProbe({
+      broker: gw.mqttUrl ?? "",
+      deviceId: "porch",
+      seconds: 4,
+      decode: false,
+    });
+    const second = runProbe({
+      broker: gw.mqttUrl ?? "",
+      deviceId: "porch",
+      seconds: 4,
+      decode: false,
+    });
+    await sleep(1000);
+    const third = await runProbe({
+      broker: gw.mqttUrl ?? "",
+      deviceId: "porch",
+      seconds: 1,
+      decode: false,
+    });
+    expect(third.video).toBe(false);
+    expect(third.ended).toMatch(/busy/);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.video && b.video).toBe(true);
+    expect(a.freezes + b.freezes).toBe(0);
+  });
+
+  it("replies to malformed messages per the spec and keeps a live session undisturbed", async () => {
+    const watching = runProbe({
+      broker: gw.mqttUrl ?? "",
+      deviceId: "porch",
+      seconds: 4,
+      decode: false,
+    });
+    const raw = await mqtt.connectAsync(gw.mqttUrl ?? "");
+    const replies: Record<string, unknown>[] = [];
+    await raw.subscribeAsync("camgw/porch/tx/mallory", { qos: 1 });
+    raw.on("message", (_t, payload) =>
+      replies.push(JSON.parse(payload.toString()) as Record<string, unknown>),
+    );
+    const send = (payload: string | Buffer): Promise<unknown> =>
+      raw.publishAsync("camgw/porch/rx/mallory", payload, { qos: 1 });
+    await send("{not json");
+    await send(Buffer.alloc(65_537, 0x20));
+    await send(JSON.stringify({ v: 2, type: "offer", session: "s1", sdp: "x" }));
+    await send(JSON.stringify({ v: 1, type: "offer", session: "bad id!", sdp: "x" }));
+    await send(JSON.stringify({ v: 1, type: "offer", session: "s2", sdp: "not sdp" }));
+    await send(JSON.stringify({ v: 1, type: "candidate", session: "nope", candidate: null }));
+    await send(JSON.stringify({ v: 1, type: "future-type", session: "s3" }));
+    await send(JSON.stringify({ v: 1, type: "bye", session: "nope" }));
+    await waitFor(() => replies.length >= 6);
+    await sleep(300);
+    expect(replies.map((r) => [r.type, r.code, r.session])).toEqual([
+      ["error", "bad-request", undefined],
+      ["error", "bad-request", undefined],
+      ["error", "bad-request", "s1"],
+      ["error", "bad-request", undefined],
+      ["error", "bad-request", "s2"],
+      ["error", "not-found", "nope"],
+    ]);
+    await raw.endAsync();
+    const report = await watching;
+    expect(report.ended).toBeNull();
+    expect(report.video).toBe(true);
+    expect(report.ended).toBeNull();
+    expect((await getJson(`${gw.httpUrl}healthz`)).status).toBe(200);
+  });
+
+  it("counts sessions and packets in /metrics", async () => {
+    const metrics = await getJson(`${gw.httpUrl}metrics`);
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toMatch(/^camgw_sessions_created_total [1-9]/m);
+    expect(String(metrics.body)).toMatch(/^camgw_rtp_packets_sent_total [1-9]/m);
+    expect(String(metrics.body)).toMatch(
+      /^camgw_signaling_error_replies_total\{code="bad-request"\} [1-9]/m,
+    );
+  });
+
+  it("says bye (shutdown) to viewers and publishes offline on SIGTERM", async () => {
+    const other = await startGateway({ args: ["--device-id", "garage"] });
+    const client = new ViewerClient({ url: other.mqttUrl ?? "" });
+    await client.waitConnected();
+    await waitFor(() => client.devices.get("garage")?.online === true);
+    const report = runProbe({
+      broker: other.mqttUrl ?? "",
+      deviceId: "garage",
+      seconds: 30,
+      decode: false,
+    });
+    await sleep(2000);
+    // The embedded broker goes down with the gateway, so watch the bye on the probe.
+    expect(await other.stop()).toBe(0);
+    const r = await report;
+    expect(r.video).toBe(true);
+    expect(r.ended).toMatch(/shutdown|closed/);
+    await client.close();
+  });
+});
+
+describe("camgw run with bad input", () => {
+  it.each([
+    [["--fps", "fast"], /flag --fps: expected a whole number/],
+    [["--source", "usb"], /flag --source: must be auto, sim, v4l2/],
+    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["--config", "/nonexistent.yaml"], /config file \/nonexistent.yaml: ENOENT/],
+  ])("refuses %j with exit code 2 and a clear message", (args, message) => {
+    const r = spawnSync(process.execPath, [CAMGW_BIN, "run", ...args], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("reports a v4l2 device that does not exist, naming it", () => {
+    const r = spawnSync(
+      process.execPath,
+      [CAMGW_BIN, "run", "--source", "v4l2:/dev/video99", "--http-port", "0", "--mqtt-port", "0"],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\/dev\/video99/);
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await sleep(50);
+  }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// `make bench`: prints the project's speed and memory figures. Each part
+// runs on the virtual board on loopback; nothing here passes or fails.
+import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+
+const only = process.argv[2];
+const run = (name, cmd, args) => {
+  if (only && only !== name) return;
+  console.log(`\n== ${name} ==`);
+  const r = spawnSync(cmd, args, { stdio: "inherit" });
+  if (r.status !== 0) console.log(`(${name} bench exited with ${r.status ?? r.signal})`);
+};
+
+if (existsSync("native/bench/bench.js")) run("native", process.execPath, ["native/bench/bench.js"]);
+run("gateway", process.execPath, ["-e", "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())"]);
+if (existsSync("web-viewer/bench/bench.js")) run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
