@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.js";
-import { describeConfig, envName, loadConfig } from "./config.js";
+import { describeConfig, envName, KEYS, loadConfig } from "./config.js";
 
 function tempFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "camgw-config-"));
@@ -109,5 +109,10 @@ describe("config", () => {
     const c = loadConfig({ flags: { "broker-password": "hunter2" } });
     expect(describeConfig(c)["broker-password"]).toBe("********");
     expect(JSON.stringify(describeConfig(c))).not.toContain("hunter2");
+  });
+
+  it("is documented key by key in docs/config.md", () => {
+    const doc = readFileSync(new URL("../../docs/config.md", import.meta.url), "utf8");
+    for (const key of KEYS) expect(doc).toContain(`| \`${key}\` | \`${envName(key)}\` |`);
   });
 });

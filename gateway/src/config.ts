@@ -98,7 +98,7 @@ export const SCHEMA = {
   "mqtt-port": {
     parse: integer(0, 65535),
     default: 1883,
-    help: "Embedded broker's MQTT/TCP port (0: off)",
+    help: "Embedded broker's MQTT/TCP port (0 picks a free one)",
   },
   "mqtt-ws-port": {
     parse: integer(0, 65535),
