@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { readStamp } from "../media/frame-stamp.js";
+import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import type { Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
 import { ViewerPeer, type ReceivedFrame } from "../webrtc/viewer-peer.js";
@@ -62,6 +63,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
     answerTimeoutMs: options.answerTimeoutMs ?? 10_000,
+    // Nagle off, as on the device: it would hold small signaling messages ~40 ms.
+    connect: connectNoDelay,
     mqttOptions: {
       ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),

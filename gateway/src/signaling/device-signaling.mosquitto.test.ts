@@ -1,0 +1,147 @@
+/**
+ * Signaling against a real external broker: Debian's Mosquitto with a plain
+ * listener and a TLS listener that requires a username and password.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DeviceSignaling, type DeviceSignalingOptions } from "./device-signaling.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
+import { Mosquitto, makeTlsMaterial, type TlsMaterial } from "./test/mosquitto.js";
+import { waitFor } from "./test/raw-viewer.js";
+import { TcpProxy } from "./test/tcp-proxy.js";
+import { ViewerClient } from "./viewer-client.js";
+
+const STATUS = {
+  name: "Porch",
+  version: "0.1.0",
+  streams: [{ id: "main", codec: "H264", width: 1280, height: 720, fps: 30 }],
+};
+
+let dir: string;
+let tls: TlsMaterial;
+let mosquitto: Mosquitto;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "camgw-mosquitto-"));
+  tls = await makeTlsMaterial(dir);
+  mosquitto = await Mosquitto.start(dir, { cam: "s3cret" }, tls);
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await mosquitto.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function tlsDevice(
+  host: FixedAnswerHost,
+  extra: Partial<DeviceSignalingOptions> = {},
+): DeviceSignaling {
+  const device = new DeviceSignaling({
+    url: `mqtts://127.0.0.1:${mosquitto.tlsPort}`,
+    caFile: tls.caFile,
+    username: "cam",
+    password: "s3cret",
+    deviceId: "porch",
+    status: STATUS,
+    host,
+    connectTimeoutMs: 5000,
+    ...extra,
+  });
+  cleanups.push(() => device.close());
+  return device;
+}
+
+async function plainViewer(): Promise<ViewerClient> {
+  const viewer = new ViewerClient({
+    url: `mqtt://127.0.0.1:${mosquitto.plainPort}`,
+    mqttOptions: { reconnectPeriod: 100 },
+  });
+  cleanups.push(() => viewer.close());
+  await viewer.waitConnected();
+  return viewer;
+}
+
+describe("DeviceSignaling with Mosquitto", () => {
+  it("connects over TLS with a username and password, and a viewer on the plain listener gets an answer", async () => {
+    const host = new FixedAnswerHost();
+    await tlsDevice(host).start();
+    const viewer = await plainViewer();
+    await waitFor(() => viewer.devices.get("porch")?.online === true);
+    expect(viewer.devices.get("porch")).toMatchObject({ name: "Porch", streams: STATUS.streams });
+    const call = viewer.call("porch", { sdp: GOOD_OFFER });
+    expect(await call.answer).toBe(FIXED_ANSWER);
+    expect(host.sessionCount).toBe(1);
+  });
+
+  it("rejects start() with an unauthorized error on a wrong password", async () => {
+    const device = tlsDevice(new FixedAnswerHost(), { password: "wrong" });
+    const error = await device.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "unauthorized" });
+    expect(String(error)).toMatch(
+      /refused the connection: (not authorized|bad username or password) \(CONNACK [45]\)/,
+    );
+    expect(device.connected).toBe(false);
+  });
+
+  it("rejects start() with a tls error when the broker's certificate is not from a trusted CA", async () => {
+    const device = tlsDevice(new FixedAnswerHost(), { caFile: undefined });
+    await expect(device.start()).rejects.toMatchObject({ code: "tls" });
+  });
+
+  it("leaves the offline will, published by Mosquitto, when the device's connection is cut", async () => {
+    const proxy = await TcpProxy.start(mosquitto.tlsPort);
+    cleanups.push(() => proxy.close());
+    const device = tlsDevice(new FixedAnswerHost(), {
+      url: `mqtts://127.0.0.1:${proxy.port}`,
+      backoff: { minMs: 60_000, maxMs: 60_000 },
+    });
+    await device.start();
+    const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosquitto.plainPort}`, {
+      reconnectPeriod: 0,
+    });
+    cleanups.push(() => watcher.endAsync(true));
+    const statuses: Record<string, unknown>[] = [];
+    watcher.on("message", (_t, p) =>
+      statuses.push(JSON.parse(p.toString()) as Record<string, unknown>),
+    );
+    await watcher.subscribeAsync("camgw/porch/status", { qos: 1 });
+    await waitFor(() => statuses.length === 1);
+    expect(statuses[0]).toMatchObject({ online: true });
+    proxy.cut();
+    await waitFor(() => statuses.length === 2, 5000, "the will");
+    expect(statuses[1]).toEqual({ v: 1, type: "status", online: false });
+  });
+
+  it("reconnects when Mosquitto restarts on the same port, re-publishes its status and keeps its sessions", async () => {
+    const host = new FixedAnswerHost();
+    const device = tlsDevice(host, { backoff: { minMs: 50, maxMs: 300 } });
+    await device.start();
+    const viewer = await plainViewer();
+    const first = viewer.call("porch", { sdp: GOOD_OFFER });
+    await first.answer;
+    const seen: boolean[] = [];
+    viewer.on("device", (d) => seen.push(d.online));
+    await mosquitto.restart();
+    await waitFor(() => device.metrics().connects === 2, 10_000, "the device to reconnect");
+    await waitFor(
+      () => device.connected && viewer.state === "connected",
+      10_000,
+      "both to reconnect",
+    );
+    // Mosquitto runs without persistence: an online status now is the device's re-publish.
+    await waitFor(() => seen.includes(true), 5000, "the re-published status");
+    expect(host.sessions.has(`${viewer.viewerId}/${first.session}`)).toBe(true);
+    expect(first.ended).toBe(false);
+    const second = viewer.call("porch", { sdp: GOOD_OFFER });
+    expect(await second.answer).toBe(FIXED_ANSWER);
+    expect(host.sessionCount).toBe(2);
+  });
+});

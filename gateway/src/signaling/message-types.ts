@@ -1,0 +1,171 @@
+/**
+ * Signaling v1 message types, constants and builders (docs/signaling.md).
+ * Isomorphic: no node: imports. Import them through messages.ts.
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** An MQTT payload over 64 KiB is not parsed (spec, "Messages"). */
+export const MAX_PAYLOAD_BYTES = 65_536;
+export const DEFAULT_STREAM = "main";
+
+export const ERROR_CODES = [
+  "bad-request",
+  "unsupported",
+  "busy",
+  "unauthorized",
+  "not-found",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const BYE_REASONS = [
+  "shutdown",
+  "timeout",
+  "ice-failed",
+  "source-lost",
+  "replaced",
+  "kicked",
+] as const;
+export type ByeReason = (typeof BYE_REASONS)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function isByeReason(value: unknown): value is ByeReason {
+  return typeof value === "string" && (BYE_REASONS as readonly string[]).includes(value);
+}
+
+/** RTCIceCandidateInit as it travels: `candidate` plus sdpMid and/or sdpMLineIndex. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+export interface StreamInfo {
+  id: string;
+  codec: string;
+  width: number;
+  height: number;
+  fps: number;
+}
+
+export interface OnlineStatus {
+  v: 1;
+  type: "status";
+  online: true;
+  name: string;
+  version: string;
+  streams: StreamInfo[];
+  /** Milliseconds since the Unix epoch. */
+  ts: number;
+}
+export interface OfflineStatus {
+  v: 1;
+  type: "status";
+  online: false;
+}
+export type StatusMessage = OnlineStatus | OfflineStatus;
+
+export interface OfferMessage {
+  v: 1;
+  type: "offer";
+  session: string;
+  sdp: string;
+  /** Filled with "main" by the parser when the viewer left it out. */
+  stream: string;
+}
+export interface CandidateMessage {
+  v: 1;
+  type: "candidate";
+  session: string;
+  /** null is end-of-candidates. */
+  candidate: IceCandidate | null;
+}
+export interface ByeMessage {
+  v: 1;
+  type: "bye";
+  session: string;
+  /** Set by the device; a viewer's bye carries none. */
+  reason?: ByeReason;
+}
+export interface AnswerMessage {
+  v: 1;
+  type: "answer";
+  session: string;
+  sdp: string;
+}
+export interface ErrorMessage {
+  v: 1;
+  type: "error";
+  session?: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/** What a viewer sends on rx/<viewerId>. */
+export type DeviceInbound = OfferMessage | CandidateMessage | ByeMessage;
+/** What a device sends on tx/<viewerId>. */
+export type ViewerInbound = AnswerMessage | CandidateMessage | ByeMessage | ErrorMessage;
+export type SignalingMessage = StatusMessage | DeviceInbound | ViewerInbound;
+
+// ---- builders -------------------------------------------------------------
+
+export function onlineStatus(info: {
+  name: string;
+  version: string;
+  streams: StreamInfo[];
+  ts?: number;
+}): OnlineStatus {
+  return {
+    v: 1,
+    type: "status",
+    online: true,
+    name: info.name,
+    version: info.version,
+    streams: info.streams,
+    ts: info.ts ?? Date.now(),
+  };
+}
+
+export function offlineStatus(): OfflineStatus {
+  return { v: 1, type: "status", online: false };
+}
+
+export function offerMessage(
+  session: string,
+  sdp: string,
+  stream: string = DEFAULT_STREAM,
+): OfferMessage {
+  return { v: 1, type: "offer", session, sdp, stream };
+}
+
+export function candidateMessage(
+  session: string,
+  candidate: IceCandidate | null,
+): CandidateMessage {
+  return { v: 1, type: "candidate", session, candidate };
+}
+
+export function byeMessage(session: string, reason?: ByeReason): ByeMessage {
+  return reason === undefined
+    ? { v: 1, type: "bye", session }
+    : { v: 1, type: "bye", session, reason };
+}
+
+export function answerMessage(session: string, sdp: string): AnswerMessage {
+  return { v: 1, type: "answer", session, sdp };
+}
+
+export function errorMessage(code: ErrorCode, message: string, session?: string): ErrorMessage {
+  return session === undefined
+    ? { v: 1, type: "error", code, message }
+    : { v: 1, type: "error", session, code, message };
+}
+
+/** The wire form: UTF-8 JSON (MQTT.js encodes the string as UTF-8). */
+export function encodeMessage(message: SignalingMessage): string {
+  return JSON.stringify(message);
+}

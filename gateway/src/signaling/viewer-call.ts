@@ -1,0 +1,208 @@
+/**
+ * One viewer-side call (one `session` with one device), signaling v1. The
+ * ViewerClient creates it, routes the device's messages on tx/<viewerId> to
+ * it, and publishes what it sends. Isomorphic (browser and Node).
+ */
+import { SignalingError } from "../errors.js";
+import {
+  byeMessage,
+  candidateMessage,
+  offerMessage,
+  type ByeReason,
+  type DeviceInbound,
+  type ErrorCode,
+  type IceCandidate,
+  type ViewerInbound,
+} from "./messages.js";
+import { TypedEmitter } from "./typed-emitter.js";
+
+/** Why a call failed: a spec error code from the device, or a local cause. */
+export type CallErrorCode = ErrorCode | "timeout" | "ended" | "closed";
+
+export class CallError extends SignalingError {
+  declare readonly code: CallErrorCode;
+}
+
+/** How a call ended: the device's bye reason, "hangup" (this side), or a failure. */
+export type CallEndCause = ByeReason | "bye" | "hangup" | "error" | "timeout" | "closed";
+
+export interface CallEvents extends Record<string, unknown[]> {
+  /** The device's answer SDP (also the value of `answer`/`renegotiate`). */
+  answer: [sdp: string];
+  /** A remote ICE candidate, in order; null is end-of-candidates. */
+  candidate: [candidate: IceCandidate | null];
+  /** An error reply that did not end the call (e.g. not-found for a late candidate). */
+  error: [error: CallError];
+  /** The call is over; nothing more will be emitted or sent. */
+  ended: [cause: CallEndCause];
+}
+
+export interface CallTransport {
+  /** Publishes one message to rx/<viewerId> of this call's device. */
+  send(message: DeviceInbound): Promise<void>;
+  /** Waits until tx/<viewerId> of this call's device is subscribed. */
+  ready(): Promise<void>;
+  /** Tells the client the call is over so it stops routing to it. */
+  release(): void;
+}
+
+interface Pending {
+  resolve: (sdp: string) => void;
+  reject: (error: CallError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class Call extends TypedEmitter<CallEvents> {
+  readonly deviceId: string;
+  readonly session: string;
+  /** Resolves with the first answer; rejects with a CallError (busy, unsupported, timeout...). */
+  readonly answer: Promise<string>;
+  readonly #transport: CallTransport;
+  readonly #answerTimeoutMs: number;
+  #pending: Pending | undefined;
+  /** Candidates sent before the offer went out wait here, so the device sees the offer first. */
+  #queue: DeviceInbound[] | undefined = [];
+  #ended = false;
+
+  constructor(
+    deviceId: string,
+    session: string,
+    offer: { sdp: string; stream: string },
+    transport: CallTransport,
+    answerTimeoutMs: number,
+  ) {
+    super();
+    this.deviceId = deviceId;
+    this.session = session;
+    this.#transport = transport;
+    this.#answerTimeoutMs = answerTimeoutMs;
+    this.answer = this.#expectAnswer();
+    // The caller may never await `answer` (it listens to events instead):
+    // a rejection must not become an unhandled one.
+    this.answer.catch(() => undefined);
+    void this.#start(offer);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Trickles a local candidate (null: end-of-candidates) to the device. */
+  sendCandidate(candidate: IceCandidate | null): void {
+    this.#send(candidateMessage(this.session, candidate));
+  }
+
+  /**
+   * Sends a new offer for the same session (ICE restart or renegotiation);
+   * the device replaces the session without a bye.
+   */
+  renegotiate(sdp: string, stream = "main"): Promise<string> {
+    if (this.#ended) return Promise.reject(this.#error("ended", "the call has ended"));
+    this.#pending?.reject(this.#error("ended", "replaced by a new offer"));
+    const answer = this.#expectAnswer();
+    this.#send(offerMessage(this.session, sdp, stream));
+    return answer;
+  }
+
+  /** Says bye to the device and ends the call; safe to call twice. */
+  hangup(): void {
+    if (this.#ended) return;
+    this.#send(byeMessage(this.session));
+    this.#end("hangup", this.#error("ended", "hung up"));
+  }
+
+  /** Ends the call without telling the device (the client is closing). */
+  abandon(): void {
+    this.#end("closed", this.#error("closed", "the viewer client closed"));
+  }
+
+  /** A message from the device for this session. */
+  receive(message: ViewerInbound): void {
+    if (this.#ended) return;
+    switch (message.type) {
+      case "answer":
+        if (this.#pending) {
+          clearTimeout(this.#pending.timer);
+          this.#pending.resolve(message.sdp);
+          this.#pending = undefined;
+        }
+        this.emit("answer", message.sdp);
+        return;
+      case "candidate":
+        this.emit("candidate", message.candidate);
+        return;
+      case "bye":
+        this.#end(
+          message.reason ?? "bye",
+          this.#error("ended", `the device ended the call (${message.reason ?? "bye"})`),
+        );
+        return;
+      case "error": {
+        const error = this.#error(message.code, message.message || message.code);
+        // Before the answer the device kept no session: the call is over.
+        if (this.#pending) this.#end("error", error);
+        else this.emit("error", error);
+        return;
+      }
+    }
+  }
+
+  async #start(offer: { sdp: string; stream: string }): Promise<void> {
+    try {
+      // Subscribe to tx first, or a fast answer could be lost (spec, "Topics").
+      await this.#transport.ready();
+      if (this.#ended) return;
+      const sending = this.#transport.send(offerMessage(this.session, offer.sdp, offer.stream));
+      // MQTT.js sends publishes in call order, so what waited goes out right
+      // behind the offer without waiting for its PUBACK.
+      const queued = this.#queue ?? [];
+      this.#queue = undefined;
+      for (const message of queued) this.#send(message);
+      await sending;
+    } catch (err) {
+      this.#end("error", this.#error("closed", `could not send the offer: ${String(err)}`));
+    }
+  }
+
+  #send(message: DeviceInbound): void {
+    if (this.#ended) return;
+    if (this.#queue) {
+      this.#queue.push(message);
+      return;
+    }
+    // QoS 1 publishes from one client go out in order; a failure here means
+    // the client is closing, which ends the call through abandon().
+    this.#transport.send(message).catch(() => undefined);
+  }
+
+  #expectAnswer(): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending = undefined;
+        const error = this.#error("timeout", `no answer within ${this.#answerTimeoutMs} ms`);
+        reject(error);
+        // Tell the device, in case its answer is merely late: it frees the session.
+        this.#send(byeMessage(this.session));
+        this.#end("timeout", error);
+      }, this.#answerTimeoutMs);
+      this.#pending = { resolve, reject, timer };
+    });
+  }
+
+  #end(cause: CallEndCause, error: CallError): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#pending) {
+      clearTimeout(this.#pending.timer);
+      this.#pending.reject(error);
+      this.#pending = undefined;
+    }
+    this.#queue = undefined;
+    this.#transport.release();
+    this.emit("ended", cause);
+  }
+
+  #error(code: CallErrorCode, message: string): CallError {
+    return new CallError(code, message, { deviceId: this.deviceId, session: this.session });
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Viewer-side signaling v1 over MQTT.js: the live device list from retained
+ * status messages, and calls (offer -> answer, trickled candidates, bye).
+ * Isomorphic: `camgw probe` runs it in Node and the web viewer bundles it
+ * with esbuild for the browser (where "mqtt" resolves to MQTT.js's browser
+ * build and only ws:/wss: URLs work).
+ */
+// Default import: MQTT.js's browser ESM build has only a default export.
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { SignalingError } from "../errors.js";
+import {
+  DEFAULT_PREFIX,
+  DEFAULT_STREAM,
+  encodeMessage,
+  isValidId,
+  isValidPrefix,
+  parseStatus,
+  parseTopic,
+  parseViewerInbound,
+  randomId,
+  rxTopic,
+  statusFilter,
+  txTopic,
+  type ErrorMessage,
+  type StreamInfo,
+} from "./messages.js";
+import { TypedEmitter } from "./typed-emitter.js";
+import { Call } from "./viewer-call.js";
+
+export {
+  Call,
+  CallError,
+  type CallEndCause,
+  type CallErrorCode,
+  type CallEvents,
+} from "./viewer-call.js";
+
+export type ConnectFn = (url: string, options: IClientOptions) => MqttClient;
+
+export interface ViewerClientOptions {
+  /** Broker URL: mqtt://, mqtts://, ws://, wss:// (browsers: ws/wss only). */
+  url: string;
+  username?: string;
+  password?: string;
+  /** Topic prefix, default "camgw". */
+  prefix?: string;
+  /** Default: a random id per instance (spec: one per page load). */
+  viewerId?: string;
+  /** How long a call waits for the answer, default 10 000 ms. */
+  answerTimeoutMs?: number;
+  /** Extra MQTT.js options (ca, rejectUnauthorized, reconnectPeriod, ...). */
+  mqttOptions?: IClientOptions;
+  /** The MQTT.js connect function; injectable for tests and custom transports. */
+  connect?: ConnectFn;
+}
+
+export interface DeviceState {
+  deviceId: string;
+  online: boolean;
+  name?: string;
+  version?: string;
+  streams: StreamInfo[];
+  /** The device's own timestamp of its status, ms since the epoch. */
+  ts?: number;
+}
+
+export type ConnectionState = "connecting" | "connected" | "offline" | "closed";
+
+export interface ViewerClientEvents extends Record<string, unknown[]> {
+  state: [state: ConnectionState];
+  /** A device appeared or its status changed (online/offline, streams). */
+  device: [device: DeviceState];
+  /** A device's retained status was cleared. */
+  removed: [deviceId: string];
+  /** An error reply that names no known call (e.g. a bad-request without session). */
+  "error-reply": [deviceId: string, error: ErrorMessage];
+  /** A broker or connection error (bad credentials, TLS, refused). */
+  error: [error: Error];
+  /** A message on our topics that did not pass the checks (debugging aid). */
+  invalid: [topic: string, why: string];
+}
+
+export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
+  readonly viewerId: string;
+  readonly prefix: string;
+  readonly #client: MqttClient;
+  readonly #answerTimeoutMs: number;
+  readonly #devices = new Map<string, DeviceState>();
+  readonly #calls = new Map<string, Call>();
+  readonly #txSubscriptions = new Map<string, Promise<void>>();
+  #state: ConnectionState = "connecting";
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ViewerClientOptions) {
+    super();
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    const viewerId = options.viewerId ?? randomId();
+    if (!isValidPrefix(prefix))
+      throw new SignalingError("bad-request", `invalid topic prefix ${JSON.stringify(prefix)}`);
+    if (!isValidId(viewerId))
+      throw new SignalingError("bad-request", `invalid viewerId ${JSON.stringify(viewerId)}`);
+    this.prefix = prefix;
+    this.viewerId = viewerId;
+    this.#answerTimeoutMs = options.answerTimeoutMs ?? 10_000;
+    const connect = options.connect ?? mqtt.connect;
+    this.#client = connect(options.url, {
+      clientId: `camgw-viewer-${this.viewerId}`,
+      ...(options.username === undefined ? {} : { username: options.username }),
+      ...(options.password === undefined ? {} : { password: options.password }),
+      ...options.mqttOptions,
+    });
+    this.#client.on("connect", () => {
+      this.#setState("connected");
+    });
+    this.#client.on("offline", () => {
+      this.#setState("offline");
+    });
+    this.#client.on("reconnect", () => {
+      this.#setState("connecting");
+    });
+    this.#client.on("error", (err) => this.emit("error", err));
+    this.#client.on("message", (topic, payload) => {
+      this.#onMessage(topic, payload);
+    });
+    // MQTT.js re-subscribes after a reconnect (resubscribe: true), and the
+    // broker then re-sends every retained status.
+    this.#client.subscribe(statusFilter(this.prefix), { qos: 1 });
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The devices seen so far, by deviceId. */
+  get devices(): ReadonlyMap<string, DeviceState> {
+    return this.#devices;
+  }
+
+  /**
+   * Resolves once connected to the broker. Rejects when the broker refuses
+   * the login (an error with a numeric CONNACK `code`: wrong credentials,
+   * not authorized) or after timeoutMs; an unreachable broker is retried
+   * until then (state "offline"/"connecting", "error" events meanwhile).
+   */
+  waitConnected(timeoutMs = 10_000): Promise<void> {
+    if (this.#state === "connected") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        this.off("state", onState).off("error", onError);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onState = (state: ConnectionState): void => {
+        if (state === "connected") done();
+        if (state === "closed") done(new SignalingError("closed", "the viewer client closed"));
+      };
+      const onError = (err: Error): void => {
+        if (typeof (err as { code?: unknown }).code === "number") done(err);
+      };
+      const timer = setTimeout(() => {
+        done(new SignalingError("timeout", `not connected to the broker within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.on("state", onState).on("error", onError);
+    });
+  }
+
+  /**
+   * Starts a call: subscribes tx/<viewerId> of the device, then publishes the
+   * offer. Local candidates given to the call before the offer is out follow it.
+   */
+  call(deviceId: string, offer: { sdp: string; stream?: string; session?: string }): Call {
+    if (this.#closing) throw new SignalingError("closed", "the viewer client is closed");
+    const session = offer.session ?? randomId();
+    const rx = rxTopic(this.prefix, deviceId, this.viewerId);
+    if (!isValidId(session))
+      throw new SignalingError("bad-request", `invalid session ${JSON.stringify(session)}`);
+    const key = `${deviceId}/${session}`;
+    this.#calls.get(key)?.abandon();
+    const call = new Call(
+      deviceId,
+      session,
+      { sdp: offer.sdp, stream: offer.stream ?? DEFAULT_STREAM },
+      {
+        ready: () => this.#subscribeTx(deviceId),
+        send: async (message) => {
+          await this.#client.publishAsync(rx, encodeMessage(message), { qos: 1 });
+        },
+        release: () => {
+          if (this.#calls.get(key) === call) this.#calls.delete(key);
+        },
+      },
+      this.#answerTimeoutMs,
+    );
+    this.#calls.set(key, call);
+    return call;
+  }
+
+  /** Hangs up every call (bye), then disconnects; safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const call of [...this.#calls.values()]) call.hangup();
+      // end(false) lets queued publishes (the byes) flush before DISCONNECT.
+      await this.#client.endAsync(false);
+      this.#setState("closed");
+    })();
+    return this.#closing;
+  }
+
+  #subscribeTx(deviceId: string): Promise<void> {
+    let subscribed = this.#txSubscriptions.get(deviceId);
+    if (!subscribed) {
+      const topic = txTopic(this.prefix, deviceId, this.viewerId);
+      subscribed = this.#client.subscribeAsync(topic, { qos: 1 }).then(() => undefined);
+      // A failed subscribe is retried by the next call.
+      subscribed.catch(() => this.#txSubscriptions.delete(deviceId));
+      this.#txSubscriptions.set(deviceId, subscribed);
+    }
+    return subscribed;
+  }
+
+  #onMessage(topic: string, payload: Uint8Array): void {
+    const parsed = parseTopic(this.prefix, topic);
+    if (parsed?.kind === "status") {
+      this.#onStatus(parsed.deviceId, topic, payload);
+    } else if (parsed?.kind === "tx" && parsed.viewerId === this.viewerId) {
+      const result = parseViewerInbound(payload);
+      if (result.kind === "invalid") this.emit("invalid", topic, result.why);
+      if (result.kind !== "message") return;
+      const msg = result.msg;
+      const call =
+        msg.session === undefined
+          ? undefined
+          : this.#calls.get(`${parsed.deviceId}/${msg.session}`);
+      if (call) call.receive(msg);
+      else if (msg.type === "error") this.emit("error-reply", parsed.deviceId, msg);
+    }
+  }
+
+  #onStatus(deviceId: string, topic: string, payload: Uint8Array): void {
+    const result = parseStatus(payload);
+    if (result.kind === "invalid") {
+      this.emit("invalid", topic, result.why);
+    } else if (result.kind === "cleared") {
+      if (this.#devices.delete(deviceId)) this.emit("removed", deviceId);
+    } else {
+      const status = result.status;
+      const previous = this.#devices.get(deviceId);
+      // Offline keeps what we knew (name, streams) so a list can still show it.
+      const device: DeviceState = status.online
+        ? {
+            deviceId,
+            online: true,
+            name: status.name,
+            version: status.version,
+            streams: status.streams,
+            ts: status.ts,
+          }
+        : { ...(previous ?? { deviceId, streams: [] }), online: false };
+      this.#devices.set(deviceId, device);
+      this.emit("device", device);
+    }
+  }
+
+  #setState(state: ConnectionState): void {
+    if (this.#state === state || this.#state === "closed") return;
+    this.#state = state;
+    this.emit("state", state);
+  }
+}
