@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { readStamp } from "../media/frame-stamp.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
-import type { Call } from "../signaling/viewer-call.js";
+import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
 import { ViewerPeer, type ReceivedFrame } from "../webrtc/viewer-peer.js";
 import { FrameDecoder } from "./h264-decoder.js";
@@ -128,7 +128,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     await done;
     clearTimeout(timer);
   } catch (err) {
-    seen.ended = (err as Error).message;
+    // A refused call carries the spec's code (busy, unsupported, ...).
+    const code = err instanceof CallError ? `${err.code}: ` : "";
+    seen.ended = `${code}${(err as Error).message}`;
   } finally {
     call?.hangup();
     await peer.close();
