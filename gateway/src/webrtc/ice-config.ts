@@ -1,0 +1,59 @@
+import type { PeerConfig, RTCPeerConnection } from "werift";
+
+/** One STUN/TURN server, as in the W3C RTCIceServer dictionary. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface IceConfig {
+  /** STUN/TURN servers; none by default (LAN: host candidates only). */
+  iceServers?: IceServer[];
+  /**
+   * Gather host candidates on exactly these addresses (e.g. ["127.0.0.1"]
+   * for loopback tests). werift skips loopback interfaces by default and
+   * otherwise uses every non-internal address.
+   */
+  hostAddresses?: string[];
+  /** UDP port range for host candidates, [min, max] with min < max. */
+  portRange?: [number, number];
+  /** Gather IPv6 host candidates too (default true, as werift). */
+  useIpv6?: boolean;
+}
+
+/** The werift peer configuration for an IceConfig (no codecs). */
+export function weriftIceOptions(ice: IceConfig): Partial<PeerConfig> {
+  const options: Partial<PeerConfig> = {
+    iceServers: (ice.iceServers ?? []).map((s) => ({ ...s })),
+    icePortRange: ice.portRange,
+    iceUseIpv6: ice.useIpv6 ?? true,
+  };
+  if (ice.hostAddresses && ice.hostAddresses.length > 0) {
+    // With both families off werift's own interface scan finds nothing and
+    // the additional addresses are the whole list (packages/ice/src/ice.ts,
+    // Connection.gatherCandidates).
+    options.iceUseIpv4 = false;
+    options.iceUseIpv6 = false;
+    options.iceAdditionalHostAddresses = [...ice.hostAddresses];
+  }
+  return options;
+}
+
+/**
+ * werift 0.24.4 quirk (packages/ice/src/ice.ts, Connection constructor):
+ * `this.stunServer = validateAddress(stunServer) ?? ["stun.l.google.com",
+ * 19302]`, so with `iceServers: []` every ICE transport still queries
+ * Google's STUN server, and setLocalDescription waits for that (DNS and a
+ * 5 s timeout on an offline LAN) before ICE checks even start. Clear it on
+ * every transport unless a STUN server was configured. Call after each step
+ * that may create transports (addTransceiver, setRemoteDescription) and
+ * before setLocalDescription, which starts gathering.
+ */
+export function clearDefaultStunServer(pc: RTCPeerConnection, ice: IceConfig): void {
+  const hasStun = (ice.iceServers ?? []).some((s) =>
+    (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^stuns?:/i.test(u)),
+  );
+  if (hasStun) return;
+  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+}

@@ -1,0 +1,374 @@
+import { EventEmitter } from "node:events";
+import { CamgwError, SignalingError } from "../errors.js";
+import type { H264Source } from "../media/source.js";
+import type {
+  ByeReason,
+  IceCandidateInit,
+  OfferRequest,
+  SessionHostEvents,
+} from "../signaling/session-host.js";
+import { chooseH264Codec } from "./h264-profile.js";
+import type { IceConfig } from "./ice-config.js";
+import { narrowOffer, parseOfferSdp, primaryCodec } from "./offer-sdp.js";
+import { ViewerSession, type OtherSection, type ViewerSessionStats } from "./session.js";
+import { StreamFanout, type StreamFanoutStats } from "./stream-fanout.js";
+
+/**
+ * The device side of every viewer session. Implements SessionHost
+ * (gateway/src/signaling/session-host.ts) structurally: signaling calls
+ * offer/addCandidate/bye and listens for `candidate` and `ended`.
+ */
+
+export interface SessionManagerOptions {
+  /** Sources by stream id (the offer's `stream`, default "main"). */
+  streams: Readonly<Record<string, H264Source>>;
+  /**
+   * The H.264 profile-level-id each stream will have (e.g. "640028" for a
+   * camera giving High profile), used to pick the viewer's codec until the
+   * source's first SPS says; default "42e01f" (constrained baseline 3.1).
+   */
+  profileLevelIds?: Readonly<Record<string, string>>;
+  /** Live sessions allowed, negotiating ones included (default 8). */
+  maxViewers?: number;
+  /** ICE servers and host candidate policy (default: no servers, all host addresses). */
+  ice?: IceConfig;
+  /** Maximum RTP payload size in bytes (default 1200, see h264-payloader.ts). */
+  maxPayloadSize?: number;
+  /** Retransmission history per stream, packets (default 1024, >= 1 s at ~9.8 Mbit/s). */
+  historyPackets?: number;
+  /** Minimum time between key frame requests to a source (default 500 ms). */
+  keyFrameMinIntervalMs?: number;
+  /** End a session after this long without consent/RTCP/anything (default 15000 ms, spec). */
+  livenessTimeoutMs?: number;
+  /** Keep sources running with no viewer (default false: stop with the last viewer). */
+  keepWarm?: boolean;
+  /** Give up on an offer werift has not answered after this long (default 1000 ms, spec). */
+  answerTimeoutMs?: number;
+  /** DTLS role for actpass offers (default "server": answer setup:passive, see session.ts). */
+  dtlsRole?: "server" | "client";
+}
+
+export interface SessionManagerStats {
+  sessions: number;
+  connectedSessions: number;
+  sessionsCreated: number;
+  sessionsEnded: Record<ByeReason | "bye" | "replaced-silently", number>;
+  offersRefused: Record<string, number>;
+  framesPacketized: number;
+  packetsPacketized: number;
+  packetsSent: number;
+  bytesSent: number;
+  keyFrameRequests: number;
+  keyFramesRequestedFromSource: number;
+  nacksReceived: number;
+  packetsRetransmitted: number;
+  nackMisses: number;
+  pliReceived: number;
+  firReceived: number;
+  badFrames: number;
+}
+
+interface Entry {
+  readonly viewerId: string;
+  readonly session: string;
+  readonly viewer: ViewerSession;
+  readonly stream: StreamFanout;
+}
+
+const key = (viewerId: string, session: string): string => `${viewerId}\u0000${session}`;
+
+export class SessionManager extends EventEmitter<SessionHostEvents> {
+  readonly maxViewers: number;
+  private readonly ice: IceConfig;
+  private readonly livenessTimeoutMs: number;
+  private readonly answerTimeoutMs: number;
+  private readonly dtlsRole: "server" | "client";
+  private readonly streams = new Map<string, StreamFanout>();
+  private readonly sessions = new Map<string, Entry>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private created = 0;
+  private readonly ended: SessionManagerStats["sessionsEnded"] = {
+    shutdown: 0,
+    timeout: 0,
+    "ice-failed": 0,
+    "source-lost": 0,
+    replaced: 0,
+    kicked: 0,
+    bye: 0,
+    "replaced-silently": 0,
+  };
+  private readonly refused: Record<string, number> = {};
+  /** Counters of sessions that are gone, so totals never go down. */
+  private readonly past: ViewerSessionStats = {
+    packetsSent: 0,
+    bytesSent: 0,
+    framesSent: 0,
+    nacksReceived: 0,
+    retransmittedByWerift: 0,
+    retransmittedFromHistory: 0,
+    nackMisses: 0,
+    pliReceived: 0,
+    firReceived: 0,
+  };
+
+  constructor(options: SessionManagerOptions) {
+    super();
+    this.maxViewers = options.maxViewers ?? 8;
+    this.ice = options.ice ?? {};
+    this.livenessTimeoutMs = options.livenessTimeoutMs ?? 15_000;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? 1000;
+    this.dtlsRole = options.dtlsRole ?? "server";
+    for (const [id, source] of Object.entries(options.streams)) {
+      const stream = new StreamFanout({
+        id,
+        source,
+        maxPayloadSize: options.maxPayloadSize,
+        historyPackets: options.historyPackets,
+        keyFrameMinIntervalMs: options.keyFrameMinIntervalMs,
+        keepWarm: options.keepWarm,
+        profileLevelId: options.profileLevelIds?.[id],
+      });
+      stream.on("sourceLost", () => this.endStream(stream, "source-lost"));
+      this.streams.set(id, stream);
+    }
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Starts every stream's source now (for keepWarm). */
+  async warmUp(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => s.warmUp()));
+  }
+
+  async offer(request: OfferRequest): Promise<string> {
+    try {
+      return await this.negotiate(request);
+    } catch (error) {
+      const code = error instanceof CamgwError ? error.code : "internal";
+      this.refused[code] = (this.refused[code] ?? 0) + 1;
+      throw error;
+    }
+  }
+
+  addCandidate(viewerId: string, session: string, candidate: IceCandidateInit | null): boolean {
+    const entry = this.sessions.get(key(viewerId, session));
+    if (!entry) return false;
+    entry.viewer.addRemoteCandidate(candidate);
+    return true;
+  }
+
+  bye(viewerId: string, session: string): void {
+    const entry = this.sessions.get(key(viewerId, session));
+    if (!entry) return;
+    this.ended.bye++;
+    this.remove(entry);
+    void entry.viewer.close();
+  }
+
+  /** Ends every session (bye reason shutdown), releases the sources; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const entries = [...this.sessions.values()];
+    for (const entry of entries) this.finish(entry, "shutdown");
+    await Promise.all(entries.map((e) => e.viewer.close()));
+    await Promise.all([...this.streams.values()].map((s) => s.close()));
+    this.stopSweep();
+  }
+
+  get stats(): SessionManagerStats {
+    const total = { ...this.past };
+    let connected = 0;
+    for (const { viewer } of this.sessions.values()) {
+      if (viewer.state === "connected") connected++;
+      for (const k of Object.keys(total) as (keyof ViewerSessionStats)[])
+        total[k] += viewer.stats[k];
+    }
+    const streams: StreamFanoutStats = {
+      frames: 0,
+      packets: 0,
+      bytes: 0,
+      badFrames: 0,
+      keyFrameRequests: 0,
+      keyFramesRequestedFromSource: 0,
+    };
+    for (const s of this.streams.values()) {
+      for (const k of Object.keys(streams) as (keyof StreamFanoutStats)[]) streams[k] += s.stats[k];
+    }
+    return {
+      sessions: this.sessions.size,
+      connectedSessions: connected,
+      sessionsCreated: this.created,
+      sessionsEnded: { ...this.ended },
+      offersRefused: { ...this.refused },
+      framesPacketized: streams.frames,
+      packetsPacketized: streams.packets,
+      packetsSent: total.packetsSent,
+      bytesSent: total.bytesSent,
+      keyFrameRequests: streams.keyFrameRequests,
+      keyFramesRequestedFromSource: streams.keyFramesRequestedFromSource,
+      nacksReceived: total.nacksReceived,
+      packetsRetransmitted: total.retransmittedByWerift + total.retransmittedFromHistory,
+      nackMisses: total.nackMisses,
+      pliReceived: total.pliReceived,
+      firReceived: total.firReceived,
+      badFrames: streams.badFrames,
+    };
+  }
+
+  private async negotiate(request: OfferRequest): Promise<string> {
+    const { viewerId, session } = request;
+    const context = { viewerId, session };
+    if (this.closed) throw new SignalingError("internal", "the gateway is shutting down", context);
+    // Checked in the spec's order (signaling-v1 "Messages", step 6).
+    const offer = parseOfferSdp(request.sdp);
+    const videos = offer.media.filter((m) => m.kind === "video" && m.port !== 0);
+    if (videos.length === 0) {
+      throw new SignalingError("unsupported", "the offer has no video section", context);
+    }
+    const stream = this.streams.get(request.stream);
+    if (!stream) {
+      throw new SignalingError("unsupported", `no stream named "${request.stream}"`, {
+        ...context,
+        stream: request.stream,
+      });
+    }
+    const receiving = videos.filter(
+      (m) => m.direction === "recvonly" || m.direction === "sendrecv",
+    );
+    let chosen;
+    for (const section of receiving) {
+      const codec = chooseH264Codec(section, stream.profileLevelId);
+      if (codec) {
+        chosen = { section, codec };
+        break;
+      }
+    }
+    if (!chosen) {
+      throw new SignalingError(
+        "unsupported",
+        "the offer has no receivable H.264 with packetization-mode=1 for this stream",
+        { ...context, profileLevelId: stream.profileLevelId },
+      );
+    }
+    // Other audio/video sections get answered too (inactive): werift refuses
+    // an offer with any section it has no codec for.
+    const choices = new Map([[chosen.section, chosen.codec.payloadType]]);
+    const others: OtherSection[] = [];
+    for (const section of offer.media) {
+      if (section === chosen.section || section.port === 0) continue;
+      if (section.kind !== "audio" && section.kind !== "video") continue;
+      const codec = primaryCodec(section);
+      if (!codec) continue;
+      choices.set(section, codec.payloadType);
+      others.push({ kind: section.kind, codec });
+    }
+    const id = key(viewerId, session);
+    const existing = this.sessions.get(id);
+    const otherSessions = this.sessions.size - (existing ? 1 : 0);
+    if (otherSessions >= this.maxViewers) {
+      throw new SignalingError("busy", `${this.maxViewers} viewers already`, {
+        ...context,
+        maxViewers: this.maxViewers,
+      });
+    }
+    if (existing) {
+      // A replacing offer (ICE restart, renegotiation) ends the old peer
+      // connection without a bye (spec "Session rules").
+      this.ended["replaced-silently"]++;
+      this.remove(existing);
+      void existing.viewer.close();
+    }
+
+    const viewer = new ViewerSession({
+      viewerId,
+      session,
+      history: stream.history,
+      ice: this.ice,
+      dtlsRole: this.dtlsRole,
+    });
+    const entry: Entry = { viewerId, session, viewer, stream };
+    this.sessions.set(id, entry);
+    this.created++;
+    viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
+    viewer.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    viewer.on("ended", (reason) => this.finish(entry, reason));
+    stream.attach(viewer);
+    this.startSweep();
+
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = await Promise.race([
+        viewer.answer(narrowOffer(offer, choices), chosen.codec, others),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new SignalingError(
+                "internal",
+                `no answer within ${this.answerTimeoutMs} ms`,
+                context,
+              ),
+            );
+          }, this.answerTimeoutMs);
+        }),
+      ]);
+      // Candidates trickle after the answer: the caller's continuation (which
+      // publishes the answer) runs before this macrotask.
+      setImmediate(() => viewer.releaseCandidates());
+      return answer;
+    } catch (error) {
+      if (this.sessions.get(id) === entry) this.remove(entry);
+      void viewer.close();
+      if (error instanceof CamgwError) throw error;
+      throw new SignalingError("unsupported", "werift could not negotiate the offer", context, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The session ended by itself (or for shutdown): tell signaling, free it. */
+  private finish(entry: Entry, reason: ByeReason): void {
+    if (this.sessions.get(key(entry.viewerId, entry.session)) !== entry) return;
+    this.ended[reason]++;
+    this.remove(entry);
+    void entry.viewer.close();
+    this.emit("ended", entry.viewerId, entry.session, reason);
+  }
+
+  private remove(entry: Entry): void {
+    this.sessions.delete(key(entry.viewerId, entry.session));
+    entry.stream.detach(entry.viewer);
+    for (const k of Object.keys(this.past) as (keyof ViewerSessionStats)[]) {
+      this.past[k] += entry.viewer.stats[k];
+    }
+    if (this.sessions.size === 0) this.stopSweep();
+  }
+
+  private endStream(stream: StreamFanout, reason: ByeReason): void {
+    for (const entry of [...this.sessions.values()]) {
+      if (entry.stream === stream) this.finish(entry, reason);
+    }
+  }
+
+  /** One timer for all sessions, running only while there are any. */
+  private startSweep(): void {
+    if (this.sweepTimer) return;
+    const every = Math.max(50, Math.min(1000, Math.floor(this.livenessTimeoutMs / 4)));
+    this.sweepTimer = setInterval(() => {
+      const now = performance.now();
+      for (const entry of [...this.sessions.values()]) {
+        if (entry.viewer.isSilentFor(this.livenessTimeoutMs, now)) this.finish(entry, "timeout");
+      }
+    }, every);
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+}

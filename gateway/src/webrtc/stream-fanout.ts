@@ -1,0 +1,185 @@
+import { EventEmitter } from "node:events";
+import type { AccessUnit } from "../media/access-unit.js";
+import type { H264Source } from "../media/source.js";
+import { H264Payloader } from "../rtp/h264-payloader.js";
+import { PacketHistory } from "../rtp/packet-history.js";
+import { RtpPacketizer } from "../rtp/packetizer.js";
+import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "./h264-profile.js";
+import { KeyFrameRequester } from "./keyframe-requester.js";
+import type { KeyFrameRequestKind, ViewerSession } from "./session.js";
+
+/**
+ * One stream (one source) and the viewers watching it. Each access unit is
+ * packetized once into immutable Buffers and the same Buffers go to every
+ * viewer's own track (werift mutates the RtpPacket objects it parses from
+ * them, per sender, never the bytes). The source runs only while someone
+ * watches, unless `keepWarm`.
+ */
+
+export interface StreamFanoutOptions {
+  id: string;
+  source: H264Source;
+  maxPayloadSize?: number;
+  historyPackets?: number;
+  keyFrameMinIntervalMs?: number;
+  keepWarm?: boolean;
+  /** profile-level-id to assume until the first SPS is seen (default 42e01f). */
+  profileLevelId?: string;
+}
+
+export interface StreamFanoutEvents {
+  /** The source failed or ended; every viewer of the stream must go. */
+  sourceLost: [Error | undefined];
+}
+
+export interface StreamFanoutStats {
+  frames: number;
+  packets: number;
+  bytes: number;
+  /** Access units the payloader refused (malformed Annex-B). */
+  badFrames: number;
+  keyFrameRequests: number;
+  keyFramesRequestedFromSource: number;
+}
+
+export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
+  readonly id: string;
+  readonly source: H264Source;
+  readonly history: PacketHistory;
+  /** profile-level-id of the stream, from the latest SPS seen. */
+  profileLevelId = DEFAULT_PROFILE_LEVEL_ID;
+  readonly stats: StreamFanoutStats = {
+    frames: 0,
+    packets: 0,
+    bytes: 0,
+    badFrames: 0,
+    keyFrameRequests: 0,
+    keyFramesRequestedFromSource: 0,
+  };
+  private readonly packetizer: RtpPacketizer;
+  private readonly keyFrames: KeyFrameRequester;
+  private readonly keepWarm: boolean;
+  private readonly viewers = new Set<ViewerSession>();
+  private wantRunning = false;
+  private running = false;
+  private transition: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private readonly onFrame = (au: AccessUnit): void => this.fanOut(au);
+  private readonly onError = (error: Error): void => this.lost(error);
+  private readonly onEnd = (): void => this.lost(undefined);
+
+  constructor(options: StreamFanoutOptions) {
+    super();
+    this.id = options.id;
+    this.source = options.source;
+    this.keepWarm = options.keepWarm ?? false;
+    this.profileLevelId = options.profileLevelId ?? DEFAULT_PROFILE_LEVEL_ID;
+    this.history = new PacketHistory(options.historyPackets);
+    this.packetizer = new RtpPacketizer({
+      payloader: new H264Payloader({ maxPayloadSize: options.maxPayloadSize }),
+    });
+    this.keyFrames = new KeyFrameRequester(() => {
+      this.stats.keyFramesRequestedFromSource++;
+      this.source.requestKeyFrame();
+    }, options.keyFrameMinIntervalMs);
+    this.source.on("frame", this.onFrame);
+    this.source.on("error", this.onError);
+    this.source.on("end", this.onEnd);
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  attach(session: ViewerSession): void {
+    if (this.closed) return;
+    this.viewers.add(session);
+    this.setRunning(true);
+  }
+
+  detach(session: ViewerSession): void {
+    this.viewers.delete(session);
+    if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
+  }
+
+  /** A viewer asked for an IDR: merged, and rate-limited unless it just joined. */
+  requestKeyFrame(kind: KeyFrameRequestKind): void {
+    this.stats.keyFrameRequests++;
+    this.keyFrames.request(kind === "join");
+  }
+
+  /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
+  warmUp(): Promise<void> {
+    this.setRunning(true);
+    return this.transition;
+  }
+
+  /** Stops the source if this fan-out started it and drops the subscription. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.viewers.clear();
+    this.keyFrames.close();
+    this.source.off("frame", this.onFrame);
+    this.source.off("error", this.onError);
+    this.source.off("end", this.onEnd);
+    this.setRunning(false, true);
+    await this.transition;
+    this.history.clear();
+    this.removeAllListeners();
+  }
+
+  private setRunning(want: boolean, force = false): void {
+    if (this.closed && !force) return;
+    this.wantRunning = want;
+    // Serialized: a viewer leaving while the camera is still opening must
+    // not race the start; the last wish wins once the current step is done.
+    this.transition = this.transition.then(async () => {
+      if (this.wantRunning === this.running) return;
+      if (this.wantRunning) {
+        try {
+          await this.source.start();
+          this.running = true;
+        } catch (error) {
+          this.emit("sourceLost", error instanceof Error ? error : new Error(String(error)));
+        }
+      } else {
+        this.running = false;
+        this.keyFrames.cancel();
+        await this.source.stop().catch(() => undefined);
+      }
+    });
+  }
+
+  private lost(error: Error | undefined): void {
+    this.wantRunning = false;
+    // Stop what is left of it, so that the next viewer starts it afresh.
+    this.transition = this.transition.then(async () => {
+      if (!this.running) return;
+      this.running = false;
+      await this.source.stop().catch(() => undefined);
+    });
+    this.emit("sourceLost", error);
+  }
+
+  private fanOut(au: AccessUnit): void {
+    if (this.viewers.size === 0 && !this.keepWarm) return;
+    let frame;
+    try {
+      if (au.keyframe)
+        this.profileLevelId = profileLevelIdFromAccessUnit(au.data) ?? this.profileLevelId;
+      frame = this.packetizer.packetize(au);
+    } catch {
+      // A malformed access unit is dropped and counted; the next IDR recovers.
+      this.stats.badFrames++;
+      return;
+    }
+    if (frame.keyframe) this.keyFrames.keyFrameSeen();
+    this.stats.frames++;
+    this.stats.packets += frame.packets.length;
+    for (const p of frame.packets) this.stats.bytes += p.length;
+    this.history.add(frame.firstSequence, frame.packets, frame.captureTimeUs);
+    for (const viewer of this.viewers) viewer.sendFrame(frame);
+  }
+}
