@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../gateway/src/errors.js";
 import { formatReport, runProbe, type ProbeReport } from "../../gateway/src/probe/probe.js";
-import { startGateway } from "../../gateway/src/testing/gateway-process.js";
+import { LOOPBACK_PROBE, startGateway } from "../../gateway/src/testing/gateway-process.js";
 import { isSimProfile, type SimProfile } from "./sim-env.js";
 
 export const UP_USAGE = `Usage: firmware-sim up [options] [-- camgw run options]
@@ -17,6 +17,9 @@ also starts N headless viewers (camgw probe) and reports what they saw.
   --viewers N                  headless viewers to start (default 0)
   --seconds N                  how long they watch (default 10)
   --exit                       stop once the viewers have reported
+
+ICE stays on 127.0.0.1, for a browser on this machine; to watch from another
+one, add its address: firmware-sim up -- --ice-host-addresses 192.168.1.20
 `;
 
 export interface UpArgs {
@@ -127,6 +130,7 @@ export async function up(argv: string[]): Promise<number> {
     const reports = await Promise.all(
       Array.from({ length: args.viewers }, () =>
         runProbe({
+          ...LOOPBACK_PROBE,
           broker: gateway.mqttUrl ?? "",
           deviceId,
           seconds: args.seconds,

@@ -67,6 +67,9 @@ export class Gateway {
             ? { credential: config["ice-credential"] }
             : {}),
         })),
+        ...(config["ice-host-addresses"].length
+          ? { hostAddresses: config["ice-host-addresses"] }
+          : {}),
       },
       // The config's MTU bounds the whole RTP packet; the payloader's limit
       // is the payload after the 12-byte RTP header (RFC 3550 5.1).

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+
 /**
  * Every configuration key, once: its name (the same in the YAML file, as a
  * flag `--name`, and as `CAMGW_NAME` in the environment), its type, default
@@ -121,6 +123,21 @@ export const source: Parser<SourceSpec> = (raw) => {
     return { kind: "pipe", command };
   }
   throw new ValueError(`must be auto, sim, v4l2:/dev/videoN or pipe:<command>; got "${s}"`);
+};
+
+/** A comma-separated list (or YAML list) of IPv4/IPv6 addresses. */
+export const ipList: Parser<string[]> = (raw) => {
+  const items: unknown[] = Array.isArray(raw)
+    ? raw
+    : text(raw)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+  return items.map((item) => {
+    const address = text(item);
+    if (isIP(address) === 0) throw new ValueError(`"${address}" is not an IPv4 or IPv6 address`);
+    return address;
+  });
 };
 
 export const brokerUrl: Parser<string> = (raw) => {

@@ -6,6 +6,7 @@ import {
   brokerUrl,
   iceServers,
   id,
+  ipList,
   integer,
   oneOf,
   prefix,
@@ -120,6 +121,12 @@ export const SCHEMA = {
     default: [],
     defaultText: "none (LAN)",
     help: "Comma-separated stun:/turn: URLs",
+  },
+  "ice-host-addresses": {
+    parse: ipList,
+    default: [],
+    defaultText: "every non-loopback interface",
+    help: "Only these local addresses become ICE host candidates (e.g. 127.0.0.1 for tests)",
   },
   "ice-username": { parse: str, default: "", help: "Username for turn: servers given as URLs" },
   "ice-credential": {

@@ -6,6 +6,7 @@ import { runProbe } from "./probe/probe.js";
 import {
   CAMGW_BIN,
   getJson,
+  LOOPBACK_PROBE,
   startGateway,
   type GatewayProcess,
 } from "./testing/gateway-process.js";
@@ -46,7 +47,12 @@ describe("camgw run on the virtual board", () => {
   });
 
   it("streams stamped 1280x720 video that a probe decodes, with glass-to-glass latency", async () => {
-    const report = await runProbe({ broker: gw.mqttUrl ?? "", deviceId: "porch", seconds: 3 });
+    const report = await runProbe({
+      ...LOOPBACK_PROBE,
+      broker: gw.mqttUrl ?? "",
+      deviceId: "porch",
+      seconds: 3,
+    });
     expect(report.ended).toBeNull();
     expect(report.video).toBe(true);
     expect(report.width).toBe(1280);
@@ -74,6 +80,7 @@ describe("camgw run on the virtual board", () => {
     }
     expect((await getJson(`${gw.httpUrl}healthz`)).status).toBe(200);
     const report = await runProbe({
+      ...LOOPBACK_PROBE,
       broker: gw.mqttUrl ?? "",
       deviceId: "porch",
       seconds: 1,
@@ -84,12 +91,14 @@ describe("camgw run on the virtual board", () => {
 
   it("answers busy over the viewer limit while the others keep streaming", async () => {
     const first = runProbe({
+      ...LOOPBACK_PROBE,
       broker: gw.mqttUrl ?? "",
       deviceId: "porch",
       seconds: 4,
       decode: false,
     });
     const second = runProbe({
+      ...LOOPBACK_PROBE,
       broker: gw.mqttUrl ?? "",
       deviceId: "porch",
       seconds: 4,
@@ -97,6 +106,7 @@ describe("camgw run on the virtual board", () => {
     });
     await sleep(1000);
     const third = await runProbe({
+      ...LOOPBACK_PROBE,
       broker: gw.mqttUrl ?? "",
       deviceId: "porch",
       seconds: 1,
@@ -111,6 +121,7 @@ describe("camgw run on the virtual board", () => {
 
   it("replies to malformed messages per the spec and keeps a live session undisturbed", async () => {
     const watching = runProbe({
+      ...LOOPBACK_PROBE,
       broker: gw.mqttUrl ?? "",
       deviceId: "porch",
       seconds: 4,
@@ -166,6 +177,7 @@ describe("camgw run on the virtual board", () => {
     await client.waitConnected();
     await waitFor(() => client.devices.get("garage")?.online === true);
     const report = runProbe({
+      ...LOOPBACK_PROBE,
       broker: other.mqttUrl ?? "",
       deviceId: "garage",
       seconds: 30,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { runProbe, type ProbeReport } from "../probe/probe.js";
 import { percentile, round } from "../probe/stats.js";
-import { startGateway, type GatewayProcess } from "../testing/gateway-process.js";
+import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 
 /**
  * `make bench`, gateway part: the virtual board at 1280x720@30, 2 Mbit/s,
@@ -34,6 +34,7 @@ async function connects(gw: GatewayProcess, n: number): Promise<ProbeReport[]> {
     // for starting capture and encoder, as a first viewer does.
     reports.push(
       await runProbe({
+        ...LOOPBACK_PROBE,
         broker: gw.mqttUrl ?? "",
         deviceId: "bench",
         seconds: 5,
@@ -51,7 +52,13 @@ async function loadStep(
   seconds: number,
 ): Promise<{ cpu: number; rss: number; ok: number }> {
   const probes = Array.from({ length: viewers }, () =>
-    runProbe({ broker: gw.mqttUrl ?? "", deviceId: "bench", seconds: seconds + 6, decode: false }),
+    runProbe({
+      ...LOOPBACK_PROBE,
+      broker: gw.mqttUrl ?? "",
+      deviceId: "bench",
+      seconds: seconds + 6,
+      decode: false,
+    }),
   );
   // Let every viewer connect and settle before measuring.
   await new Promise((r) => setTimeout(r, 5000));
@@ -97,7 +104,12 @@ export async function gatewayBench(
       `  first decoded frame       p50 ${round(percentile(ttff, 50))} ms  p95 ${round(percentile(ttff, 95))} ms  (${ttff.length}/${n} got video; target p50 <= 300 ms)`,
     );
 
-    const watch = await runProbe({ broker: gw.mqttUrl ?? "", deviceId: "bench", seconds: 10 });
+    const watch = await runProbe({
+      ...LOOPBACK_PROBE,
+      broker: gw.mqttUrl ?? "",
+      deviceId: "bench",
+      seconds: 10,
+    });
     const g = watch.glassToGlassMs;
     console.log(
       `  glass-to-glass (probe)    p50 ${g?.p50 ?? "-"} ms  p95 ${g?.p95 ?? "-"} ms  over ${g?.samples ?? 0} frames, ${watch.fps} fps, ${watch.bitrateKbps} kbit/s (target p50 <= 80 ms)`,

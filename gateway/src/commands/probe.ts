@@ -1,5 +1,5 @@
 import { parseOrExplain } from "../cli-args.js";
-import { integer, id, brokerUrl, ValueError } from "../config-schema.js";
+import { brokerUrl, id, integer, ipList, ValueError } from "../config-schema.js";
 import { ConfigError } from "../errors.js";
 import { formatReport, runProbe } from "../probe/probe.js";
 
@@ -16,6 +16,7 @@ arrived.
   --prefix P          topic prefix (default camgw)
   --stream ID         stream to watch (default main)
   --seconds N         how long to watch (default 5)
+  --ice-host-addresses A,B   local addresses for ICE host candidates (e.g. 127.0.0.1)
   --no-decode         count frames without decoding (cheaper; no latency figures)
   --json              print the report as JSON
 `;
@@ -36,6 +37,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
         prefix: { type: "string" },
         stream: { type: "string" },
         seconds: { type: "string" },
+        "ice-host-addresses": { type: "string" },
         "no-decode": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -54,11 +56,15 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (broker === "embedded")
     throw new ConfigError("camgw probe --broker needs a URL such as mqtt://127.0.0.1:1883");
   const seconds = check("--seconds", () => integer(1, 86_400)(values.seconds ?? "5"));
+  const hostAddresses = check("--ice-host-addresses", () =>
+    ipList(values["ice-host-addresses"] ?? ""),
+  );
   const report = await runProbe({
     broker,
     deviceId,
     seconds,
     decode: values["no-decode"] !== true,
+    hostAddresses,
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(values.stream ? { stream: values.stream } : {}),
     ...(values.username ? { username: values.username } : {}),

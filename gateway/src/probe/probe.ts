@@ -24,6 +24,8 @@ export interface ProbeOptions {
   untilFirstFrame?: boolean;
   /** How long to wait for the device's answer. */
   answerTimeoutMs?: number;
+  /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
+  hostAddresses?: readonly string[];
 }
 
 export interface ProbeReport {
@@ -70,7 +72,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
     },
   });
-  const peer = new ViewerPeer();
+  const peer = new ViewerPeer(
+    options.hostAddresses?.length ? { ice: { hostAddresses: [...options.hostAddresses] } } : {},
+  );
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];

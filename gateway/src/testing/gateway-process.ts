@@ -57,6 +57,9 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     "0",
     "--mqtt-port",
     "0",
+    // Tests keep all traffic on loopback (werift otherwise uses every interface).
+    "--ice-host-addresses",
+    "127.0.0.1",
     ...(sim ? ["--source", "sim"] : []),
     ...(options.args ?? []),
   ];
@@ -106,6 +109,9 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     },
   };
 }
+
+/** Probe options that keep a test's media on loopback like the gateway's. */
+export const LOOPBACK_PROBE = { hostAddresses: ["127.0.0.1"] } as const;
 
 /** GET a URL on the gateway; resolves with status and parsed JSON (or text). */
 export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
