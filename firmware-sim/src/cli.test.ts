@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../gateway/src/errors.js";
+import { execOnBoard, parseExecArgs } from "./cli.js";
+import { simEnv } from "./sim-env.js";
+import { ensureBuilt, libraryPath, runOnBoard } from "./test-support.js";
+
+describe("firmware-sim exec", () => {
+  it("parses profile, faults, seed and control before the command", () => {
+    const a = parseExecArgs([
+      "--profile",
+      "pi5",
+      "--faults=drop:rate=0.1",
+      "--seed",
+      "9",
+      "--control",
+      "ctl",
+      "--",
+      "v4l2-ctl",
+      "--all",
+    ]);
+    expect(a.options).toEqual({
+      profile: "pi5",
+      faults: "drop:rate=0.1",
+      seed: 9,
+      controlFile: "ctl",
+    });
+    expect(a.command).toEqual(["v4l2-ctl", "--all"]);
+  });
+
+  it.each([
+    [["--profile", "pi9", "--", "true"], /unknown profile "pi9"/],
+    [["--seed", "-1", "--", "true"], /needs a value|non-negative integer/],
+    [["--seed", "x", "--", "true"], /non-negative integer/],
+    [["--frobnicate", "--", "true"], /unknown option --frobnicate/],
+    [["--faults"], /--faults needs a value/],
+  ])("rejects %j clearly", (argv, message) => {
+    expect(() => parseExecArgs(argv)).toThrow(ConfigError);
+    expect(() => parseExecArgs(argv)).toThrow(message);
+  });
+
+  it("refuses a bad fault list before starting anything", () => {
+    expect(() => simEnv({ faults: "drop:rate=2", library: libraryPath })).toThrow(/rate must be/);
+  });
+
+  it("tells the user to build the library when it is missing", () => {
+    expect(() => simEnv({ library: "/nonexistent/libcamgw-vdev.so" })).toThrow(/make sim-build/);
+  });
+
+  it("returns the command's exit status", async () => {
+    ensureBuilt();
+    await expect(execOnBoard({ options: {}, command: ["sh", "-c", "exit 3"] })).resolves.toBe(3);
+  });
+
+  it("shows the board's devices to v4l2-ctl --list-devices", async () => {
+    const pi4 = await runOnBoard("v4l2-ctl", ["--list-devices"]);
+    expect(pi4.stdout).toContain("camgw virtual camera (platform:camgw-vcam):\n\t/dev/video0");
+    expect(pi4.stdout).toContain("bcm2835-codec-encode (platform:bcm2835-codec):\n\t/dev/video11");
+    const pi5 = await runOnBoard("v4l2-ctl", ["--list-devices"], { profile: "pi5" });
+    expect(pi5.stdout).toContain("/dev/video0");
+    expect(pi5.stdout).not.toContain("video11");
+  });
+
+  it("reports the bcm2835-codec identity and controls on /dev/video11", async () => {
+    const r = await runOnBoard("v4l2-ctl", ["-d", "/dev/video11", "--info", "--list-ctrls"]);
+    expect(r.stdout).toContain("Driver name      : bcm2835-codec");
+    expect(r.stdout).toContain("Card type        : bcm2835-codec-encode");
+    expect(r.stdout).toContain("Bus info         : platform:bcm2835-codec");
+    for (const ctrl of [
+      "video_bitrate_mode",
+      "video_bitrate ",
+      "repeat_sequence_header",
+      "force_key_frame",
+      "h264_i_frame_period",
+      "h264_level",
+      "h264_profile",
+    ]) {
+      expect(r.stdout).toContain(ctrl);
+    }
+  });
+});

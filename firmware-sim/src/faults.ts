@@ -1,0 +1,139 @@
+/**
+ * The fault language of the virtual board (docs/firmware-sim.md), checked
+ * here before a process starts so a typo is a clear error rather than a
+ * silently fault-free run. The C library (vdev/faults.c) parses the same
+ * grammar at start and whenever the control file changes.
+ *
+ *   unplug[:at=T][:for=T][:dev=camera|encoder|all]
+ *   drop:rate=P   eio:rate=P   corrupt:rate=P      P in [0, 1]
+ *   stall:ms=N[:at=T]   drift:ppm=X (|X| <= 10000)
+ *   enc-lag:ms=N   enc-stop[:at=T]
+ *
+ * Faults are separated by `,` `;` or newlines; T is `250ms`, `2s`, `1.5s`
+ * or a bare number of milliseconds.
+ */
+import { ConfigError } from "../../gateway/src/errors.js";
+
+export type FaultName =
+  "unplug" | "drop" | "eio" | "corrupt" | "stall" | "drift" | "enc-lag" | "enc-stop";
+
+export interface Fault {
+  name: FaultName;
+  params: Readonly<Record<string, string>>;
+}
+
+const NAMES: readonly FaultName[] = [
+  "unplug",
+  "drop",
+  "eio",
+  "corrupt",
+  "stall",
+  "drift",
+  "enc-lag",
+  "enc-stop",
+];
+
+const ALLOWED: Readonly<Record<FaultName, readonly string[]>> = {
+  unplug: ["at", "for", "dev"],
+  drop: ["rate"],
+  eio: ["rate"],
+  corrupt: ["rate"],
+  stall: ["ms", "at"],
+  drift: ["ppm"],
+  "enc-lag": ["ms"],
+  "enc-stop": ["at"],
+};
+
+const REQUIRED: Readonly<Record<FaultName, readonly string[]>> = {
+  unplug: [],
+  drop: ["rate"],
+  eio: ["rate"],
+  corrupt: ["rate"],
+  stall: ["ms"],
+  drift: ["ppm"],
+  "enc-lag": ["ms"],
+  "enc-stop": [],
+};
+
+function isName(s: string): s is FaultName {
+  return (NAMES as readonly string[]).includes(s);
+}
+
+/** A duration in milliseconds: `250ms`, `2s`, `1.5s` or a bare number (ms). */
+export function parseDurationMs(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v);
+  if (!m?.[1]) return undefined;
+  const n = Number(m[1]);
+  return m[2] === "s" ? n * 1000 : n;
+}
+
+function checkValue(item: string, key: string, value: string): void {
+  const bad = (why: string): never => {
+    throw new ConfigError(`fault "${item}": ${why}`, { fault: item, key });
+  };
+  switch (key) {
+    case "at":
+    case "for":
+      if (parseDurationMs(value) === undefined) bad(`${key} must be a duration like 500ms or 2s`);
+      return;
+    case "ms":
+      if (parseDurationMs(value) === undefined) bad("ms must be a number of milliseconds");
+      return;
+    case "rate": {
+      const n = Number(value);
+      if (value === "" || !Number.isFinite(n) || n < 0 || n > 1) {
+        bad("rate must be a number from 0 to 1");
+      }
+      return;
+    }
+    case "ppm": {
+      const n = Number(value);
+      if (value === "" || !Number.isFinite(n) || Math.abs(n) > 10000) {
+        bad("ppm must be a number from -10000 to 10000");
+      }
+      return;
+    }
+    case "dev":
+      if (!["camera", "encoder", "all"].includes(value)) bad("dev must be camera, encoder or all");
+      return;
+  }
+}
+
+/** Parses and validates a fault list; throws ConfigError naming the bad item. */
+export function parseFaults(spec: string): Fault[] {
+  const faults: Fault[] = [];
+  for (const raw of spec.split(/[,;\n]/)) {
+    const item = raw.trim();
+    if (item === "" || item.startsWith("#")) continue;
+    const [name = "", ...pairs] = item.split(":");
+    if (!isName(name)) {
+      throw new ConfigError(`fault "${item}": unknown fault (${NAMES.join(", ")})`, {
+        fault: item,
+      });
+    }
+    const params: Record<string, string> = {};
+    for (const pair of pairs) {
+      const eq = pair.indexOf("=");
+      if (eq <= 0) {
+        throw new ConfigError(`fault "${item}": parameters are key=value`, { fault: item });
+      }
+      const key = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (!ALLOWED[name].includes(key)) {
+        throw new ConfigError(
+          `fault "${item}": ${name} takes ${ALLOWED[name].map((k) => `${k}=`).join(", ") || "no parameters"}`,
+          { fault: item, key },
+        );
+      }
+      checkValue(item, key, value);
+      params[key] = value;
+    }
+    for (const key of REQUIRED[name]) {
+      if (!(key in params)) {
+        throw new ConfigError(`fault "${item}": needs ${key}=`, { fault: item, key });
+      }
+    }
+    faults.push({ name, params });
+  }
+  return faults;
+}

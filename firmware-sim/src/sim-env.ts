@@ -1,0 +1,90 @@
+/**
+ * The environment contract of the virtual board: what a process needs to
+ * run on it (LD_PRELOAD of libcamgw-vdev.so and CAMGW_SIM_*). Used by
+ * `firmware-sim exec`, the gateway's `--source sim` and tests.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../../gateway/src/errors.js";
+import { parseFaults } from "./faults.js";
+
+export type SimProfile = "pi4" | "pi5" | "uvc-h264";
+export const SIM_PROFILES: readonly SimProfile[] = ["pi4", "pi5", "uvc-h264"];
+
+export interface SimOptions {
+  /** pi4: camera + H.264 encoder (default); pi5: camera only; uvc-h264: camera giving H.264 */
+  profile?: SimProfile | undefined;
+  /** fault list, see docs/firmware-sim.md */
+  faults?: string | undefined;
+  /** seed for the faults' randomness */
+  seed?: number | undefined;
+  /** control file re-read while running to change faults live */
+  controlFile?: string | undefined;
+  /** library to preload; default: firmware-sim/build/libcamgw-vdev.so */
+  library?: string | undefined;
+}
+
+/**
+ * The library beside this package: src/ and build/firmware-sim/src/ both sit
+ * two levels below the repository root's firmware-sim/ directory.
+ */
+export function defaultLibraryPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    resolve(here, "..", "build", "libcamgw-vdev.so"), // firmware-sim/src -> firmware-sim/build
+    resolve(here, "..", "..", "..", "firmware-sim", "build", "libcamgw-vdev.so"), // build/firmware-sim/src
+  ];
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
+
+export function isSimProfile(s: string): s is SimProfile {
+  return (SIM_PROFILES as readonly string[]).includes(s);
+}
+
+/**
+ * The variables to add to a child's environment. Throws ConfigError for an
+ * unknown profile, a bad fault list or seed, or a missing library.
+ * An LD_PRELOAD already in `base` is kept after ours (ours must interpose
+ * first; sanitizers that must load first can be placed before by the caller).
+ */
+export function simEnv(options: SimOptions = {}, base: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const profile = options.profile ?? "pi4";
+  if (!isSimProfile(profile)) {
+    throw new ConfigError(`unknown profile "${String(profile)}" (pi4, pi5, uvc-h264)`, {
+      profile: String(profile),
+    });
+  }
+  const library = options.library ?? defaultLibraryPath();
+  if (!existsSync(library)) {
+    throw new ConfigError(`virtual board library not found: ${library} (run \`make sim-build\`)`, {
+      library,
+    });
+  }
+  const env: NodeJS.ProcessEnv = {
+    LD_PRELOAD: [library, base.LD_PRELOAD ?? ""].join(" ").trim(),
+    CAMGW_SIM_PROFILE: profile,
+  };
+  if (options.faults !== undefined && options.faults !== "") {
+    parseFaults(options.faults);
+    env.CAMGW_SIM_FAULTS = options.faults;
+  }
+  if (options.seed !== undefined) {
+    if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
+      throw new ConfigError(`seed must be a non-negative integer, got ${options.seed}`, {
+        seed: options.seed,
+      });
+    }
+    env.CAMGW_SIM_SEED = String(options.seed);
+  }
+  if (options.controlFile !== undefined) env.CAMGW_SIM_CONTROL = resolve(options.controlFile);
+  return env;
+}
+
+/** Convenience for tests: the library path if built, else undefined. */
+export function builtLibrary(): string | undefined {
+  const p = defaultLibraryPath();
+  return existsSync(p) ? p : undefined;
+}
+
+export const libraryBuildHint = `make sim-build (builds ${join("firmware-sim", "build", "libcamgw-vdev.so")})`;

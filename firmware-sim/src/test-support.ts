@@ -1,0 +1,97 @@
+/**
+ * Helpers for the virtual board's own tests: build the library and the C
+ * test programs (make is a no-op when they are current), and run a program
+ * under the preload with a given profile and faults.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { simEnv, type SimOptions } from "./sim-env.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const simRoot = resolve(here, "..");
+export const buildDir = join(simRoot, "build");
+export const libraryPath = join(buildDir, "libcamgw-vdev.so");
+
+let built = false;
+
+/** Builds libcamgw-vdev.so and the test programs once per test process. */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync("make", ["-s", "-j2", "-C", join(simRoot, "vdev")], { stdio: "inherit" });
+  built = true;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd` on the virtual board; never rejects on a non-zero exit. */
+export function runOnBoard(
+  cmd: string,
+  args: string[],
+  options: SimOptions = {},
+  timeoutMs = 60_000,
+): Promise<RunResult> {
+  ensureBuilt();
+  const env = { ...process.env, ...simEnv({ library: libraryPath, ...options }) };
+  return new Promise((resolvePromise) => {
+    execFile(
+      cmd,
+      args,
+      { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
+        resolvePromise({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs one of the C test programs (firmware-sim/vdev/tests) and parses its JSON. */
+export async function runProgram<T>(
+  name: string,
+  args: string[],
+  options: SimOptions = {},
+): Promise<T> {
+  const r = await runOnBoard(join(buildDir, "tests", name), args, options);
+  if (r.code !== 0) {
+    throw new Error(`${name} ${args.join(" ")} exited with ${String(r.code)}: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout) as T;
+}
+
+/** CRC-8 (poly 0x07, init 0) of the frame-stamp spec. */
+export function crc8(bytes: Uint8Array): number {
+  let crc = 0;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc;
+}
+
+/** Reads a frame stamp from an 8-bit luma plane; undefined when absent or bad. */
+export function readStamp(luma: Uint8Array, width: number, height: number): number | undefined {
+  const band = Math.max(16, Math.round(height / 45));
+  const cell = Math.floor(width / 64);
+  let word = 0n;
+  for (let i = 0; i < 64; i++) {
+    let sum = 0;
+    let n = 0;
+    for (let y = Math.floor(band / 4); y < Math.ceil((band * 3) / 4); y++) {
+      for (let x = i * cell + Math.floor(cell / 4); x < i * cell + Math.ceil((cell * 3) / 4); x++) {
+        sum += luma[y * width + x] ?? 0;
+        n++;
+      }
+    }
+    word = (word << 1n) | (sum / n >= 128 ? 1n : 0n);
+  }
+  const time = word >> 8n;
+  if (time === 0n) return undefined;
+  const bytes = new Uint8Array(7);
+  for (let i = 0; i < 7; i++) bytes[i] = Number((time >> BigInt(8 * (6 - i))) & 0xffn);
+  return crc8(bytes) === Number(word & 0xffn) ? Number(time) : undefined;
+}
