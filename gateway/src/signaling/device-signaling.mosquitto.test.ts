@@ -9,7 +9,7 @@ import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DeviceSignaling, type DeviceSignalingOptions } from "./device-signaling.js";
 import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { Mosquitto, makeTlsMaterial, type TlsMaterial } from "./test/mosquitto.js";
+import { Mosquitto, makeTlsMaterial, type TlsMaterial } from "../testing/mosquitto.js";
 import { waitFor } from "./test/raw-viewer.js";
 import { TcpProxy } from "./test/tcp-proxy.js";
 import { ViewerClient } from "./viewer-client.js";
@@ -28,7 +28,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "camgw-mosquitto-"));
   tls = await makeTlsMaterial(dir);
-  mosquitto = await Mosquitto.start(dir, { cam: "s3cret" }, tls);
+  mosquitto = await Mosquitto.start({ dir, tls: { material: tls, users: { cam: "s3cret" } } });
 });
 
 afterEach(async () => {
@@ -45,7 +45,7 @@ function tlsDevice(
   extra: Partial<DeviceSignalingOptions> = {},
 ): DeviceSignaling {
   const device = new DeviceSignaling({
-    url: `mqtts://127.0.0.1:${mosquitto.tlsPort}`,
+    url: `mqtts://127.0.0.1:${mosquitto.port("tls")}`,
     caFile: tls.caFile,
     username: "cam",
     password: "s3cret",
@@ -97,7 +97,7 @@ describe("DeviceSignaling with Mosquitto", () => {
   });
 
   it("leaves the offline will, published by Mosquitto, when the device's connection is cut", async () => {
-    const proxy = await TcpProxy.start(mosquitto.tlsPort);
+    const proxy = await TcpProxy.start(mosquitto.port("tls"));
     cleanups.push(() => proxy.close());
     const device = tlsDevice(new FixedAnswerHost(), {
       url: `mqtts://127.0.0.1:${proxy.port}`,

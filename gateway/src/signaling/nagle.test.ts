@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Mosquitto, makeTlsMaterial } from "./test/mosquitto.js";
+import { Mosquitto, makeTlsMaterial } from "../testing/mosquitto.js";
 
 const hasStrace = spawnSync("strace", ["-V"]).status === 0;
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
@@ -92,7 +92,7 @@ describe.skipIf(!hasStrace)("Nagle on signaling sockets (strace)", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "camgw-nagle-"));
     const tls = await makeTlsMaterial(dir);
-    mosquitto = await Mosquitto.start(dir, { cam: "s3cret" }, tls);
+    mosquitto = await Mosquitto.start({ dir, tls: { material: tls, users: { cam: "s3cret" } } });
     const entry = join(dir, "child.ts");
     await writeFile(entry, CHILD);
     const out = join(dir, "child.mjs");
@@ -114,7 +114,7 @@ describe.skipIf(!hasStrace)("Nagle on signaling sockets (strace)", () => {
       ...args,
       process.execPath,
       out,
-      String(mosquitto.tlsPort),
+      String(mosquitto.port("tls")),
       tls.caFile,
       String(mosquitto.plainPort),
     ]);
@@ -140,7 +140,7 @@ describe.skipIf(!hasStrace)("Nagle on signaling sockets (strace)", () => {
   });
 
   it("sets TCP_NODELAY on the device's mqtts:// socket", () => {
-    expect(trace.clientNoDelay).toContain(mosquitto.tlsPort);
+    expect(trace.clientNoDelay).toContain(mosquitto.port("tls"));
   });
 
   it("sets TCP_NODELAY on the sockets the embedded broker accepts", () => {

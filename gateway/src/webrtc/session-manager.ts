@@ -270,7 +270,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     const existing = this.sessions.get(id);
     const otherSessions = this.sessions.size - (existing ? 1 : 0);
     if (otherSessions >= this.maxViewers) {
-      throw new SignalingError("busy", `${this.maxViewers} viewers already`, {
+      throw new SignalingError("busy", `the viewer limit (${this.maxViewers}) is reached`, {
         ...context,
         maxViewers: this.maxViewers,
       });

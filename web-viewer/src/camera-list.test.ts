@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import type { DeviceState } from "../../gateway/src/signaling/viewer-client.js";
+import { describeDevice, sortDevices } from "./camera-list.js";
+
+const porch: DeviceState = {
+  deviceId: "porch",
+  online: true,
+  name: "Porch",
+  streams: [{ id: "main", codec: "H264", width: 1280, height: 720, fps: 30 }],
+};
+const attic: DeviceState = { deviceId: "attic", online: false, streams: [] };
+const garage: DeviceState = { ...porch, deviceId: "garage", name: "Garage" };
+
+describe("camera list", () => {
+  it("describes a camera by state and main stream", () => {
+    expect(describeDevice(porch)).toBe("online · 1280×720 @ 30 fps");
+    expect(describeDevice(attic)).toBe("offline");
+  });
+
+  it("lists online cameras first, then by name", () => {
+    expect(sortDevices([attic, porch, garage]).map((d) => d.deviceId)).toEqual([
+      "garage",
+      "porch",
+      "attic",
+    ]);
+  });
+});

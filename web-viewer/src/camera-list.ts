@@ -1,0 +1,101 @@
+/**
+ * The camera list, live from the retained status messages: online or
+ * offline, name, resolution; a button to watch or stop watching each.
+ */
+import type { DeviceState } from "../../gateway/src/signaling/viewer-client.js";
+import { button, h } from "./dom.js";
+
+export function describeDevice(device: DeviceState): string {
+  const stream = device.streams.find((s) => s.id === "main") ?? device.streams[0];
+  const parts = [device.online ? "online" : "offline"];
+  if (stream) parts.push(`${stream.width}×${stream.height} @ ${stream.fps} fps`);
+  return parts.join(" · ");
+}
+
+/** Online first, then by name (or id). */
+export function sortDevices(devices: Iterable<DeviceState>): DeviceState[] {
+  return [...devices].sort(
+    (a, b) =>
+      Number(b.online) - Number(a.online) ||
+      (a.name ?? a.deviceId).localeCompare(b.name ?? b.deviceId) ||
+      a.deviceId.localeCompare(b.deviceId),
+  );
+}
+
+export class CameraList {
+  readonly root: HTMLElement;
+  readonly #list: HTMLUListElement;
+  readonly #empty: HTMLElement;
+  readonly #devices = new Map<string, DeviceState>();
+  #watching: ReadonlySet<string> = new Set();
+  readonly #onToggle: (deviceId: string) => void;
+
+  constructor(onToggle: (deviceId: string) => void) {
+    this.#onToggle = onToggle;
+    this.#list = h("ul", { class: "camera-list" });
+    this.#empty = h(
+      "p",
+      { class: "hint" },
+      "No cameras yet: waiting for status messages from the broker.",
+    );
+    this.root = h(
+      "nav",
+      { class: "cameras", "aria-label": "Cameras" },
+      h("h2", {}, "Cameras"),
+      this.#empty,
+      this.#list,
+    );
+  }
+
+  /** Replaces everything known (a new broker connection). */
+  reset(): void {
+    this.#devices.clear();
+    this.render();
+  }
+
+  update(device: DeviceState): void {
+    this.#devices.set(device.deviceId, device);
+    this.render();
+  }
+
+  remove(deviceId: string): void {
+    this.#devices.delete(deviceId);
+    this.render();
+  }
+
+  setWatching(watching: ReadonlySet<string>): void {
+    this.#watching = watching;
+    this.render();
+  }
+
+  render(): void {
+    this.#empty.hidden = this.#devices.size > 0;
+    const focused = this.root.ownerDocument.activeElement;
+    const focusedId = focused instanceof HTMLElement ? focused.dataset.device : undefined;
+    const items = sortDevices(this.#devices.values()).map((device) => {
+      const watching = this.#watching.has(device.deviceId);
+      const toggle = button(watching ? "Stop" : "Watch", {
+        "aria-pressed": String(watching),
+        "data-device": device.deviceId,
+        "aria-label": `${watching ? "Stop watching" : "Watch"} ${device.name ?? device.deviceId}`,
+      });
+      toggle.addEventListener("click", () => this.#onToggle(device.deviceId));
+      const item = h(
+        "li",
+        { class: "camera", "data-device": device.deviceId, "data-online": String(device.online) },
+        h("span", { class: "dot", "aria-hidden": "true" }),
+        h(
+          "span",
+          { class: "camera-text" },
+          h("span", { class: "camera-name" }, device.name ?? device.deviceId),
+          h("span", { class: "camera-meta" }, `${device.deviceId} · ${describeDevice(device)}`),
+        ),
+        toggle,
+      );
+      return { item, toggle, id: device.deviceId };
+    });
+    this.#list.replaceChildren(...items.map((i) => i.item));
+    // Re-rendering must not steal keyboard focus from the button a person is on.
+    items.find((i) => i.id === focusedId)?.toggle.focus();
+  }
+}

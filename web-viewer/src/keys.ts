@@ -1,0 +1,25 @@
+/**
+ * Keyboard shortcuts: S stats overlay, F full screen, P snapshot. Ignored
+ * while typing in a field and with modifier keys (browser shortcuts win).
+ */
+export type KeyAction = "stats" | "fullscreen" | "snapshot";
+
+const KEYS: Readonly<Record<string, KeyAction>> = { s: "stats", f: "fullscreen", p: "snapshot" };
+
+export interface KeyLike {
+  readonly key: string;
+  readonly ctrlKey: boolean;
+  readonly metaKey: boolean;
+  readonly altKey: boolean;
+  readonly target: EventTarget | null;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  if (typeof HTMLElement === "undefined" || !(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName);
+}
+
+export function keyAction(event: KeyLike): KeyAction | undefined {
+  if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return undefined;
+  return KEYS[event.key.toLowerCase()];
+}

@@ -1,0 +1,124 @@
+/**
+ * The viewer's side of one WebRTC call: a recvonly H.264 transceiver tuned
+ * for latency. It makes the offer, applies the answer, and queues remote
+ * candidates until the answer is in (trickled candidates may arrive while
+ * setRemoteDescription is still running). An ICE restart uses a new
+ * ViewerPeer on the same signaling session (see tile.ts).
+ */
+import type { IceCandidate } from "../../gateway/src/signaling/messages.js";
+import { TypedEmitter } from "../../gateway/src/signaling/typed-emitter.js";
+import { preferredCodecs } from "./codecs.js";
+
+export interface ViewerPeerEvents extends Record<string, unknown[]> {
+  track: [stream: MediaStream];
+  /** A local candidate to trickle; null is end-of-candidates. */
+  candidate: [candidate: IceCandidate | null];
+  "ice-state": [state: RTCIceConnectionState];
+}
+
+/** Why this browser cannot play a camera, or undefined when it can. */
+export function playbackProblem(): string | undefined {
+  if (typeof RTCPeerConnection === "undefined")
+    return "this browser has no WebRTC (RTCPeerConnection)";
+  const caps =
+    typeof RTCRtpReceiver.getCapabilities === "function"
+      ? RTCRtpReceiver.getCapabilities("video")
+      : null;
+  // Without getCapabilities we cannot tell; the camera will say "unsupported" if it is so.
+  if (caps && preferredCodecs(caps.codecs).length === 0) {
+    return "this browser cannot receive H.264 (packetization-mode 1)";
+  }
+  return undefined;
+}
+
+type LatencyReceiver = RTCRtpReceiver & { playoutDelayHint?: number | null };
+
+export class ViewerPeer extends TypedEmitter<ViewerPeerEvents> {
+  readonly pc: RTCPeerConnection;
+  readonly receiver: RTCRtpReceiver;
+  #answered: Promise<void> = Promise.resolve();
+  #markAnswered: () => void = () => undefined;
+  #closed = false;
+
+  constructor(config: RTCConfiguration = {}) {
+    super();
+    // No ICE servers by default: cameras and viewers share a LAN (the gateway
+    // does the same); config may add STUN/TURN.
+    this.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", ...config });
+    const transceiver = this.pc.addTransceiver("video", { direction: "recvonly" });
+    const caps = RTCRtpReceiver.getCapabilities("video");
+    const codecs = caps ? preferredCodecs(caps.codecs) : [];
+    if (codecs.length > 0 && typeof transceiver.setCodecPreferences === "function") {
+      transceiver.setCodecPreferences(codecs);
+    }
+    this.receiver = transceiver.receiver;
+    tuneForLatency(this.receiver);
+    this.pc.addEventListener("track", (event) => {
+      this.emit("track", event.streams[0] ?? new MediaStream([event.track]));
+    });
+    this.pc.addEventListener("icecandidate", (event) => {
+      const candidate = event.candidate;
+      if (candidate === null) {
+        this.emit("candidate", null);
+      } else if (candidate.candidate !== "") {
+        // An empty candidate string is the legacy per-section end marker; null follows.
+        this.emit("candidate", candidate.toJSON() as IceCandidate);
+      }
+    });
+    this.pc.addEventListener("iceconnectionstatechange", () => {
+      this.emit("ice-state", this.pc.iceConnectionState);
+    });
+  }
+
+  /** The local offer; remote candidates wait until its answer is applied. */
+  async createOffer(): Promise<string> {
+    this.#answered = new Promise((resolve) => {
+      this.#markAnswered = resolve;
+    });
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    return this.pc.localDescription?.sdp ?? offer.sdp ?? "";
+  }
+
+  async acceptAnswer(sdp: string): Promise<void> {
+    await this.pc.setRemoteDescription({ type: "answer", sdp });
+    // Chrome may reset the receiver's hints on renegotiation; set them again.
+    tuneForLatency(this.receiver);
+    this.#markAnswered();
+  }
+
+  addRemoteCandidate(candidate: IceCandidate | null): void {
+    void this.#answered
+      .then(() => (this.#closed ? undefined : this.pc.addIceCandidate(candidate ?? undefined)))
+      .catch((err: unknown) => {
+        // One bad candidate (e.g. an address family this host lacks) must not end the call.
+        console.warn("camgw viewer: remote candidate rejected", candidate, err);
+      });
+  }
+
+  getStats(): Promise<RTCStatsReport> {
+    return this.pc.getStats();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#markAnswered();
+    this.pc.close();
+    this.removeAllListeners();
+  }
+}
+
+/**
+ * jitterBufferTarget 0 asks for the smallest buffer the receiver can manage
+ * (webrtc-extensions); playoutDelayHint is Chrome's older, non-standard knob
+ * in seconds. Neither adds delay when the network is clean.
+ */
+function tuneForLatency(receiver: LatencyReceiver): void {
+  try {
+    if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = 0;
+  } catch {
+    // Older implementations throw on 0 (they want null); the default is fine there.
+  }
+  if ("playoutDelayHint" in receiver) receiver.playoutDelayHint = 0;
+}
