@@ -39,12 +39,16 @@ typecheck: deps
 lint: deps
 	npx eslint --max-warnings 0 .
 
+# Explicit paths: a board rootfs under build/ may hold mounts Prettier must not walk.
+PRETTIER_PATHS := gateway native/lib firmware-sim/src firmware-sim/bin web-viewer deploy tools \
+                  '*.json' '*.js' '*.ts' .prettierrc.json
+
 format:
-	npx prettier --write .
+	npx prettier --write $(PRETTIER_PATHS)
 	find native/src firmware-sim/vdev -name '*.c' -o -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
 
 format-check: deps
-	npx prettier --check .
+	npx prettier --check $(PRETTIER_PATHS)
 
 clang-format-check: deps
 	find native/src firmware-sim/vdev \( -name '*.c' -o -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 -r clang-format --dry-run --Werror

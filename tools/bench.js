@@ -13,5 +13,9 @@ const run = (name, cmd, args) => {
 };
 
 if (existsSync("native/bench/bench.js")) run("native", process.execPath, ["native/bench/bench.js"]);
-run("gateway", process.execPath, ["-e", "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())"]);
-if (existsSync("web-viewer/bench/bench.js")) run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
+run("gateway", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
+]);
+if (existsSync("web-viewer/bench/bench.js"))
+  run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
