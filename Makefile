@@ -64,5 +64,9 @@ bench: build
 sim: build
 	$(NODE) firmware-sim/bin/firmware-sim.js up $(ARGS)
 
+# A test-board run killed half-way can leave /proc, /sys and a bind mount of
+# /dev inside build/deploy/board: unmount them first, or rm would reach the
+# host's /dev through the bind mount.
 clean:
-	rm -rf build native/build firmware-sim/build web-viewer/dist .apt-stamp $(NPM_STAMP)
+	@findmnt -rn -o TARGET | grep "^$(CURDIR)/build/" | sort -r | xargs -r -n1 umount -l
+	rm -rf build dist native/build native/build-asan firmware-sim/build web-viewer/dist .apt-stamp $(NPM_STAMP)

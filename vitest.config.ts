@@ -12,6 +12,7 @@ export default defineConfig({
       "web-viewer/src/**/*.test.ts",
       "web-viewer/test/**/*.test.ts",
       "tools/**/*.test.ts",
+      "deploy/**/*.test.ts",
     ],
     exclude: ["**/node_modules/**", "**/build/**"],
     testTimeout: 60_000,

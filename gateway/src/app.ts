@@ -76,6 +76,11 @@ export class Gateway {
       maxPayloadSize: config.mtu - 12,
       livenessTimeoutMs: config["consent-timeout"] * 1000,
       keepWarm: config["keep-warm"],
+      // The spec wants an answer within 1 s and werift gives one in a few
+      // ms; this only bounds a negotiation that hangs. A slow board (or
+      // qemu) can take over 1 s for its very first answer: answer late
+      // rather than refuse.
+      answerTimeoutMs: 5000,
     });
     const metrics = new MetricsRegistry();
     let gateway: Gateway | null = null;
