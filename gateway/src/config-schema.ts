@@ -126,19 +126,12 @@ export const source: Parser<SourceSpec> = (raw) => {
 };
 
 /** A comma-separated list (or YAML list) of IPv4/IPv6 addresses. */
-export const ipList: Parser<string[]> = (raw) => {
-  const items: unknown[] = Array.isArray(raw)
-    ? raw
-    : text(raw)
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-  return items.map((item) => {
+export const ipList: Parser<string[]> = (raw) =>
+  listItems(raw).map((item) => {
     const address = text(item);
     if (isIP(address) === 0) throw new ValueError(`"${address}" is not an IPv4 or IPv6 address`);
     return address;
   });
-};
 
 export const brokerUrl: Parser<string> = (raw) => {
   const s = text(raw);
@@ -163,15 +156,18 @@ export interface IceServer {
   credential?: string;
 }
 
+/** Items of a comma-separated string, or of a YAML list. */
+function listItems(raw: unknown): unknown[] {
+  if (Array.isArray(raw)) return raw;
+  return text(raw)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 /** A comma-separated list of stun:/turn:/turns: URLs, or (YAML) a list of objects. */
-export const iceServers: Parser<IceServer[]> = (raw) => {
-  const items: unknown[] = Array.isArray(raw)
-    ? raw
-    : text(raw)
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-  return items.map((item) => {
+export const iceServers: Parser<IceServer[]> = (raw) =>
+  listItems(raw).map((item) => {
     const entry: IceServer =
       typeof item === "object" && item !== null
         ? {
@@ -185,7 +181,6 @@ export const iceServers: Parser<IceServer[]> = (raw) => {
     }
     return entry;
   });
-};
 
 function optionalText(obj: Record<string, unknown>, key: string): Record<string, string> {
   return obj[key] === undefined ? {} : { [key]: text(obj[key]) };

@@ -36,6 +36,12 @@ describe("config", () => {
     expect(c.size).toEqual({ width: 640, height: 480 });
   });
 
+  it("reads ICE host addresses as a list of IPs", () => {
+    expect(
+      loadConfig({ flags: { "ice-host-addresses": "127.0.0.1, ::1" } })["ice-host-addresses"],
+    ).toEqual(["127.0.0.1", "::1"]);
+  });
+
   it("names environment variables CAMGW_ plus the key in upper case", () => {
     expect(envName("max-viewers")).toBe("CAMGW_MAX_VIEWERS");
   });
@@ -81,6 +87,7 @@ describe("config", () => {
     [{ encoder: "gpu" }, /must be one of auto, hardware, software, passthrough/],
     [{ "keep-warm": "maybe" }, /expected true or false/],
     [{ "ice-servers": "http://stun" }, /ICE server must be a stun:/],
+    [{ "ice-host-addresses": "127.0.0.1,localhost" }, /"localhost" is not an IPv4 or IPv6 address/],
   ])("refuses flags %o with a message naming the flag", (flags, message) => {
     expect(() => loadConfig({ flags })).toThrow(message);
     expect(() => loadConfig({ flags })).toThrow(ConfigError);
