@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { SimOptions } from "./sim-env.js";
-import { readStamp, runProgram } from "./test-support.js";
+import { readStamp } from "../../gateway/src/media/frame-stamp.js";
+import { runProgram } from "./test-support.js";
 
 interface AccessUnit {
   bytes: number;
@@ -96,9 +97,13 @@ describe("virtual H.264 encoder /dev/video11 (bcm2835-codec)", () => {
     expect(luma.length).toBe(45 * size);
     let previous = 0;
     for (let f = 0; f < 45; f++) {
-      const stamp = readStamp(luma.subarray(f * size, (f + 1) * size), 1280, 720);
-      expect(stamp, `frame ${f}`).toBeDefined();
-      const t = stamp ?? 0;
+      const stamp = readStamp({
+        data: luma.subarray(f * size, (f + 1) * size),
+        width: 1280,
+        height: 720,
+      });
+      expect(stamp, `frame ${f}`).not.toBeNull();
+      const t = Number(stamp ?? 0n);
       expect(t).toBeGreaterThanOrEqual(run.t0_real_us);
       expect(t).toBeLessThanOrEqual(run.t1_real_us);
       expect(t).toBeGreaterThan(previous);

@@ -62,36 +62,3 @@ export async function runProgram<T>(
   }
   return JSON.parse(r.stdout) as T;
 }
-
-/** CRC-8 (poly 0x07, init 0) of the frame-stamp spec. */
-export function crc8(bytes: Uint8Array): number {
-  let crc = 0;
-  for (const b of bytes) {
-    crc ^= b;
-    for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-  }
-  return crc;
-}
-
-/** Reads a frame stamp from an 8-bit luma plane; undefined when absent or bad. */
-export function readStamp(luma: Uint8Array, width: number, height: number): number | undefined {
-  const band = Math.max(16, Math.round(height / 45));
-  const cell = Math.floor(width / 64);
-  let word = 0n;
-  for (let i = 0; i < 64; i++) {
-    let sum = 0;
-    let n = 0;
-    for (let y = Math.floor(band / 4); y < Math.ceil((band * 3) / 4); y++) {
-      for (let x = i * cell + Math.floor(cell / 4); x < i * cell + Math.ceil((cell * 3) / 4); x++) {
-        sum += luma[y * width + x] ?? 0;
-        n++;
-      }
-    }
-    word = (word << 1n) | (sum / n >= 128 ? 1n : 0n);
-  }
-  const time = word >> 8n;
-  if (time === 0n) return undefined;
-  const bytes = new Uint8Array(7);
-  for (let i = 0; i < 7; i++) bytes[i] = Number((time >> BigInt(8 * (6 - i))) & 0xffn);
-  return crc8(bytes) === Number(word & 0xffn) ? Number(time) : undefined;
-}

@@ -1,38 +1,13 @@
-import { spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AccessUnit } from "./access-unit.js";
 import { AccessUnitSplitter, type SplitUnit } from "./access-unit-splitter.js";
 import { PipeSource } from "./pipe-source.js";
+import { encodeTestStream, testClipCommand, type ClipOptions } from "../testing/test-clip.js";
 
-/** Real H.264 from Debian's ffmpeg + libx264 (testsrc pattern), made at test time. */
-function ffmpegH264(frames: number, extra: string[] = [], realtime = false): string[] {
-  return [
-    "ffmpeg",
-    "-loglevel",
-    "error",
-    ...(realtime ? ["-re"] : []),
-    "-f",
-    "lavfi",
-    "-i",
-    "testsrc=size=320x240:rate=30",
-    "-frames:v",
-    String(frames),
-    "-pix_fmt",
-    "yuv420p",
-    "-c:v",
-    "libx264",
-    "-profile:v",
-    "baseline",
-    "-bf",
-    "0",
-    "-g",
-    "10",
-    ...extra,
-    "-f",
-    "h264",
-    "-",
-  ];
+/** The shared test clip's ffmpeg command, as a shell command line for the pipe. */
+function clipCommand(options: ClipOptions): string {
+  return testClipCommand({ width: 320, height: 240, gop: 10, ...options }).join(" ");
 }
 
 function nalTypes(au: Buffer): number[] {
@@ -57,9 +32,10 @@ function pictureStarts(au: Buffer): number {
 }
 
 describe("access unit splitter", () => {
-  const stream = spawnSync(ffmpegH264(30)[0] ?? "", ffmpegH264(30).slice(1), {
-    maxBuffer: 16 << 20,
-  }).stdout;
+  let stream: Buffer = Buffer.alloc(0);
+  beforeAll(async () => {
+    stream = await encodeTestStream({ width: 320, height: 240, frames: 30, gop: 10 });
+  });
 
   it("cuts a real stream into one access unit per picture whatever the chunking", () => {
     for (const chunk of [1, 7, 188, 4096, stream.length]) {
@@ -106,7 +82,7 @@ describe("access unit splitter", () => {
 describe("pipe source", () => {
   it("streams access units from a command with capture times and key frames", async () => {
     const source = new PipeSource({
-      command: ffmpegH264(20, [], true).join(" "),
+      command: clipCommand({ frames: 20, realtime: true }),
       info: { width: 320, height: 240, fps: 30 },
     });
     const frames: AccessUnit[] = [];
@@ -127,7 +103,7 @@ describe("pipe source", () => {
 
   it("keeps the slices of one picture together when x264 writes several slices", async () => {
     const source = new PipeSource({
-      command: ffmpegH264(10, ["-slices", "4"]).join(" "),
+      command: clipCommand({ frames: 10, extra: ["-slices", "4"] }),
       info: { width: 320, height: 240, fps: 30 },
     });
     const frames: AccessUnit[] = [];
@@ -168,7 +144,7 @@ describe("pipe source", () => {
 
   it("can be stopped, restarted and closed twice", async () => {
     const source = new PipeSource({
-      command: ffmpegH264(100000, [], true).join(" "),
+      command: clipCommand({ frames: 100000, realtime: true }),
       info: { width: 320, height: 240, fps: 30 },
     });
     source.on("error", (e) => {

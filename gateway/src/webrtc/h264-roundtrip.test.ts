@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { splitAnnexB } from "../rtp/annexb.js";
 import { H264Payloader } from "../rtp/h264-payloader.js";
 import { RtpPacketizer } from "../rtp/packetizer.js";
-import { encodeTestClip, type ClipAccessUnit } from "./fixtures/test-clip.js";
+import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 
 /**
  * Our RFC 6184 payloader and RTP packetizer, read back by werift's own

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { splitAnnexB } from "../rtp/annexb.js";
 import { ClipSource } from "./fixtures/clip-source.js";
 import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
-import { encodeTestClip, type ClipAccessUnit } from "./fixtures/test-clip.js";
+import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager } from "./session-manager.js";
 import { unixUsFromNtp, type SenderReport } from "./viewer-peer.js";
 

@@ -4,7 +4,7 @@ import vm from "node:vm";
 import { beforeAll, expect, it } from "vitest";
 import { ClipSource } from "./fixtures/clip-source.js";
 import { LOOPBACK, connectViewer, nextFrame, waitFor } from "./fixtures/harness.js";
-import { encodeTestClip, type ClipAccessUnit } from "./fixtures/test-clip.js";
+import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager } from "./session-manager.js";
 
 /**

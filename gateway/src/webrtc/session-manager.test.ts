@@ -6,7 +6,7 @@ import { CamgwError } from "../errors.js";
 import type { ByeReason } from "../signaling/session-host.js";
 import { ClipSource } from "./fixtures/clip-source.js";
 import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
-import { encodeTestClip, type ClipAccessUnit } from "./fixtures/test-clip.js";
+import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 import { ViewerPeer } from "./viewer-peer.js";
 
