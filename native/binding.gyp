@@ -1,0 +1,50 @@
+{
+  # camgw's native addon. Paths are relative and libraries come from
+  # pkg-config where a .pc exists (x264) so a cross build (node-gyp --arch=arm64
+  # with CC/CXX=aarch64-linux-gnu-g* and PKG_CONFIG_LIBDIR for the target sysroot)
+  # picks the target's libraries. Debian's libyuv-dev ships no .pc file, so it
+  # is linked by name (-lyuv) from the compiler's default library path.
+  "variables": {
+    # Extra flags for instrumented builds, e.g. `node-gyp rebuild -- -Dsanitize=address`.
+    "sanitize%": ""
+  },
+  "targets": [
+    {
+      "target_name": "camgw_native",
+      "sources": [
+        "src/addon.cc",
+        "src/capture_device.cc",
+        "src/clock_map.cc",
+        "src/device_error.cc",
+        "src/device_list.cc",
+        "src/encoder_choice.cc",
+        "src/encoder_settings.cc",
+        "src/frame_queue.cc",
+        "src/js_errors.cc",
+        "src/m2m_encoder.cc",
+        "src/pipeline.cc",
+        "src/pipeline_worker.cc",
+        "src/pipeline_wrap.cc",
+        "src/v4l2_util.cc",
+        "src/x264_encoder.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      # C++ exceptions on: V4L2 failures are thrown as DeviceError from deep in
+      # the device code and unwind through RAII owners of fds and mappings;
+      # node-addon-api turns a thrown Napi::Error into a JS exception.
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra",
+                    "<!@(pkg-config --cflags x264)"],
+      "cflags": ["-Wall", "-Wextra"],
+      "libraries": ["<!@(pkg-config --libs x264)", "-lyuv"],
+      "conditions": [
+        ["sanitize!=''", {
+          "cflags_cc": ["-fsanitize=<(sanitize)", "-fno-omit-frame-pointer"],
+          "ldflags": ["-fsanitize=<(sanitize)"]
+        }]
+      ]
+    }
+  ]
+}

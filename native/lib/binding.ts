@@ -1,0 +1,73 @@
+/**
+ * The only module that loads the raw addon (camgw_native.node), and the
+ * types-only description of what it exports. Everything else uses the typed
+ * classes in devices.ts and camera-pipeline.ts.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type {
+  DeviceInfo,
+  EncodedFrame,
+  Negotiated,
+  PipelineOptions,
+  PipelineStats,
+} from "./types.js";
+
+export type NativeEvent = ["frame", EncodedFrame] | ["error", Error, boolean] | ["unplugged"];
+
+export interface NativePipeline {
+  start(): void;
+  stop(): void;
+  close(): void;
+  setBitrate(kbps: number): void;
+  requestKeyFrame(): void;
+  stats(): PipelineStats;
+  negotiated(): Negotiated & { dmabuf: boolean };
+}
+
+export interface NativeBinding {
+  listDevices(): DeviceInfo[];
+  NativePipeline: new (
+    options: PipelineOptions,
+    onEvent: (...event: NativeEvent) => void,
+  ) => NativePipeline;
+}
+
+const ADDON = join("native", "build", "Release", "camgw_native.node");
+
+/**
+ * Finds the built addon: $CAMGW_NATIVE_ADDON, else the nearest
+ * native/build/Release/camgw_native.node walking up from this module. That
+ * covers native/lib/*.ts under vitest (repo/native/lib) and the compiled
+ * build/native/lib/*.js (repo/build/native/lib) alike.
+ */
+export function locateAddon(
+  from: string = dirname(fileURLToPath(import.meta.url)),
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const override = env.CAMGW_NATIVE_ADDON;
+  if (override !== undefined && override !== "") return resolve(override);
+  let dir = from;
+  for (;;) {
+    const candidate = join(dir, ADDON);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(
+    `camgw native addon not found above ${from} (looked for ${ADDON}); run \`make native-build\` or set CAMGW_NATIVE_ADDON`,
+  );
+}
+
+let cached: NativeBinding | undefined;
+
+export function loadBinding(): NativeBinding {
+  if (cached === undefined) {
+    const require = createRequire(import.meta.url);
+    cached = require(locateAddon()) as NativeBinding;
+  }
+  return cached;
+}

@@ -1,0 +1,128 @@
+/**
+ * A camera pipeline: V4L2 capture -> H.264 (hardware M2M, x264, or the
+ * camera's own) on native threads, delivering access units as 'frame' events.
+ */
+import { EventEmitter } from "node:events";
+import { loadBinding, type NativeEvent, type NativePipeline } from "./binding.js";
+import { callNative, fromNative } from "./errors.js";
+import type { EncodedFrame, Negotiated, PipelineOptions, PipelineStats } from "./types.js";
+
+export interface CameraPipelineEvents {
+  frame: [EncodedFrame];
+  /** Asynchronous failures; after a fatal one the pipeline has stopped (see `running`). */
+  error: [Error];
+  /** The camera or encoder went away; the pipeline has closed itself. */
+  unplugged: [];
+  closed: [];
+}
+
+export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
+  /** What the drivers chose (may differ from what was asked). */
+  readonly negotiated: Negotiated;
+  readonly #native: NativePipeline;
+  #closed = false;
+  #running = false;
+
+  private constructor(options: PipelineOptions) {
+    super();
+    // The native constructor validates options (TypeError) before it opens anything.
+    this.#native = callNative(
+      () =>
+        new (loadBinding().NativePipeline)(options, (...event: NativeEvent) => {
+          this.#onNative(event);
+        }),
+    );
+    const n = this.#native.negotiated();
+    this.negotiated = {
+      width: n.width,
+      height: n.height,
+      fps: n.fps,
+      pixelFormat: n.pixelFormat,
+      encoder: n.encoder,
+      ...(n.encoderDevice === undefined ? {} : { encoderDevice: n.encoderDevice }),
+    };
+  }
+
+  /** Opens the camera (and encoder) and negotiates formats; does not start streaming. */
+  static open(options: PipelineOptions): CameraPipeline {
+    return new CameraPipeline(options);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Whether camera buffers reach the hardware encoder as DMABUF (no copy); known once started. */
+  get zeroCopy(): boolean {
+    return !this.#closed && this.#native.negotiated().dmabuf;
+  }
+
+  start(): void {
+    this.#assertOpen("start");
+    callNative(() => {
+      this.#native.start();
+    });
+    this.#running = true;
+  }
+
+  /** Stops streaming (threads joined, buffers freed); start() may follow. */
+  stop(): void {
+    if (this.#closed) return;
+    this.#native.stop();
+    this.#running = false;
+  }
+
+  /** Idempotent: joins threads, unmaps buffers, closes every fd, then emits 'closed'. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#running = false;
+    this.#native.close();
+    this.emit("closed");
+  }
+
+  /** Changes the target bitrate while running (applied on the encode thread). */
+  setBitrate(kbps: number): void {
+    this.#assertOpen("setBitrate");
+    this.#native.setBitrate(kbps);
+  }
+
+  /** The next encoded frame (or the one after, with a hardware encoder's latency) is an IDR. */
+  requestKeyFrame(): void {
+    this.#assertOpen("requestKeyFrame");
+    this.#native.requestKeyFrame();
+  }
+
+  stats(): PipelineStats {
+    return this.#native.stats();
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new Error(`CameraPipeline.${what}: pipeline is closed`);
+  }
+
+  #onNative(event: NativeEvent): void {
+    if (this.#closed) return;
+    switch (event[0]) {
+      case "frame":
+        this.emit("frame", event[1]);
+        break;
+      case "error": {
+        const [, err, fatal] = event;
+        if (fatal) this.stop();
+        this.emit("error", fromNative(err) as Error);
+        break;
+      }
+      case "unplugged":
+        this.#running = false;
+        this.#native.close();
+        this.emit("unplugged");
+        this.close();
+        break;
+    }
+  }
+}

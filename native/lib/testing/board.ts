@@ -1,0 +1,107 @@
+/**
+ * Runs a test scenario (scenarios.ts) in a child node process on the virtual
+ * board: LD_PRELOAD of firmware-sim's libcamgw-vdev.so plus CAMGW_SIM_*; the
+ * vitest process itself is never preloaded. The scenario is bundled with
+ * esbuild (the child runs plain node on .ts sources) and prints its result
+ * as JSON on the last line of stdout.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
+export type Profile = "pi4" | "pi5" | "uvc-h264";
+
+export interface BoardOptions {
+  profile: Profile;
+  faults?: string;
+  seed?: number;
+  controlFile?: string;
+  timeoutMs?: number;
+  /** Extra environment for the child. */
+  env?: Record<string, string>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, "..", "..", "..");
+export const simLibrary = join(repoRoot, "firmware-sim", "build", "libcamgw-vdev.so");
+const addonPath = resolve(
+  process.env.CAMGW_NATIVE_ADDON ??
+    join(repoRoot, "native", "build", "Release", "camgw_native.node"),
+);
+
+let bundleDir: string | undefined;
+
+function bundle(): string {
+  if (bundleDir === undefined) {
+    bundleDir = mkdtempSync(join(tmpdir(), "camgw-native-test-"));
+    buildSync({
+      entryPoints: [join(here, "scenarios.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      outfile: join(bundleDir, "scenarios.mjs"),
+      logLevel: "error",
+    });
+    process.once("exit", () => {
+      if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
+    });
+  }
+  return join(bundleDir, "scenarios.mjs");
+}
+
+export interface ScenarioRun<T> {
+  result: T;
+  stderr: string;
+}
+
+export async function runOnBoard<T>(
+  scenario: string,
+  args: unknown,
+  board: BoardOptions,
+): Promise<ScenarioRun<T>> {
+  if (!existsSync(simLibrary)) {
+    throw new Error(`virtual board library missing: ${simLibrary} (run \`make sim-build\`)`);
+  }
+  if (!existsSync(addonPath)) {
+    throw new Error(`native addon missing: ${addonPath} (run \`make native-build\`)`);
+  }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // An ASan build of the addon needs libasan loaded before everything else
+    // (native.mk sets CAMGW_TEST_PRELOAD_FIRST); the sim library comes after it.
+    LD_PRELOAD: [process.env.CAMGW_TEST_PRELOAD_FIRST ?? "", simLibrary].join(" ").trim(),
+    CAMGW_SIM_PROFILE: board.profile,
+    CAMGW_NATIVE_ADDON: addonPath,
+    ...board.env,
+  };
+  if (board.faults !== undefined) env.CAMGW_SIM_FAULTS = board.faults;
+  if (board.seed !== undefined) env.CAMGW_SIM_SEED = String(board.seed);
+  if (board.controlFile !== undefined) env.CAMGW_SIM_CONTROL = board.controlFile;
+  const child = spawn(process.execPath, ["--expose-gc", bundle(), scenario, JSON.stringify(args)], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const timeoutMs = board.timeoutMs ?? 30_000;
+  const code = await new Promise<number | null>((res) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (c, signal) => {
+      clearTimeout(timer);
+      res(c ?? (signal === null ? null : -1));
+    });
+  });
+  const last = stdout.trim().split("\n").pop() ?? "";
+  if (code !== 0) {
+    throw new Error(
+      `scenario ${scenario} exited with ${code}\nstdout: ${stdout}\nstderr: ${stderr}`,
+    );
+  }
+  return { result: JSON.parse(last) as T, stderr };
+}

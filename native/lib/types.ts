@@ -1,0 +1,112 @@
+/** Plain data types of the native camera API (what crosses from C++ to JS). */
+
+export interface FrameInterval {
+  numerator: number;
+  denominator: number;
+}
+
+export interface FrameSize {
+  width: number;
+  height: number;
+  /** Seconds per frame as a fraction, fastest first. */
+  intervals: FrameInterval[];
+}
+
+export interface SizeRange {
+  minWidth: number;
+  maxWidth: number;
+  stepWidth: number;
+  minHeight: number;
+  maxHeight: number;
+  stepHeight: number;
+}
+
+export interface FormatInfo {
+  /** V4L2 fourcc as text: "YUYV", "NV12", "YU12", "H264", ... */
+  fourcc: string;
+  description: string;
+  compressed: boolean;
+  sizes: FrameSize[];
+  /** Present when the driver gives a stepwise/continuous range instead of a list. */
+  sizeRange?: SizeRange;
+}
+
+export type DeviceKind = "capture" | "m2m-encoder" | "other";
+
+export interface DeviceInfo {
+  path: string;
+  driver: string;
+  card: string;
+  bus: string;
+  /** V4L2_CAP_* of this node (device_caps). */
+  capabilities: number;
+  kind: DeviceKind;
+  /** The Raspberry Pi's bcm2835-codec H.264 encoder. */
+  isPiEncoder: boolean;
+  multiplanar: boolean;
+  /** What the node gives: capture formats, or an encoder's coded (CAPTURE) formats. */
+  formats: FormatInfo[];
+  /** M2M encoders: the raw formats they take (OUTPUT queue); empty otherwise. */
+  inputFormats: FormatInfo[];
+}
+
+export type PixelFormat = "YUYV" | "NV12" | "YU12" | "H264";
+export type EncoderChoice = "hardware" | "software" | "passthrough";
+export type H264ProfileName = "constrained-baseline" | "baseline" | "main" | "high";
+
+export interface PipelineOptions {
+  device: string;
+  width: number;
+  height: number;
+  fps: number;
+  pixelFormat?: "auto" | PixelFormat;
+  encoder?: "auto" | EncoderChoice;
+  /** Hardware encoder node; default: the first M2M H.264 encoder (the Pi's first). */
+  encoderDevice?: string;
+  bitrateKbps: number;
+  bitrateMode?: "cbr" | "vbr";
+  /** Frames between IDRs; default 2 s worth. */
+  keyframeInterval?: number;
+  /** Default constrained-baseline (WebRTC-safe). */
+  profile?: H264ProfileName;
+  /** "3.1", "4", ...; default: the lowest level that fits size and rate. */
+  level?: string;
+  /** Encoded frames held for JS before the oldest are dropped; default 8. */
+  queueDepth?: number;
+  /**
+   * Hand camera buffers to the hardware encoder as DMABUF when both drivers
+   * and the layouts allow (default true); false copies every frame instead.
+   */
+  zeroCopy?: boolean;
+}
+
+export interface Negotiated {
+  width: number;
+  height: number;
+  fps: number;
+  pixelFormat: PixelFormat;
+  encoder: EncoderChoice;
+  encoderDevice?: string;
+}
+
+export interface EncodedFrame {
+  /** One H.264 access unit, Annex-B. */
+  data: Buffer;
+  /** V4L2 buffer timestamp mapped to CLOCK_REALTIME, microseconds since the epoch. */
+  captureTimeUs: number;
+  keyframe: boolean;
+  width: number;
+  height: number;
+}
+
+export interface PipelineStats {
+  framesCaptured: number;
+  framesEncoded: number;
+  framesDelivered: number;
+  /** Dropped in the queue to JS, skipped by a busy encoder, or corrupt. */
+  framesDropped: number;
+  /** Software: encode call time; hardware: OUTPUT queue to CAPTURE dequeue. */
+  encodeTimeLastUs: number;
+  encodeTimeMeanUs: number;
+  queueDepth: number;
+}

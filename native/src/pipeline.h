@@ -1,0 +1,102 @@
+// A camera pipeline: capture device -> (hardware | software | no) encoder ->
+// bounded queue, driven by one poll()-based worker thread. Plain C++ with no
+// Node-API: the addon wraps it and turns its events into JS events.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "capture_device.h"
+#include "clock_map.h"
+#include "device_error.h"
+#include "encoder_settings.h"
+#include "frame_queue.h"
+#include "m2m_encoder.h"
+#include "pipeline_options.h"
+#include "x264_encoder.h"
+
+namespace camgw {
+
+struct PipelineStats {
+  uint64_t captured, encoded, delivered, dropped;
+  double encodeTimeLastUs, encodeTimeMeanUs;
+  size_t queueDepth;
+};
+
+// Called on the worker thread; must not block.
+struct PipelineEvents {
+  std::function<void()> framesReady;
+  // fatal: the pipeline has stopped; otherwise one request (e.g. a bitrate) failed.
+  std::function<void(const DeviceError&, bool fatal)> error;
+  std::function<void()> unplugged;  // the pipeline has stopped
+};
+
+class Pipeline {
+ public:
+  // Opens and negotiates the camera and encoder; throws DeviceError.
+  Pipeline(const PipelineOptions& o, PipelineEvents events);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  const Negotiated& negotiated() const { return neg_; }
+  void start();
+  void stop();   // joins the worker; safe to call from the JS thread at any time
+  void close();  // stop + release every fd and mapping; idempotent
+  bool running() const { return thread_.joinable(); }
+
+  void setBitrate(uint32_t kbps);
+  void requestKeyFrame();
+  PipelineStats stats() const;
+  std::deque<EncodedFrame> takeFrames();
+
+ private:
+  void run();
+  void loop();
+  void applyCommands();
+  void onCameraFrame(const CapturedBuffer& b);
+  void drainEncoder();
+  void deliver(std::vector<uint8_t>&& data, int64_t monotonicUs, bool keyframe);
+  void recordEncodeTime(double us);
+  void wake();
+  bool cameraGone();
+
+  PipelineOptions opts_;
+  PipelineEvents events_;
+  Negotiated neg_{};
+  std::unique_ptr<CaptureDevice> camera_;
+  std::unique_ptr<M2mEncoder> hw_;
+  std::unique_ptr<X264Encoder> sw_;
+  FrameQueue queue_;
+  ClockMap clock_;
+  UniqueFd wakeFd_;
+  std::thread thread_;
+  std::atomic<bool> stopRequested_{false};
+  bool closed_ = false;
+
+  std::mutex cmdMu_;
+  uint32_t pendingBitrate_ = 0;
+  bool pendingKey_ = false;
+
+  // Worker-thread state.
+  bool forceIdrNext_ = true;
+  uint32_t camQueued_ = 0;
+  int64_t eioSinceUs_ = 0;                            // first of a run of EIO dequeues, 0 when none
+  std::deque<std::pair<int64_t, int64_t>> inFlight_;  // (buffer ts us, queued at mono us)
+
+  std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0};
+  mutable std::mutex statMu_;
+  double encLast_ = 0, encSum_ = 0;
+  uint64_t encCount_ = 0;
+};
+
+// Whether an Annex-B access unit holds an IDR slice (NAL type 5).
+bool containsIdr(const uint8_t* p, size_t n);
+
+}  // namespace camgw

@@ -1,0 +1,141 @@
+#include "x264_encoder.h"
+
+#include <libyuv.h>
+#include <linux/videodev2.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace camgw {
+
+X264Encoder::X264Encoder(const EncoderSettings& s, uint32_t inputFourcc, uint32_t bytesperline)
+    : s_(s), fourcc_(inputFourcc), bytesperline_(bytesperline) {
+  // ultrafast + zerolatency: zerolatency turns off B-frames, lookahead,
+  // mb-tree and frame threads, so every call returns the frame just given.
+  if (x264_param_default_preset(&param_, "ultrafast", "zerolatency") < 0) {
+    throw std::runtime_error("x264_param_default_preset failed");
+  }
+  param_.i_csp = X264_CSP_I420;
+  param_.i_width = static_cast<int>(s.width);
+  param_.i_height = static_cast<int>(s.height);
+  param_.i_fps_num = s.fpsNumerator;
+  param_.i_fps_den = s.fpsDenominator;
+  param_.i_timebase_num = s.fpsDenominator;
+  param_.i_timebase_den = s.fpsNumerator;
+  // Frame timing comes from the camera, not from pts: constant-rate input.
+  param_.b_vfr_input = 0;
+  // Two slice threads: a frame is split across cores without adding a frame
+  // of delay (frame threads would); the board's other core serves JS.
+  param_.i_threads = 2;
+  param_.b_sliced_threads = 1;
+  param_.i_bframe = 0;
+  param_.rc.i_lookahead = 0;
+  param_.i_sync_lookahead = 0;
+  param_.i_keyint_max = static_cast<int>(s.keyframeInterval);
+  param_.i_keyint_min = static_cast<int>(s.keyframeInterval);
+  param_.b_intra_refresh = 0;
+  param_.b_repeat_headers = 1;  // SPS/PPS in front of every IDR
+  param_.b_annexb = 1;          // start codes, as the V4L2 encoder gives
+  param_.b_aud = 0;
+  param_.i_log_level = X264_LOG_NONE;
+  param_.i_level_idc = static_cast<int>(
+      s.levelIdc ? s.levelIdc
+                 : pickLevelIdc(s.width, s.height, double(s.fpsNumerator) / s.fpsDenominator));
+  applyRateControl(param_, s.bitrateKbps);
+  const char* profile = "baseline";
+  if (s.profile == H264Profile::Main) profile = "main";
+  if (s.profile == H264Profile::High) profile = "high";
+  if (x264_param_apply_profile(&param_, profile) < 0) {
+    throw std::runtime_error(std::string("x264_param_apply_profile(") + profile + ") failed");
+  }
+  if (s.profile == H264Profile::ConstrainedBaseline || s.profile == H264Profile::Baseline) {
+    // x264's "baseline" already avoids FMO/ASO/redundant slices, i.e. it is
+    // Constrained Baseline (it writes constraint_set1_flag=1).
+    param_.b_cabac = 0;
+  }
+  enc_ = x264_encoder_open(&param_);
+  if (enc_ == nullptr) throw std::runtime_error("x264_encoder_open failed");
+  if (x264_picture_alloc(&pic_, X264_CSP_I420, param_.i_width, param_.i_height) < 0) {
+    x264_encoder_close(enc_);
+    enc_ = nullptr;
+    throw std::runtime_error("x264_picture_alloc failed");
+  }
+}
+
+X264Encoder::~X264Encoder() {
+  if (enc_ != nullptr) {
+    x264_picture_clean(&pic_);
+    x264_encoder_close(enc_);
+  }
+}
+
+bool X264Encoder::accepts(uint32_t f) {
+  return f == V4L2_PIX_FMT_YUYV || f == V4L2_PIX_FMT_NV12 || f == V4L2_PIX_FMT_YUV420;
+}
+
+void X264Encoder::applyRateControl(x264_param_t& p, uint32_t kbps) const {
+  p.rc.i_rc_method = X264_RC_ABR;
+  p.rc.i_bitrate = static_cast<int>(kbps);
+  if (s_.cbr) {
+    // VBV capped at the target rate with half a second of buffer: near-CBR
+    // output without the size spikes that stall a congested link.
+    p.rc.i_vbv_max_bitrate = static_cast<int>(kbps);
+    p.rc.i_vbv_buffer_size = static_cast<int>(kbps / 2);
+  } else {
+    p.rc.i_vbv_max_bitrate = static_cast<int>(kbps * 2);
+    p.rc.i_vbv_buffer_size = static_cast<int>(kbps);
+  }
+}
+
+bool X264Encoder::setBitrate(uint32_t kbps) {
+  s_.bitrateKbps = kbps;
+  applyRateControl(param_, kbps);
+  return x264_encoder_reconfig(enc_, &param_) == 0;
+}
+
+bool X264Encoder::convert(const uint8_t* src, uint32_t bytesused) {
+  const int w = param_.i_width, h = param_.i_height;
+  const int stride = static_cast<int>(bytesperline_);
+  uint8_t* y = pic_.img.plane[0];
+  uint8_t* u = pic_.img.plane[1];
+  uint8_t* v = pic_.img.plane[2];
+  const int ys = pic_.img.i_stride[0], us = pic_.img.i_stride[1], vs = pic_.img.i_stride[2];
+  const size_t lumaSize = size_t(stride) * h;
+  switch (fourcc_) {
+    case V4L2_PIX_FMT_YUYV:
+      if (bytesused < lumaSize) return false;
+      return libyuv::YUY2ToI420(src, stride, y, ys, u, us, v, vs, w, h) == 0;
+    case V4L2_PIX_FMT_NV12:
+      if (bytesused < lumaSize + size_t(stride) * ((h + 1) / 2)) return false;
+      return libyuv::NV12ToI420(src, stride, src + lumaSize, stride, y, ys, u, us, v, vs, w, h) ==
+             0;
+    case V4L2_PIX_FMT_YUV420: {
+      const int cstride = stride / 2;
+      const size_t chromaSize = size_t(cstride) * ((h + 1) / 2);
+      if (bytesused < lumaSize + 2 * chromaSize) return false;
+      return libyuv::I420Copy(src, stride, src + lumaSize, cstride, src + lumaSize + chromaSize,
+                              cstride, y, ys, u, us, v, vs, w, h) == 0;
+    }
+    default:
+      return false;
+  }
+}
+
+bool X264Encoder::encode(const uint8_t* data, uint32_t bytesused, bool forceIdr,
+                         std::vector<uint8_t>& out, bool& keyframe) {
+  out.clear();
+  if (!convert(data, bytesused)) return false;
+  pic_.i_pts = pts_++;
+  pic_.i_type = forceIdr ? X264_TYPE_IDR : X264_TYPE_AUTO;
+  x264_nal_t* nals = nullptr;
+  int nnal = 0;
+  x264_picture_t picOut;
+  const int size = x264_encoder_encode(enc_, &nals, &nnal, &pic_, &picOut);
+  if (size <= 0 || nnal <= 0) return false;
+  // x264 lays the NAL payloads out back to back in one buffer.
+  out.assign(nals[0].p_payload, nals[0].p_payload + size);
+  keyframe = picOut.b_keyframe != 0;
+  return true;
+}
+
+}  // namespace camgw
