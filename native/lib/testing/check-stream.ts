@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { accessUnitProblems, isIdr } from "./annexb.js";
 import { decodeLuma } from "./decode.js";
-import { readFrameStamp } from "./frame-stamp.js";
+// Tests may use the gateway's isomorphic stamp reader; the addon itself never imports gateway code.
+import { readStamp } from "../../../gateway/src/media/frame-stamp.js";
 import type { FrameRecord } from "./scenarios.js";
 
 export interface StreamCheck {
@@ -34,7 +35,10 @@ export function checkStream(path: string, frames: FrameRecord[]): StreamCheck {
   const width = first?.width ?? 0;
   const height = first?.height ?? 0;
   const decoded = decodeLuma(data, width, height);
-  const stamps = decoded.frames.map((l) => readFrameStamp(l, width, height));
+  const stamps = decoded.frames.map((l) => {
+    const t = readStamp({ data: l, width, height });
+    return t === null ? undefined : Number(t);
+  });
   const stampSkewUs: number[] = [];
   stamps.forEach((s, i) => {
     const f = frames[i];
