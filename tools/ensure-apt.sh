@@ -5,9 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t wanted < <(cat deps/apt/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
+arch=$(dpkg --print-architecture)
 missing=()
 for p in "${wanted[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  # Ask for the native architecture first: with multiarch on (deploy's arm64
+  # cross build), a plain query prints one status per installed architecture.
+  # Architecture-independent packages only answer the plain query.
+  status=$(dpkg-query -W -f='${Status}' "$p:$arch" 2>/dev/null) ||
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || status=""
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
