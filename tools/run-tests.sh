@@ -9,6 +9,8 @@ rc=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync("artifacts/vitest.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  // A file that fails in set-up (beforeAll) fails no single test: count it.
+  const failed = r.numFailedTests || r.numFailedTestSuites;
+  console.log(`tests: ${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' || true
 exit $rc
