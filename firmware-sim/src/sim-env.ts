@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../../gateway/src/errors.js";
+import { findUp } from "../../gateway/src/paths.js";
 import { parseFaults } from "./faults.js";
 
 export type SimProfile = "pi4" | "pi5" | "uvc-h264";
@@ -26,16 +27,14 @@ export interface SimOptions {
 }
 
 /**
- * The library beside this package: src/ and build/firmware-sim/src/ both sit
- * two levels below the repository root's firmware-sim/ directory.
+ * The library, found by walking up from this module to the repository (or
+ * /opt/camgw) root: the same from firmware-sim/src, from build/firmware-sim/src
+ * and from a bundle anywhere below the root.
  */
 export function defaultLibraryPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    resolve(here, "..", "build", "libcamgw-vdev.so"), // firmware-sim/src -> firmware-sim/build
-    resolve(here, "..", "..", "..", "firmware-sim", "build", "libcamgw-vdev.so"), // build/firmware-sim/src
-  ];
-  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+  const relative = join("firmware-sim", "build", "libcamgw-vdev.so");
+  const root = findUp(relative, dirname(fileURLToPath(import.meta.url)));
+  return root ? join(root, relative) : resolve(relative);
 }
 
 export function isSimProfile(s: string): s is SimProfile {
