@@ -17,6 +17,7 @@ import type { PacketizedFrame } from "../rtp/packetizer.js";
 import type { ByeReason, IceCandidateInit } from "../signaling/session-host.js";
 import { NackResponder, type NackStats } from "./nack-responder.js";
 import { ntpFromUnixUs } from "./ntp.js";
+import { replayEarlyDtls } from "./early-dtls.js";
 import { clearDefaultStunServer, weriftIceOptions, type IceConfig } from "./ice-config.js";
 import type { SdpCodec } from "./offer-sdp.js";
 
@@ -188,6 +189,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       const sub = transport.onRtcp.subscribe((packet) => this.onRtcp(sender, packet));
       this.unsubscribers.push(() => sub.unSubscribe());
     }
+    this.unsubscribers.push(replayEarlyDtls(pc));
     this.remoteDescriptionSet = true;
     for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
 
