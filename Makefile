@@ -56,7 +56,8 @@ clang-format-check: deps
 test-unit: build
 	tools/run-tests.sh
 
-test: build typecheck lint format-check clang-format-check test-unit native-test-asan
+# test-unit last: its "N passed, N failed" line is the one CI reads at the end.
+test: build typecheck lint format-check clang-format-check native-test-asan test-unit
 
 bench: build
 	$(NODE) tools/bench.js
