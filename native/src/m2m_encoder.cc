@@ -170,6 +170,25 @@ bool M2mEncoder::layoutMatches(uint32_t bytesperline, size_t cameraBufferLength)
   return outBytesperline_ == bytesperline && outSizeimage_ <= cameraBufferLength;
 }
 
+// QUERYBUF and mmap plane 0 of each MMAP buffer of one queue: H.264 and the
+// single-plane raw formats we feed the encoder each fit one plane.
+void M2mEncoder::mapBuffers(uint32_t type, uint32_t count, std::vector<Mapping>& maps) {
+  for (uint32_t i = 0; i < count; i++) {
+    v4l2_buffer b{};
+    v4l2_plane pl[VIDEO_MAX_PLANES]{};
+    b.type = type;
+    b.memory = V4L2_MEMORY_MMAP;
+    b.index = i;
+    b.m.planes = pl;
+    b.length = VIDEO_MAX_PLANES;
+    CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QUERYBUF, &b);
+    void* p = mmap(nullptr, pl[0].length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(),
+                   pl[0].m.mem_offset);
+    if (p == MAP_FAILED) throw DeviceError(path_, "mmap", errno);
+    maps.emplace_back(p, pl[0].length);
+  }
+}
+
 bool M2mEncoder::start(uint32_t dmabufCount) {
   dmabuf_ = dmabufCount > 0;
   sawLast_ = false;
@@ -189,41 +208,13 @@ bool M2mEncoder::start(uint32_t dmabufCount) {
   }
   try {
     outFree_.assign(rb.count, true);
-    if (!dmabuf_) {
-      for (uint32_t i = 0; i < rb.count; i++) {
-        v4l2_buffer b{};
-        v4l2_plane pl[VIDEO_MAX_PLANES]{};
-        b.type = kOut;
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
-        b.m.planes = pl;
-        b.length = VIDEO_MAX_PLANES;
-        CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QUERYBUF, &b);
-        void* p = mmap(nullptr, pl[0].length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(),
-                       pl[0].m.mem_offset);
-        if (p == MAP_FAILED) throw DeviceError(path_, "mmap", errno);
-        outMaps_.emplace_back(p, pl[0].length);
-      }
-    }
+    if (!dmabuf_) mapBuffers(kOut, rb.count, outMaps_);
     v4l2_requestbuffers cr{};
     cr.type = kCap;
     cr.memory = V4L2_MEMORY_MMAP;
     cr.count = kCaptureBuffers;
     CAMGW_IOCTL(fd_.get(), path_, VIDIOC_REQBUFS, &cr);
-    for (uint32_t i = 0; i < cr.count; i++) {
-      v4l2_buffer b{};
-      v4l2_plane pl[VIDEO_MAX_PLANES]{};
-      b.type = kCap;
-      b.memory = V4L2_MEMORY_MMAP;
-      b.index = i;
-      b.m.planes = pl;
-      b.length = VIDEO_MAX_PLANES;
-      CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QUERYBUF, &b);
-      void* p = mmap(nullptr, pl[0].length, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(),
-                     pl[0].m.mem_offset);
-      if (p == MAP_FAILED) throw DeviceError(path_, "mmap", errno);
-      capMaps_.emplace_back(p, pl[0].length);
-    }
+    mapBuffers(kCap, cr.count, capMaps_);
     for (uint32_t i = 0; i < cr.count; i++) queueCapture(i);
     int t = kOut;
     CAMGW_IOCTL(fd_.get(), path_, VIDIOC_STREAMON, &t);

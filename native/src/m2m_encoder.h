@@ -64,6 +64,7 @@ class M2mEncoder {
  private:
   void setControl(uint32_t id, int32_t value, const char* name, bool optional);
   void queueCapture(uint32_t index);
+  void mapBuffers(uint32_t type, uint32_t count, std::vector<Mapping>& maps);
 
   std::string path_;
   UniqueFd fd_;

@@ -1,4 +1,5 @@
-import type { PeerConfig, RTCPeerConnection } from "werift";
+import type { PeerConfig, RTCIceCandidateInit, RTCPeerConnection } from "werift";
+import type { IceCandidateInit } from "../signaling/session-host.js";
 
 /** One STUN/TURN server, as in the W3C RTCIceServer dictionary. */
 export interface IceServer {
@@ -56,4 +57,18 @@ export function clearDefaultStunServer(pc: RTCPeerConnection, ice: IceConfig): v
   );
   if (hasStun) return;
   for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+}
+
+/**
+ * A signaling candidate as werift's addIceCandidate takes it; null
+ * (end-of-candidates, RFC 8838) becomes werift's empty candidate.
+ */
+export function weriftCandidate(candidate: IceCandidateInit | null): RTCIceCandidateInit {
+  if (candidate === null) return { candidate: "" };
+  return {
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid ?? undefined,
+    sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+    usernameFragment: candidate.usernameFragment ?? undefined,
+  };
 }

@@ -11,7 +11,7 @@ import { chooseH264Codec } from "./h264-profile.js";
 import type { IceConfig } from "./ice-config.js";
 import { narrowOffer, parseOfferSdp, primaryCodec } from "./offer-sdp.js";
 import { ViewerSession, type OtherSection, type ViewerSessionStats } from "./session.js";
-import { StreamFanout, type StreamFanoutStats } from "./stream-fanout.js";
+import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./stream-fanout.js";
 
 /**
  * The device side of every viewer session. Implements SessionHost
@@ -187,14 +187,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       for (const k of Object.keys(total) as (keyof ViewerSessionStats)[])
         total[k] += viewer.stats[k];
     }
-    const streams: StreamFanoutStats = {
-      frames: 0,
-      packets: 0,
-      bytes: 0,
-      badFrames: 0,
-      keyFrameRequests: 0,
-      keyFramesRequestedFromSource: 0,
-    };
+    const streams = emptyFanoutStats();
     for (const s of this.streams.values()) {
       for (const k of Object.keys(streams) as (keyof StreamFanoutStats)[]) streams[k] += s.stats[k];
     }

@@ -18,7 +18,12 @@ import type { ByeReason, IceCandidateInit } from "../signaling/session-host.js";
 import { NackResponder, type NackStats } from "./nack-responder.js";
 import { ntpFromUnixUs } from "./ntp.js";
 import { replayEarlyDtls } from "./early-dtls.js";
-import { clearDefaultStunServer, weriftIceOptions, type IceConfig } from "./ice-config.js";
+import {
+  clearDefaultStunServer,
+  weriftCandidate,
+  weriftIceOptions,
+  type IceConfig,
+} from "./ice-config.js";
 import type { SdpCodec } from "./offer-sdp.js";
 
 /**
@@ -318,15 +323,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private applyCandidate(candidate: IceCandidateInit | null): void {
     const pc = this.pc;
     if (!pc) return;
-    const init =
-      candidate === null
-        ? { candidate: "" }
-        : {
-            candidate: candidate.candidate,
-            sdpMid: candidate.sdpMid ?? undefined,
-            sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
-            usernameFragment: candidate.usernameFragment ?? undefined,
-          };
+    const init = weriftCandidate(candidate);
     // A candidate werift cannot parse or resolve is the viewer's problem; the
     // others still connect, and the liveness timeout ends a session that can't.
     pc.addIceCandidate(init).catch(() => undefined);

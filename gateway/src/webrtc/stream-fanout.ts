@@ -42,13 +42,8 @@ export interface StreamFanoutStats {
   keyFramesRequestedFromSource: number;
 }
 
-export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
-  readonly id: string;
-  readonly source: H264Source;
-  readonly history: PacketHistory;
-  /** profile-level-id of the stream, from the latest SPS seen. */
-  profileLevelId = DEFAULT_PROFILE_LEVEL_ID;
-  readonly stats: StreamFanoutStats = {
+export function emptyFanoutStats(): StreamFanoutStats {
+  return {
     frames: 0,
     packets: 0,
     bytes: 0,
@@ -56,6 +51,15 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     keyFrameRequests: 0,
     keyFramesRequestedFromSource: 0,
   };
+}
+
+export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
+  readonly id: string;
+  readonly source: H264Source;
+  readonly history: PacketHistory;
+  /** profile-level-id of the stream, from the latest SPS seen. */
+  profileLevelId = DEFAULT_PROFILE_LEVEL_ID;
+  readonly stats: StreamFanoutStats = emptyFanoutStats();
   private readonly packetizer: RtpPacketizer;
   private readonly keyFrames: KeyFrameRequester;
   private readonly keepWarm: boolean;

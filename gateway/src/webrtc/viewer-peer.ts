@@ -14,7 +14,12 @@ import {
 } from "werift";
 import type { IceCandidateInit } from "../signaling/session-host.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
-import { clearDefaultStunServer, weriftIceOptions, type IceConfig } from "./ice-config.js";
+import {
+  clearDefaultStunServer,
+  weriftCandidate,
+  weriftIceOptions,
+  type IceConfig,
+} from "./ice-config.js";
 
 /**
  * The viewer side of a session, for `camgw probe` and tests: a werift peer
@@ -178,15 +183,7 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
 
   addRemoteCandidate(candidate: IceCandidateInit | null): void {
     if (this.closed) return;
-    const init =
-      candidate === null
-        ? { candidate: "" }
-        : {
-            candidate: candidate.candidate,
-            sdpMid: candidate.sdpMid ?? undefined,
-            sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
-          };
-    this.pc.addIceCandidate(init).catch(() => undefined);
+    this.pc.addIceCandidate(weriftCandidate(candidate)).catch(() => undefined);
   }
 
   get connectionState(): string {
