@@ -17,9 +17,6 @@ interface WasmDecoder {
 interface WasmDecoderClass {
   new (): WasmDecoder;
   PIC_RDY: number;
-  ERROR: number;
-  PARAM_SET_ERROR: number;
-  MEMALLOC_ERROR: number;
 }
 
 const { H264Decoder } = createRequire(import.meta.url)("h264decoder") as {
@@ -33,24 +30,34 @@ export interface DecodedPicture {
   luma: Uint8Array;
 }
 
+/** Coded slices (H.264 Table 7-1: types 1-5). */
+function isSlice(nal: Uint8Array): boolean {
+  const type = (nal[0] ?? 0) & 0x1f;
+  return type >= 1 && type <= 5;
+}
+
 export class FrameDecoder {
   private readonly decoder = new H264Decoder();
-  /** NAL units the decoder refused (corrupt data, missing parameter sets). */
+  /**
+   * Access units with a slice that completed no picture (corrupt or
+   * undecodable data). h264bsd's return codes cannot tell: this build
+   * answers 3 for every NAL unit that completes no picture, good or bad.
+   */
   errors = 0;
 
   /** Decodes one access unit; returns its picture, or null when none completed. */
   decode(accessUnit: Buffer): DecodedPicture | null {
     let picture: DecodedPicture | null = null;
+    let slices = 0;
     for (const nal of splitAnnexB(accessUnit)) {
-      const result = this.decoder.decode(nal);
-      if (result === H264Decoder.PIC_RDY) {
+      if (isSlice(nal)) slices++;
+      if (this.decoder.decode(nal) === H264Decoder.PIC_RDY) {
         const { width, height } = this.decoder;
         // `pic` views WASM memory that the next decode overwrites: keep only luma, copied.
         picture = { width, height, luma: this.decoder.pic.slice(0, width * height) };
-      } else if (result >= H264Decoder.ERROR) {
-        this.errors++;
       }
     }
+    if (slices > 0 && !picture) this.errors++;
     return picture;
   }
 }
