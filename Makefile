@@ -6,14 +6,21 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.camgw-installed
 NODE ?= node
 
-.PHONY: run test deps build lint format format-check typecheck clang-format-check \
+.PHONY: run test deps dev-deps build lint format format-check typecheck clang-format-check \
         test-unit bench sim clean
 
-deps: .apt-stamp $(NPM_STAMP)
+deps: .apt-run-stamp $(NPM_STAMP)
+dev-deps: deps .apt-dev-stamp
 
-# Debian packages: re-checked when any deps/apt list changes.
-.apt-stamp: $(wildcard deps/apt/*.txt) tools/ensure-apt.sh
-	tools/ensure-apt.sh
+# Debian packages, re-checked when a list changes: deps/apt/run is what
+# building and running need (all `make run` installs); deps/apt/dev adds what
+# tests, packaging and flashing need.
+.apt-run-stamp: $(wildcard deps/apt/run/*.txt) tools/ensure-apt.sh
+	tools/ensure-apt.sh deps/apt/run
+	@touch $@
+
+.apt-dev-stamp: $(wildcard deps/apt/dev/*.txt) tools/ensure-apt.sh
+	tools/ensure-apt.sh deps/apt/dev
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json $(wildcard */package.json)
@@ -57,9 +64,9 @@ test-unit: build
 	tools/run-tests.sh
 
 # test-unit last: its "N passed, N failed" line is the one CI reads at the end.
-test: build typecheck lint format-check clang-format-check native-test-asan test-unit
+test: dev-deps build typecheck lint format-check clang-format-check native-test-asan test-unit
 
-bench: build
+bench: dev-deps build
 	$(NODE) tools/bench.js
 
 sim: build
@@ -70,4 +77,4 @@ sim: build
 # host's /dev through the bind mount.
 clean:
 	@findmnt -rn -o TARGET | grep "^$(CURDIR)/build/" | sort -r | xargs -r -n1 umount -l
-	rm -rf build dist native/build native/build-asan firmware-sim/build web-viewer/dist .apt-stamp $(NPM_STAMP)
+	rm -rf build dist native/build native/build-asan firmware-sim/build web-viewer/dist .apt-run-stamp .apt-dev-stamp $(NPM_STAMP)

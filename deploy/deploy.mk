@@ -11,7 +11,7 @@ DEPLOY_SIM := $(DEPLOY_OUT)/arm64/sim/libcamgw-vdev.so
 DEPLOY_SYSROOT := $(DEPLOY_OUT)/sysroot-arm64
 
 # Debian multiarch: arm64 libx264/libyuv for the cross build (idempotent).
-deploy-arm64-deps: deps
+deploy-arm64-deps: dev-deps
 	deploy/ensure-arm64.sh
 
 # Always re-run: node-gyp and the vdev Makefile are incremental themselves.
@@ -26,7 +26,7 @@ dist: ts-build viewer-build $(DEPLOY_ADDON) deploy-sim-arm64
 	deploy/dist/build-deb.sh $(DEPLOY_ADDON) $(DEPLOY_SIM) dist
 
 # Debian trixie's arm64 nodejs and its libraries, unpacked (cached).
-deploy-sysroot: deps
+deploy-sysroot: dev-deps
 	deploy/check/arm64-sysroot.sh $(DEPLOY_SYSROOT)
 
 DEPLOY_SCRIPTS := $(wildcard deploy/*.sh deploy/*/*.sh) deploy/package/postinst deploy/package/prerm deploy/package/postrm

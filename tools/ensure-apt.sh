@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in deps/apt/*.txt that are missing.
-# One package a line; '#' starts a comment. Uses sudo when not root, and
-# never prompts (CI has no stdin).
+# Installs the Debian packages listed in the given folders' *.txt files that
+# are missing: deps/apt/run (what building and running need) and deps/apt/dev
+# (tests, packaging, flashing). One package a line; '#' starts a comment.
+# Uses sudo when not root, and never prompts (CI has no stdin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t wanted < <(cat deps/apt/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
+[[ $# -gt 0 ]] || { echo "usage: tools/ensure-apt.sh deps/apt/run [deps/apt/dev]" >&2; exit 2; }
+lists=()
+for dir in "$@"; do lists+=("$dir"/*.txt); done
+mapfile -t wanted < <(cat "${lists[@]}" | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
 arch=$(dpkg --print-architecture)
 missing=()
 for p in "${wanted[@]}"; do

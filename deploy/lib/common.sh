@@ -13,7 +13,7 @@ note() {
 
 # need_tool CMD PACKAGE: fail clearly when a command is missing.
 need_tool() {
-  command -v "$1" >/dev/null 2>&1 || die "'$1' not found; install the Debian package '$2' (tools/ensure-apt.sh installs deps/apt/deploy.txt)"
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found; install the Debian package '$2' (tools/ensure-apt.sh deps/apt/dev installs deps/apt/dev/deploy.txt)"
 }
 
 # need_file PATH HINT: fail clearly when a build input is missing.

@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium (/usr/bin/chromium, from deps/apt/web-viewer.txt) driven
+ * Debian's Chromium (/usr/bin/chromium, from deps/apt/dev/web-viewer.txt) driven
  * by playwright-core: headless, fresh profile, autoplay allowed. No browser
  * is ever downloaded.
  */
