@@ -260,22 +260,32 @@ void M2mEncoder::queueCapture(uint32_t index) {
   CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QBUF, &b);
 }
 
-bool M2mEncoder::queueDmabuf(uint32_t slot, int dmabufFd, uint32_t length, uint32_t bytesused,
+// Queues one raw frame on the OUTPUT queue (one plane: the raw formats we
+// feed the encoder are single-plane); the encoder copies `ts` to the
+// CAPTURE buffer it produces (V4L2_BUF_FLAG_TIMESTAMP_COPY).
+void M2mEncoder::queueOutput(uint32_t index, v4l2_memory memory, const v4l2_plane& plane,
                              const timeval& ts) {
-  if (slot >= outFree_.size() || !outFree_[slot]) return false;
   v4l2_buffer b{};
   v4l2_plane pl[VIDEO_MAX_PLANES]{};
+  pl[0] = plane;
   b.type = kOut;
-  b.memory = V4L2_MEMORY_DMABUF;
-  b.index = slot;
+  b.memory = memory;
+  b.index = index;
   b.m.planes = pl;
   b.length = 1;
   b.timestamp = ts;
-  pl[0].m.fd = dmabufFd;
-  pl[0].length = length;
-  pl[0].bytesused = bytesused;
   CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QBUF, &b);
-  outFree_[slot] = false;
+  outFree_[index] = false;
+}
+
+bool M2mEncoder::queueDmabuf(uint32_t slot, int dmabufFd, uint32_t length, uint32_t bytesused,
+                             const timeval& ts) {
+  if (slot >= outFree_.size() || !outFree_[slot]) return false;
+  v4l2_plane plane{};
+  plane.m.fd = dmabufFd;
+  plane.length = length;
+  plane.bytesused = bytesused;
+  queueOutput(slot, V4L2_MEMORY_DMABUF, plane, ts);
   return true;
 }
 
@@ -284,17 +294,9 @@ bool M2mEncoder::queueCopy(const uint8_t* data, uint32_t bytesused, const timeva
     if (!outFree_[i]) continue;
     const uint32_t n = std::min<uint32_t>(bytesused, static_cast<uint32_t>(outMaps_[i].size()));
     std::memcpy(outMaps_[i].data(), data, n);
-    v4l2_buffer b{};
-    v4l2_plane pl[VIDEO_MAX_PLANES]{};
-    b.type = kOut;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = i;
-    b.m.planes = pl;
-    b.length = 1;
-    b.timestamp = ts;
-    pl[0].bytesused = n;
-    CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QBUF, &b);
-    outFree_[i] = false;
+    v4l2_plane plane{};
+    plane.bytesused = n;
+    queueOutput(i, V4L2_MEMORY_MMAP, plane, ts);
     return true;
   }
   return false;

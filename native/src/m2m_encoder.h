@@ -65,6 +65,7 @@ class M2mEncoder {
   void setControl(uint32_t id, int32_t value, const char* name, bool optional);
   void queueCapture(uint32_t index);
   void mapBuffers(uint32_t type, uint32_t count, std::vector<Mapping>& maps);
+  void queueOutput(uint32_t index, v4l2_memory memory, const v4l2_plane& plane, const timeval& ts);
 
   std::string path_;
   UniqueFd fd_;
