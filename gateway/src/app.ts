@@ -6,6 +6,7 @@ import { findUp } from "./paths.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
+import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
 import { EmbeddedBroker } from "./signaling/broker.js";
 import { DeviceSignaling } from "./signaling/device-signaling.js";
 import { createSource } from "./source-factory.js";
@@ -73,7 +74,7 @@ export class Gateway {
       },
       // The config's MTU bounds the whole RTP packet; the payloader's limit
       // is the payload after the 12-byte RTP header (RFC 3550 5.1).
-      maxPayloadSize: config.mtu - 12,
+      maxPayloadSize: config.mtu - RTP_HEADER_SIZE,
       livenessTimeoutMs: config["consent-timeout"] * 1000,
       keepWarm: config["keep-warm"],
       // The spec wants an answer within 1 s and werift gives one in a few

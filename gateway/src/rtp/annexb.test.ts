@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { SourceError } from "../errors.js";
 import { NalType, joinAnnexB, nalType, splitAnnexB } from "./annexb.js";
 
 const b = (...bytes: number[]): Buffer => Buffer.from(bytes);
@@ -34,7 +33,7 @@ describe("splitAnnexB", () => {
   });
 
   it("rejects empty input with a clear error", () => {
-    expect(() => splitAnnexB(Buffer.alloc(0))).toThrow(SourceError);
+    expect(() => splitAnnexB(Buffer.alloc(0))).toThrow(TypeError);
     expect(() => splitAnnexB(Buffer.alloc(0))).toThrow(/empty access unit/);
   });
 

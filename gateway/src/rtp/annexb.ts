@@ -1,5 +1,3 @@
-import { SourceError } from "../errors.js";
-
 /**
  * H.264 Annex-B byte streams (ITU-T H.264 Annex B): NAL units separated by
  * start codes 0x000001 or 0x00000001. Splitting returns zero-copy
@@ -57,25 +55,25 @@ function findStartCode(data: Uint8Array, from: number): number {
  * Zero bytes before a start code are trailing_zero_8bits / the leading zero
  * of a 4-byte start code, so they are trimmed off the preceding NAL unit.
  *
- * Throws SourceError when the input is empty, does not begin with a start
- * code (after optional leading zero bytes), holds an empty NAL unit, or a NAL
- * unit whose forbidden_zero_bit is set: a source that emits those is broken,
- * and guessing would send garbage to every viewer.
+ * Throws TypeError (the input is not Annex-B H.264) when it is empty, does
+ * not begin with a start code (after optional leading zero bytes), holds an
+ * empty NAL unit, or a NAL unit whose forbidden_zero_bit is set: a source
+ * that emits those is broken, and guessing would send garbage to every
+ * viewer. A library error, not the app's: callers add the source's name.
  */
 export function splitAnnexB(data: Buffer): Buffer[] {
   if (data.length === 0) {
-    throw new SourceError("empty access unit: no Annex-B data", { bytes: 0 });
+    throw new TypeError("empty access unit: no Annex-B data");
   }
   let first = findStartCode(data, 0);
   if (first < 0) {
-    throw new SourceError("access unit has no Annex-B start code", { bytes: data.length });
+    throw new TypeError(`access unit of ${data.length} bytes has no Annex-B start code`);
   }
   for (let i = 0; i < first; i++) {
     if (data[i] !== 0) {
-      throw new SourceError("access unit does not begin with an Annex-B start code", {
-        bytes: data.length,
-        offset: i,
-      });
+      throw new TypeError(
+        `access unit does not begin with an Annex-B start code (byte ${i} is not zero)`,
+      );
     }
   }
   const nals: Buffer[] = [];
@@ -89,18 +87,12 @@ export function splitAnnexB(data: Buffer): Buffer[] {
       // the end) carries no NAL unit. Trailing zero bytes at the very end are
       // trailing_zero_8bits and harmless; between two start codes they are not.
       if (next >= 0 || nals.length === 0) {
-        throw new SourceError("empty NAL unit in Annex-B access unit", {
-          bytes: data.length,
-          offset: first,
-        });
+        throw new TypeError(`empty NAL unit at byte ${first} of an Annex-B access unit`);
       }
     } else {
       const nal = data.subarray(start, end);
       if (((nal[0] ?? 0) & 0x80) !== 0) {
-        throw new SourceError("NAL unit has forbidden_zero_bit set", {
-          bytes: data.length,
-          offset: start,
-        });
+        throw new TypeError(`NAL unit at byte ${start} has forbidden_zero_bit set`);
       }
       nals.push(nal);
     }

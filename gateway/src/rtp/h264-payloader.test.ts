@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../errors.js";
 import { NalType, joinAnnexB, nalType } from "./annexb.js";
 import { DEFAULT_MAX_PAYLOAD_SIZE, H264Payloader, joinPayload } from "./h264-payloader.js";
 
@@ -122,7 +121,7 @@ describe("H264Payloader", () => {
   it("defaults to a 1200-byte payload limit and rejects limits below 3 bytes", () => {
     expect(new H264Payloader().maxPayloadSize).toBe(DEFAULT_MAX_PAYLOAD_SIZE);
     expect(DEFAULT_MAX_PAYLOAD_SIZE).toBe(1200);
-    expect(() => new H264Payloader({ maxPayloadSize: 2 })).toThrow(ConfigError);
+    expect(() => new H264Payloader({ maxPayloadSize: 2 })).toThrow(RangeError);
     expect(() => new H264Payloader({ maxPayloadSize: 1.5 })).toThrow(/integer/);
   });
 

@@ -1,4 +1,3 @@
-import { ConfigError } from "../errors.js";
 import { NalType, nalRefIdcBits, nalType, splitAnnexB } from "./annexb.js";
 
 /**
@@ -95,9 +94,8 @@ export class H264Payloader implements RtpPayloader {
   constructor(options: H264PayloaderOptions = {}) {
     const size = options.maxPayloadSize ?? DEFAULT_MAX_PAYLOAD_SIZE;
     if (!Number.isInteger(size) || size < MIN_MAX_PAYLOAD_SIZE || size > 65_507) {
-      throw new ConfigError(
-        `RTP max payload size must be an integer from ${MIN_MAX_PAYLOAD_SIZE} to 65507 bytes`,
-        { maxPayloadSize: size },
+      throw new RangeError(
+        `RTP max payload size must be an integer from ${MIN_MAX_PAYLOAD_SIZE} to 65507 bytes, not ${size}`,
       );
     }
     this.maxPayloadSize = size;

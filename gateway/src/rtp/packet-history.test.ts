@@ -16,6 +16,7 @@ describe("PacketHistory", () => {
   });
 
   it("rejects a capacity out of range", () => {
-    expect(() => new PacketHistory(0)).toThrow(/history size/);
+    expect(() => new PacketHistory(0)).toThrow(RangeError);
+    expect(() => new PacketHistory(40_000)).toThrow(/history size/);
   });
 });

@@ -1,5 +1,3 @@
-import { ConfigError } from "../errors.js";
-
 /**
  * Recently sent RTP packets by sequence number, for answering generic NACKs
  * (RFC 4585 section 6.2.1). One history serves every viewer: the fan-out
@@ -23,7 +21,7 @@ export class PacketHistory {
 
   constructor(capacity = DEFAULT_HISTORY_PACKETS) {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 32_768) {
-      throw new ConfigError("RTP history size must be an integer 1..32768 packets", { capacity });
+      throw new RangeError(`RTP history size must be an integer 1..32768 packets, not ${capacity}`);
     }
     this.capacity = capacity;
     this.slots = new Array<HistoryEntry | undefined>(capacity).fill(undefined);

@@ -60,6 +60,7 @@ describe("RtpPacketizer", () => {
 
   it("rejects a bad payload type or initial sequence", () => {
     const payloader = new H264Payloader();
+    expect(() => new RtpPacketizer({ payloader, payloadType: 128 })).toThrow(RangeError);
     expect(() => new RtpPacketizer({ payloader, payloadType: 128 })).toThrow(/payload type/);
     expect(() => new RtpPacketizer({ payloader, initialSequence: 70000 })).toThrow(/sequence/);
   });

@@ -1,5 +1,4 @@
 import { randomInt } from "node:crypto";
-import { ConfigError } from "../errors.js";
 import type { RtpPayloader } from "./h264-payloader.js";
 
 /**
@@ -25,6 +24,10 @@ import type { RtpPayloader } from "./h264-payloader.js";
  * so the sender-report NTP/RTP mapping follows from the capture time alone.
  */
 
+/**
+ * The fixed RTP header above, in bytes: what the packetizer writes (no CSRC,
+ * no extension). An RTP packet size limit minus this is the payload limit.
+ */
 export const RTP_HEADER_SIZE = 12;
 
 export interface RtpPacketizerOptions {
@@ -74,14 +77,12 @@ export class RtpPacketizer {
     this.sequence = options.initialSequence ?? randomInt(0, 0x1_0000);
     this.timestampOffset = options.timestampOffset ?? randomInt(0, 0xffff_ffff);
     if (!Number.isInteger(this.payloadType) || this.payloadType < 0 || this.payloadType > 127) {
-      throw new ConfigError("RTP payload type must be an integer 0..127", {
-        payloadType: this.payloadType,
-      });
+      throw new RangeError(`RTP payload type must be an integer 0..127, not ${this.payloadType}`);
     }
     if (!Number.isInteger(this.sequence) || this.sequence < 0 || this.sequence > 0xffff) {
-      throw new ConfigError("RTP initial sequence must be an integer 0..65535", {
-        initialSequence: this.sequence,
-      });
+      throw new RangeError(
+        `RTP initial sequence must be an integer 0..65535, not ${this.sequence}`,
+      );
     }
   }
 
