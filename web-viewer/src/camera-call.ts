@@ -12,7 +12,7 @@ import {
   type ViewerClient,
 } from "../../gateway/src/signaling/viewer-client.js";
 import type { FrameMonitor } from "./frame-monitor.js";
-import { ViewerPeer } from "./peer.js";
+import { CameraPeerConnection } from "./peer.js";
 import { sampleFromStats, summarizeStats, type StatsSample, type VideoStats } from "./rtc-stats.js";
 import type { TileEvent } from "./tile-state.js";
 
@@ -45,7 +45,7 @@ export class CameraCall {
   readonly #video: HTMLVideoElement;
   readonly #monitor: FrameMonitor;
   readonly #hooks: CameraCallHooks;
-  #peer: ViewerPeer | undefined;
+  #peer: CameraPeerConnection | undefined;
   #call: Call | undefined;
   #offerAt: number | undefined;
   /** An ICE restart is under way and no frame has come since. */
@@ -163,7 +163,7 @@ export class CameraCall {
     this.#peer = undefined;
   }
 
-  #isCurrent(peer: ViewerPeer): boolean {
+  #isCurrent(peer: CameraPeerConnection): boolean {
     return peer === this.#peer && !this.#closed;
   }
 
@@ -172,8 +172,8 @@ export class CameraCall {
   }
 
   /** A peer connection whose events count only while it is the current one. */
-  #newPeer(): ViewerPeer {
-    const peer = new ViewerPeer();
+  #newPeer(): CameraPeerConnection {
+    const peer = new CameraPeerConnection();
     const current = (): boolean => this.#isCurrent(peer);
     peer.on("track", (stream) => {
       if (!current()) return;
@@ -203,7 +203,7 @@ export class CameraCall {
     }
   }
 
-  #onIceState(peer: ViewerPeer, state: RTCIceConnectionState): void {
+  #onIceState(peer: CameraPeerConnection, state: RTCIceConnectionState): void {
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     if (state === "failed") {

@@ -1,15 +1,16 @@
 /**
- * The viewer's side of one WebRTC call: a recvonly H.264 transceiver tuned
- * for latency. It makes the offer, applies the answer, and queues remote
- * candidates until the answer is in (trickled candidates may arrive while
- * setRemoteDescription is still running). An ICE restart uses a new
- * ViewerPeer on the same signaling session (see tile.ts).
+ * This browser's peer connection to one camera: a recvonly H.264
+ * transceiver tuned for latency. It makes the offer, applies the answer,
+ * and queues remote candidates until the answer is in (trickled candidates
+ * may arrive while setRemoteDescription is still running). An ICE restart
+ * uses a new CameraPeerConnection on the same signaling session (see
+ * camera-call.ts).
  */
 import type { IceCandidate } from "../../gateway/src/signaling/messages.js";
 import { TypedEmitter } from "../../gateway/src/signaling/typed-emitter.js";
 import { preferredCodecs } from "./codecs.js";
 
-export interface ViewerPeerEvents extends Record<string, unknown[]> {
+export interface CameraPeerConnectionEvents extends Record<string, unknown[]> {
   track: [stream: MediaStream];
   /** A local candidate to trickle; null is end-of-candidates. */
   candidate: [candidate: IceCandidate | null];
@@ -33,7 +34,7 @@ export function playbackProblem(): string | undefined {
 
 type LatencyReceiver = RTCRtpReceiver & { playoutDelayHint?: number | null };
 
-export class ViewerPeer extends TypedEmitter<ViewerPeerEvents> {
+export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvents> {
   readonly pc: RTCPeerConnection;
   readonly receiver: RTCRtpReceiver;
   #answered: Promise<void> = Promise.resolve();
