@@ -3,7 +3,7 @@ import { readStamp } from "../media/frame-stamp.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
-import { ViewerPeer, type ReceivedFrame } from "../webrtc/viewer-peer.js";
+import { HeadlessViewer, type ReceivedFrame } from "../webrtc/receive/headless-viewer.js";
 import { FrameDecoder } from "./h264-decoder.js";
 import { countFreezes, percentile, round } from "./stats.js";
 
@@ -72,7 +72,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
     },
   });
-  const peer = new ViewerPeer(
+  const peer = new HeadlessViewer(
     options.hostAddresses?.length ? { ice: { hostAddresses: [...options.hostAddresses] } } : {},
   );
   const decoder = options.decode === false ? null : new FrameDecoder();

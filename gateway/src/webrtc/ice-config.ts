@@ -1,4 +1,4 @@
-import type { PeerConfig, RTCIceCandidateInit, RTCPeerConnection } from "werift";
+import type { PeerConfig, RTCIceCandidateInit } from "werift";
 import type { IceCandidateInit } from "../signaling/session-host.js";
 
 /** One STUN/TURN server, as in the W3C RTCIceServer dictionary. */
@@ -31,32 +31,14 @@ export function weriftIceOptions(ice: IceConfig): Partial<PeerConfig> {
     iceUseIpv6: ice.useIpv6 ?? true,
   };
   if (ice.hostAddresses && ice.hostAddresses.length > 0) {
-    // With both families off werift's own interface scan finds nothing and
-    // the additional addresses are the whole list (packages/ice/src/ice.ts,
-    // Connection.gatherCandidates).
+    // werift 0.24.4 (docs/werift.md "Host addresses"): with both families
+    // off its own interface scan finds nothing and the additional addresses
+    // are the whole list (packages/ice/src/ice.ts, gatherCandidates).
     options.iceUseIpv4 = false;
     options.iceUseIpv6 = false;
     options.iceAdditionalHostAddresses = [...ice.hostAddresses];
   }
   return options;
-}
-
-/**
- * werift 0.24.4 quirk (packages/ice/src/ice.ts, Connection constructor):
- * `this.stunServer = validateAddress(stunServer) ?? ["stun.l.google.com",
- * 19302]`, so with `iceServers: []` every ICE transport still queries
- * Google's STUN server, and setLocalDescription waits for that (DNS and a
- * 5 s timeout on an offline LAN) before ICE checks even start. Clear it on
- * every transport unless a STUN server was configured. Call after each step
- * that may create transports (addTransceiver, setRemoteDescription) and
- * before setLocalDescription, which starts gathering.
- */
-export function clearDefaultStunServer(pc: RTCPeerConnection, ice: IceConfig): void {
-  const hasStun = (ice.iceServers ?? []).some((s) =>
-    (Array.isArray(s.urls) ? s.urls : [s.urls]).some((u) => /^stuns?:/i.test(u)),
-  );
-  if (hasStun) return;
-  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { ClipSource } from "./fixtures/clip-source.js";
 import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager } from "./session-manager.js";
-import { unixUsFromNtp, type SenderReport } from "./viewer-peer.js";
+import { unixUsFromNtp, type SenderReport } from "./receive/headless-viewer.js";
 
 /**
  * The media path end to end over loopback: real werift on both sides, real

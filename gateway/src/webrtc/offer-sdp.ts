@@ -132,6 +132,11 @@ function parseSection(
   };
 }
 
+/** A codec's fmtp parameters as an a=fmtp value ("k=v;k=v"); "" when it has none. */
+export function formatFmtp(codec: SdpCodec): string {
+  return [...codec.parameters].map(([k, v]) => `${k}=${v}`).join(";");
+}
+
 /** Codecs that only repair or protect another one (never a section's main codec). */
 const REPAIR_CODECS = new Set(["rtx", "red", "ulpfec", "flexfec-03", "cn", "telephone-event"]);
 
@@ -148,7 +153,8 @@ export function primaryCodec(section: SdpMediaSection): SdpCodec | undefined {
  * compatible profile) becomes the one it uses; other sections (audio, a
  * second video) are narrowed to a codec the session then declares, because
  * werift refuses the whole offer when any section has no codec it knows and
- * cannot reject a single section.
+ * cannot reject a single section (werift 0.24.4; docs/werift.md "Codec
+ * choice by narrowing the offer" and "Sections we do not send in").
  */
 export function narrowOffer(
   offer: OfferSdp,

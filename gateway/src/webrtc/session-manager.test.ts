@@ -8,13 +8,13 @@ import { ClipSource } from "./fixtures/clip-source.js";
 import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
-import { ViewerPeer } from "./viewer-peer.js";
+import { HeadlessViewer } from "./receive/headless-viewer.js";
 
 let clip: ClipAccessUnit[];
 let source: ClipSource;
 let manager: SessionManager;
 const viewers: Connected[] = [];
-const peers: ViewerPeer[] = [];
+const peers: HeadlessViewer[] = [];
 
 beforeAll(async () => {
   clip = await encodeTestClip({ frames: 30, gop: 30 });
@@ -40,7 +40,7 @@ async function connect(viewerId: string, session = "s1"): Promise<Connected> {
 
 /** A werift viewer's offer, not yet sent anywhere. */
 async function werifOffer(): Promise<string> {
-  const peer = new ViewerPeer({ ice: LOOPBACK });
+  const peer = new HeadlessViewer({ ice: LOOPBACK });
   peers.push(peer);
   return peer.createOffer();
 }
@@ -145,7 +145,7 @@ describe("SessionManager offers", () => {
     expect(answer).toMatch(/a=rtpmap:\d+ h264\/90000/i);
     expect(answer).toMatch(/packetization-mode=1/);
     expect(answer).toMatch(/a=sendonly/);
-    expect(answer).toMatch(/a=setup:passive/); // the viewer is the DTLS client (see session.ts)
+    expect(answer).toMatch(/a=setup:passive/); // the viewer is the DTLS client (see werift/dtls-role.ts)
     expect(tookMs).toBeLessThan(1000); // the spec's limit, not a speed benchmark
     await waitFor(() => order.includes("end"));
     expect(order[0]).toBe("answer");

@@ -7,11 +7,12 @@ import type {
   OfferRequest,
   SessionHostEvents,
 } from "../signaling/session-host.js";
-import { chooseH264Codec } from "./h264-profile.js";
 import type { IceConfig } from "./ice-config.js";
-import { narrowOffer, parseOfferSdp, primaryCodec } from "./offer-sdp.js";
-import { ViewerSession, type OtherSection, type ViewerSessionStats } from "./session.js";
-import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./stream-fanout.js";
+import { planOffer, type AcceptedOffer } from "./offer-plan.js";
+import { parseOfferSdp } from "./offer-sdp.js";
+import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
+import type { VideoSenderStats } from "./send/video-sender.js";
+import { ViewerSession } from "./viewer-session.js";
 
 /**
  * The device side of every viewer session. Implements SessionHost
@@ -44,7 +45,7 @@ export interface SessionManagerOptions {
   keepWarm?: boolean;
   /** Give up on an offer werift has not answered after this long (default 1000 ms, spec). */
   answerTimeoutMs?: number;
-  /** DTLS role for actpass offers (default "server": answer setup:passive, see session.ts). */
+  /** DTLS role for actpass offers (default "server": answer setup:passive, see werift/dtls-role.ts). */
   dtlsRole?: "server" | "client";
 }
 
@@ -100,7 +101,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   };
   private readonly refused: Record<string, number> = {};
   /** Counters of sessions that are gone, so totals never go down. */
-  private readonly past: ViewerSessionStats = {
+  private readonly past: VideoSenderStats = {
     packetsSent: 0,
     bytesSent: 0,
     framesSent: 0,
@@ -184,8 +185,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     let connected = 0;
     for (const { viewer } of this.sessions.values()) {
       if (viewer.state === "connected") connected++;
-      for (const k of Object.keys(total) as (keyof ViewerSessionStats)[])
-        total[k] += viewer.stats[k];
+      const video = viewer.video.stats;
+      for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) total[k] += video[k];
     }
     const streams = emptyFanoutStats();
     for (const s of this.streams.values()) {
@@ -216,51 +217,14 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     const { viewerId, session } = request;
     const context = { viewerId, session };
     if (this.closed) throw new SignalingError("internal", "the gateway is shutting down", context);
-    // Checked in the spec's order (signaling-v1 "Messages", step 6).
+    // Checked in the spec's order (signaling-v1 "Messages", step 6): parse
+    // (bad-request), the plan (unsupported), then the viewer limit (busy).
     const offer = parseOfferSdp(request.sdp);
-    const videos = offer.media.filter((m) => m.kind === "video" && m.port !== 0);
-    if (videos.length === 0) {
-      throw new SignalingError("unsupported", "the offer has no video section", context);
+    const plan = planOffer(offer, request.stream, this.streams.get(request.stream));
+    if (!plan.accepted) {
+      throw new SignalingError(plan.code, plan.message, { ...context, ...plan.context });
     }
-    const stream = this.streams.get(request.stream);
-    if (!stream) {
-      throw new SignalingError("unsupported", `no stream named "${request.stream}"`, {
-        ...context,
-        stream: request.stream,
-      });
-    }
-    const receiving = videos.filter(
-      (m) => m.direction === "recvonly" || m.direction === "sendrecv",
-    );
-    let chosen;
-    for (const section of receiving) {
-      const codec = chooseH264Codec(section, stream.profileLevelId);
-      if (codec) {
-        chosen = { section, codec };
-        break;
-      }
-    }
-    if (!chosen) {
-      throw new SignalingError(
-        "unsupported",
-        "the offer has no receivable H.264 with packetization-mode=1 for this stream",
-        { ...context, profileLevelId: stream.profileLevelId },
-      );
-    }
-    // Other audio/video sections get answered too (inactive): werift refuses
-    // an offer with any section it has no codec for.
-    const choices = new Map([[chosen.section, chosen.codec.payloadType]]);
-    const others: OtherSection[] = [];
-    for (const section of offer.media) {
-      if (section === chosen.section || section.port === 0) continue;
-      if (section.kind !== "audio" && section.kind !== "video") continue;
-      const codec = primaryCodec(section);
-      if (!codec) continue;
-      choices.set(section, codec.payloadType);
-      others.push({ kind: section.kind, codec });
-    }
-    const id = key(viewerId, session);
-    const existing = this.sessions.get(id);
+    const existing = this.sessions.get(key(viewerId, session));
     const otherSessions = this.sessions.size - (existing ? 1 : 0);
     if (otherSessions >= this.maxViewers) {
       throw new SignalingError("busy", `the viewer limit (${this.maxViewers}) is reached`, {
@@ -275,7 +239,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       this.remove(existing);
       void existing.viewer.close();
     }
+    return this.answer(this.open(viewerId, session, plan.stream), plan);
+  }
 
+  /** Creates a session for a viewer of `stream` and wires it to the stream and to signaling. */
+  private open(viewerId: string, session: string, stream: StreamFanout): Entry {
     const viewer = new ViewerSession({
       viewerId,
       session,
@@ -284,18 +252,24 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       dtlsRole: this.dtlsRole,
     });
     const entry: Entry = { viewerId, session, viewer, stream };
-    this.sessions.set(id, entry);
+    this.sessions.set(key(viewerId, session), entry);
     this.created++;
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
-    viewer.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
     viewer.on("ended", (reason) => this.finish(entry, reason));
-    stream.attach(viewer);
+    viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    stream.attach(viewer.video);
     this.startSweep();
+    return entry;
+  }
 
+  /** The session's answer within answerTimeoutMs; on any failure the session is freed. */
+  private async answer(entry: Entry, plan: AcceptedOffer): Promise<string> {
+    const { viewer } = entry;
+    const context = { viewerId: entry.viewerId, session: entry.session };
     let timer: NodeJS.Timeout | undefined;
     try {
       const answer = await Promise.race([
-        viewer.answer(narrowOffer(offer, choices), chosen.codec, others),
+        viewer.answer(plan),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             reject(
@@ -313,7 +287,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       setImmediate(() => viewer.releaseCandidates());
       return answer;
     } catch (error) {
-      if (this.sessions.get(id) === entry) this.remove(entry);
+      if (this.sessions.get(key(entry.viewerId, entry.session)) === entry) this.remove(entry);
       void viewer.close();
       if (error instanceof CamgwError) throw error;
       throw new SignalingError("unsupported", "werift could not negotiate the offer", context, {
@@ -335,10 +309,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
 
   private remove(entry: Entry): void {
     this.sessions.delete(key(entry.viewerId, entry.session));
-    entry.stream.detach(entry.viewer);
-    for (const k of Object.keys(this.past) as (keyof ViewerSessionStats)[]) {
-      this.past[k] += entry.viewer.stats[k];
-    }
+    entry.stream.detach(entry.viewer.video);
+    const video = entry.viewer.video.stats;
+    for (const k of Object.keys(this.past) as (keyof VideoSenderStats)[]) this.past[k] += video[k];
     if (this.sessions.size === 0) this.stopSweep();
   }
 

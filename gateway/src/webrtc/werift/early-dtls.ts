@@ -10,10 +10,11 @@ function isDtls(buf: Buffer): boolean {
 }
 
 /**
- * werift 0.24.4 quirk: RTCDtlsTransport.start() creates the bridge from ICE
- * to its DTLS socket (`new IceTransport(...)` in
- * packages/webrtc/src/transport/dtls.ts) only once its own side of ICE has
- * connected; DTLS records that arrive before that are dropped. A browser is
+ * werift 0.24.4 workaround, docs/werift.md "Early DTLS".
+ *
+ * RTCDtlsTransport.start() creates the bridge from ICE to its DTLS socket
+ * (`new IceTransport(...)` in packages/webrtc/src/transport/dtls.ts) only
+ * once its own side of ICE has connected; DTLS records that arrive before that are dropped. A browser is
  * the controlling agent and often sees ICE complete first, then sends its
  * ClientHello at once (we answer a=setup:passive, so it is the DTLS client).
  * werift loses it, and the handshake waits for the browser's retransmission

@@ -1,19 +1,19 @@
 import { EventEmitter } from "node:events";
-import type { AccessUnit } from "../media/access-unit.js";
-import type { H264Source } from "../media/source.js";
-import { H264Payloader } from "../rtp/h264-payloader.js";
-import { PacketHistory } from "../rtp/packet-history.js";
-import { RtpPacketizer } from "../rtp/packetizer.js";
-import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "./h264-profile.js";
+import type { AccessUnit } from "../../media/access-unit.js";
+import type { H264Source } from "../../media/source.js";
+import { H264Payloader } from "../../rtp/h264-payloader.js";
+import { PacketHistory } from "../../rtp/packet-history.js";
+import { RtpPacketizer } from "../../rtp/packetizer.js";
+import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-profile.js";
 import { KeyFrameRequester } from "./keyframe-requester.js";
-import type { KeyFrameRequestKind, ViewerSession } from "./session.js";
+import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
 /**
  * One stream (one source) and the viewers watching it. Each access unit is
  * packetized once into immutable Buffers and the same Buffers go to every
- * viewer's own track (werift mutates the RtpPacket objects it parses from
- * them, per sender, never the bytes). The source runs only while someone
- * watches, unless `keepWarm`.
+ * viewer's FrameSink (its VideoSender, with its own werift track: werift
+ * mutates the RtpPacket objects it parses from them, per sender, never the
+ * bytes). The source runs only while someone watches, unless `keepWarm`.
  */
 
 export interface StreamFanoutOptions {
@@ -63,7 +63,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly packetizer: RtpPacketizer;
   private readonly keyFrames: KeyFrameRequester;
   private readonly keepWarm: boolean;
-  private readonly viewers = new Set<ViewerSession>();
+  private readonly viewers = new Set<FrameSink>();
   private wantRunning = false;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
@@ -96,14 +96,14 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     return this.viewers.size;
   }
 
-  attach(session: ViewerSession): void {
+  attach(viewer: FrameSink): void {
     if (this.closed) return;
-    this.viewers.add(session);
+    this.viewers.add(viewer);
     this.setRunning(true);
   }
 
-  detach(session: ViewerSession): void {
-    this.viewers.delete(session);
+  detach(viewer: FrameSink): void {
+    this.viewers.delete(viewer);
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
   }
 
@@ -184,6 +184,6 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.stats.packets += frame.packets.length;
     for (const p of frame.packets) this.stats.bytes += p.length;
     this.history.add(frame.firstSequence, frame.packets, frame.captureTimeUs);
-    for (const viewer of this.viewers) viewer.sendFrame(frame);
+    for (const viewer of this.viewers) viewer.send(frame);
   }
 }

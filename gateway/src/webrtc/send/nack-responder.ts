@@ -1,20 +1,18 @@
 import { RtpPacket, type GenericNack, type RTCRtpSender } from "werift";
-import type { PacketHistory } from "../rtp/packet-history.js";
+import type { PacketHistory } from "../../rtp/packet-history.js";
+import { WERIFT_RTP_CACHE } from "../werift/sender-cache.js";
 
 /**
  * Answers generic NACKs (RFC 4585 section 6.2.1) for one viewer.
  *
- * werift's RTCRtpSender answers NACKs itself, but only from a 128-packet
- * cache (RTP_HISTORY_SIZE in packages/webrtc/src/media/rtpSender.ts): ~0.6 s
- * at 2 Mbit/s. Its cache always holds exactly the last 128 packets sent to
+ * werift's RTCRtpSender answers NACKs itself, but only from its last
+ * WERIFT_RTP_CACHE (128) packets (werift/sender-cache.ts): ~0.6 s at
+ * 2 Mbit/s. Its cache always holds exactly the last 128 packets sent to
  * this viewer (we never send through it out of order), so packets older than
  * that are resent here from the stream's shared history (>= 1 s), straight
  * through the DTLS transport: going through sender.sendRtp again would
  * overwrite a slot of werift's cache and count the packet as new media.
  */
-
-/** werift's sender cache size (see above). */
-export const WERIFT_RTP_CACHE = 128;
 
 export interface NackStats {
   nacksReceived: number;

@@ -1,11 +1,11 @@
-import { H264RtpPayload } from "werift";
-import { NalType } from "../rtp/annexb.js";
+import { NalType } from "../../rtp/annexb.js";
+import { depacketizeH264 } from "../werift/h264-depacketizer.js";
 
 /**
  * Receiver side of RFC 6184: orders H.264 RTP packets by sequence number,
  * waits a little for missing ones (a NACK may bring them back), and turns
  * each complete access unit (marker bit, RFC 6184 section 5.1) into Annex-B
- * with werift's H264RtpPayload. After a loss it drops frames until the next
+ * with werift's depacketizer (werift/h264-depacketizer.ts). After a loss it drops frames until the next
  * key frame (they would reference a picture the decoder never got) and asks
  * for one.
  */
@@ -168,13 +168,10 @@ export class FrameAssembler {
       this.slots.delete(seq);
       if (!slot) continue;
       timestamp = slot.timestamp;
-      const h264 = H264RtpPayload.deSerialize(slot.payload, fragment);
+      const h264 = depacketizeH264(slot.payload, fragment);
       fragment = h264.fragment;
-      if (h264.isKeyframe || startsKeyFrame(slot.payload)) keyframe = true;
-      // werift types `payload` as Buffer, but leaves it undefined until the
-      // last FU-A fragment of a NAL unit (packages/rtp/src/codec/h264.ts).
-      const chunk: unknown = Reflect.get(h264, "payload");
-      if (Buffer.isBuffer(chunk)) parts.push(chunk);
+      if (h264.keyframe || startsKeyFrame(slot.payload)) keyframe = true;
+      if (h264.annexB) parts.push(h264.annexB);
     }
     if (this.waitingForKeyFrame && !keyframe) {
       this.stats.framesDropped++;

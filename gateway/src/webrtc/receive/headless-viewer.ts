@@ -2,7 +2,6 @@ import { EventEmitter } from "node:events";
 import {
   GenericNack,
   RTCPeerConnection,
-  RtcpPacketConverter,
   RtcpSrPacket,
   RtcpTransportLayerFeedback,
   useAbsSendTime,
@@ -12,24 +11,23 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket,
 } from "werift";
-import type { IceCandidateInit } from "../signaling/session-host.js";
+import type { IceCandidateInit } from "../../signaling/session-host.js";
+import { weriftCandidate, weriftIceOptions, type IceConfig } from "../ice-config.js";
+import { clearDefaultStunServer } from "../werift/default-stun.js";
+import { fullIntraRequest } from "../werift/fir.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
-import {
-  clearDefaultStunServer,
-  weriftCandidate,
-  weriftIceOptions,
-  type IceConfig,
-} from "./ice-config.js";
 
 /**
- * The viewer side of a session, for `camgw probe` and tests: a werift peer
+ * A viewer without a browser, for `camgw probe` and tests: a werift peer
  * that offers to receive H.264 (packetization-mode=1), applies the answer
- * and trickled candidates, and turns received RTP back into access units.
+ * and trickled candidates, turns received RTP back into access units, and
+ * sends the feedback a browser would (PLI, FIR, NACK). The receiving
+ * counterpart of the gateway's ViewerSession.
  */
 
 export type { ReceivedFrame } from "./frame-assembler.js";
 
-export interface ViewerPeerOptions {
+export interface HeadlessViewerOptions {
   ice?: IceConfig;
   /** How long a missing packet is waited for before the frame is dropped (default 300 ms). */
   maxWaitMs?: number;
@@ -43,7 +41,7 @@ export interface ViewerPeerOptions {
   dropPacket?: (sequenceNumber: number) => boolean;
 }
 
-export interface ViewerPeerEvents {
+export interface HeadlessViewerEvents {
   candidate: [IceCandidateInit | null];
   frame: [ReceivedFrame];
   /** Every RTP packet as it arrives (after dropPacket), for tests and stats. */
@@ -61,9 +59,9 @@ export interface SenderReport {
   octetCount: number;
 }
 
-export { unixUsFromNtp } from "./ntp.js";
+export { unixUsFromNtp } from "../../rtp/ntp.js";
 
-export interface ViewerPeerStats {
+export interface HeadlessViewerStats {
   packetsReceived: number;
   packetsLost: number;
   packetsDropped: number;
@@ -78,25 +76,9 @@ export interface ViewerPeerStats {
   firstFrameAtUs: number | undefined;
 }
 
-/**
- * A FIR packet (RFC 5104 section 4.3.1: PT=206, FMT=4, media SSRC 0, one
- * FCI entry) as bytes, to be parsed by werift into its own packet object.
- */
-function firPacket(senderSsrc: number, target: number, sequenceNumber: number): Buffer {
-  const out = Buffer.alloc(20);
-  out[0] = 0x80 | 4; // V=2, P=0, FMT=4
-  out[1] = 206; // PT=PSFB
-  out.writeUInt16BE(20 / 4 - 1, 2); // length in 32-bit words minus one
-  out.writeUInt32BE(senderSsrc, 4);
-  out.writeUInt32BE(0, 8); // media source SSRC: 0 for FIR
-  out.writeUInt32BE(target, 12);
-  out[16] = sequenceNumber;
-  return out;
-}
-
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
-export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
+export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private readonly pc: RTCPeerConnection;
   private readonly ice: IceConfig;
   private readonly transceiver: RTCRtpTransceiver;
@@ -116,7 +98,7 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
   private readonly startedAtUs = nowUs();
   private firstFrameAtUs: number | undefined;
 
-  constructor(options: ViewerPeerOptions = {}) {
+  constructor(options: HeadlessViewerOptions = {}) {
     super();
     this.ice = options.ice ?? {};
     this.dropPacket = options.dropPacket;
@@ -200,23 +182,15 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
 
   /**
    * Sends a FIR (RFC 5104 section 4.3.1), as browsers do where PLI was not
-   * negotiated. werift does not export its FullIntraRequest class, so the
-   * packet is written as bytes (FCI below) and parsed by werift:
-   *
-   *     0                   1                   2                   3
-   *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-   *    |                              SSRC                             |
-   *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-   *    | Seq nr.       |    Reserved                                   |
-   *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+   * negotiated (built as bytes: werift does not export its FIR class, see
+   * werift/fir.ts).
    */
   sendFir(): void {
     if (this.closed || this.mediaSsrc === undefined) return;
     this.firSequence = (this.firSequence + 1) & 0xff;
-    const packets = RtcpPacketConverter.deSerialize(
-      firPacket(this.transceiver.receiver.rtcpSsrc, this.mediaSsrc, this.firSequence),
-    );
-    this.transceiver.receiver.dtlsTransport.sendRtcp(packets).catch(() => undefined);
+    const receiver = this.transceiver.receiver;
+    const packets = fullIntraRequest(receiver.rtcpSsrc, this.mediaSsrc, this.firSequence);
+    receiver.dtlsTransport.sendRtcp(packets).catch(() => undefined);
   }
 
   /** Sends a generic NACK (RFC 4585 section 6.2.1) for these sequence numbers. */
@@ -233,7 +207,7 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
       .catch(() => undefined);
   }
 
-  get stats(): ViewerPeerStats {
+  get stats(): HeadlessViewerStats {
     const a = this.assembler.stats;
     return {
       packetsReceived: a.packetsReceived,

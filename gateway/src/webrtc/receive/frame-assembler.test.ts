@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { joinAnnexB, splitAnnexB } from "../rtp/annexb.js";
-import { H264Payloader } from "../rtp/h264-payloader.js";
-import { RtpPacketizer } from "../rtp/packetizer.js";
+import { joinAnnexB, splitAnnexB } from "../../rtp/annexb.js";
+import { H264Payloader } from "../../rtp/h264-payloader.js";
+import { RtpPacketizer } from "../../rtp/packetizer.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
 
 const b = (...bytes: number[]): Buffer => Buffer.from(bytes);

@@ -1,0 +1,149 @@
+import { describe, expect, it } from "vitest";
+import { planOffer, type AcceptedOffer, type OfferPlan, type RefusedOffer } from "./offer-plan.js";
+import { parseOfferSdp } from "./offer-sdp.js";
+
+/**
+ * Offers shaped as Chrome writes them (codec lines from a Chrome 120+
+ * offer: VP8 + rtx, H.264 in several profiles with packetization-mode 1
+ * and 0, opus + red for audio), cut to what the plan looks at.
+ */
+const header = ["v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0"];
+
+const video = (mid: string, direction = "recvonly", port = 9): string[] => [
+  `m=video ${port} UDP/TLS/RTP/SAVPF 96 97 102 104 106 112`,
+  `a=mid:${mid}`,
+  `a=${direction}`,
+  "a=rtpmap:96 VP8/90000",
+  "a=rtpmap:97 rtx/90000",
+  "a=fmtp:97 apt=96",
+  "a=rtpmap:102 H264/90000",
+  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+  "a=rtpmap:104 H264/90000",
+  "a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f",
+  "a=rtpmap:106 H264/90000",
+  "a=rtcp-fb:106 nack pli",
+  "a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+  "a=rtpmap:112 H264/90000",
+  "a=fmtp:112 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f",
+];
+
+const vp8Only = (mid: string): string[] => [
+  "m=video 9 UDP/TLS/RTP/SAVPF 97 96",
+  `a=mid:${mid}`,
+  "a=recvonly",
+  "a=rtpmap:97 rtx/90000",
+  "a=fmtp:97 apt=96",
+  "a=rtpmap:96 VP8/90000",
+];
+
+const audio = (mid: string, port = 9): string[] => [
+  `m=audio ${port} UDP/TLS/RTP/SAVPF 63 111`,
+  `a=mid:${mid}`,
+  "a=recvonly",
+  "a=rtpmap:63 red/48000/2",
+  "a=fmtp:63 111/111",
+  "a=rtpmap:111 opus/48000/2",
+  "a=fmtp:111 minptime=10;useinbandfec=1",
+];
+
+/** A section without one payload type (its m= entry and attribute lines). */
+const without = (section: string[], pt: number): string[] =>
+  section
+    .filter((l) => !l.startsWith(`a=rtpmap:${pt} `) && !l.startsWith(`a=fmtp:${pt} `))
+    .map((l) => (l.startsWith("m=") ? l.replace(` ${pt}`, "") : l));
+
+const offer = (...sections: string[][]) =>
+  parseOfferSdp([...header, ...sections.flat(), ""].join("\r\n"));
+
+const BASELINE = { profileLevelId: "42e01f" };
+
+function accepted(plan: OfferPlan): AcceptedOffer {
+  if (!plan.accepted) throw new Error(`refused: ${plan.message}`);
+  return plan;
+}
+
+function refused(plan: OfferPlan): RefusedOffer {
+  if (plan.accepted) throw new Error(`accepted, sending in section ${plan.section.mid ?? "?"}`);
+  return plan;
+}
+
+describe("planOffer", () => {
+  it("sends in the video section with the stream's own profile and packetization-mode=1", () => {
+    const plan = accepted(planOffer(offer(video("0")), "main", BASELINE));
+    expect(plan.stream).toBe(BASELINE);
+    expect(plan.section.mid).toBe("0");
+    expect(plan.codec.payloadType).toBe(106);
+    expect(plan.inactive).toEqual([]);
+    const narrowed = parseOfferSdp(plan.sdp);
+    expect(narrowed.media.map((m) => m.codecs.map((c) => c.payloadType))).toEqual([[106]]);
+    expect(plan.sdp).toContain("a=rtcp-fb:106 nack pli\r\n");
+  });
+
+  it("answers every other audio and video section inactive with its first media codec", () => {
+    const plan = accepted(
+      planOffer(offer(audio("0"), vp8Only("1"), video("2"), audio("3", 0)), "main", BASELINE),
+    );
+    expect(plan.section.mid).toBe("2");
+    // red (audio) and rtx (video) only repair another codec; a port-0 section stays as offered.
+    expect(plan.inactive.map((s) => [s.kind, s.codec.name, s.codec.payloadType])).toEqual([
+      ["audio", "opus", 111],
+      ["video", "VP8", 96],
+    ]);
+    const narrowed = parseOfferSdp(plan.sdp);
+    expect(narrowed.media.map((m) => m.codecs.map((c) => c.payloadType))).toEqual([
+      [111],
+      [96],
+      [106],
+      [63, 111],
+    ]);
+  });
+
+  it("skips a video section the viewer only sends in, and takes the next receiving one", () => {
+    const plan = accepted(
+      planOffer(offer(video("0", "sendonly"), video("1", "sendrecv")), "main", BASELINE),
+    );
+    expect(plan.section.mid).toBe("1");
+    expect(plan.inactive.map((s) => s.codec.payloadType)).toEqual([96]);
+  });
+
+  it("takes a compatible profile when the stream's own is not offered", () => {
+    const plan = accepted(planOffer(offer(video("0")), "main", { profileLevelId: "4d0028" }));
+    expect(plan.codec.payloadType).toBe(112); // Main stream, High receiver
+  });
+
+  it.each([
+    ["no video section", offer(audio("0")), BASELINE, /no video section/],
+    [
+      "only a rejected (port 0) video section",
+      offer(video("0", "recvonly", 0)),
+      BASELINE,
+      /no video/,
+    ],
+    ["an unknown stream", offer(video("0")), undefined, /no stream named "side"/],
+    ["no receivable H.264", offer(vp8Only("0"), video("1", "sendonly")), BASELINE, /H.264/],
+    [
+      "a High stream and a baseline-only viewer",
+      offer(without(video("0"), 112)),
+      { profileLevelId: "640028" },
+      /H.264/,
+    ],
+  ])("refuses %s as unsupported", (_name, sdp, stream, message) => {
+    const plan = refused(planOffer(sdp, "side", stream));
+    expect(plan.code).toBe("unsupported");
+    expect(plan.message).toMatch(message);
+  });
+
+  it("says which stream or profile was missing", () => {
+    const unknown = refused(planOffer(offer(video("0")), "side", undefined));
+    expect(unknown.context).toEqual({ stream: "side" });
+    const high = refused(
+      planOffer(offer(without(video("0"), 112)), "main", { profileLevelId: "640028" }),
+    );
+    expect(high.context).toEqual({ profileLevelId: "640028" });
+  });
+
+  it("checks in the spec's order: no video before an unknown stream", () => {
+    const plan = refused(planOffer(offer(audio("0")), "side", undefined));
+    expect(plan.message).toMatch(/no video section/);
+  });
+});

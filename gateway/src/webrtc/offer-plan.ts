@@ -1,0 +1,112 @@
+import { chooseH264Codec } from "./h264-profile.js";
+import {
+  narrowOffer,
+  primaryCodec,
+  type OfferSdp,
+  type SdpCodec,
+  type SdpMediaSection,
+} from "./offer-sdp.js";
+
+/**
+ * What to answer to a viewer's offer, decided from the offer and the stream
+ * alone (no werift, no session state): which video section and H.264 codec
+ * we send in, which other sections are answered inactive, or why the offer
+ * is refused. The checks run in the spec's order (signaling-v1 "Messages",
+ * step 6): no video section, unknown stream, no receivable H.264 with
+ * packetization-mode=1 — each `unsupported`. Parsing (`bad-request`) comes
+ * before and the viewer limit (`busy`) after, in the session manager.
+ */
+
+/** What the plan needs to know of the stream the offer asks for. */
+export interface StreamFacts {
+  /** H.264 profile-level-id the stream has (or is assumed to have until its first SPS). */
+  readonly profileLevelId: string;
+}
+
+/** A media section of the offer other than the one we send H.264 in (answered inactive). */
+export interface InactiveSection {
+  readonly kind: "audio" | "video";
+  /** The one codec the section is narrowed to, declared to werift (werift/inactive-section.ts). */
+  readonly codec: SdpCodec;
+}
+
+export interface AcceptedOffer<S extends StreamFacts = StreamFacts> {
+  readonly accepted: true;
+  /** The stream the offer asked for. */
+  readonly stream: S;
+  /** The video section we send the stream in. */
+  readonly section: SdpMediaSection;
+  /** The offered H.264 codec we send with (its payload type and fmtp). */
+  readonly codec: SdpCodec;
+  readonly inactive: readonly InactiveSection[];
+  /** The offer narrowed to one payload type per answered section: what werift gets. */
+  readonly sdp: string;
+}
+
+export interface RefusedOffer {
+  readonly accepted: false;
+  /** The spec's error code. */
+  readonly code: "unsupported";
+  readonly message: string;
+  readonly context: Readonly<Record<string, string>>;
+}
+
+export type OfferPlan<S extends StreamFacts = StreamFacts> = AcceptedOffer<S> | RefusedOffer;
+
+const refuse = (message: string, context: Record<string, string> = {}): RefusedOffer => ({
+  accepted: false,
+  code: "unsupported",
+  message,
+  context,
+});
+
+/**
+ * Plans the answer to `offer` for the stream named `streamId`, whose facts
+ * are `stream` (undefined: the gateway has no such stream).
+ */
+export function planOffer<S extends StreamFacts>(
+  offer: OfferSdp,
+  streamId: string,
+  stream: S | undefined,
+): OfferPlan<S> {
+  const videos = offer.media.filter((m) => m.kind === "video" && m.port !== 0);
+  if (videos.length === 0) return refuse("the offer has no video section");
+  if (!stream) return refuse(`no stream named "${streamId}"`, { stream: streamId });
+
+  let chosen: { section: SdpMediaSection; codec: SdpCodec } | undefined;
+  for (const section of videos) {
+    if (section.direction !== "recvonly" && section.direction !== "sendrecv") continue;
+    const codec = chooseH264Codec(section, stream.profileLevelId);
+    if (codec) {
+      chosen = { section, codec };
+      break;
+    }
+  }
+  if (!chosen) {
+    return refuse("the offer has no receivable H.264 with packetization-mode=1 for this stream", {
+      profileLevelId: stream.profileLevelId,
+    });
+  }
+
+  // Every other audio/video section is answered too (inactive), with the
+  // first media codec it offers: werift refuses an offer with any section
+  // it has no codec for (werift/inactive-section.ts).
+  const choices = new Map([[chosen.section, chosen.codec.payloadType]]);
+  const inactive: InactiveSection[] = [];
+  for (const section of offer.media) {
+    if (section === chosen.section || section.port === 0) continue;
+    if (section.kind !== "audio" && section.kind !== "video") continue;
+    const codec = primaryCodec(section);
+    if (!codec) continue;
+    choices.set(section, codec.payloadType);
+    inactive.push({ kind: section.kind, codec });
+  }
+  return {
+    accepted: true,
+    stream,
+    section: chosen.section,
+    codec: chosen.codec,
+    inactive,
+    sdp: narrowOffer(offer, choices),
+  };
+}

@@ -1,0 +1,247 @@
+import { EventEmitter } from "node:events";
+import { RTCPeerConnection } from "werift";
+import type { PacketHistory } from "../rtp/packet-history.js";
+import type { ByeReason, IceCandidateInit } from "../signaling/session-host.js";
+import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
+import type { AcceptedOffer } from "./offer-plan.js";
+import { h264SendCodec, videoHeaderExtensions, VideoSender } from "./send/video-sender.js";
+import { closeAfterGathering } from "./werift/close-after-gathering.js";
+import { clearDefaultStunServer } from "./werift/default-stun.js";
+import { answerAsDtlsServer } from "./werift/dtls-role.js";
+import { replayEarlyDtls } from "./werift/early-dtls.js";
+import { declaredCodec } from "./werift/inactive-section.js";
+
+/**
+ * One viewer's werift RTCPeerConnection and its lifecycle: negotiation
+ * (answer, DTLS role), ICE candidates both ways, connection state, and
+ * whether the viewer is still there (consent freshness, RFC 7675). What it
+ * sends lives in its media senders (today `video`, a VideoSender the stream
+ * fan-out feeds); the session manager owns the sessions.
+ */
+
+export interface ViewerSessionEvents {
+  /** A local candidate to trickle; null once gathering is complete. */
+  candidate: [IceCandidateInit | null];
+  /** DTLS is up: media can flow. */
+  connected: [];
+  /** The session ended by itself (never emitted for close()). */
+  ended: [ByeReason];
+}
+
+export interface ViewerSessionOptions {
+  viewerId: string;
+  session: string;
+  /** The stream's retransmission history, for the video sender's NACK answers. */
+  history: PacketHistory;
+  ice: IceConfig;
+  /**
+   * DTLS role to take when the offer leaves it open (actpass): "server"
+   * (default, answer setup:passive, see werift/dtls-role.ts) or "client"
+   * (werift's own choice).
+   */
+  dtlsRole?: "server" | "client";
+}
+
+export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
+  readonly viewerId: string;
+  readonly session: string;
+  /** The H.264 video this viewer gets. */
+  readonly video: VideoSender;
+  state: "new" | "negotiating" | "connected" | "closed" = "new";
+
+  private readonly ice: IceConfig;
+  private readonly dtlsRole: "server" | "client";
+  private pc: RTCPeerConnection | undefined;
+  private readonly unsubscribers: (() => void)[] = [];
+  private remoteDescriptionSet = false;
+  private gathering: Promise<void> | undefined;
+  private readonly pendingCandidates: (IceCandidateInit | null)[] = [];
+  /** Local candidates are held until the answer has gone out (spec: trickle after the answer). */
+  private answerReleased = false;
+  private readonly heldCandidates: (IceCandidateInit | null)[] = [];
+  private received = 0;
+  private lastActivityCount = -1;
+  private lastActivityAt: number;
+
+  constructor(options: ViewerSessionOptions) {
+    super();
+    this.viewerId = options.viewerId;
+    this.session = options.session;
+    this.video = new VideoSender(options.history);
+    this.ice = options.ice;
+    this.dtlsRole = options.dtlsRole ?? "server";
+    this.lastActivityAt = performance.now();
+  }
+
+  /**
+   * Applies the planned (narrowed) offer and resolves with the answer SDP as
+   * soon as werift has made it. Gathering runs on afterwards and local
+   * candidates trickle through `candidate` once releaseCandidates() is called.
+   */
+  async answer(plan: AcceptedOffer): Promise<string> {
+    if (this.state !== "new") throw new Error("ViewerSession.answer called twice");
+    this.state = "negotiating";
+    const declared = (kind: "audio" | "video") =>
+      plan.inactive.filter((s) => s.kind === kind).map((s) => declaredCodec(kind, s.codec));
+    const pc = new RTCPeerConnection({
+      ...weriftIceOptions(this.ice),
+      codecs: {
+        audio: declared("audio"),
+        video: [h264SendCodec(plan.codec), ...declared("video")],
+      },
+      headerExtensions: { audio: [], video: videoHeaderExtensions() },
+      // Reply to every STUN request (what werift does without the hook); a
+      // request is the viewer's consent check (RFC 7675), i.e. a sign of life.
+      iceFilterStunResponse: () => {
+        this.received++;
+        return true;
+      },
+    });
+    this.pc = pc;
+    this.video.addTo(pc);
+    clearDefaultStunServer(pc, this.ice);
+    this.wire(pc);
+
+    await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
+    if (this.isClosed()) throw new Error("session closed during negotiation");
+    clearDefaultStunServer(pc, this.ice);
+    // Subscribed after setRemoteDescription: with BUNDLE werift may have
+    // moved our transceiver onto the first section's transport.
+    for (const transport of pc.iceTransports) {
+      const sub = transport.connection.onData.subscribe(() => {
+        this.received++;
+      });
+      this.unsubscribers.push(() => sub.unSubscribe());
+    }
+    this.video.transportsReady(pc);
+    this.unsubscribers.push(replayEarlyDtls(pc));
+    this.remoteDescriptionSet = true;
+    for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
+
+    const created = await pc.createAnswer();
+    if (this.isClosed()) throw new Error("session closed during negotiation");
+    const sdp =
+      this.dtlsRole === "server" ? answerAsDtlsServer(plan.sdp, created.sdp) : created.sdp;
+    const answer = { type: created.type, sdp };
+    // Not awaited: werift's setLocalDescription waits for gathering to
+    // finish before it starts ICE checks; the answer text is final already.
+    this.gathering = pc.setLocalDescription(answer).then(
+      () => undefined,
+      () => this.end("ice-failed"),
+    );
+    return answer.sdp;
+  }
+
+  /** Lets held local candidates go out (call once the answer was handed over). */
+  releaseCandidates(): void {
+    if (this.answerReleased) return;
+    this.answerReleased = true;
+    for (const c of this.heldCandidates.splice(0)) this.emit("candidate", c);
+  }
+
+  /**
+   * Adds a viewer candidate without waiting: werift resolves an mDNS
+   * `.local` candidate for up to 10 s, and nothing may wait on that.
+   */
+  addRemoteCandidate(candidate: IceCandidateInit | null): void {
+    if (this.isClosed()) return;
+    if (!this.remoteDescriptionSet) {
+      this.pendingCandidates.push(candidate);
+      return;
+    }
+    this.applyCandidate(candidate);
+  }
+
+  /**
+   * Records activity (any STUN request, DTLS/SRTCP packet or consent
+   * response from the viewer) and reports whether the viewer has been
+   * silent for longer than `timeoutMs`. A werift sender does not notice a
+   * viewer that vanished, so the session manager asks this periodically.
+   */
+  isSilentFor(timeoutMs: number, now = performance.now()): boolean {
+    let count = this.received;
+    for (const transport of this.pc?.iceTransports ?? []) {
+      count += transport.connection.nominated?.responsesReceived ?? 0;
+    }
+    if (count !== this.lastActivityCount) {
+      this.lastActivityCount = count;
+      this.lastActivityAt = now;
+      return false;
+    }
+    return now - this.lastActivityAt > timeoutMs;
+  }
+
+  /** Ends the session by itself: emits `ended` once, then frees everything. */
+  end(reason: ByeReason): void {
+    if (this.isClosed()) return;
+    this.emit("ended", reason);
+    void this.close();
+  }
+
+  /** Frees everything (idempotent); emits nothing. */
+  async close(): Promise<void> {
+    if (this.isClosed()) return;
+    this.state = "closed";
+    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    this.pendingCandidates.length = 0;
+    this.heldCandidates.length = 0;
+    this.video.close();
+    const pc = this.pc;
+    this.pc = undefined;
+    this.removeAllListeners();
+    await closeAfterGathering(pc, this.gathering);
+  }
+
+  private isClosed(): boolean {
+    return this.state === "closed";
+  }
+
+  private applyCandidate(candidate: IceCandidateInit | null): void {
+    const pc = this.pc;
+    if (!pc) return;
+    const init = weriftCandidate(candidate);
+    // A candidate werift cannot parse or resolve is the viewer's problem; the
+    // others still connect, and the liveness timeout ends a session that can't.
+    pc.addIceCandidate(init).catch(() => undefined);
+  }
+
+  private emitCandidate(candidate: IceCandidateInit | null): void {
+    if (this.isClosed()) return;
+    if (this.answerReleased) this.emit("candidate", candidate);
+    else this.heldCandidates.push(candidate);
+  }
+
+  private wire(pc: RTCPeerConnection): void {
+    let gatheringDone = false;
+    const subs = [
+      pc.onIceCandidate.subscribe((candidate) => {
+        if (candidate?.candidate) {
+          this.emitCandidate({
+            candidate: candidate.candidate,
+            sdpMid: candidate.sdpMid ?? null,
+            sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+          });
+        }
+      }),
+      pc.iceGatheringStateChange.subscribe((state) => {
+        if (state === "complete" && !gatheringDone) {
+          gatheringDone = true;
+          this.emitCandidate(null);
+        }
+      }),
+      pc.iceConnectionStateChange.subscribe((state) => {
+        if (state === "failed") this.end("ice-failed");
+      }),
+      pc.connectionStateChange.subscribe((state) => {
+        if (state === "connected" && this.state === "negotiating") {
+          this.state = "connected";
+          this.emit("connected");
+          this.video.start();
+        } else if (state === "failed" || state === "closed") {
+          this.end("ice-failed");
+        }
+      }),
+    ];
+    for (const sub of subs) this.unsubscribers.push(() => sub.unSubscribe());
+  }
+}
