@@ -3,7 +3,7 @@ import { CamgwError, SignalingError } from "../errors.js";
 import type { H264Source } from "../media/source.js";
 import type {
   ByeReason,
-  IceCandidateInit,
+  IceCandidate,
   OfferRequest,
   SessionHostEvents,
 } from "../signaling/session-host.js";
@@ -153,7 +153,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     }
   }
 
-  addCandidate(viewerId: string, session: string, candidate: IceCandidateInit | null): boolean {
+  addCandidate(viewerId: string, session: string, candidate: IceCandidate | null): boolean {
     const entry = this.sessions.get(key(viewerId, session));
     if (!entry) return false;
     entry.viewer.addRemoteCandidate(candidate);

@@ -14,7 +14,7 @@ import {
 } from "werift";
 import type { PacketHistory } from "../rtp/packet-history.js";
 import type { PacketizedFrame } from "../rtp/packetizer.js";
-import type { ByeReason, IceCandidateInit } from "../signaling/session-host.js";
+import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { NackResponder, type NackStats } from "./nack-responder.js";
 import { ntpFromUnixUs } from "./ntp.js";
 import { replayEarlyDtls } from "./early-dtls.js";
@@ -37,7 +37,7 @@ export type KeyFrameRequestKind = "join" | "pli" | "fir";
 
 export interface ViewerSessionEvents {
   /** A local candidate to trickle; null once gathering is complete. */
-  candidate: [IceCandidateInit | null];
+  candidate: [IceCandidate | null];
   /** DTLS is up: media can flow. */
   connected: [];
   keyFrameRequest: [KeyFrameRequestKind];
@@ -112,10 +112,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private readonly unsubscribers: (() => void)[] = [];
   private remoteDescriptionSet = false;
   private gathering: Promise<void> | undefined;
-  private readonly pendingCandidates: (IceCandidateInit | null)[] = [];
+  private readonly pendingCandidates: (IceCandidate | null)[] = [];
   /** Local candidates are held until the answer has gone out (spec: trickle after the answer). */
   private answerReleased = false;
-  private readonly heldCandidates: (IceCandidateInit | null)[] = [];
+  private readonly heldCandidates: (IceCandidate | null)[] = [];
   private needKeyFrame = true;
   private received = 0;
   private lastActivityCount = -1;
@@ -237,7 +237,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
    * Adds a viewer candidate without waiting: werift resolves an mDNS
    * `.local` candidate for up to 10 s, and nothing may wait on that.
    */
-  addRemoteCandidate(candidate: IceCandidateInit | null): void {
+  addRemoteCandidate(candidate: IceCandidate | null): void {
     if (this.isClosed()) return;
     if (!this.remoteDescriptionSet) {
       this.pendingCandidates.push(candidate);
@@ -320,7 +320,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     return this.state === "closed";
   }
 
-  private applyCandidate(candidate: IceCandidateInit | null): void {
+  private applyCandidate(candidate: IceCandidate | null): void {
     const pc = this.pc;
     if (!pc) return;
     const init = weriftCandidate(candidate);
@@ -329,7 +329,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     pc.addIceCandidate(init).catch(() => undefined);
   }
 
-  private emitCandidate(candidate: IceCandidateInit | null): void {
+  private emitCandidate(candidate: IceCandidate | null): void {
     if (this.isClosed()) return;
     if (this.answerReleased) this.emit("candidate", candidate);
     else this.heldCandidates.push(candidate);

@@ -12,7 +12,7 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket,
 } from "werift";
-import type { IceCandidateInit } from "../signaling/session-host.js";
+import type { IceCandidate } from "../signaling/session-host.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
 import {
   clearDefaultStunServer,
@@ -44,7 +44,7 @@ export interface ViewerPeerOptions {
 }
 
 export interface ViewerPeerEvents {
-  candidate: [IceCandidateInit | null];
+  candidate: [IceCandidate | null];
   frame: [ReceivedFrame];
   /** Every RTP packet as it arrives (after dropPacket), for tests and stats. */
   rtp: [RtpPacket];
@@ -104,7 +104,7 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
   private readonly dropPacket: ((seq: number) => boolean) | undefined;
   private readonly keyFrameRetryMs: number;
   private readonly unsubscribers: (() => void)[] = [];
-  private readonly heldCandidates: (IceCandidateInit | null)[] = [];
+  private readonly heldCandidates: (IceCandidate | null)[] = [];
   private released = false;
   private mediaSsrc: number | undefined;
   // The gateway sends an IDR on join by itself; PLI only if none came within keyFrameRetryMs.
@@ -181,7 +181,7 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
     await this.pc.setRemoteDescription({ type: "answer", sdp });
   }
 
-  addRemoteCandidate(candidate: IceCandidateInit | null): void {
+  addRemoteCandidate(candidate: IceCandidate | null): void {
     if (this.closed) return;
     this.pc.addIceCandidate(weriftCandidate(candidate)).catch(() => undefined);
   }
@@ -269,7 +269,7 @@ export class ViewerPeer extends EventEmitter<ViewerPeerEvents> {
     for (const c of this.heldCandidates.splice(0)) this.emit("candidate", c);
   }
 
-  private emitCandidate(candidate: IceCandidateInit | null): void {
+  private emitCandidate(candidate: IceCandidate | null): void {
     if (this.closed) return;
     if (this.released) this.emit("candidate", candidate);
     else this.heldCandidates.push(candidate);
