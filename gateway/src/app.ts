@@ -206,9 +206,12 @@ export class Gateway {
   }
 
   private async shutdown(): Promise<void> {
-    // Sessions first: their `bye` (shutdown) goes out over signaling before
-    // the link publishes the offline status and disconnects. The link never
-    // waits for a pending retry, so a broker that is down costs no time here.
+    // A link that is down is closed first: no bye could reach a viewer
+    // through it, and no new attempt may start while the rest shuts down.
+    // Closing it never waits for its retry timer.
+    if (this.link && !this.link.connected) await this.link.close();
+    // Otherwise sessions first: their `bye` (shutdown) goes out over
+    // signaling before the link publishes the offline status and disconnects.
     await this.sessions.close();
     this.dispatcher?.close();
     await this.link?.close();

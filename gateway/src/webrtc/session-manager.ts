@@ -147,7 +147,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     try {
       return await this.negotiate(request);
     } catch (error) {
-      const code = error instanceof CamgwError ? error.code : "internal";
+      // Labelled as the viewer is answered: a spec code, or internal.
+      const code = error instanceof SignalingError ? error.code : "internal";
       this.refused[code] = (this.refused[code] ?? 0) + 1;
       throw error;
     }

@@ -4,13 +4,14 @@
  * wires them (gateway/src/app.ts).
  */
 import { SignalingDispatcher, type SignalingDispatcherOptions } from "../dispatcher.js";
+import { DEFAULT_STREAM } from "../messages.js";
 import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
 import type { SessionHost } from "../session-host.js";
 
 export const STATUS = {
   name: "Porch",
   version: "0.1.0",
-  streams: [{ id: "main", codec: "H264", width: 1280, height: 720, fps: 30 }],
+  streams: [{ id: DEFAULT_STREAM, codec: "H264", width: 1280, height: 720, fps: 30 }],
 };
 
 export interface MqttDeviceOptions
