@@ -5,6 +5,7 @@
  * protocol itself is tested on the dispatcher (dispatcher.test.ts).
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
@@ -262,6 +263,44 @@ describe("MqttLink connection", () => {
     expect(device.link.state).toBe("connecting");
     await device.close();
     expect(device.link.state).toBe("closed");
+  });
+
+  it("takes a refused subscription to rx/+ as a failed attempt, and connects once the ACL allows it", async () => {
+    // aedes with an ACL hook, as a broker whose ACL does not yet let the device read rx/+.
+    let allowed = false;
+    const acl = await Aedes.createBroker({
+      authorizeSubscribe: (_client, sub, done) => {
+        done(null, allowed ? sub : null);
+      },
+    });
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      acl.handle(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => acl.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const device = makeDevice(new FixedAnswerHost(), {
+      url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+      backoff: { minMs: 20, maxMs: 40 },
+    });
+    const retries: LinkRetry[] = [];
+    device.link.on("retrying", (r) => retries.push(r));
+    await expect(device.start()).rejects.toMatchObject({
+      name: "BrokerError",
+      code: "subscription",
+      message: /refused the subscription to camgw\/porch\/rx\/\+ \(SUBACK 0x80\)/,
+    });
+    await waitFor(() => retries.length >= 2, 5000, "a second attempt");
+    expect(retries.every((r) => r.fatal && r.error.code === "subscription")).toBe(true);
+    expect(device.link.connected).toBe(false);
+    allowed = true;
+    await device.link.waitConnected(5000);
+    expect(device.link.problem).toBeUndefined();
   });
 
   it("refuses a bad device id or prefix at construction, as a config error", () => {

@@ -26,7 +26,6 @@ import {
   type ViewerInbound,
 } from "./messages.js";
 import {
-  backoffDelay,
   connectNoDelay,
   describeConnectError,
   redact,
@@ -34,7 +33,10 @@ import {
   type BackoffOptions,
   type TlsOptions,
 } from "./mqtt-connection.js";
+import { RetrySchedule, type LinkRetry } from "./retry-schedule.js";
 import type { InboundSink, ViewerTransport } from "./viewer-transport.js";
+
+export type { LinkRetry } from "./retry-schedule.js";
 
 export interface DeviceStatusInfo {
   name: string;
@@ -73,17 +75,6 @@ export interface MqttLinkOptions extends TlsOptions {
  */
 export type LinkState = "idle" | "connecting" | "connected" | "waiting" | "closed";
 
-/** One failed attempt (or a lost connection) and when the link tries again. */
-export interface LinkRetry {
-  error: BrokerError;
-  /** Whether the broker said no (refused, tls) rather than not answering: retrying alone will not fix it. */
-  fatal: boolean;
-  /** Failed attempts since the link was last connected, this one included. */
-  attempt: number;
-  /** When the next attempt starts. */
-  delayMs: number;
-}
-
 export interface MqttLinkEvents {
   /** Connected (again): status published, rx/+ subscribed. */
   connected: [];
@@ -93,6 +84,8 @@ export interface MqttLinkEvents {
   retrying: [retry: LinkRetry];
   /** A problem while connected: the retained status could not be published. */
   error: [error: BrokerError];
+  /** close() was called. */
+  closed: [];
 }
 
 /** Counters of the link, for /metrics. */
@@ -111,20 +104,13 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   readonly prefix: string;
   readonly url: string;
   readonly stats: MqttLinkStats = { connects: 0, connectFailures: 0 };
-  readonly #options: MqttLinkOptions;
   readonly #clientOptions: IClientOptions;
   readonly #sink: InboundSink;
+  readonly #retries: RetrySchedule;
   #status: DeviceStatusInfo;
   #state: LinkState = "idle";
   #client: MqttClient | undefined;
-  #attempt = 0;
-  #attemptError: BrokerError | undefined;
-  #attemptFatal = false;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #problem: BrokerError | undefined;
   #closing: Promise<void> | undefined;
-  /** waitConnected() calls to reject when the link closes. */
-  readonly #waiters = new Set<() => void>();
 
   /** Checks the settings (throws ConfigError) and reads the CA file; connects only on connect(). */
   constructor(options: MqttLinkOptions) {
@@ -145,8 +131,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     this.prefix = prefix;
     this.deviceId = options.deviceId;
     this.url = options.url;
-    this.#options = options;
     this.#sink = options.sink;
+    this.#retries = new RetrySchedule(options.backoff);
     this.#status = options.status;
     this.#clientOptions = {
       clientId: `camgw-device-${this.deviceId}`,
@@ -181,7 +167,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
 
   /** What keeps the link down, while it is down after a failure; undefined otherwise. */
   get problem(): BrokerError | undefined {
-    return this.#state === "connected" ? undefined : this.#problem;
+    return this.#state === "connected" ? undefined : this.#retries.problem;
   }
 
   /**
@@ -196,11 +182,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       this.#onConnect(client);
     });
     client.on("error", (err) => {
-      // An attempt can report more than one error; the first says why.
-      if (this.#attemptError) return;
       const described = describeConnectError(err, this.url);
-      this.#attemptError = described.error;
-      this.#attemptFatal = described.fatal;
+      this.#retries.noteError(described.error, described.fatal);
     });
     client.on("close", () => {
       this.#onClose();
@@ -225,8 +208,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     return new Promise<void>((resolve, reject) => {
       const done = (error?: BrokerError): void => {
         clearTimeout(timer);
-        this.off("connected", onConnected).off("retrying", onRetrying);
-        this.#waiters.delete(onClosed);
+        this.off("connected", onConnected).off("retrying", onRetrying).off("closed", onClosed);
         if (error) reject(error);
         else resolve();
       };
@@ -245,12 +227,11 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
             "unreachable",
             `no connection to MQTT broker ${redact(this.url)} within ${timeoutMs} ms`,
             { url: redact(this.url) },
-            { cause: this.#problem },
+            { cause: this.#retries.problem },
           ),
         );
       }, timeoutMs);
-      this.on("connected", onConnected).on("retrying", onRetrying);
-      this.#waiters.add(onClosed);
+      this.on("connected", onConnected).on("retrying", onRetrying).on("closed", onClosed);
     });
   }
 
@@ -274,9 +255,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   async #close(): Promise<void> {
     const wasConnected = this.#state === "connected";
     this.#state = "closed";
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    for (const waiter of [...this.#waiters]) waiter();
+    this.#retries.cancel();
+    this.emit("closed");
     const client = this.#client;
     if (!client) return;
     let flushed = false;
@@ -304,20 +284,20 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       if (err || refused) {
         // Without rx/+ no viewer reaches the device: a failed attempt like
         // any other, retried with backoff (an ACL may be fixed meanwhile).
-        this.#attemptError = new BrokerError(
-          "subscription",
-          `MQTT broker ${redact(this.url)} refused the subscription to ${filter}${err ? `: ${err.message}` : " (SUBACK 0x80)"}`,
-          { url: redact(this.url), filter },
-          err ? { cause: err } : undefined,
+        const why = err ? `: ${err.message}` : " (SUBACK 0x80)";
+        this.#retries.noteError(
+          new BrokerError(
+            "subscription",
+            `MQTT broker ${redact(this.url)} refused the subscription to ${filter}${why}`,
+            { url: redact(this.url), filter },
+            err ? { cause: err } : undefined,
+          ),
+          true,
         );
-        this.#attemptFatal = true;
         client.end(true);
         return;
       }
-      this.#attemptError = undefined;
-      this.#attemptFatal = false;
-      this.#attempt = 0;
-      this.#problem = undefined;
+      this.#retries.succeeded();
       this.#state = "connected";
       this.stats.connects += 1;
       this.emit("connected");
@@ -325,35 +305,26 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   }
 
   #onClose(): void {
-    if (this.#state === "closed") return;
     // MQTT.js can close a stream twice (a failed CONNACK, then the socket).
-    if (this.#retryTimer) return;
+    if (this.#state === "closed" || this.#retries.pending) return;
     const wasConnected = this.#state === "connected";
-    const error =
-      this.#attemptError ??
-      new BrokerError(
-        "unreachable",
-        wasConnected
-          ? `lost the connection to MQTT broker ${redact(this.url)}`
-          : `MQTT broker ${redact(this.url)} closed the connection before it was up`,
-        { url: redact(this.url) },
-      );
-    const fatal = this.#attemptError ? this.#attemptFatal : false;
-    this.#attemptError = undefined;
-    this.#attemptFatal = false;
-    this.#problem = error;
-    this.#attempt += 1;
+    const where = redact(this.url);
+    const silent = new BrokerError(
+      "unreachable",
+      wasConnected
+        ? `lost the connection to MQTT broker ${where}`
+        : `MQTT broker ${where} closed the connection before it was up`,
+      { url: where },
+    );
     this.stats.connectFailures += 1;
-    const delayMs = backoffDelay(this.#attempt, this.#options.backoff);
     this.#state = "waiting";
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
+    const retry = this.#retries.fail(silent, () => {
       if (this.#state !== "waiting" || !this.#client) return;
       this.#state = "connecting";
       this.#client.connect();
-    }, delayMs);
+    });
     if (wasConnected) this.emit("disconnected");
-    this.emit("retrying", { error, fatal, attempt: this.#attempt, delayMs });
+    this.emit("retrying", retry);
   }
 
   #onMessage(topic: string, payload: Buffer): void {
