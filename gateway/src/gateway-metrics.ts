@@ -60,7 +60,7 @@ const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
   candidatesSent: counter("ICE candidates trickled to viewers, end-of-candidates included"),
   byesSent: counter("Byes sent to viewers (sessions the device ended)"),
   rateLimited: counter("Offers refused by the per-viewer rate limit"),
-  dropped: counter("Replies not sent: over the error-reply budget, or the transport failed"),
+  dropped: counter("Messages to viewers not sent (error-reply budget, transport failure)"),
   overflowed: counter("Messages dropped unread: too many queued behind a viewer's slow offer"),
   hostErrors: counter("Session host failures (answered internal)"),
 };

@@ -146,7 +146,7 @@ export class SignalingDispatcher
           new SignalingError(
             "internal",
             `handling a message failed: ${errorText(err)}`,
-            { viewerId },
+            { viewerId, via: from.via },
             { cause: err },
           ),
         );
@@ -226,7 +226,7 @@ export class SignalingDispatcher
             new SignalingError(
               "internal",
               `session host failed on bye: ${errorText(err)}`,
-              { viewerId, session: msg.session },
+              { viewerId, session: msg.session, via: viewer.transport.via },
               { cause: err },
             ),
           );
@@ -249,7 +249,8 @@ export class SignalingDispatcher
         stream: msg.stream,
       });
     } catch (err) {
-      // A refused replacing offer leaves the old session with the host.
+      // A replacing offer is refused (busy, unsupported) before the host
+      // lets go of the old session, so that one stays known.
       if (!replacing) viewer.sessions.delete(msg.session);
       this.#replyHostError(viewer, err, msg.session);
       return;
@@ -273,7 +274,7 @@ export class SignalingDispatcher
       new SignalingError(
         "internal",
         `session host failed: ${errorText(err)}`,
-        { viewerId: viewer.transport.identity.viewerId, session },
+        { viewerId: viewer.transport.identity.viewerId, session, via: viewer.transport.via },
         { cause: err },
       ),
     );

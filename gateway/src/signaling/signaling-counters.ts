@@ -23,7 +23,11 @@ export interface SignalingCounterSnapshot {
   byesSent: number;
   /** Offers refused by the per-viewer offer rate limit (answered busy). */
   rateLimited: number;
-  /** Replies not sent: over the per-viewer error-reply budget, or the transport could not send. */
+  /**
+   * Messages to viewers not sent: over the per-viewer error-reply budget, the
+   * transport could not send, or the host spoke of a viewer the dispatcher no
+   * longer knows (it has no session left).
+   */
   dropped: number;
   /** Messages dropped unread: the viewer already had too many waiting behind a slow offer. */
   overflowed: number;
