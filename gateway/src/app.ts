@@ -8,7 +8,10 @@ import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
 import { EmbeddedBroker } from "./signaling/broker.js";
-import { DeviceSignaling } from "./signaling/device-signaling.js";
+import { SignalingDispatcher } from "./signaling/dispatcher.js";
+import { reportLink } from "./signaling/link-report.js";
+import { DEFAULT_STREAM } from "./signaling/messages.js";
+import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
 import { SessionManager } from "./webrtc/session-manager.js";
@@ -27,18 +30,16 @@ export interface GatewayAddresses {
   brokerUrl: string;
 }
 
-const RETRY_MS = 5000;
-
 /**
- * The running service: one source, the WebRTC session manager, device
- * signaling, the HTTP server and (by default) the embedded broker. start()
- * brings them up in dependency order; close() takes them down in reverse,
- * so viewers get `bye` (shutdown) and the broker gets the offline status.
+ * The running service: one source, the WebRTC session manager, the signaling
+ * dispatcher and its MQTT link, the HTTP server and (by default) the
+ * embedded broker. start() brings them up in dependency order; close() takes
+ * them down in reverse, so viewers get `bye` (shutdown) and the broker gets
+ * the offline status.
  */
 export class Gateway {
-  private signaling: DeviceSignaling | null = null;
-  private signalingError = "connecting";
-  private retryTimer: NodeJS.Timeout | null = null;
+  private dispatcher: SignalingDispatcher | null = null;
+  private link: MqttLink | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   addresses: GatewayAddresses | null = null;
@@ -56,7 +57,7 @@ export class Gateway {
   static async start(config: Config, log: Logger): Promise<Gateway> {
     const source = createSource(config);
     const sessions = new SessionManager({
-      streams: { main: source },
+      streams: { [DEFAULT_STREAM]: source },
       maxViewers: config["max-viewers"],
       ice: {
         iceServers: config["ice-servers"].map((s) => ({
@@ -73,7 +74,7 @@ export class Gateway {
           : {}),
       },
       // The config's MTU bounds the whole RTP packet; the payloader's limit
-      // is the payload after the 12-byte RTP header (RFC 3550 5.1).
+      // is the payload after the fixed RTP header (RFC 3550 5.1).
       maxPayloadSize: config.mtu - RTP_HEADER_SIZE,
       livenessTimeoutMs: config["consent-timeout"] * 1000,
       keepWarm: config["keep-warm"],
@@ -112,7 +113,14 @@ export class Gateway {
       this.sourceError = null;
     });
     if (config["keep-warm"]) await this.sessions.warmUp();
-    this.metrics.register(() => gatewayMetrics(this.sessions, this.signaling, this.source));
+    this.metrics.register(() =>
+      gatewayMetrics({
+        sessions: this.sessions,
+        dispatcher: this.dispatcher,
+        link: this.link,
+        source: this.source,
+      }),
+    );
 
     const httpAddress = await this.http.listen();
     const httpHost = config.listen === "0.0.0.0" ? "127.0.0.1" : config.listen;
@@ -134,11 +142,18 @@ export class Gateway {
     this.connectSignaling(brokerUrl);
   }
 
-  /** Connects signaling; an unreachable broker is retried, never fatal: /healthz says so. */
+  /**
+   * Starts signaling: the dispatcher on the session manager, and the MQTT
+   * link that feeds it. The link reconnects by itself for as long as it is
+   * open; an unreachable broker is never fatal, /healthz and the log say so.
+   */
   private connectSignaling(url: string): void {
     const { config, log } = this;
     const info = this.source.info;
-    const signaling = new DeviceSignaling({
+    const dispatcher = new SignalingDispatcher({ host: this.sessions });
+    dispatcher.on("error", (err) => log.warn(`signaling: ${err.message}`));
+    this.dispatcher = dispatcher;
+    const link = new MqttLink({
       url,
       deviceId: config["device-id"],
       prefix: config.prefix,
@@ -146,49 +161,28 @@ export class Gateway {
         name: config.name,
         version: VERSION,
         streams: [
-          { id: "main", codec: "H264", width: info.width, height: info.height, fps: info.fps },
+          {
+            id: DEFAULT_STREAM,
+            codec: "H264",
+            width: info.width,
+            height: info.height,
+            fps: info.fps,
+          },
         ],
       },
-      host: this.sessions,
+      sink: dispatcher,
       ...(config["broker-username"] ? { username: config["broker-username"] } : {}),
       ...(config["broker-password"] ? { password: config["broker-password"] } : {}),
       ...(config["broker-ca"] ? { caFile: config["broker-ca"] } : {}),
       rejectUnauthorized: !config["broker-insecure"],
     });
-    this.signaling = signaling;
-    signaling.on("connected", () => {
-      this.signalingError = "";
-      log.info(
-        `signaling: connected to ${redactUrl(url)} as ${config.prefix}/${config["device-id"]}`,
-      );
-    });
-    signaling.on("disconnected", () => {
-      if (this.closing) return;
-      this.signalingError = "broker connection lost; reconnecting";
-      log.warn(`signaling: ${this.signalingError}`);
-    });
-    signaling.on("error", (err) => {
-      this.signalingError = err.message;
-      log.warn(`signaling: ${err.message}`);
-    });
-    signaling.start().then(
-      () => {
-        this.signalingError = "";
-      },
-      (err: unknown) => {
-        this.signalingError = (err as Error).message;
-        log.error(`signaling: ${this.signalingError}; retrying in ${RETRY_MS / 1000} s`);
-        if (this.closing) return;
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null;
-          if (!this.closing) this.connectSignaling(url);
-        }, RETRY_MS);
-      },
-    );
+    this.link = link;
+    reportLink(link, log);
+    link.connect();
   }
 
   health(): HealthPart[] {
-    const signalingOk = this.signaling?.connected ?? false;
+    const signalingOk = this.link?.connected ?? false;
     const sourceOk = this.sourceError === null;
     return [
       {
@@ -201,7 +195,7 @@ export class Gateway {
       {
         name: "signaling",
         ok: signalingOk,
-        detail: signalingOk ? "connected" : this.signalingError || "down",
+        detail: signalingOk ? "connected" : (this.link?.problem?.message ?? "connecting"),
       },
     ];
   }
@@ -212,17 +206,17 @@ export class Gateway {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    // Sessions first: their `bye` (shutdown) goes out over signaling before
-    // it publishes the offline status and disconnects.
+    // A link that is down is closed first: no bye could reach a viewer
+    // through it, and no new attempt may start while the rest shuts down.
+    // Closing it never waits for its retry timer.
+    if (this.link && !this.link.connected) await this.link.close();
+    // Otherwise sessions first: their `bye` (shutdown) goes out over
+    // signaling before the link publishes the offline status and disconnects.
     await this.sessions.close();
-    await this.signaling?.close();
+    this.dispatcher?.close();
+    await this.link?.close();
     await this.source.close();
     await this.broker?.close();
     await this.http.close();
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

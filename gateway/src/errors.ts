@@ -1,8 +1,11 @@
 /**
- * The small named set of errors camgw raises. Each carries a stable `code`
- * and the context a person needs to act on it (which device, which key,
- * which session), so logs and replies never say just "failed".
+ * The small named set of errors camgw raises, one meaning each. Each carries
+ * a stable `code` and the context a person needs to act on it (which device,
+ * which key, which session), so logs and replies never say just "failed".
+ * Isomorphic: the browser viewer bundles it, so it imports nothing from node:.
  */
+import type { ErrorCode } from "./signaling/message-types.js";
+
 export type ErrorContext = Readonly<Record<string, string | number | boolean | undefined>>;
 
 export class CamgwError extends Error {
@@ -31,12 +34,48 @@ export class SourceError extends CamgwError {
   }
 }
 
-/** A signaling message was refused; `code` is the spec's error code. */
-export class SignalingError extends CamgwError {}
+/**
+ * A viewer's signaling message was refused. `code` is the spec's error code
+ * and nothing else: it is what the viewer reads in the `error` reply and what
+ * /metrics counts refusals by (signaling-v1, "Messages").
+ */
+export class SignalingError extends CamgwError {
+  declare readonly code: ErrorCode;
 
-/** A viewer session could not be set up or was ended abnormally. */
-export class SessionError extends CamgwError {
-  constructor(message: string, context: ErrorContext = {}, options?: ErrorOptions) {
-    super("session", message, context, options);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, context, options);
+  }
+}
+
+/**
+ * What went wrong on a link to an MQTT broker:
+ * - `refused`: the broker refused the connection (CONNACK: bad username or
+ *   password, not authorized, client id or protocol rejected);
+ * - `tls`: the TLS handshake failed (untrusted or invalid certificate);
+ * - `unreachable`: nothing answered, the connection dropped, or no CONNACK
+ *   came in time;
+ * - `subscription`: the broker refused a subscription (SUBACK 0x80, an ACL);
+ * - `publish`: a message could not be published;
+ * - `closed`: the link was closed on our side while something waited on it.
+ */
+export type BrokerErrorCode =
+  "refused" | "tls" | "unreachable" | "subscription" | "publish" | "closed";
+
+/** The link to an MQTT broker failed; never sent to a viewer. */
+export class BrokerError extends CamgwError {
+  declare readonly code: BrokerErrorCode;
+
+  constructor(
+    code: BrokerErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, context, options);
   }
 }

@@ -1,105 +1,143 @@
+/**
+ * Everything /metrics shows, read from each part's own counters at scrape
+ * time. A counter keeps its name all the way: the metric is
+ * camgw_<part>_<the counter's name in snake_case>, with `_total` on counters
+ * (sessionsCreated -> camgw_sessions_created_total, the dispatcher's
+ * overflowed -> camgw_signaling_overflowed_total). Each table below must
+ * describe every field of its part's stats, so a new counter cannot be left
+ * out or renamed on the way.
+ */
 import type { Sample } from "./http/metrics.js";
-import type { H264Source } from "./media/source.js";
-import { V4l2Source } from "./media/v4l2-source.js";
-import type { DeviceSignaling } from "./signaling/device-signaling.js";
-import type { SessionManager } from "./webrtc/session-manager.js";
+import type { H264Source, SourceStats } from "./media/source.js";
+import type { SignalingDispatcher } from "./signaling/dispatcher.js";
+import type { MqttLink, MqttLinkStats } from "./signaling/mqtt-link.js";
+import type { SignalingCounterSnapshot } from "./signaling/signaling-counters.js";
+import type { SessionManager, SessionManagerStats } from "./webrtc/session-manager.js";
 
-const counter = (
-  name: string,
-  help: string,
-  value: number,
-  labels?: Record<string, string>,
-): Sample => ({
-  name: `camgw_${name}`,
-  help,
+interface MetricSpec {
+  type: "counter" | "gauge";
+  help: string;
+  /** For a stat that is a record (by reason, by code): the label its keys go under. */
+  label?: string;
+}
+
+/** One spec per field of T, optional fields included. */
+type MetricTable<T> = { readonly [K in keyof T]-?: MetricSpec };
+
+const counter = (help: string, label?: string): MetricSpec => ({
   type: "counter",
-  value,
-  ...(labels ? { labels } : {}),
-});
-
-const gauge = (name: string, help: string, value: number): Sample => ({
-  name: `camgw_${name}`,
   help,
-  type: "gauge",
-  value,
+  ...(label ? { label } : {}),
 });
+const gauge = (help: string): MetricSpec => ({ type: "gauge", help });
 
-/** Everything /metrics shows, read from each part's own counters at scrape time. */
-export function gatewayMetrics(
-  sessions: SessionManager,
-  signaling: DeviceSignaling | null,
-  source: H264Source,
-): Sample[] {
-  const s = sessions.stats;
-  const out: Sample[] = [
-    gauge("sessions", "Live viewer sessions, negotiating ones included", s.sessions),
-    gauge("sessions_connected", "Viewer sessions with media flowing", s.connectedSessions),
-    counter("sessions_created_total", "Viewer sessions created", s.sessionsCreated),
-    ...Object.entries(s.sessionsEnded).map(([reason, n]) =>
-      counter("sessions_ended_total", "Viewer sessions ended, by reason", n, { reason }),
-    ),
-    ...Object.entries(s.offersRefused).map(([code, n]) =>
-      counter("offers_refused_total", "Offers refused, by error code", n, { code }),
-    ),
-    counter(
-      "frames_packetized_total",
-      "Access units packetized (once for all viewers)",
-      s.framesPacketized,
-    ),
-    counter("rtp_packets_sent_total", "RTP packets sent to viewers", s.packetsSent),
-    counter("rtp_bytes_sent_total", "RTP bytes sent to viewers", s.bytesSent),
-    counter(
-      "keyframe_requests_total",
-      "Key frame requests from viewers (PLI, FIR, join)",
-      s.keyFrameRequests,
-    ),
-    counter(
-      "keyframes_requested_total",
-      "Key frames asked of the source after merging",
-      s.keyFramesRequestedFromSource,
-    ),
-    counter("nacks_received_total", "Generic NACKs received", s.nacksReceived),
-    counter("rtp_retransmitted_total", "Packets retransmitted for NACKs", s.packetsRetransmitted),
-    counter("nack_misses_total", "NACKed packets no longer in the history", s.nackMisses),
-    gauge("source_running", "1 while the source streams", source.running ? 1 : 0),
-  ];
-  if (signaling) {
-    const m = signaling.metrics();
+const SESSION_METRICS: MetricTable<SessionManagerStats> = {
+  sessions: gauge("Live viewer sessions, negotiating ones included"),
+  connectedSessions: gauge("Viewer sessions with media flowing"),
+  sessionsCreated: counter("Viewer sessions created"),
+  sessionsEnded: counter("Viewer sessions ended, by reason", "reason"),
+  offersRefused: counter("Offers refused, by error code", "code"),
+  framesPacketized: counter("Access units packetized (once for all viewers)"),
+  packetsPacketized: counter("RTP packets made (once for all viewers)"),
+  packetsSent: counter("RTP packets sent to viewers"),
+  bytesSent: counter("RTP bytes sent to viewers"),
+  keyFrameRequests: counter("Key frame requests from viewers (PLI, FIR, join)"),
+  keyFramesRequestedFromSource: counter("Key frames asked of the source after merging"),
+  nacksReceived: counter("Generic NACKs received"),
+  packetsRetransmitted: counter("Packets retransmitted for NACKs"),
+  nackMisses: counter("NACKed packets no longer in the history"),
+  pliReceived: counter("Picture loss indications received"),
+  firReceived: counter("Full intra requests received"),
+  badFrames: counter("Access units the payloader refused (malformed Annex-B)"),
+};
+
+const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
+  received: counter("Signaling messages received"),
+  ignored: counter("Signaling messages of unknown type, ignored"),
+  invalid: counter("Signaling messages refused as bad-request, by the spec step", "kind"),
+  answers: counter("Answers sent"),
+  errorReplies: counter("Error replies sent, by code", "code"),
+  candidatesSent: counter("ICE candidates trickled to viewers, end-of-candidates included"),
+  byesSent: counter("Byes sent to viewers (sessions the device ended)"),
+  rateLimited: counter("Offers refused by the per-viewer rate limit"),
+  dropped: counter("Messages to viewers not sent (error-reply budget, transport failure)"),
+  overflowed: counter("Messages dropped unread: too many queued behind a viewer's slow offer"),
+  hostErrors: counter("Session host failures (answered internal)"),
+};
+
+const LINK_METRICS: MetricTable<MqttLinkStats> = {
+  connects: counter("Connections to the broker"),
+  connectFailures: counter("Broker connection attempts that failed, and connections lost"),
+};
+
+const SOURCE_METRICS: MetricTable<SourceStats> = {
+  framesDelivered: counter("Frames delivered to JavaScript"),
+  framesCaptured: counter("Frames captured"),
+  framesEncoded: counter("Frames encoded"),
+  framesDropped: counter("Frames dropped before JavaScript"),
+  encodeTimeMeanUs: gauge("Mean encode time per frame, microseconds"),
+  queueDepth: gauge("Encoded frames waiting for JavaScript"),
+};
+
+export interface MetricParts {
+  sessions: SessionManager;
+  /** Null until signaling starts. */
+  dispatcher: SignalingDispatcher | null;
+  link: MqttLink | null;
+  source: H264Source;
+}
+
+export function gatewayMetrics(parts: MetricParts): Sample[] {
+  const { sessions, dispatcher, link, source } = parts;
+  const out = samples("", SESSION_METRICS, sessions.stats);
+  if (dispatcher) out.push(...samples("signaling_", SIGNALING_METRICS, dispatcher.metrics()));
+  if (link) {
     out.push(
-      counter("signaling_received_total", "Signaling messages received", m.received),
-      counter("signaling_ignored_total", "Signaling messages of unknown type, ignored", m.ignored),
-      ...Object.entries(m.invalid).map(([kind, n]) =>
-        counter("signaling_invalid_total", "Invalid signaling messages, by kind", n, { kind }),
-      ),
-      ...Object.entries(m.replies).map(([code, n]) =>
-        counter("signaling_error_replies_total", "Error replies sent, by code", n, { code }),
-      ),
-      counter(
-        "signaling_rate_limited_total",
-        "Messages refused by the per-viewer rate limit",
-        m.rateLimited,
-      ),
-      counter("signaling_dropped_total", "Messages dropped without a reply", m.dropped),
-      counter("signaling_connects_total", "Connections to the broker", m.connects),
-      gauge("signaling_connected", "1 while connected to the broker", signaling.connected ? 1 : 0),
+      ...samples("signaling_", LINK_METRICS, link.stats),
+      metric("signaling_connected", gauge("1 while connected to the broker"), +link.connected),
     );
   }
-  if (source instanceof V4l2Source) {
-    const p = source.stats();
-    if (p) {
-      out.push(
-        counter("capture_frames_total", "Frames captured", p.framesCaptured),
-        counter("encoded_frames_total", "Frames encoded", p.framesEncoded),
-        counter("delivered_frames_total", "Frames delivered to JavaScript", p.framesDelivered),
-        counter("dropped_frames_total", "Frames dropped before JavaScript", p.framesDropped),
-        gauge(
-          "encode_time_mean_us",
-          "Mean encode time per frame, microseconds",
-          p.encodeTimeMeanUs,
-        ),
-        gauge("native_queue_depth", "Encoded frames waiting for JavaScript", p.queueDepth),
-      );
+  out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
+  const stats = source.stats?.();
+  if (stats) out.push(...samples("source_", SOURCE_METRICS, stats));
+  return out;
+}
+
+/** The samples of one part's stats: numbers as they are, records one sample per key. */
+function samples<T extends object>(prefix: string, table: MetricTable<T>, stats: T): Sample[] {
+  const out: Sample[] = [];
+  for (const key of Object.keys(table) as (keyof T & string)[]) {
+    const spec = table[key];
+    const name = `${prefix}${snakeCase(key)}`;
+    const value: unknown = stats[key];
+    if (typeof value === "number") {
+      out.push(metric(name, spec, value));
+    } else if (typeof value === "object" && value !== null && spec.label !== undefined) {
+      const label = spec.label;
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v === "number") out.push(metric(name, spec, v, { [label]: k }));
+      }
     }
   }
   return out;
+}
+
+function metric(
+  name: string,
+  spec: MetricSpec,
+  value: number,
+  labels?: Record<string, string>,
+): Sample {
+  return {
+    name: `camgw_${name}${spec.type === "counter" ? "_total" : ""}`,
+    help: spec.help,
+    type: spec.type,
+    value,
+    ...(labels ? { labels } : {}),
+  };
+}
+
+/** keyFramesRequestedFromSource -> key_frames_requested_from_source. */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { SourceError } from "../errors.js";
 import { AccessUnitSplitter } from "./access-unit-splitter.js";
-import type { H264Source, H264SourceEvents, SourceInfo } from "./source.js";
+import type { H264Source, H264SourceEvents, SourceInfo, SourceStats } from "./source.js";
 
 export interface PipeSourceOptions {
   /** Shell command writing Annex-B H.264 to stdout, e.g. `rpicam-vid --inline -t 0 -o -`. */
@@ -33,6 +33,7 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
   private lastCaptureUs = 0;
   private stderrTail = "";
   private exited: Promise<void> = Promise.resolve();
+  private framesDelivered = 0;
 
   constructor(private readonly options: PipeSourceOptions) {
     super();
@@ -42,6 +43,11 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
 
   get running(): boolean {
     return this.child !== null;
+  }
+
+  /** Only what reaches JavaScript: the command's own capture and encoding are invisible here. */
+  stats(): SourceStats {
+    return { framesDelivered: this.framesDelivered };
   }
 
   start(): Promise<void> {
@@ -54,6 +60,7 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
       const captureTimeUs = unit.continuation ? this.lastCaptureUs : this.pictureStartUs || nowUs();
       this.lastCaptureUs = captureTimeUs;
       this.pictureStartUs = 0;
+      this.framesDelivered += 1;
       this.emit("frame", {
         data: unit.data,
         captureTimeUs,

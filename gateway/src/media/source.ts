@@ -16,6 +16,26 @@ export interface H264SourceEvents {
 }
 
 /**
+ * Counters a source keeps, for /metrics (camgw_source_<name in snake_case>).
+ * A source reports what it can know: a camera through the addon all of
+ * them, a pipe command only what reaches JavaScript.
+ */
+export interface SourceStats {
+  /** Access units handed to JavaScript. */
+  framesDelivered: number;
+  /** Frames the camera captured. */
+  framesCaptured?: number;
+  /** Frames the encoder produced. */
+  framesEncoded?: number;
+  /** Frames dropped before JavaScript: queue full, encoder busy, corrupt. */
+  framesDropped?: number;
+  /** Mean encode time per frame, microseconds. */
+  encodeTimeMeanUs?: number;
+  /** Encoded frames waiting for JavaScript. */
+  queueDepth?: number;
+}
+
+/**
  * A source of H.264 access units. The session manager starts it when the
  * first viewer arrives and stops it when the last leaves; start() after
  * stop() must work (a camera is reopened, a pipe command is respawned).
@@ -33,4 +53,6 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   setBitrate(kbps: number): void;
   /** Stops and releases everything; safe to call twice. */
   close(): Promise<void>;
+  /** Its counters, where the source keeps any; null while it has nothing open to ask. */
+  stats?(): SourceStats | null;
 }

@@ -1,12 +1,8 @@
 import { EventEmitter } from "node:events";
-import {
-  CameraPipeline,
-  type PipelineOptions,
-  type PipelineStats,
-} from "../../../native/lib/index.js";
+import { CameraPipeline, type PipelineOptions } from "../../../native/lib/index.js";
 import { SourceError } from "../errors.js";
 import type { AccessUnit } from "./access-unit.js";
-import type { H264Source, H264SourceEvents, SourceInfo } from "./source.js";
+import type { H264Source, H264SourceEvents, SourceInfo, SourceStats } from "./source.js";
 
 export type V4l2SourceOptions = PipelineOptions;
 
@@ -58,8 +54,17 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     return `${this.name} ${n.width}x${n.height}@${n.fps} ${n.pixelFormat} -> ${n.encoder}${n.encoderDevice ? ` (${n.encoderDevice})` : ""}`;
   }
 
-  stats(): PipelineStats | null {
-    return this.pipeline?.stats() ?? null;
+  stats(): SourceStats | null {
+    const p = this.pipeline?.stats();
+    if (!p) return null;
+    return {
+      framesDelivered: p.framesDelivered,
+      framesCaptured: p.framesCaptured,
+      framesEncoded: p.framesEncoded,
+      framesDropped: p.framesDropped,
+      encodeTimeMeanUs: p.encodeTimeMeanUs,
+      queueDepth: p.queueDepth,
+    };
   }
 
   start(): Promise<void> {

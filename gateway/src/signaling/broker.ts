@@ -23,7 +23,6 @@ import {
 import type { Duplex } from "node:stream";
 import { Aedes, type AuthenticateError } from "aedes";
 import { WebSocketServer, createWebSocketStream, type WebSocket } from "ws";
-import { SignalingError } from "../errors.js";
 
 export interface EmbeddedBrokerOptions {
   /** Bind address; default "0.0.0.0" (a board serves its LAN). Tests use 127.0.0.1. */
@@ -57,14 +56,7 @@ function listen(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
-      reject(
-        new SignalingError(
-          "listen",
-          `cannot listen on ${host}:${port}: ${err.message}`,
-          { host, port },
-          { cause: err },
-        ),
-      );
+      reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err }));
     };
     server.once("error", onError);
     server.listen(port, host, () => {
@@ -220,13 +212,9 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   }
 }
 
+/** A client's error as the log shows it: which client, what happened (the original as cause). */
 function withClient(err: Error, clientId: string): Error {
-  return new SignalingError(
-    "broker-client",
-    `MQTT client ${clientId}: ${err.message}`,
-    { clientId },
-    { cause: err },
-  );
+  return new Error(`MQTT client ${clientId}: ${err.message}`, { cause: err });
 }
 
 function authOptions(options: EmbeddedBrokerOptions): {

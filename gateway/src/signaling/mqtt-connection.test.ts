@@ -1,40 +1,31 @@
 import { describe, expect, it } from "vitest";
-import {
-  applyBackoff,
-  connectNoDelay,
-  describeConnectError,
-  redact,
-  tlsClientOptions,
-} from "./mqtt-connection.js";
+import { ConfigError } from "../errors.js";
+import { backoffDelay, describeConnectError, redact, tlsClientOptions } from "./mqtt-connection.js";
 
-describe("applyBackoff", () => {
-  it("doubles the retry delay up to the ceiling, with jitter between half and all of it", async () => {
-    // A real MQTT.js client retrying a port where nothing listens.
-    const client = connectNoDelay("mqtt://127.0.0.1:1", { reconnectPeriod: 1000 });
-    applyBackoff(client, { minMs: 10, maxMs: 80 });
-    const periods: number[] = [];
-    await new Promise<void>((resolve) => {
-      client.on("reconnect", () => {
-        periods.push(client.options.reconnectPeriod ?? -1);
-        if (periods.length === 5) resolve();
-      });
+describe("backoffDelay", () => {
+  it("doubles the retry delay from the minimum up to the ceiling, with jitter between half and all of it", () => {
+    const options = { minMs: 10, maxMs: 80 };
+    const ceilings = [10, 20, 40, 80, 80, 80];
+    ceilings.forEach((ceiling, i) => {
+      expect(backoffDelay(i + 1, options, () => 0)).toBe(ceiling / 2);
+      expect(backoffDelay(i + 1, options, () => 0.999_999)).toBe(ceiling);
     });
-    await client.endAsync(true);
-    const ceilings = [20, 40, 80, 80, 80];
-    periods.forEach((period, i) => {
-      const ceiling = ceilings[i] ?? 0;
-      expect(period).toBeGreaterThanOrEqual(ceiling / 2);
-      expect(period).toBeLessThanOrEqual(ceiling);
-    });
+  });
+
+  it("starts at 500 ms and stops doubling at 30 s by default, even after a very long outage", () => {
+    expect(backoffDelay(1, {}, () => 0.999_999)).toBe(500);
+    expect(backoffDelay(10_000, {}, () => 0.999_999)).toBe(30_000);
+    expect(backoffDelay(10_000, {}, () => 0)).toBe(15_000);
   });
 });
 
 describe("describeConnectError", () => {
-  it("reads CONNACK refusals as fatal unauthorized errors", () => {
+  it("reads CONNACK refusals as fatal refused broker errors", () => {
     const err = Object.assign(new Error("Connection refused: Not authorized"), { code: 5 });
     const { error, fatal } = describeConnectError(err, "mqtts://cam:pw@broker:8883");
     expect(fatal).toBe(true);
-    expect(error.code).toBe("unauthorized");
+    expect(error.name).toBe("BrokerError");
+    expect(error.code).toBe("refused");
     expect(error.message).toBe(
       "MQTT broker mqtts://cam:***@broker:8883 refused the connection: not authorized (CONNACK 5)",
     );
@@ -57,9 +48,10 @@ describe("describeConnectError", () => {
 });
 
 describe("tlsClientOptions", () => {
-  it("names the CA file it cannot read", () => {
+  it("names the CA file it cannot read, as a config error", () => {
+    expect(() => tlsClientOptions({ caFile: "/nonexistent/ca.pem" })).toThrow(ConfigError);
     expect(() => tlsClientOptions({ caFile: "/nonexistent/ca.pem" })).toThrow(
-      /\/nonexistent\/ca.pem/,
+      /\/nonexistent\/ca.pem \(--broker-ca\)/,
     );
   });
 

@@ -1,12 +1,12 @@
 /**
  * MQTT.js connections for Node with the settings signaling latency needs:
- * Nagle off on the socket, exponential reconnect backoff with jitter, TLS
- * options from config, and connection errors a person can act on.
+ * Nagle off on the socket, the reconnect backoff, TLS options from config,
+ * and connection errors a person can act on.
  */
 import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { SignalingError } from "../errors.js";
+import { BrokerError, ConfigError } from "../errors.js";
 
 export interface BackoffOptions {
   /** First retry delay, default 500 ms. */
@@ -31,12 +31,10 @@ export function tlsClientOptions(tls: TlsOptions): IClientOptions {
     try {
       options.ca = readFileSync(tls.caFile);
     } catch (err) {
-      throw new SignalingError(
-        "config",
-        `cannot read the MQTT CA file ${tls.caFile}: ${String(err)}`,
-        {
-          caFile: tls.caFile,
-        },
+      throw new ConfigError(
+        `cannot read the MQTT CA file ${tls.caFile} (--broker-ca): ${String(err)}`,
+        { caFile: tls.caFile },
+        { cause: err },
       );
     }
   } else if (tls.ca !== undefined) {
@@ -72,10 +70,7 @@ export function connectNoDelay(url: string, options: IClientOptions): MqttClient
   const build = internal.streamBuilder;
   if (typeof build !== "function") {
     client.end(true);
-    throw new SignalingError(
-      "internal",
-      "this MQTT.js has no client.streamBuilder; cannot turn Nagle off",
-    );
+    throw new TypeError("this MQTT.js has no client.streamBuilder; cannot turn Nagle off");
   }
   internal.streamBuilder = (c: MqttClient): unknown => {
     const stream: unknown = build.call(client, c);
@@ -87,32 +82,20 @@ export function connectNoDelay(url: string, options: IClientOptions): MqttClient
 }
 
 /**
- * Replaces MQTT.js's fixed reconnectPeriod by exponential backoff with equal
- * jitter (delay/2 + random * delay/2), reset after each successful connect.
- * MQTT.js reads options.reconnectPeriod each time it arms the retry timer
- * ('offline' fires just before the first, 'reconnect' before each attempt).
+ * The delay before reconnection attempt `attempt` (1 for the first after a
+ * failure or a lost connection): exponential from minMs doubling to maxMs,
+ * with equal jitter (half the delay fixed, half random) so devices that lost
+ * the same broker do not all return in the same millisecond.
  */
-export function applyBackoff(client: MqttClient, backoff: BackoffOptions = {}): void {
+export function backoffDelay(
+  attempt: number,
+  backoff: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const minMs = backoff.minMs ?? 500;
   const maxMs = backoff.maxMs ?? 30_000;
-  let attempt = 0;
-  const arm = (): void => {
-    const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-    // Never 0: MQTT.js reads 0 as "do not reconnect".
-    client.options.reconnectPeriod = Math.max(
-      1,
-      Math.round(ceiling / 2 + (Math.random() * ceiling) / 2),
-    );
-  };
-  arm();
-  client.on("connect", () => {
-    attempt = 0;
-    arm();
-  });
-  client.on("reconnect", () => {
-    attempt += 1;
-    arm();
-  });
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+  return Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
 }
 
 /** CONNACK return codes that retrying will not fix (MQTT 3.1.1 §3.2.2.3, MQTT 5 reason codes). */
@@ -126,21 +109,22 @@ const REFUSALS: Record<number, string> = {
 };
 
 /**
- * A connection error as a SignalingError a person can act on: `unauthorized`
- * for refused credentials, `tls` for certificate trouble, `unreachable` for
- * the rest; `fatal` says whether retrying can help.
+ * A connection error as a BrokerError a person can act on: `refused` for a
+ * CONNACK refusal (credentials, authorization), `tls` for certificate
+ * trouble, `unreachable` for the rest; `fatal` says whether retrying the same
+ * thing can help (it can once someone fixes the broker or the config).
  */
 export function describeConnectError(
   err: Error,
   url: string,
-): { error: SignalingError; fatal: boolean } {
+): { error: BrokerError; fatal: boolean } {
   const code = (err as { code?: unknown }).code;
   const where = redact(url);
   if (typeof code === "number" && code in REFUSALS) {
     const why = REFUSALS[code] ?? "refused";
     return {
-      error: new SignalingError(
-        "unauthorized",
+      error: new BrokerError(
+        "refused",
         `MQTT broker ${where} refused the connection: ${why} (CONNACK ${code})`,
         {
           url: where,
@@ -152,7 +136,7 @@ export function describeConnectError(
   }
   if (typeof code === "string" && /CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/.test(code)) {
     return {
-      error: new SignalingError(
+      error: new BrokerError(
         "tls",
         `TLS to MQTT broker ${where} failed: ${err.message} (${code})`,
         { url: where },
@@ -162,7 +146,7 @@ export function describeConnectError(
     };
   }
   return {
-    error: new SignalingError(
+    error: new BrokerError(
       "unreachable",
       `MQTT broker ${where}: ${err.message}`,
       { url: where },

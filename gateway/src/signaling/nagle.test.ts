@@ -20,23 +20,21 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 const CHILD = `
 import mqtt from "mqtt";
 import { EmbeddedBroker } from ${JSON.stringify(here("./broker.ts"))};
-import { DeviceSignaling } from ${JSON.stringify(here("./device-signaling.ts"))};
+import { MqttDevice } from ${JSON.stringify(here("./test/mqtt-device.ts"))};
 import { FixedAnswerHost } from ${JSON.stringify(here("./test/fixed-answer-host.ts"))};
 const [tlsPort, caFile, plainPort] = process.argv.slice(2);
 const status = { name: "n", version: "0", streams: [] };
 const host = new FixedAnswerHost();
 let broker = await EmbeddedBroker.start({ host: "127.0.0.1", port: 0 });
 const port = broker.port;
-const plain = new DeviceSignaling({ url: "mqtt://127.0.0.1:" + port, deviceId: "plain", status, host,
-  backoff: { minMs: 20, maxMs: 50 } });
-await plain.start();
-const secure = new DeviceSignaling({ url: "mqtts://127.0.0.1:" + tlsPort, caFile, username: "cam", password: "s3cret",
-  deviceId: "secure", status, host });
-await secure.start();
+const plain = await new MqttDevice({ url: "mqtt://127.0.0.1:" + port, deviceId: "plain", status, host,
+  backoff: { minMs: 20, maxMs: 50 } }).start();
+const secure = await new MqttDevice({ url: "mqtts://127.0.0.1:" + tlsPort, caFile, username: "cam", password: "s3cret",
+  deviceId: "secure", status, host }).start();
 // Reconnect: a new broker on the same port; the device's new socket must be covered too.
 await broker.close();
 broker = await EmbeddedBroker.start({ host: "127.0.0.1", port });
-while (plain.metrics().connects < 2) await new Promise((r) => setTimeout(r, 10));
+while (plain.link.stats.connects < 2) await new Promise((r) => setTimeout(r, 10));
 // Control: MQTT.js as it comes, to a port nothing else uses.
 const control = await mqtt.connectAsync("mqtt://127.0.0.1:" + plainPort, { reconnectPeriod: 0 });
 await control.endAsync();

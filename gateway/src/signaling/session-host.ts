@@ -1,24 +1,20 @@
 import type { EventEmitter } from "node:events";
+import type { ByeReason, IceCandidate } from "./message-types.js";
 
 /**
- * What device-side signaling needs from the media side. The WebRTC session
+ * What the signaling dispatcher needs from the media side. The WebRTC session
  * manager (gateway/src/webrtc) implements it structurally, so neither
- * directory imports the other; the app wires them together.
+ * directory imports the other; the app wires them together. Whatever
+ * transport a viewer came through, its sessions live here.
+ *
+ * The candidate and bye-reason types are the protocol's own (message-types.ts),
+ * re-exported for the implementer.
  */
-export interface IceCandidateInit {
-  candidate: string;
-  sdpMid?: string | null;
-  sdpMLineIndex?: number | null;
-  usernameFragment?: string | null;
-}
-
-/** Why a session ended: the spec's `bye` reasons. */
-export type ByeReason =
-  "shutdown" | "timeout" | "ice-failed" | "source-lost" | "replaced" | "kicked";
+export type { ByeReason, IceCandidate } from "./message-types.js";
 
 export interface SessionHostEvents {
   /** A local ICE candidate to trickle to the viewer; null is end-of-candidates. */
-  candidate: [viewerId: string, session: string, candidate: IceCandidateInit | null];
+  candidate: [viewerId: string, session: string, candidate: IceCandidate | null];
   /** The device ended a session by itself; signaling sends `bye` with the reason. */
   ended: [viewerId: string, session: string, reason: ByeReason];
 }
@@ -31,15 +27,16 @@ export interface OfferRequest {
 }
 
 /**
- * Errors thrown by `offer` carry a spec error code as `code`:
+ * Errors thrown by `offer` are SignalingErrors carrying the spec's code:
  * "bad-request" (SDP does not parse), "unsupported" (no video / no H.264
  * packetization-mode=1 / unknown stream), "busy" (viewer limit), "internal".
+ * Anything else is a bug: the viewer gets a plain `internal`.
  */
 export interface SessionHost extends EventEmitter<SessionHostEvents> {
   /** Creates or replaces the session and resolves with the answer SDP. */
   offer(request: OfferRequest): Promise<string>;
   /** Adds a remote candidate; false when the session does not exist. */
-  addCandidate(viewerId: string, session: string, candidate: IceCandidateInit | null): boolean;
+  addCandidate(viewerId: string, session: string, candidate: IceCandidate | null): boolean;
   /** The viewer said bye: free the session (no reply). */
   bye(viewerId: string, session: string): void;
   /** Live sessions, negotiating ones included. */

@@ -6,8 +6,6 @@
  *   <prefix>/<deviceId>/rx/<viewerId>     viewer -> device, QoS 1
  *   <prefix>/<deviceId>/tx/<viewerId>     device -> viewer, QoS 1
  */
-import { SignalingError } from "../errors.js";
-
 export const DEFAULT_PREFIX = "camgw";
 
 /** deviceId, viewerId and session: 1-64 chars of [A-Za-z0-9_-]. */
@@ -26,23 +24,15 @@ export function isValidPrefix(value: unknown): value is string {
 
 function checkPrefix(prefix: string): void {
   if (!isValidPrefix(prefix)) {
-    throw new SignalingError(
-      "bad-request",
+    throw new RangeError(
       `invalid topic prefix ${JSON.stringify(prefix)}: use levels of [A-Za-z0-9_-] joined by "/"`,
-      { prefix },
     );
   }
 }
 
 function checkId(what: string, id: string): void {
   if (!isValidId(id)) {
-    throw new SignalingError(
-      "bad-request",
-      `invalid ${what} ${JSON.stringify(id)}: use 1-64 chars of [A-Za-z0-9_-]`,
-      {
-        [what]: id,
-      },
-    );
+    throw new RangeError(`invalid ${what} ${JSON.stringify(id)}: use 1-64 chars of [A-Za-z0-9_-]`);
   }
 }
 

@@ -3,8 +3,9 @@
  * ViewerClient creates it, routes the device's messages on tx/<viewerId> to
  * it, and publishes what it sends. Isomorphic (browser and Node).
  */
-import { SignalingError } from "../errors.js";
+import { CamgwError, type ErrorContext } from "../errors.js";
 import {
+  DEFAULT_STREAM,
   byeMessage,
   candidateMessage,
   offerMessage,
@@ -16,11 +17,24 @@ import {
 } from "./messages.js";
 import { TypedEmitter } from "./typed-emitter.js";
 
-/** Why a call failed: a spec error code from the device, or a local cause. */
+/**
+ * Why a call failed: the spec's error code the device replied with, or a
+ * cause on this side (no answer in time, the call ended, the client closed).
+ */
 export type CallErrorCode = ErrorCode | "timeout" | "ended" | "closed";
 
-export class CallError extends SignalingError {
+/** A viewer's call failed or ended; `code` says why (CallErrorCode). */
+export class CallError extends CamgwError {
   declare readonly code: CallErrorCode;
+
+  constructor(
+    code: CallErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, context, options);
+  }
 }
 
 /** How a call ended: the device's bye reason, "hangup" (this side), or a failure. */
@@ -96,7 +110,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * Sends a new offer for the same session (ICE restart or renegotiation);
    * the device replaces the session without a bye.
    */
-  renegotiate(sdp: string, stream = "main"): Promise<string> {
+  renegotiate(sdp: string, stream = DEFAULT_STREAM): Promise<string> {
     if (this.#ended) return Promise.reject(this.#error("ended", "the call has ended"));
     this.#pending?.reject(this.#error("ended", "replaced by a new offer"));
     const answer = this.#expectAnswer();

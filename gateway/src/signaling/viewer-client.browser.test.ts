@@ -10,27 +10,25 @@ import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "./broker.js";
-import { DeviceSignaling } from "./device-signaling.js";
 import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
+import { MqttDevice } from "./test/mqtt-device.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 
 describe.skipIf(!existsSync(CHROMIUM))("ViewerClient in Chromium", () => {
   let broker: EmbeddedBroker;
-  let device: DeviceSignaling;
+  let device: MqttDevice;
   let browser: Browser;
   let bundle: string;
   const host = new FixedAnswerHost();
 
   beforeAll(async () => {
     broker = await EmbeddedBroker.start({ host: "127.0.0.1", port: 0, wsPort: 0 });
-    device = new DeviceSignaling({
+    device = await new MqttDevice({
       url: `mqtt://127.0.0.1:${broker.port}`,
-      deviceId: "porch",
       status: { name: "Porch", version: "0.1.0", streams: [] },
       host,
-    });
-    await device.start();
+    }).start();
     const result = await build({
       stdin: {
         contents: `import { ViewerClient } from ${JSON.stringify(fileURLToPath(new URL("./viewer-client.ts", import.meta.url)))};

@@ -2,33 +2,21 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "./broker.js";
-import { DeviceSignaling } from "./device-signaling.js";
 import type { IceCandidate } from "./messages.js";
 import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { waitFor } from "./test/raw-viewer.js";
+import { MqttDevice, STATUS } from "./test/mqtt-device.js";
+import { waitFor } from "./test/wait-for.js";
 import { CallError, ViewerClient, type CallEndCause, type DeviceState } from "./viewer-client.js";
-
-const STATUS = {
-  name: "Porch",
-  version: "0.1.0",
-  streams: [{ id: "main", codec: "H264", width: 1280, height: 720, fps: 30 }],
-};
 
 let broker: EmbeddedBroker;
 let host: FixedAnswerHost;
-let device: DeviceSignaling;
+let device: MqttDevice;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeEach(async () => {
   broker = await EmbeddedBroker.start({ host: "127.0.0.1", port: 0, wsPort: 0 });
   host = new FixedAnswerHost(2);
-  device = new DeviceSignaling({
-    url: `mqtt://127.0.0.1:${broker.port}`,
-    deviceId: "porch",
-    status: STATUS,
-    host,
-  });
-  await device.start();
+  device = await new MqttDevice({ url: `mqtt://127.0.0.1:${broker.port}`, host }).start();
 });
 
 afterEach(async () => {

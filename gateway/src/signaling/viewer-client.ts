@@ -7,7 +7,7 @@
  */
 // Default import: MQTT.js's browser ESM build has only a default export.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { SignalingError } from "../errors.js";
+import { BrokerError } from "../errors.js";
 import {
   DEFAULT_PREFIX,
   DEFAULT_STREAM,
@@ -25,7 +25,7 @@ import {
   type StreamInfo,
 } from "./messages.js";
 import { TypedEmitter } from "./typed-emitter.js";
-import { Call } from "./viewer-call.js";
+import { Call, CallError } from "./viewer-call.js";
 
 export {
   Call,
@@ -96,9 +96,8 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
     const prefix = options.prefix ?? DEFAULT_PREFIX;
     const viewerId = options.viewerId ?? randomId();
     if (!isValidPrefix(prefix))
-      throw new SignalingError("bad-request", `invalid topic prefix ${JSON.stringify(prefix)}`);
-    if (!isValidId(viewerId))
-      throw new SignalingError("bad-request", `invalid viewerId ${JSON.stringify(viewerId)}`);
+      throw new RangeError(`invalid topic prefix ${JSON.stringify(prefix)}`);
+    if (!isValidId(viewerId)) throw new RangeError(`invalid viewerId ${JSON.stringify(viewerId)}`);
     this.prefix = prefix;
     this.viewerId = viewerId;
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 10_000;
@@ -138,9 +137,10 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
 
   /**
    * Resolves once connected to the broker. Rejects when the broker refuses
-   * the login (an error with a numeric CONNACK `code`: wrong credentials,
-   * not authorized) or after timeoutMs; an unreachable broker is retried
-   * until then (state "offline"/"connecting", "error" events meanwhile).
+   * the login (MQTT.js's error with a numeric CONNACK `code`: wrong
+   * credentials, not authorized), with a BrokerError `unreachable` after
+   * timeoutMs (an unreachable broker is retried until then: state
+   * "offline"/"connecting", "error" events meanwhile), or `closed`.
    */
   waitConnected(timeoutMs = 10_000): Promise<void> {
     if (this.#state === "connected") return Promise.resolve();
@@ -153,13 +153,13 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
       };
       const onState = (state: ConnectionState): void => {
         if (state === "connected") done();
-        if (state === "closed") done(new SignalingError("closed", "the viewer client closed"));
+        if (state === "closed") done(new BrokerError("closed", "the viewer client closed"));
       };
       const onError = (err: Error): void => {
         if (typeof (err as { code?: unknown }).code === "number") done(err);
       };
       const timer = setTimeout(() => {
-        done(new SignalingError("timeout", `not connected to the broker within ${timeoutMs} ms`));
+        done(new BrokerError("unreachable", `not connected to the broker within ${timeoutMs} ms`));
       }, timeoutMs);
       this.on("state", onState).on("error", onError);
     });
@@ -170,11 +170,10 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
    * offer. Local candidates given to the call before the offer is out follow it.
    */
   call(deviceId: string, offer: { sdp: string; stream?: string; session?: string }): Call {
-    if (this.#closing) throw new SignalingError("closed", "the viewer client is closed");
+    if (this.#closing) throw new CallError("closed", "the viewer client is closed", { deviceId });
     const session = offer.session ?? randomId();
     const rx = rxTopic(this.prefix, deviceId, this.viewerId);
-    if (!isValidId(session))
-      throw new SignalingError("bad-request", `invalid session ${JSON.stringify(session)}`);
+    if (!isValidId(session)) throw new RangeError(`invalid session ${JSON.stringify(session)}`);
     const key = `${deviceId}/${session}`;
     this.#calls.get(key)?.abandon();
     const call = new Call(

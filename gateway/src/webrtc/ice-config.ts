@@ -1,5 +1,5 @@
 import type { PeerConfig, RTCIceCandidateInit } from "werift";
-import type { IceCandidateInit } from "../signaling/session-host.js";
+import type { IceCandidate } from "../signaling/session-host.js";
 
 /** One STUN/TURN server, as in the W3C RTCIceServer dictionary. */
 export interface IceServer {
@@ -45,7 +45,7 @@ export function weriftIceOptions(ice: IceConfig): Partial<PeerConfig> {
  * A signaling candidate as werift's addIceCandidate takes it; null
  * (end-of-candidates, RFC 8838) becomes werift's empty candidate.
  */
-export function weriftCandidate(candidate: IceCandidateInit | null): RTCIceCandidateInit {
+export function weriftCandidate(candidate: IceCandidate | null): RTCIceCandidateInit {
   if (candidate === null) return { candidate: "" };
   return {
     candidate: candidate.candidate,

@@ -3,7 +3,7 @@ import { CamgwError, SignalingError } from "../errors.js";
 import type { H264Source } from "../media/source.js";
 import type {
   ByeReason,
-  IceCandidateInit,
+  IceCandidate,
   OfferRequest,
   SessionHostEvents,
 } from "../signaling/session-host.js";
@@ -148,13 +148,14 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     try {
       return await this.negotiate(request);
     } catch (error) {
-      const code = error instanceof CamgwError ? error.code : "internal";
+      // Labelled as the viewer is answered: a spec code, or internal.
+      const code = error instanceof SignalingError ? error.code : "internal";
       this.refused[code] = (this.refused[code] ?? 0) + 1;
       throw error;
     }
   }
 
-  addCandidate(viewerId: string, session: string, candidate: IceCandidateInit | null): boolean {
+  addCandidate(viewerId: string, session: string, candidate: IceCandidate | null): boolean {
     const entry = this.sessions.get(key(viewerId, session));
     if (!entry) return false;
     entry.viewer.addRemoteCandidate(candidate);

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { RTCPeerConnection } from "werift";
 import type { PacketHistory } from "../rtp/packet-history.js";
-import type { ByeReason, IceCandidateInit } from "../signaling/session-host.js";
+import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
 import type { AcceptedOffer } from "./offer-plan.js";
 import { h264SendCodec, videoHeaderExtensions, VideoSender } from "./send/video-sender.js";
@@ -21,7 +21,7 @@ import { declaredCodec } from "./werift/inactive-section.js";
 
 export interface ViewerSessionEvents {
   /** A local candidate to trickle; null once gathering is complete. */
-  candidate: [IceCandidateInit | null];
+  candidate: [IceCandidate | null];
   /** DTLS is up: media can flow. */
   connected: [];
   /** The session ended by itself (never emitted for close()). */
@@ -55,10 +55,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private readonly unsubscribers: (() => void)[] = [];
   private remoteDescriptionSet = false;
   private gathering: Promise<void> | undefined;
-  private readonly pendingCandidates: (IceCandidateInit | null)[] = [];
+  private readonly pendingCandidates: (IceCandidate | null)[] = [];
   /** Local candidates are held until the answer has gone out (spec: trickle after the answer). */
   private answerReleased = false;
-  private readonly heldCandidates: (IceCandidateInit | null)[] = [];
+  private readonly heldCandidates: (IceCandidate | null)[] = [];
   private received = 0;
   private lastActivityCount = -1;
   private lastActivityAt: number;
@@ -143,7 +143,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
    * Adds a viewer candidate without waiting: werift resolves an mDNS
    * `.local` candidate for up to 10 s, and nothing may wait on that.
    */
-  addRemoteCandidate(candidate: IceCandidateInit | null): void {
+  addRemoteCandidate(candidate: IceCandidate | null): void {
     if (this.isClosed()) return;
     if (!this.remoteDescriptionSet) {
       this.pendingCandidates.push(candidate);
@@ -196,7 +196,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     return this.state === "closed";
   }
 
-  private applyCandidate(candidate: IceCandidateInit | null): void {
+  private applyCandidate(candidate: IceCandidate | null): void {
     const pc = this.pc;
     if (!pc) return;
     const init = weriftCandidate(candidate);
@@ -205,7 +205,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     pc.addIceCandidate(init).catch(() => undefined);
   }
 
-  private emitCandidate(candidate: IceCandidateInit | null): void {
+  private emitCandidate(candidate: IceCandidate | null): void {
     if (this.isClosed()) return;
     if (this.answerReleased) this.emit("candidate", candidate);
     else this.heldCandidates.push(candidate);

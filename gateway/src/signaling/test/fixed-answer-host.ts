@@ -6,9 +6,10 @@
  */
 import { EventEmitter } from "node:events";
 import { SignalingError } from "../../errors.js";
+import { DEFAULT_STREAM } from "../messages.js";
 import type {
   ByeReason,
-  IceCandidateInit,
+  IceCandidate,
   OfferRequest,
   SessionHost,
   SessionHostEvents,
@@ -26,7 +27,7 @@ export interface HostSession {
   session: string;
   stream: string;
   offers: number;
-  remoteCandidates: (IceCandidateInit | null)[];
+  remoteCandidates: (IceCandidate | null)[];
 }
 
 export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements SessionHost {
@@ -34,7 +35,7 @@ export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements 
   readonly byes: string[] = [];
   offerCalls = 0;
   /** Local candidates trickled after each answer (then null). */
-  localCandidates: IceCandidateInit[] = [
+  localCandidates: IceCandidate[] = [
     {
       candidate: "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host",
       sdpMid: "0",
@@ -63,7 +64,7 @@ export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements 
     if (!request.sdp.includes("m=video") || !request.sdp.includes("H264")) {
       throw new SignalingError("unsupported", "the offer has no H.264 video section");
     }
-    if (request.stream !== "main")
+    if (request.stream !== DEFAULT_STREAM)
       throw new SignalingError("unsupported", `no stream "${request.stream}"`);
     const key = `${request.viewerId}/${request.session}`;
     const existing = this.sessions.get(key);
@@ -90,7 +91,7 @@ export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements 
     return FIXED_ANSWER;
   }
 
-  addCandidate(viewerId: string, session: string, candidate: IceCandidateInit | null): boolean {
+  addCandidate(viewerId: string, session: string, candidate: IceCandidate | null): boolean {
     const s = this.sessions.get(`${viewerId}/${session}`);
     if (!s) return false;
     s.remoteCandidates.push(candidate);

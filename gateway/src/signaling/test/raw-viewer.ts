@@ -66,16 +66,3 @@ export class RawViewer {
     await this.client.endAsync(true);
   }
 }
-
-/** Polls `check` until it is true, or throws after timeoutMs. */
-export async function waitFor(
-  check: () => boolean,
-  timeoutMs = 5000,
-  what = "condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

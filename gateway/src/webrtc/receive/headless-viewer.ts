@@ -11,7 +11,7 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket,
 } from "werift";
-import type { IceCandidateInit } from "../../signaling/session-host.js";
+import type { IceCandidate } from "../../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "../ice-config.js";
 import { clearDefaultStunServer } from "../werift/default-stun.js";
 import { fullIntraRequest } from "../werift/fir.js";
@@ -42,7 +42,7 @@ export interface HeadlessViewerOptions {
 }
 
 export interface HeadlessViewerEvents {
-  candidate: [IceCandidateInit | null];
+  candidate: [IceCandidate | null];
   frame: [ReceivedFrame];
   /** Every RTP packet as it arrives (after dropPacket), for tests and stats. */
   rtp: [RtpPacket];
@@ -86,7 +86,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private readonly dropPacket: ((seq: number) => boolean) | undefined;
   private readonly keyFrameRetryMs: number;
   private readonly unsubscribers: (() => void)[] = [];
-  private readonly heldCandidates: (IceCandidateInit | null)[] = [];
+  private readonly heldCandidates: (IceCandidate | null)[] = [];
   private released = false;
   private mediaSsrc: number | undefined;
   // The gateway sends an IDR on join by itself; PLI only if none came within keyFrameRetryMs.
@@ -163,7 +163,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     await this.pc.setRemoteDescription({ type: "answer", sdp });
   }
 
-  addRemoteCandidate(candidate: IceCandidateInit | null): void {
+  addRemoteCandidate(candidate: IceCandidate | null): void {
     if (this.closed) return;
     this.pc.addIceCandidate(weriftCandidate(candidate)).catch(() => undefined);
   }
@@ -243,7 +243,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     for (const c of this.heldCandidates.splice(0)) this.emit("candidate", c);
   }
 
-  private emitCandidate(candidate: IceCandidateInit | null): void {
+  private emitCandidate(candidate: IceCandidate | null): void {
     if (this.closed) return;
     if (this.released) this.emit("candidate", candidate);
     else this.heldCandidates.push(candidate);

@@ -1,24 +1,20 @@
 /**
- * Signaling against a real external broker: Debian's Mosquitto with a plain
- * listener and a TLS listener that requires a username and password.
+ * The device's MQTT link against a real external broker: Debian's Mosquitto
+ * with a plain listener and a TLS listener that requires a username and
+ * password.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DeviceSignaling, type DeviceSignalingOptions } from "./device-signaling.js";
-import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
 import { Mosquitto, makeTlsMaterial, type TlsMaterial } from "../testing/mosquitto.js";
-import { waitFor } from "./test/raw-viewer.js";
+import type { LinkRetry } from "./mqtt-link.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
+import { MqttDevice, STATUS, type MqttDeviceOptions } from "./test/mqtt-device.js";
 import { TcpProxy } from "./test/tcp-proxy.js";
+import { waitFor } from "./test/wait-for.js";
 import { ViewerClient } from "./viewer-client.js";
-
-const STATUS = {
-  name: "Porch",
-  version: "0.1.0",
-  streams: [{ id: "main", codec: "H264", width: 1280, height: 720, fps: 30 }],
-};
 
 let dir: string;
 let tls: TlsMaterial;
@@ -40,17 +36,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tlsDevice(
-  host: FixedAnswerHost,
-  extra: Partial<DeviceSignalingOptions> = {},
-): DeviceSignaling {
-  const device = new DeviceSignaling({
+function tlsDevice(host: FixedAnswerHost, extra: Partial<MqttDeviceOptions> = {}): MqttDevice {
+  const device = new MqttDevice({
     url: `mqtts://127.0.0.1:${mosquitto.port("tls")}`,
     caFile: tls.caFile,
     username: "cam",
     password: "s3cret",
-    deviceId: "porch",
-    status: STATUS,
     host,
     connectTimeoutMs: 5000,
     ...extra,
@@ -69,7 +60,7 @@ async function plainViewer(): Promise<ViewerClient> {
   return viewer;
 }
 
-describe("DeviceSignaling with Mosquitto", () => {
+describe("MqttLink with Mosquitto", () => {
   it("connects over TLS with a username and password, and a viewer on the plain listener gets an answer", async () => {
     const host = new FixedAnswerHost();
     await tlsDevice(host).start();
@@ -81,19 +72,26 @@ describe("DeviceSignaling with Mosquitto", () => {
     expect(host.sessionCount).toBe(1);
   });
 
-  it("rejects start() with an unauthorized error on a wrong password", async () => {
-    const device = tlsDevice(new FixedAnswerHost(), { password: "wrong" });
+  it("rejects waitConnected() with a refused broker error on a wrong password, and keeps trying", async () => {
+    const device = tlsDevice(new FixedAnswerHost(), {
+      password: "wrong",
+      backoff: { minMs: 20, maxMs: 40 },
+    });
+    const retries: LinkRetry[] = [];
+    device.link.on("retrying", (r) => retries.push(r));
     const error = await device.start().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "unauthorized" });
+    expect(error).toMatchObject({ name: "BrokerError", code: "refused" });
     expect(String(error)).toMatch(
       /refused the connection: (not authorized|bad username or password) \(CONNACK [45]\)/,
     );
-    expect(device.connected).toBe(false);
+    expect(device.link.connected).toBe(false);
+    await waitFor(() => retries.length >= 2, 5000, "a second attempt");
+    expect(retries.every((r) => r.fatal && r.error.code === "refused")).toBe(true);
   });
 
-  it("rejects start() with a tls error when the broker's certificate is not from a trusted CA", async () => {
+  it("rejects waitConnected() with a tls error when the broker's certificate is not from a trusted CA", async () => {
     const device = tlsDevice(new FixedAnswerHost(), { caFile: undefined });
-    await expect(device.start()).rejects.toMatchObject({ code: "tls" });
+    await expect(device.start()).rejects.toMatchObject({ name: "BrokerError", code: "tls" });
   });
 
   it("leaves the offline will, published by Mosquitto, when the device's connection is cut", async () => {
@@ -104,6 +102,7 @@ describe("DeviceSignaling with Mosquitto", () => {
       backoff: { minMs: 60_000, maxMs: 60_000 },
     });
     await device.start();
+    expect(device.link.connected).toBe(true);
     const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosquitto.plainPort}`, {
       reconnectPeriod: 0,
     });
@@ -130,9 +129,9 @@ describe("DeviceSignaling with Mosquitto", () => {
     const seen: boolean[] = [];
     viewer.on("device", (d) => seen.push(d.online));
     await mosquitto.restart();
-    await waitFor(() => device.metrics().connects === 2, 10_000, "the device to reconnect");
+    await waitFor(() => device.link.stats.connects === 2, 10_000, "the device to reconnect");
     await waitFor(
-      () => device.connected && viewer.state === "connected",
+      () => device.link.connected && viewer.state === "connected",
       10_000,
       "both to reconnect",
     );

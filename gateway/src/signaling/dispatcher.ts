@@ -1,0 +1,316 @@
+/**
+ * The device side of signaling v1 (docs/signaling.md), apart from any
+ * transport: each viewer's messages in order behind a bounded queue, checked
+ * in the spec's order, rate-limited, handed to the SessionHost, and answered
+ * through the ViewerTransport they came with. The host's own trickled
+ * candidates and byes go back the same way. The dispatcher knows nothing of
+ * MQTT; the MQTT link (mqtt-link.ts) and later WHEP deliver to it.
+ */
+import { EventEmitter } from "node:events";
+import { SignalingError } from "../errors.js";
+import {
+  answerMessage,
+  byeMessage,
+  candidateMessage,
+  errorMessage,
+  parseDeviceInbound,
+  type ByeReason,
+  type DeviceInbound,
+  type ErrorCode,
+  type IceCandidate,
+  type OfferMessage,
+  type ViewerInbound,
+} from "./messages.js";
+import { KeyedRateLimiter, type RateLimit } from "./rate-limit.js";
+import type { SessionHost } from "./session-host.js";
+import { SignalingCounters, type SignalingCounterSnapshot } from "./signaling-counters.js";
+import type { InboundSink, ViewerTransport } from "./viewer-transport.js";
+
+export interface SignalingDispatcherOptions {
+  /** Where sessions live (the WebRTC session manager). */
+  host: SessionHost;
+  /** Offers per viewer; default burst 8, 1 per second. Over it: `busy`. */
+  offerRate?: RateLimit;
+  /** Error replies per viewer; default burst 20, 10 per second. Over it: dropped and counted. */
+  errorReplyRate?: RateLimit;
+}
+
+export interface SignalingDispatcherEvents {
+  /**
+   * What a person should read in the log: the session host failed where it
+   * should not (a SignalingError `internal`; the viewer got a plain
+   * `internal`), or a transport could not send (its own error, e.g. a
+   * BrokerError `publish`).
+   */
+  error: [error: Error];
+}
+
+/**
+ * Messages one viewer may have waiting behind a slow offer; past this a
+ * flood is dropped and counted instead of queued (offers are rate-limited
+ * before they reach the host, so a queue this long is abuse).
+ */
+export const MAX_QUEUED_PER_VIEWER = 64;
+
+/** One viewer the dispatcher is working for: its queue, and the way back to it. */
+interface Viewer {
+  /** The transport its latest message came through; replies and the host's events go there. */
+  transport: ViewerTransport;
+  tail: Promise<void>;
+  pending: number;
+  /** Sessions the host may still speak of; the entry lives while any remain or work is queued. */
+  sessions: Set<string>;
+}
+
+export class SignalingDispatcher
+  extends EventEmitter<SignalingDispatcherEvents>
+  implements InboundSink
+{
+  readonly counters = new SignalingCounters();
+  readonly #host: SessionHost;
+  readonly #offers: KeyedRateLimiter;
+  readonly #errorReplies: KeyedRateLimiter;
+  readonly #viewers = new Map<string, Viewer>();
+  #closed = false;
+  readonly #onHostCandidate = (
+    viewerId: string,
+    session: string,
+    candidate: IceCandidate | null,
+  ): void => {
+    const viewer = this.#viewers.get(viewerId);
+    if (!viewer) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.counters.candidatesSent += 1;
+    this.#send(viewer.transport, candidateMessage(session, candidate));
+  };
+  readonly #onHostEnded = (viewerId: string, session: string, reason: ByeReason): void => {
+    const viewer = this.#viewers.get(viewerId);
+    if (!viewer) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.counters.byesSent += 1;
+    this.#send(viewer.transport, byeMessage(session, reason));
+    viewer.sessions.delete(session);
+    this.#forgetIfIdle(viewerId, viewer);
+  };
+
+  constructor(options: SignalingDispatcherOptions) {
+    super();
+    this.#host = options.host;
+    this.#offers = new KeyedRateLimiter(options.offerRate ?? { burst: 8, perSecond: 1 });
+    this.#errorReplies = new KeyedRateLimiter(
+      options.errorReplyRate ?? { burst: 20, perSecond: 10 },
+    );
+    this.#host.on("candidate", this.#onHostCandidate);
+    this.#host.on("ended", this.#onHostEnded);
+  }
+
+  /** A copy of the counters, for /metrics. */
+  metrics(): SignalingCounterSnapshot {
+    return this.counters.snapshot();
+  }
+
+  /**
+   * One message from a viewer, as its transport received it. One viewer's
+   * messages are handled strictly in order, an offer to its end: a transport
+   * can hand over an offer and the candidates trickled after it in one tick
+   * (MQTT.js does), and a candidate must not be judged (not-found) before its
+   * offer's reply (answer, or busy) has gone out. Other viewers never wait.
+   */
+  receive(from: ViewerTransport, payload: Uint8Array | string): void {
+    if (this.#closed) return;
+    const viewerId = from.identity.viewerId;
+    this.counters.received += 1;
+    let viewer = this.#viewers.get(viewerId);
+    if (viewer !== undefined && viewer.pending >= MAX_QUEUED_PER_VIEWER) {
+      this.counters.overflowed += 1;
+      return;
+    }
+    if (!viewer) {
+      viewer = { transport: from, tail: Promise.resolve(), pending: 0, sessions: new Set() };
+      this.#viewers.set(viewerId, viewer);
+    }
+    // The way back is the one the viewer used last (one viewer id, one transport).
+    viewer.transport = from;
+    viewer.pending += 1;
+    const entry = viewer;
+    entry.tail = entry.tail
+      .then(() => this.#handle(entry, payload))
+      .catch((err: unknown) => {
+        // Handlers catch what they expect; this keeps the queue alive for the rest.
+        this.counters.hostErrors += 1;
+        this.#emitError(
+          new SignalingError(
+            "internal",
+            `handling a message failed: ${errorText(err)}`,
+            { viewerId, via: from.via },
+            { cause: err },
+          ),
+        );
+      })
+      .finally(() => {
+        entry.pending -= 1;
+        this.#forgetIfIdle(viewerId, entry);
+      });
+  }
+
+  /**
+   * Stops answering and lets go of the host; safe to call twice. The app
+   * closes the session host first, so its `ended` events (bye shutdown) are
+   * sent before this.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#host.off("candidate", this.#onHostCandidate);
+    this.#host.off("ended", this.#onHostEnded);
+  }
+
+  #handle(viewer: Viewer, payload: Uint8Array | string): Promise<void> | undefined {
+    const result = parseDeviceInbound(payload);
+    switch (result.kind) {
+      case "ignore":
+        this.counters.ignored += 1;
+        return;
+      case "reply-error":
+        this.counters.countInvalid(
+          result.step === 1 ? "payload" : result.step === 2 ? "header" : "fields",
+        );
+        this.#replyError(viewer, result.code, result.message, result.session);
+        return;
+      case "message":
+        return this.#dispatch(viewer, result.msg);
+    }
+  }
+
+  #dispatch(viewer: Viewer, msg: DeviceInbound): Promise<void> | undefined {
+    const viewerId = viewer.transport.identity.viewerId;
+    switch (msg.type) {
+      case "offer":
+        if (!this.#offers.take(viewerId)) {
+          this.counters.rateLimited += 1;
+          this.#replyError(
+            viewer,
+            "busy",
+            "too many offers from this viewer; retry in a second",
+            msg.session,
+          );
+          return;
+        }
+        return this.#offer(viewer, msg);
+      case "candidate":
+        try {
+          if (!this.#host.addCandidate(viewerId, msg.session, msg.candidate)) {
+            this.#replyError(
+              viewer,
+              "not-found",
+              `no session "${msg.session}" for this viewer`,
+              msg.session,
+            );
+          }
+        } catch (err) {
+          this.#replyHostError(viewer, err, msg.session);
+        }
+        return;
+      case "bye":
+        // Spec step 5: a bye for a session this viewer does not have is ignored.
+        viewer.sessions.delete(msg.session);
+        try {
+          this.#host.bye(viewerId, msg.session);
+        } catch (err) {
+          this.counters.hostErrors += 1;
+          this.#emitError(
+            new SignalingError(
+              "internal",
+              `session host failed on bye: ${errorText(err)}`,
+              { viewerId, session: msg.session, via: viewer.transport.via },
+              { cause: err },
+            ),
+          );
+        }
+        return;
+    }
+  }
+
+  async #offer(viewer: Viewer, msg: OfferMessage): Promise<void> {
+    const viewerId = viewer.transport.identity.viewerId;
+    // Known before the host answers: its candidates may follow the answer at once.
+    const replacing = viewer.sessions.has(msg.session);
+    viewer.sessions.add(msg.session);
+    let sdp: string;
+    try {
+      sdp = await this.#host.offer({
+        viewerId,
+        session: msg.session,
+        sdp: msg.sdp,
+        stream: msg.stream,
+      });
+    } catch (err) {
+      // A replacing offer is refused (busy, unsupported) before the host
+      // lets go of the old session, so that one stays known.
+      if (!replacing) viewer.sessions.delete(msg.session);
+      this.#replyHostError(viewer, err, msg.session);
+      return;
+    }
+    this.counters.answers += 1;
+    this.#send(viewer.transport, answerMessage(msg.session, sdp));
+  }
+
+  /**
+   * A host error with a spec code (bad-request, unsupported, busy...) goes to
+   * the viewer as is; anything else is a bug here, so the viewer gets a plain
+   * `internal` and the details go to the log.
+   */
+  #replyHostError(viewer: Viewer, err: unknown, session: string): void {
+    if (err instanceof SignalingError && err.code !== "internal") {
+      this.#replyError(viewer, err.code, err.message, session);
+      return;
+    }
+    this.counters.hostErrors += 1;
+    this.#emitError(
+      new SignalingError(
+        "internal",
+        `session host failed: ${errorText(err)}`,
+        { viewerId: viewer.transport.identity.viewerId, session, via: viewer.transport.via },
+        { cause: err },
+      ),
+    );
+    this.#replyError(viewer, "internal", "internal error", session);
+  }
+
+  #replyError(viewer: Viewer, code: ErrorCode, message: string, session: string | undefined): void {
+    // An error reply costs the transport as much as the message that caused
+    // it: past the per-viewer budget, drop and count instead of amplifying a flood.
+    if (!this.#errorReplies.take(viewer.transport.identity.viewerId)) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.counters.countErrorReply(code);
+    this.#send(viewer.transport, errorMessage(code, message, session));
+  }
+
+  #send(transport: ViewerTransport, message: ViewerInbound): void {
+    if (this.#closed) return;
+    transport.send(message).catch((err: unknown) => {
+      this.counters.dropped += 1;
+      this.#emitError(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  #forgetIfIdle(viewerId: string, viewer: Viewer): void {
+    if (viewer.pending > 0 || viewer.sessions.size > 0) return;
+    if (this.#viewers.get(viewerId) === viewer) this.#viewers.delete(viewerId);
+  }
+
+  /** Node's EventEmitter throws an unheard "error"; signaling trouble must never crash the device. */
+  #emitError(error: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
