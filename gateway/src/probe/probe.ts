@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { readStamp } from "../media/frame-stamp.js";
+import { DEFAULT_STREAM } from "../signaling/message-types.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
@@ -116,7 +117,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const offer = await peer.createOffer();
     peer.on("frame", onFrame);
     offerUs = nowUs();
-    const active = client.call(options.deviceId, { sdp: offer, stream: options.stream ?? "main" });
+    const active = client.call(options.deviceId, { sdp: offer, stream: options.stream ?? DEFAULT_STREAM });
     call = active;
     peer.on("candidate", (c) => active.sendCandidate(c));
     active.on("candidate", (c) => peer.addRemoteCandidate(c));
