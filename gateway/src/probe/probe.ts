@@ -117,7 +117,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const offer = await peer.createOffer();
     peer.on("frame", onFrame);
     offerUs = nowUs();
-    const active = client.call(options.deviceId, { sdp: offer, stream: options.stream ?? DEFAULT_STREAM });
+    const active = client.call(options.deviceId, {
+      sdp: offer,
+      stream: options.stream ?? DEFAULT_STREAM,
+    });
     call = active;
     peer.on("candidate", (c) => active.sendCandidate(c));
     active.on("candidate", (c) => peer.addRemoteCandidate(c));
