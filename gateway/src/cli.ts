@@ -1,6 +1,5 @@
-import { stringify } from "yaml";
 import { parseRunArgs, runHelp } from "./cli-args.js";
-import { describeConfig, loadConfig } from "./config.js";
+import { configYaml, loadConfig } from "./config.js";
 import { CamgwError, ConfigError } from "./errors.js";
 import { devicesCommand } from "./commands/devices.js";
 import { probeCommand } from "./commands/probe.js";
@@ -33,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       case "config": {
         const args = parseRunArgs(rest);
         const config = loadConfig({ file: args.configFile, env: process.env, flags: args.flags });
-        process.stdout.write(stringify(describeConfig(config)));
+        process.stdout.write(configYaml(config));
         return 0;
       }
       case "version":
@@ -54,13 +53,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** "camgw: " before a message, unless it already names the command ("camgw run: ..."). */
+function withProgram(message: string): string {
+  return /^camgw[ :]/.test(message) ? message : `camgw: ${message}`;
+}
+
 export function reportError(err: unknown): number {
   if (err instanceof ConfigError || err instanceof TypeError) {
-    process.stderr.write(`camgw: ${err.message}\n`);
+    process.stderr.write(`${withProgram(err.message)}\n`);
     return 2;
   }
   if (err instanceof CamgwError || err instanceof Error) {
-    process.stderr.write(`camgw: ${err.message}\n`);
+    process.stderr.write(`${withProgram(err.message)}\n`);
     if (process.env.CAMGW_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

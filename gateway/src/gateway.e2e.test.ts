@@ -197,7 +197,9 @@ describe("camgw run with bad input", () => {
   it.each([
     [["--fps", "fast"], /flag --fps: expected a whole number/],
     [["--source", "usb"], /flag --source: must be auto, sim, v4l2/],
-    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["--frobnicate"], /^camgw run: unknown option --frobnicate \(see `camgw run --help`\)$/m],
+    [["--sise", "1920x1080"], /unknown option --sise; did you mean --size\?/],
+    [["--bitrate", "-5"], /flag --bitrate: must be between 100 and 50000, got -5/],
     [["--config", "/nonexistent.yaml"], /config file \/nonexistent.yaml: ENOENT/],
   ])("refuses %j with exit code 2 and a clear message", (args, message) => {
     const r = spawnSync(process.execPath, [CAMGW_BIN, "run", ...args], { encoding: "utf8" });
