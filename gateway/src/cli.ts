@@ -1,9 +1,6 @@
 import { parseRunArgs, runHelp } from "./cli-args.js";
 import { configYaml, loadConfig } from "./config.js";
 import { CamgwError, ConfigError } from "./errors.js";
-import { devicesCommand } from "./commands/devices.js";
-import { probeCommand } from "./commands/probe.js";
-import { runCommand } from "./commands/run.js";
 import { VERSION } from "./version.js";
 
 const USAGE = `camgw ${VERSION}: a low-latency WebRTC camera gateway
@@ -23,12 +20,14 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command loads what it needs only when it runs: `run` pulls in
+      // werift and the broker, which would make `camgw version` take seconds.
       case "run":
-        return await runCommand(rest);
+        return await (await import("./commands/run.js")).runCommand(rest);
       case "devices":
-        return devicesCommand(rest);
+        return (await import("./commands/devices.js")).devicesCommand(rest);
       case "probe":
-        return await probeCommand(rest);
+        return await (await import("./commands/probe.js")).probeCommand(rest);
       case "config": {
         const args = parseRunArgs(rest);
         const config = loadConfig({ file: args.configFile, env: process.env, flags: args.flags });

@@ -207,14 +207,16 @@ describe("camgw run with bad input", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it("reports a v4l2 device that does not exist, naming it", () => {
+  it("reports a v4l2 device that does not exist, naming it and what to try instead", () => {
     const r = spawnSync(
       process.execPath,
       [CAMGW_BIN, "run", "--source", "v4l2:/dev/video99", "--http-port", "0", "--mqtt-port", "0"],
       { encoding: "utf8", timeout: 20_000 },
     );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/\/dev\/video99/);
+    expect(r.stderr).toMatch(
+      /^camgw: no camera at \/dev\/video99 \(ENOENT .*\): `camgw devices` lists the cameras here; `--source sim`/,
+    );
   });
 });
 
