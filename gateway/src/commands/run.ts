@@ -32,7 +32,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     // The id is what `camgw probe ID` and viewer links take: say where it came from.
     const id = config["device-id"];
     const idNote =
-      id === SCHEMA["device-id"].default ? ` (id "${id}" is the host name; --device-id sets it)` : "";
+      id === SCHEMA["device-id"].default
+        ? ` (id "${id}" is the host name; --device-id sets it)`
+        : "";
     process.stdout.write(
       `camgw: device ${config.prefix}/${id} from ${gateway.source.name}${idNote}\n`,
     );
