@@ -59,6 +59,11 @@ export const SCHEMA = {
     default: "pi4",
     help: "Virtual board used by --source sim",
   },
+  "sim-scene": {
+    parse: oneOf("bars", "realistic"),
+    default: "bars",
+    help: "What the virtual camera films: bars (cheap to encode) or realistic (costs the full bitrate)",
+  },
   "sim-faults": {
     parse: str,
     default: "",

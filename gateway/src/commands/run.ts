@@ -89,7 +89,7 @@ function firmwareSimBin(): string {
 function reexecOnVirtualBoard(config: Config, argv: string[], log: Logger): Promise<number> {
   const script = process.argv[1];
   if (!script) throw new ConfigError("cannot find the camgw script to run on the virtual board");
-  const simArgs = ["exec", "--profile", config["sim-profile"]];
+  const simArgs = ["exec", "--profile", config["sim-profile"], "--scene", config["sim-scene"]];
   if (config["sim-faults"]) simArgs.push("--faults", config["sim-faults"]);
   const child = spawn(
     process.execPath,
