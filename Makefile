@@ -7,15 +7,20 @@ NPM_STAMP := node_modules/.camgw-installed
 NODE ?= node
 
 .PHONY: run test deps dev-deps build lint format format-check typecheck clang-format-check \
-        test-unit bench sim clean
+        test-unit bench sim clean node-check
 
-deps: .apt-run-stamp $(NPM_STAMP)
+deps: node-check .apt-run-stamp $(NPM_STAMP)
+
+# Before anything is installed: a Node.js older than package.json's engines
+# would only fail later, and cryptically (tools/check-node.sh says what to do).
+node-check:
+	@NODE=$(NODE) tools/check-node.sh
 dev-deps: deps .apt-dev-stamp
 
 # Debian packages, re-checked when a list changes: deps/apt/run is what
 # building and running need (all `make run` installs); deps/apt/dev adds what
 # tests, packaging and flashing need.
-.apt-run-stamp: $(wildcard deps/apt/run/*.txt) tools/ensure-apt.sh
+.apt-run-stamp: $(wildcard deps/apt/run/*.txt) tools/ensure-apt.sh | node-check
 	tools/ensure-apt.sh deps/apt/run
 	@touch $@
 
@@ -23,7 +28,7 @@ dev-deps: deps .apt-dev-stamp
 	tools/ensure-apt.sh deps/apt/dev
 	@touch $@
 
-$(NPM_STAMP): package.json package-lock.json $(wildcard */package.json)
+$(NPM_STAMP): package.json package-lock.json $(wildcard */package.json) | node-check
 	npm ci --no-audit --no-fund
 	@touch $@
 

@@ -6,15 +6,17 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { CamgwError, ConfigError } from "../../gateway/src/errors.js";
-import { isSimProfile, simEnv, type SimOptions } from "./sim-env.js";
+import { isSimProfile, isSimScene, simEnv, type SimOptions } from "./sim-env.js";
 
-const USAGE = `usage: firmware-sim exec [--profile pi4|pi5|uvc-h264] [--faults SPEC] [--seed N]
-                         [--control FILE] -- CMD [ARGS...]
+const USAGE = `usage: firmware-sim exec [--profile pi4|pi5|uvc-h264] [--scene bars|realistic]
+                         [--faults SPEC] [--seed N] [--control FILE] -- CMD [ARGS...]
        firmware-sim up [--help] ...   boot a board running the gateway (see up --help)
 
 Runs CMD with the virtual board preloaded (docs/firmware-sim.md).
   --profile   pi4: camera /dev/video0 + H.264 encoder /dev/video11 (default)
               pi5: camera only; uvc-h264: a camera that gives H.264
+  --scene     bars: moving colour bars (default, cheap to encode);
+              realistic: detail, motion and sensor noise, so encoders need their bitrate
   --faults    fault list, e.g. "drop:rate=0.1,unplug:at=5s:for=2s"
   --seed      seed for the faults' randomness (default 1)
   --control   file re-read while running: its content replaces the faults`;
@@ -57,6 +59,14 @@ export function parseExecArgs(argv: string[]): ExecArgs {
           throw new ConfigError(`unknown profile "${p}" (pi4, pi5, uvc-h264)`, { profile: p });
         }
         options.profile = p;
+        break;
+      }
+      case "--scene": {
+        const scene = take();
+        if (!isSimScene(scene)) {
+          throw new ConfigError(`unknown scene "${scene}" (bars, realistic)`, { scene });
+        }
+        options.scene = scene;
         break;
       }
       case "--faults":

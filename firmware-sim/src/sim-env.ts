@@ -13,9 +13,15 @@ import { parseFaults } from "./faults.js";
 export type SimProfile = "pi4" | "pi5" | "uvc-h264";
 export const SIM_PROFILES: readonly SimProfile[] = ["pi4", "pi5", "uvc-h264"];
 
+/** What the virtual camera films: colour bars (default) or a realistic scene (docs/firmware-sim.md). */
+export type SimScene = "bars" | "realistic";
+export const SIM_SCENES: readonly SimScene[] = ["bars", "realistic"];
+
 export interface SimOptions {
   /** pi4: camera + H.264 encoder (default); pi5: camera only; uvc-h264: camera giving H.264 */
   profile?: SimProfile | undefined;
+  /** bars (default): cheap to encode; realistic: detail, motion and noise that cost an encoder its bitrate */
+  scene?: SimScene | undefined;
   /** fault list, see docs/firmware-sim.md */
   faults?: string | undefined;
   /** seed for the faults' randomness */
@@ -41,6 +47,10 @@ export function isSimProfile(s: string): s is SimProfile {
   return (SIM_PROFILES as readonly string[]).includes(s);
 }
 
+export function isSimScene(s: string): s is SimScene {
+  return (SIM_SCENES as readonly string[]).includes(s);
+}
+
 /**
  * The variables to add to a child's environment. Throws ConfigError for an
  * unknown profile, a bad fault list or seed, or a missing library.
@@ -64,6 +74,14 @@ export function simEnv(options: SimOptions = {}, base: NodeJS.ProcessEnv = {}): 
     LD_PRELOAD: [library, base.LD_PRELOAD ?? ""].join(" ").trim(),
     CAMGW_SIM_PROFILE: profile,
   };
+  if (options.scene !== undefined) {
+    if (!isSimScene(options.scene)) {
+      throw new ConfigError(`unknown scene "${String(options.scene)}" (bars, realistic)`, {
+        scene: String(options.scene),
+      });
+    }
+    env.CAMGW_SIM_SCENE = options.scene;
+  }
   if (options.faults !== undefined && options.faults !== "") {
     parseFaults(options.faults);
     env.CAMGW_SIM_FAULTS = options.faults;

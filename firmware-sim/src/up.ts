@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../../gateway/src/errors.js";
 import { formatReport, runProbe, type ProbeReport } from "../../gateway/src/probe/probe.js";
 import { LOOPBACK_PROBE, startGateway } from "../../gateway/src/testing/gateway-process.js";
-import { isSimProfile, type SimProfile } from "./sim-env.js";
+import { isSimProfile, isSimScene, type SimProfile, type SimScene } from "./sim-env.js";
 
 export const UP_USAGE = `Usage: firmware-sim up [options] [-- camgw run options]
 
@@ -11,6 +11,8 @@ devices preloaded, and prints where to point a browser. With --viewers N it
 also starts N headless viewers (camgw probe) and reports what they saw.
 
   --profile pi4|pi5|uvc-h264   board profile (default pi4)
+  --scene bars|realistic       what the camera films (default bars; realistic
+                               costs encoders their whole bitrate)
   --faults SPEC                faults to inject (docs/firmware-sim.md)
   --seed N                     seed for the faults
   --control FILE               control file to change faults while running
@@ -24,6 +26,7 @@ one, add its address: firmware-sim up -- --ice-host-addresses 192.168.1.20
 
 export interface UpArgs {
   profile: SimProfile;
+  scene: SimScene;
   faults: string | undefined;
   seed: number | undefined;
   control: string | undefined;
@@ -44,6 +47,7 @@ export function parseUpArgs(argv: string[]): UpArgs {
       strict: true,
       options: {
         profile: { type: "string" },
+        scene: { type: "string" },
         faults: { type: "string" },
         seed: { type: "string" },
         control: { type: "string" },
@@ -59,8 +63,12 @@ export function parseUpArgs(argv: string[]): UpArgs {
   const profile = values.profile ?? "pi4";
   if (!isSimProfile(profile))
     throw new ConfigError(`firmware-sim up: unknown profile "${profile}" (pi4, pi5, uvc-h264)`);
+  const scene = values.scene ?? "bars";
+  if (!isSimScene(scene))
+    throw new ConfigError(`firmware-sim up: unknown scene "${scene}" (bars, realistic)`);
   return {
     profile,
+    scene,
     faults: values.faults,
     seed: values.seed === undefined ? undefined : count("--seed", values.seed, 0),
     control: values.control,
@@ -109,6 +117,7 @@ export async function up(argv: string[]): Promise<number> {
   const gateway = await startGateway({
     sim: {
       profile: args.profile,
+      scene: args.scene,
       ...(args.faults ? { faults: args.faults } : {}),
       ...(args.seed === undefined ? {} : { seed: args.seed }),
       ...(args.control ? { controlFile: args.control } : {}),

@@ -76,6 +76,7 @@ struct camera {
   int bitrate_changed;
   struct vctrls ctrls;
   uint32_t seq;
+  enum pattern_scene scene; /* CAMGW_SIM_SCENE, read once at creation */
 };
 
 static const struct camfmt* find_fmt(const struct camera* c, uint32_t fourcc) {
@@ -116,6 +117,12 @@ int camera_create(struct vdevice* d, int uvc_h264) {
   if (!c) return -1;
   c->dev = d;
   c->uvc_h264 = uvc_h264;
+  const char* scene = getenv("CAMGW_SIM_SCENE");
+  int parsed = pattern_scene_parse(scene);
+  if (parsed < 0)
+    fprintf(stderr, "camgw-vdev: unknown CAMGW_SIM_SCENE '%s' (bars|realistic): using bars\n",
+            scene);
+  c->scene = parsed < 0 ? PATTERN_SCENE_BARS : (enum pattern_scene)parsed;
   c->nformats = uvc_h264 ? 4 : 3;
   c->fps = 30;
   fill_pix(&c->fmt, uvc_h264 ? V4L2_PIX_FMT_H264 : V4L2_PIX_FMT_YUYV, 1280, 720);
@@ -179,7 +186,8 @@ static void* sensor(void* arg) {
   int w = (int)c->fmt.width, h = (int)c->fmt.height;
   uint8_t* scratch = h264 ? malloc((size_t)pattern_sizeimage(draw_fourcc, w, h)) : NULL;
   struct h264enc* enc = h264 ? open_h264(c) : NULL;
-  int ok = pattern_init(&pat, draw_fourcc, w, h, c->fps) == 0 && (!h264 || (scratch && enc));
+  int ok =
+      pattern_init(&pat, draw_fourcc, w, h, c->fps, c->scene) == 0 && (!h264 || (scratch && enc));
 
   pthread_mutex_lock(&d->lock);
   int64_t deadline = mono_ns();

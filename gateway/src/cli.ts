@@ -1,10 +1,6 @@
-import { stringify } from "yaml";
 import { parseRunArgs, runHelp } from "./cli-args.js";
-import { describeConfig, loadConfig } from "./config.js";
+import { configYaml, loadConfig } from "./config.js";
 import { CamgwError, ConfigError } from "./errors.js";
-import { devicesCommand } from "./commands/devices.js";
-import { probeCommand } from "./commands/probe.js";
-import { runCommand } from "./commands/run.js";
 import { VERSION } from "./version.js";
 
 const USAGE = `camgw ${VERSION}: a low-latency WebRTC camera gateway
@@ -24,16 +20,18 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command loads what it needs only when it runs: `run` pulls in
+      // werift and the broker, which would make `camgw version` take seconds.
       case "run":
-        return await runCommand(rest);
+        return await (await import("./commands/run.js")).runCommand(rest);
       case "devices":
-        return devicesCommand(rest);
+        return (await import("./commands/devices.js")).devicesCommand(rest);
       case "probe":
-        return await probeCommand(rest);
+        return await (await import("./commands/probe.js")).probeCommand(rest);
       case "config": {
         const args = parseRunArgs(rest);
         const config = loadConfig({ file: args.configFile, env: process.env, flags: args.flags });
-        process.stdout.write(stringify(describeConfig(config)));
+        process.stdout.write(configYaml(config));
         return 0;
       }
       case "version":
@@ -54,13 +52,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** "camgw: " before a message, unless it already names the command ("camgw run: ..."). */
+function withProgram(message: string): string {
+  return /^camgw[ :]/.test(message) ? message : `camgw: ${message}`;
+}
+
 export function reportError(err: unknown): number {
   if (err instanceof ConfigError || err instanceof TypeError) {
-    process.stderr.write(`camgw: ${err.message}\n`);
+    process.stderr.write(`${withProgram(err.message)}\n`);
     return 2;
   }
   if (err instanceof CamgwError || err instanceof Error) {
-    process.stderr.write(`camgw: ${err.message}\n`);
+    process.stderr.write(`${withProgram(err.message)}\n`);
     if (process.env.CAMGW_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

@@ -16,6 +16,12 @@ export interface KeySpec<T> {
   readonly defaultText?: string;
   /** Never printed back (passwords). */
   readonly secret?: boolean;
+  /**
+   * The value as written in a config file, when that is not the value itself
+   * (`camgw config` prints what `run --config` reads back: parse(format(v)) = v).
+   * A method, so that specs of every T fit KeySpec<unknown>.
+   */
+  format?(value: T): unknown;
 }
 
 /** A parse failure; config.ts adds where the value came from. */
@@ -100,6 +106,8 @@ export const size: Parser<Size> = (raw) => {
   return { width, height };
 };
 
+export const formatSize = (s: Size): string => `${s.width}x${s.height}`;
+
 export type SourceSpec =
   | { kind: "auto" }
   | { kind: "sim" }
@@ -124,6 +132,17 @@ export const source: Parser<SourceSpec> = (raw) => {
   }
   throw new ValueError(`must be auto, sim, v4l2:/dev/videoN or pipe:<command>; got "${s}"`);
 };
+
+export function formatSource(s: SourceSpec): string {
+  switch (s.kind) {
+    case "v4l2":
+      return `v4l2:${s.device}`;
+    case "pipe":
+      return `pipe:${s.command}`;
+    default:
+      return s.kind;
+  }
+}
 
 /** A comma-separated list (or YAML list) of IPv4/IPv6 addresses. */
 export const ipList: Parser<string[]> = (raw) =>

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.js";
-import { describeConfig, envName, KEYS, loadConfig } from "./config.js";
+import { configYaml, envName, KEYS, loadConfig } from "./config.js";
 
 function tempFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "camgw-config-"));
@@ -112,10 +112,46 @@ describe("config", () => {
     );
   });
 
-  it("masks secrets when it describes the config", () => {
-    const c = loadConfig({ flags: { "broker-password": "hunter2" } });
-    expect(describeConfig(c)["broker-password"]).toBe("********");
-    expect(JSON.stringify(describeConfig(c))).not.toContain("hunter2");
+  it("prints a config that loads back as the same config, every key and source form", () => {
+    const forms = [
+      { source: "auto" },
+      { source: "sim", "sim-profile": "pi5", "sim-faults": "drop:rate=0.1" },
+      { source: "v4l2:/dev/video2", size: "1920x1080", encoder: "software" },
+      { source: "pipe:rpicam-vid --inline -t 0 -o - | cat", "keep-warm": true },
+    ];
+    for (const flags of forms) {
+      const config = loadConfig({
+        flags: {
+          ...flags,
+          "device-id": "porch",
+          "ice-servers": "stun:127.0.0.1:3478",
+          "ice-host-addresses": "127.0.0.1",
+          bitrate: "1500",
+        },
+      });
+      const file = tempFile(configYaml(config));
+      expect(loadConfig({ file })).toEqual(config);
+    }
+  });
+
+  it("leaves secrets out of the printed config, says which, and still loads back", () => {
+    const file = tempFile(
+      "ice-servers:\n  - urls: turn:127.0.0.1:3478\n    username: u\n    credential: turnsecret\n",
+    );
+    const config = loadConfig({ file, flags: { "broker-password": "hunter2" } });
+    const yaml = configYaml(config);
+    expect(yaml).not.toContain("hunter2");
+    expect(yaml).not.toContain("turnsecret");
+    expect(yaml).toMatch(/not printed.*broker-password \(or CAMGW_BROKER_PASSWORD\)/);
+    expect(yaml).toContain("ice-servers[0].credential");
+    const back = loadConfig({ file: tempFile(yaml) });
+    expect(back["broker-password"]).toBe("");
+    expect(back["ice-servers"]).toEqual([{ urls: "turn:127.0.0.1:3478", username: "u" }]);
+    expect({ ...back, "broker-password": "", "ice-servers": [] }).toEqual({
+      ...config,
+      "broker-password": "",
+      "ice-servers": [],
+    });
   });
 
   it("is documented key by key in docs/config.md", () => {

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { parse as parseYaml } from "yaml";
+import { Document, parse as parseYaml } from "yaml";
 import {
   bool,
   brokerUrl,
+  formatSize,
+  formatSource,
   iceServers,
   id,
   ipList,
@@ -47,6 +49,7 @@ export const SCHEMA = {
   prefix: { parse: prefix, default: "camgw", help: "MQTT topic prefix" },
   source: {
     parse: source,
+    format: formatSource,
     default: { kind: "auto" },
     defaultText: "auto",
     help: "auto | sim | v4l2:/dev/videoN | pipe:<command>",
@@ -55,6 +58,11 @@ export const SCHEMA = {
     parse: oneOf("pi4", "pi5", "uvc-h264"),
     default: "pi4",
     help: "Virtual board used by --source sim",
+  },
+  "sim-scene": {
+    parse: oneOf("bars", "realistic"),
+    default: "bars",
+    help: "What the virtual camera films: bars (cheap to encode) or realistic (costs the full bitrate)",
   },
   "sim-faults": {
     parse: str,
@@ -68,6 +76,7 @@ export const SCHEMA = {
   },
   size: {
     parse: size,
+    format: formatSize,
     default: { width: 1280, height: 720 },
     defaultText: "1280x720",
     help: "Capture size WxH",
@@ -234,12 +243,52 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   return config;
 }
 
-/** The config as YAML-able values with secrets masked (for `camgw config`). */
-export function describeConfig(config: Config): Record<string, unknown> {
-  return Object.fromEntries(
-    KEYS.map((k) => {
-      const spec: KeySpec<unknown> = SCHEMA[k];
-      return [k, spec.secret && config[k] ? "********" : config[k]];
-    }),
-  );
+/** What `camgw config` prints: values as a config file takes them, and what it left out. */
+export interface ConfigDescription {
+  values: Record<string, unknown>;
+  /** Secrets that are set but not printed, as "key" or "ice-servers[N].credential". */
+  withheld: string[];
+}
+
+/**
+ * The config as a config file would say it, secrets left out: loading
+ * `values` back as a file gives the same config, less the secrets.
+ */
+export function describeConfig(config: Config): ConfigDescription {
+  const values: Record<string, unknown> = {};
+  const withheld: string[] = [];
+  for (const key of KEYS) {
+    const spec: KeySpec<unknown> = SCHEMA[key];
+    const value: unknown = config[key];
+    if (spec.secret) {
+      if (value) withheld.push(key);
+      continue;
+    }
+    values[key] = spec.format ? spec.format(value) : value;
+  }
+  // A TURN credential given inside ice-servers is as secret as ice-credential.
+  values["ice-servers"] = config["ice-servers"].map((server, i) => {
+    const { credential, ...rest } = server;
+    if (credential !== undefined) withheld.push(`ice-servers[${i}].credential`);
+    return rest;
+  });
+  return { values, withheld };
+}
+
+/** `camgw config`: the effective config as YAML that `camgw run --config FILE` loads. */
+export function configYaml(config: Config): string {
+  const { values, withheld } = describeConfig(config);
+  const doc = new Document(values);
+  const notes = [
+    " camgw's effective configuration. Save it and run it with:",
+    "   camgw config [flags] > camgw.yaml && camgw run --config camgw.yaml",
+  ];
+  if (withheld.length > 0) {
+    const named = withheld.map((w) =>
+      (KEYS as string[]).includes(w) ? `${w} (or ${envName(w as Key)})` : w,
+    );
+    notes.push(` Secrets are set but not printed; add them here: ${named.join(", ")}.`);
+  }
+  doc.commentBefore = notes.join("\n");
+  return doc.toString();
 }

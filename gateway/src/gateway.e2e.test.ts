@@ -238,7 +238,9 @@ describe("camgw run with bad input", () => {
   it.each([
     [["--fps", "fast"], /flag --fps: expected a whole number/],
     [["--source", "usb"], /flag --source: must be auto, sim, v4l2/],
-    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["--frobnicate"], /^camgw run: unknown option --frobnicate \(see `camgw run --help`\)$/m],
+    [["--sise", "1920x1080"], /unknown option --sise; did you mean --size\?/],
+    [["--bitrate", "-5"], /flag --bitrate: must be between 100 and 50000, got -5/],
     [["--config", "/nonexistent.yaml"], /config file \/nonexistent.yaml: ENOENT/],
   ])("refuses %j with exit code 2 and a clear message", (args, message) => {
     const r = spawnSync(process.execPath, [CAMGW_BIN, "run", ...args], { encoding: "utf8" });
@@ -246,14 +248,16 @@ describe("camgw run with bad input", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it("reports a v4l2 device that does not exist, naming it", () => {
+  it("reports a v4l2 device that does not exist, naming it and what to try instead", () => {
     const r = spawnSync(
       process.execPath,
       [CAMGW_BIN, "run", "--source", "v4l2:/dev/video99", "--http-port", "0", "--mqtt-port", "0"],
       { encoding: "utf8", timeout: 20_000 },
     );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/\/dev\/video99/);
+    expect(r.stderr).toMatch(
+      /^camgw: no camera at \/dev\/video99 \(ENOENT .*\): `camgw devices` lists the cameras here; `--source sim`/,
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { findCamera, listDevices } from "../../native/lib/index.js";
+import { findCamera, listDevices, NativeDeviceError } from "../../native/lib/index.js";
 import type { Config } from "./config.js";
 import { ConfigError, SourceError } from "./errors.js";
 import { PipeSource } from "./media/pipe-source.js";
@@ -43,13 +43,56 @@ export function createSource(config: Config): H264Source {
     if (!camera) throw new SourceError("no camera found", { source: spec.kind });
     device = camera.path;
   }
-  return V4l2Source.open({
-    device,
-    width,
-    height,
-    fps: config.fps,
-    encoder: config.encoder,
-    bitrateKbps: config.bitrate,
-    keyframeInterval: config["keyframe-interval"],
-  });
+  try {
+    return V4l2Source.open({
+      device,
+      width,
+      height,
+      fps: config.fps,
+      encoder: config.encoder,
+      bitrateKbps: config.bitrate,
+      keyframeInterval: config["keyframe-interval"],
+    });
+  } catch (err) {
+    throw explainOpenError(err, device);
+  }
+}
+
+const SEE_DEVICES =
+  "`camgw devices` lists the cameras here; `--source sim` runs on the virtual board without one";
+
+/**
+ * A camera that cannot be opened at all gets a message that says what to do
+ * next; everything else (a format or encoder the device refuses) keeps the
+ * addon's own message, which names the ioctl.
+ */
+export function explainOpenError(err: unknown, device: string): unknown {
+  if (!(err instanceof NativeDeviceError) || err.context.ioctl !== "open") return err;
+  const cause = `${err.context.errnoName || "error"} opening ${device}`;
+  const context = { source: `v4l2:${device}`, errno: err.context.errnoName };
+  switch (err.context.errnoName) {
+    case "ENOENT":
+    case "ENODEV":
+    case "ENXIO":
+      return new SourceError(`no camera at ${device} (${cause}): ${SEE_DEVICES}`, context, {
+        cause: err,
+      });
+    case "EACCES":
+    case "EPERM":
+      return new SourceError(
+        `not allowed to open ${device} (${cause}): add this user to the "video" group (sudo adduser $USER video, then log in again)`,
+        context,
+        { cause: err },
+      );
+    case "EBUSY":
+      return new SourceError(
+        `${device} is in use by another program (${cause}); \`fuser ${device}\` shows which`,
+        context,
+        { cause: err },
+      );
+    default:
+      return new SourceError(`cannot open ${device}: ${err.message}; ${SEE_DEVICES}`, context, {
+        cause: err,
+      });
+  }
 }

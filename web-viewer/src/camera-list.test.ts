@@ -12,9 +12,13 @@ const attic: DeviceState = { deviceId: "attic", online: false, streams: [] };
 const garage: DeviceState = { ...porch, deviceId: "garage", name: "Garage" };
 
 describe("camera list", () => {
-  it("describes a camera by state and main stream", () => {
-    expect(describeDevice(porch)).toBe("online · 1280×720 @ 30 fps");
+  it("describes a camera by id (when its name differs), state and main stream", () => {
+    expect(describeDevice(porch)).toBe("porch · online · 1280×720 @ 30 fps");
     expect(describeDevice(attic)).toBe("offline");
+  });
+
+  it("does not repeat an id that is also the name", () => {
+    expect(describeDevice({ ...porch, name: "porch" })).toBe("online · 1280×720 @ 30 fps");
   });
 
   it("lists online cameras first, then by name", () => {

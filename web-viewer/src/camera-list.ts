@@ -1,13 +1,16 @@
 /**
  * The camera list, live from the retained status messages: online or
- * offline, name, resolution; a button to watch or stop watching each.
+ * offline, name, resolution. Each row is one button: click it (or Enter or
+ * Space on it) to watch the camera, again to stop.
  */
 import type { DeviceState } from "../../gateway/src/signaling/viewer-client.js";
-import { button, h } from "./dom.js";
+import { h } from "./dom.js";
 
+/** What a row says under the name: the id when the name is not the id, state, main stream. */
 export function describeDevice(device: DeviceState): string {
   const stream = device.streams.find((s) => s.id === "main") ?? device.streams[0];
   const parts = [device.online ? "online" : "offline"];
+  if (device.name !== undefined && device.name !== device.deviceId) parts.unshift(device.deviceId);
   if (stream) parts.push(`${stream.width}×${stream.height} @ ${stream.fps} fps`);
   return parts.join(" · ");
 }
@@ -74,22 +77,32 @@ export class CameraList {
     const focusedId = focused instanceof HTMLElement ? focused.dataset.device : undefined;
     const items = sortDevices(this.#devices.values()).map((device) => {
       const watching = this.#watching.has(device.deviceId);
-      const toggle = button(watching ? "Stop" : "Watch", {
-        "aria-pressed": String(watching),
-        "data-device": device.deviceId,
-        "aria-label": `${watching ? "Stop watching" : "Watch"} ${device.name ?? device.deviceId}`,
-      });
-      toggle.addEventListener("click", () => this.#onToggle(device.deviceId));
-      const item = h(
-        "li",
-        { class: "camera", "data-device": device.deviceId, "data-online": String(device.online) },
+      const name = device.name ?? device.deviceId;
+      // The whole row is the control: a button is reachable with Tab and
+      // works with Enter and Space, and a screen reader says "pressed".
+      const toggle = h(
+        "button",
+        {
+          type: "button",
+          class: "camera-toggle",
+          "aria-pressed": String(watching),
+          "data-device": device.deviceId,
+          "aria-label": `${watching ? "Stop watching" : "Watch"} ${name}`,
+          title: watching ? "Stop watching this camera" : "Watch this camera",
+        },
         h("span", { class: "dot", "aria-hidden": "true" }),
         h(
           "span",
           { class: "camera-text" },
-          h("span", { class: "camera-name" }, device.name ?? device.deviceId),
-          h("span", { class: "camera-meta" }, `${device.deviceId} · ${describeDevice(device)}`),
+          h("span", { class: "camera-name" }, name),
+          h("span", { class: "camera-meta" }, describeDevice(device)),
         ),
+        h("span", { class: "camera-action", "aria-hidden": "true" }, watching ? "Stop" : "Watch"),
+      );
+      toggle.addEventListener("click", () => this.#onToggle(device.deviceId));
+      const item = h(
+        "li",
+        { class: "camera", "data-device": device.deviceId, "data-online": String(device.online) },
         toggle,
       );
       return { item, toggle, id: device.deviceId };

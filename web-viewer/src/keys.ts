@@ -1,5 +1,5 @@
 /**
- * Keyboard shortcuts: S stats overlay, F full screen, P snapshot. Ignored
+ * Keyboard shortcuts: S stats panel, F full screen, P snapshot. Ignored
  * while typing in a field and with modifier keys (browser shortcuts win).
  */
 export type KeyAction = "stats" | "fullscreen" | "snapshot";

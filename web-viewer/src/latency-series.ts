@@ -1,5 +1,5 @@
 /**
- * A bounded series of latency samples (ms) with the figures the overlay and
+ * A bounded series of latency samples (ms) with the figures the stats panel and
  * the tests read: last, p50, p95. The oldest sample drops out first.
  */
 export interface LatencySummary {

@@ -8,7 +8,7 @@
  *   ?devices=porch,garage             a grid (repeated `device=` works too)
  *   &prefix=camgw/site1               topic prefix (default camgw)
  *   &broker=wss://host/mqtt           broker URL (default: the serving host)
- *   &stats=1                          stats overlay shown from the start
+ *   &stats=1                          stats panel shown from the start
  */
 import { isValidId, isValidPrefix } from "../../gateway/src/signaling/messages.js";
 

@@ -1,5 +1,5 @@
 /**
- * Turns two getStats() snapshots into the overlay's figures. Pure: it reads
+ * Turns two getStats() snapshots into the stats panel's figures. Pure: it reads
  * plain objects with the W3C webrtc-stats field names, so tests feed it
  * recorded values. Rates come from deltas between snapshots; fps falls back
  * to framesDecoded deltas where framesPerSecond is missing.

@@ -1,4 +1,4 @@
-/** The overlay's rows: figures to short, fixed-width-friendly text. */
+/** The stats panel's rows: figures to short, fixed-width-friendly text. */
 import type { LatencySummary } from "./latency-series.js";
 import type { VideoStats } from "./rtc-stats.js";
 

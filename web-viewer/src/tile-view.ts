@@ -1,7 +1,9 @@
 /**
  * The DOM of one camera tile: the video, a state cover (what is going on
- * when nothing plays), the stats overlay with its latency plot, and the
- * buttons. It renders what the controller tells it; it decides nothing.
+ * when nothing plays), the stats panel with its latency plot (beside the
+ * picture, or under it when the tile is narrow: it never covers the video),
+ * a note on the frame stamp, and the buttons. It renders what the
+ * controller tells it; it decides nothing.
  */
 import { button, h } from "./dom.js";
 import { drawLatencyPlot } from "./latency-plot.js";
@@ -16,6 +18,17 @@ export interface TileActions {
   close(): void;
 }
 
+/** Set once a person dismissed the frame-stamp note; every tile then leaves it out. */
+export const STAMP_NOTE_KEY = "camgw.stampNoteDismissed";
+
+function stampNoteDismissed(): boolean {
+  try {
+    return localStorage.getItem(STAMP_NOTE_KEY) === "1";
+  } catch {
+    return false; // storage blocked: show the note
+  }
+}
+
 export class TileView {
   readonly root: HTMLElement;
   readonly video: HTMLVideoElement;
@@ -24,9 +37,11 @@ export class TileView {
   readonly #coverTitle: HTMLElement;
   readonly #coverDetail: HTMLElement;
   readonly #cover: HTMLElement;
-  readonly #overlay: HTMLElement;
+  readonly #stats: HTMLElement;
   readonly #rows: HTMLElement;
   readonly #plot: HTMLCanvasElement;
+  readonly #plotCaption: HTMLElement;
+  readonly #stampNote: HTMLElement;
   readonly #statsButton: HTMLButtonElement;
   readonly #retryButton: HTMLButtonElement;
   readonly #snapshotButton: HTMLButtonElement;
@@ -54,13 +69,55 @@ export class TileView {
     this.#plot = h("canvas", {
       class: "plot",
       width: "240",
-      height: "60",
-      "aria-label": "glass-to-glass latency, last 300 frames",
+      height: "72",
+      role: "img",
+      "aria-label": "Plot of glass-to-glass latency over the last frames",
     });
-    this.#overlay = h("div", { class: "overlay", hidden: true }, this.#rows, this.#plot);
+    this.#plotCaption = h("figcaption", {}, "Glass-to-glass latency");
+    this.#stats = h(
+      "aside",
+      { class: "stats", hidden: true, "aria-label": `Stats of ${deviceId}` },
+      this.#rows,
+      h(
+        "figure",
+        { class: "plot-box" },
+        this.#plotCaption,
+        this.#plot,
+        h(
+          "p",
+          { class: "plot-axes" },
+          "Up: latency in ms (scale top left). Across: frames, oldest left, newest right.",
+        ),
+      ),
+    );
+    const dismiss = button("Got it", {
+      class: "link",
+      title: "Hide this note on every camera",
+      "data-action": "dismiss-stamp-note",
+    });
+    this.#stampNote = h(
+      "p",
+      { class: "stamp-note", hidden: true },
+      h(
+        "span",
+        {},
+        "The black-and-white stripe along the top of the picture is the frame stamp: the " +
+          "camera's capture time as 64 bits, drawn by the virtual camera. This page reads it to " +
+          "measure glass-to-glass latency (Stats). A real camera has none.",
+      ),
+      dismiss,
+    );
+    dismiss.addEventListener("click", () => {
+      try {
+        localStorage.setItem(STAMP_NOTE_KEY, "1");
+      } catch {
+        // storage blocked: hide it on this tile only
+      }
+      this.#stampNote.hidden = true;
+    });
     this.#statsButton = button("Stats", {
       "aria-pressed": "false",
-      title: "Stats overlay (S)",
+      title: "Stats beside the picture (S)",
       "data-action": "stats",
     });
     this.#snapshotButton = button("Snapshot", {
@@ -82,7 +139,7 @@ export class TileView {
     this.#retryButton.addEventListener("click", () => actions.retry());
     fullscreen.addEventListener("click", () => actions.fullscreen());
     close.addEventListener("click", () => actions.close());
-    const stage = h("div", { class: "stage" }, this.video, this.#cover, this.#overlay);
+    const stage = h("div", { class: "stage" }, this.video, this.#cover);
     // Double-click is the usual video gesture for full screen.
     stage.addEventListener("dblclick", () => actions.fullscreen());
     this.root = h(
@@ -95,7 +152,8 @@ export class TileView {
         "aria-label": `Camera ${deviceId}`,
       },
       h("header", { class: "tile-bar" }, this.#title, this.#badge),
-      stage,
+      h("div", { class: "tile-body" }, stage, this.#stats),
+      this.#stampNote,
       h(
         "div",
         { class: "tile-actions" },
@@ -129,21 +187,30 @@ export class TileView {
   }
 
   get statsVisible(): boolean {
-    return !this.#overlay.hidden;
+    return !this.#stats.hidden;
   }
 
   setStatsVisible(visible: boolean): void {
-    this.#overlay.hidden = !visible;
+    this.#stats.hidden = !visible;
     this.#statsButton.setAttribute("aria-pressed", String(visible));
   }
 
+  /** Shows the note on the stamp band once the picture is seen to carry one. */
+  setStamped(stamped: boolean): void {
+    this.#stampNote.hidden = !stamped || stampNoteDismissed();
+  }
+
   renderFigures(figures: TileFigures, samples: readonly number[]): void {
-    if (this.#overlay.hidden) return;
+    if (this.#stats.hidden) return;
     const rows = formatFigures(figures).flatMap(([label, value]) => [
       h("dt", {}, label),
       h("dd", { "data-figure": label.toLowerCase().replace(/\s+/g, "-") }, value),
     ]);
     this.#rows.replaceChildren(...rows);
+    this.#plotCaption.textContent =
+      samples.length > 0
+        ? `Glass-to-glass latency, last ${samples.length} frames`
+        : "Glass-to-glass latency (needs stamped frames)";
     drawLatencyPlot(this.#plot, samples);
   }
 }

@@ -263,6 +263,7 @@ export class CameraTile {
   }
 
   #render(): void {
+    this.view.setStamped(this.#monitor.stampedFrames > 0);
     this.view.renderFigures(
       {
         video: this.#stats,

@@ -1,14 +1,24 @@
 import { parseOrExplain } from "../cli-args.js";
 import { brokerUrl, id, integer, ipList, ValueError } from "../config-schema.js";
-import { ConfigError } from "../errors.js";
+import { CamgwError, ConfigError } from "../errors.js";
+import { DEFAULT_PREFIX } from "../signaling/messages.js";
+import type { DeviceState } from "../signaling/viewer-client.js";
 import { formatReport, runProbe } from "../probe/probe.js";
+import {
+  BrokerUnreachable,
+  describeKnownDevices,
+  knownDevices,
+  type BrokerLogin,
+} from "./online-devices.js";
 
-export const PROBE_USAGE = `Usage: camgw probe DEVICE_ID [options]
+export const PROBE_USAGE = `Usage: camgw probe [DEVICE_ID] [options]
 
 Watches a camera like a browser would (MQTT signaling, WebRTC, H.264 decode)
 and reports time to first frame, fps, bitrate, loss, key frames and, when
 frames carry the frame stamp, glass-to-glass latency. Exits 1 when no video
-arrived.
+arrived. Without DEVICE_ID (or with one that is not online) it lists the
+cameras the broker knows. A camera's id is its --device-id: by default the
+host name of the machine it runs on.
 
   --broker URL        mqtt://, mqtts://, ws:// or wss:// (default mqtt://127.0.0.1:1883)
   --username U        MQTT username            --password P   MQTT password
@@ -49,9 +59,10 @@ export async function probeCommand(argv: string[]): Promise<number> {
     process.stdout.write(PROBE_USAGE);
     return 0;
   }
-  if (positionals.length !== 1)
+  if (positionals.length > 1)
     throw new ConfigError(`camgw probe takes one DEVICE_ID\n\n${PROBE_USAGE}`);
-  const deviceId = check("DEVICE_ID", () => id(positionals[0]));
+  const requested = positionals[0];
+  const deviceId = requested === undefined ? undefined : check("DEVICE_ID", () => id(requested));
   const broker = check("--broker", () => brokerUrl(values.broker ?? "mqtt://127.0.0.1:1883"));
   if (broker === "embedded")
     throw new ConfigError("camgw probe --broker needs a URL such as mqtt://127.0.0.1:1883");
@@ -59,9 +70,21 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const hostAddresses = check("--ice-host-addresses", () =>
     ipList(values["ice-host-addresses"] ?? ""),
   );
+  const login: BrokerLogin = {
+    broker,
+    prefix: values.prefix,
+    username: values.username,
+    password: values.password,
+    caFile: values.ca,
+    insecure: values.insecure,
+  };
+  // Ask the broker first: a camera that is not online would only time out
+  // after 10 s, and saying which ones are online is what helps.
+  const chosen = await onlineCamera(login, deviceId);
+  if (chosen === null) return deviceId === undefined ? 2 : 1;
   const report = await runProbe({
     broker,
-    deviceId,
+    deviceId: chosen,
     seconds,
     decode: values["no-decode"] !== true,
     hostAddresses,
@@ -74,6 +97,51 @@ export async function probeCommand(argv: string[]): Promise<number> {
   });
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
   return report.video ? 0 : 1;
+}
+
+/**
+ * The camera to probe: `deviceId` when its retained status says online.
+ * Otherwise prints the cameras the broker knows and how to pick one, and
+ * returns null.
+ */
+async function onlineCamera(
+  login: BrokerLogin,
+  deviceId: string | undefined,
+): Promise<string | null> {
+  let devices: DeviceState[];
+  try {
+    devices = await knownDevices(login);
+  } catch (err) {
+    if (!(err instanceof BrokerUnreachable)) throw err;
+    throw new CamgwError(
+      "probe",
+      `camgw probe: ${err.message}. Is \`camgw run\` running here? For another broker, give --broker URL.`,
+    );
+  }
+  if (deviceId !== undefined && devices.some((d) => d.deviceId === deviceId && d.online)) {
+    return deviceId;
+  }
+  const where = `${login.broker} (prefix ${login.prefix ?? DEFAULT_PREFIX})`;
+  const known = devices.find((d) => d.deviceId === deviceId);
+  const lines = [
+    deviceId === undefined
+      ? "camgw probe: which camera? Give its id: camgw probe DEVICE_ID"
+      : `camgw probe: camera "${deviceId}" is ${known ? "offline" : "not known"} at ${where}.`,
+  ];
+  const online = devices.filter((d) => d.online);
+  if (devices.length === 0) {
+    lines.push(
+      `No camera has a status at ${where}.`,
+      "Start one with `camgw run` (its id is its --device-id, by default the host name),",
+      "or give the broker (--broker) and --prefix the cameras use.",
+    );
+  } else {
+    lines.push(`Cameras at ${where}:`, describeKnownDevices(devices).trimEnd());
+    const example = online[0];
+    if (example) lines.push(`Watch one with: camgw probe ${example.deviceId}`);
+  }
+  process.stderr.write(lines.join("\n") + "\n");
+  return null;
 }
 
 function check<T>(what: string, parse: () => T): T {

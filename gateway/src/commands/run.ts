@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Gateway } from "../app.js";
 import { parseRunArgs, runHelp } from "../cli-args.js";
-import { loadConfig, type Config } from "../config.js";
+import { loadConfig, SCHEMA, type Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { createLogger, type Logger } from "../logger.js";
 import { findUp } from "../paths.js";
@@ -27,19 +27,37 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(`camgw: viewer at ${where.http}\n`);
     if (where.mqtt)
       process.stdout.write(
-        `camgw: embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http}mqtt)\n`,
+        `camgw: embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http.replace(/^http/, "ws")}mqtt)\n`,
       );
+    // The id is what `camgw probe ID` and viewer links take: say where it came from.
+    const id = config["device-id"];
+    const idNote =
+      id === SCHEMA["device-id"].default
+        ? ` (id "${id}" is the host name; --device-id sets it)`
+        : "";
     process.stdout.write(
-      `camgw: device ${config.prefix}/${config["device-id"]} from ${gateway.source.name}\n`,
+      `camgw: device ${config.prefix}/${id} from ${gateway.source.name}${idNote}\n`,
     );
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  const signal = await firstStopSignal();
   log.info(`${signal}: shutting down`);
   await gateway.close();
   return 0;
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM and keeps ignoring later ones:
+ * Ctrl-C reaches every process of the terminal's group, and on the virtual
+ * board the parent camgw and firmware-sim forward it once more each, so this
+ * process gets up to three. Default handling of a second one would kill it
+ * mid-shutdown and `make run` would end in "Error 130".
+ */
+function firstStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => resolve(signal);
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }
 
 function wantsVirtualBoard(config: Config, log: Logger): boolean {
@@ -71,7 +89,7 @@ function firmwareSimBin(): string {
 function reexecOnVirtualBoard(config: Config, argv: string[], log: Logger): Promise<number> {
   const script = process.argv[1];
   if (!script) throw new ConfigError("cannot find the camgw script to run on the virtual board");
-  const simArgs = ["exec", "--profile", config["sim-profile"]];
+  const simArgs = ["exec", "--profile", config["sim-profile"], "--scene", config["sim-scene"]];
   if (config["sim-faults"]) simArgs.push("--faults", config["sim-faults"]);
   const child = spawn(
     process.execPath,

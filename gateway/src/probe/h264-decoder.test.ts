@@ -12,6 +12,17 @@ describe("the probe's WASM H.264 decoder", () => {
     expect(decoder.errors).toBe(0);
   });
 
+  it("reports 1920x1080 video as 1920x1080, not its coded 1920x1088, with the rows cropped", async () => {
+    const clip = await encodeTestClip({ width: 1920, height: 1080, frames: 2, gop: 10 });
+    const decoder = new FrameDecoder();
+    const pictures = clip.map((au) => decoder.decode(au.data));
+    expect(pictures.map((p) => p && [p.width, p.height])).toEqual([
+      [1920, 1080],
+      [1920, 1080],
+    ]);
+    expect(pictures[0]?.luma.length).toBe(1920 * 1080);
+  });
+
   it("counts a corrupt slice as a decode error", async () => {
     const clip = await encodeTestClip({ width: 320, height: 240, frames: 2, gop: 10 });
     const decoder = new FrameDecoder();
