@@ -179,7 +179,7 @@ describe("werift's TURN allocations", () => {
         // Permissions and the channel binding were refreshed, not only installed.
         expect(count("permission"), call.username).toBeGreaterThan(1);
         expect(count("channel-bind"), call.username).toBeGreaterThan(1);
-        // close() released it: Refresh with LIFETIME 0 (RFC 8656 section 7.2), then coturn deleted it.
+        // close() released it: Refresh with LIFETIME 0 (RFC 8656 section 8), then coturn deleted it.
         expect(events.slice(-2), call.username).toEqual(["refresh 0", "delete"]);
       }
     },
