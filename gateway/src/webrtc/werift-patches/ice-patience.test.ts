@@ -47,10 +47,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** `candidate:` lines of an SDP, as trickle candidates, and the SDP without them. */
+/**
+ * `candidate:` lines of an SDP, as trickle candidates, and the SDP without
+ * them or its a=end-of-candidates: the offer of a browser that trickles.
+ */
 function splitCandidates(sdp: string): { sdp: string; candidates: string[] } {
   const candidates = [...sdp.matchAll(/^a=(candidate:.*?)\r?$/gm)].map((m) => m[1] ?? "");
-  return { sdp: sdp.replace(/^a=candidate:.*\r?\n/gm, ""), candidates };
+  return { sdp: sdp.replace(/^a=(candidate:.*|end-of-candidates)\r?\n/gm, ""), candidates };
 }
 
 describe("werift ICE with a remote it cannot reach through the remote's candidates", () => {
@@ -78,6 +81,7 @@ describe("werift ICE with a remote it cannot reach through the remote's candidat
       c.replace(/ 127\.0\.0\.1 /, ` ${crypto.randomUUID()}.local `),
     );
 
+    let endOfCandidatesApplied = false;
     toGateway(async () => {
       await gateway.setRemoteDescription({ type: "offer", sdp: offer.sdp });
       noStun(gateway);
@@ -92,17 +96,32 @@ describe("werift ICE with a remote it cannot reach through the remote's candidat
       }
       const answer = await gateway.createAnswer();
       const sdp = answer.sdp.replace(/^a=setup:\w+/gm, "a=setup:passive");
-      toViewer(() => viewer.setRemoteDescription({ type: "answer", sdp }));
+      toViewer(() => {
+        // The premise: the gateway has the viewer's end-of-candidates before
+        // the viewer can start its checks.
+        expect(endOfCandidatesApplied).toBe(true);
+        return viewer.setRemoteDescription({ type: "answer", sdp });
+      });
       gateway.onIceCandidate.subscribe((c) => {
         if (c?.candidate) toViewer(() => viewer.addIceCandidate(c));
       });
       // Not awaited: werift gathers, then starts ICE.
       void gateway.setLocalDescription({ type: "answer", sdp });
     });
+    // As gateway/src/webrtc/session.ts does: never wait on a candidate (werift's
+    // addIceCandidate waits for the mDNS lookup, up to 10 s).
     for (const candidate of mdns) {
-      toGateway(() => gateway.addIceCandidate({ candidate, sdpMid: "0", sdpMLineIndex: 0 }));
+      toGateway(() => {
+        void gateway
+          .addIceCandidate({ candidate, sdpMid: "0", sdpMLineIndex: 0 })
+          .catch(() => undefined);
+        return Promise.resolve();
+      });
     }
-    toGateway(() => gateway.addIceCandidate({ candidate: "" }));
+    toGateway(async () => {
+      await gateway.addIceCandidate({ candidate: "" });
+      endOfCandidatesApplied = true;
+    });
 
     expect(await gatewayOutcome).toBe("connected");
     expect(await viewerOutcome).toBe("connected");
