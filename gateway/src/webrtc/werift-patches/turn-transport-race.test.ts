@@ -1,0 +1,66 @@
+import { createSocket, type Socket } from "node:dgram";
+import { once } from "node:events";
+import { Connection, StunOverTurnProtocol, type RTCPeerConnection } from "werift";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Coturn } from "./test/coturn.js";
+import { loopbackPeer, noStun } from "./test/peers.js";
+
+/**
+ * werift patch 5 (docs/werift-patches.md): with a plain `turn:host:port`
+ * URL werift 0.24.4 tried TCP only after its UDP Allocate had gone
+ * unanswered 7 times (RTO 50 ms, doubling: 6.35 s), on every session of a
+ * network that drops UDP. Here coturn listens on TCP only and a socket on
+ * the same UDP port swallows (and counts) what werift sends there, as such
+ * a firewall would.
+ */
+
+/** How many times werift's Transaction sends a request (RETRY_MAX 6 retransmissions). */
+const UDP_SENDS_BEFORE_GIVING_UP = 7;
+
+let coturn: Coturn;
+let blackHole: Socket;
+let swallowed = 0;
+const peers: RTCPeerConnection[] = [];
+
+beforeAll(async () => {
+  coturn = await Coturn.start({ udp: false });
+  blackHole = createSocket("udp4");
+  blackHole.on("message", () => swallowed++);
+  blackHole.bind(coturn.port, "127.0.0.1");
+  await once(blackHole, "listening");
+});
+
+afterAll(async () => {
+  for (const pc of peers.splice(0)) await pc.close();
+  blackHole.close();
+  await coturn.stop();
+});
+
+it("gets a TURN relay over TCP without waiting for UDP to give up when UDP is dropped", async () => {
+  const { username, credential } = coturn.credentials("udp-blocked");
+  const url = `turn:127.0.0.1:${coturn.port}`;
+  const pc = loopbackPeer({
+    iceServers: [{ urls: url, username, credential }],
+    iceTransportPolicy: "relay",
+  });
+  peers.push(pc);
+  pc.addTransceiver("video", { direction: "recvonly" });
+  noStun(pc, { iceServers: [{ urls: url }] });
+  let udpSendsWhenRelayed: number | undefined;
+  pc.onIceCandidate.subscribe((candidate) => {
+    if (candidate?.candidate.includes(" typ relay ")) udpSendsWhenRelayed ??= swallowed;
+  });
+  // Resolves once gathering is complete.
+  await pc.setLocalDescription(await pc.createOffer());
+
+  expect(pc.localDescription?.sdp).toMatch(/ typ relay /);
+  // UDP was tried first, and was still being retried when TCP won.
+  expect(udpSendsWhenRelayed).toBeGreaterThan(0);
+  expect(udpSendsWhenRelayed).toBeLessThan(UDP_SENDS_BEFORE_GIVING_UP);
+  const connection = pc.iceTransports[0]?.connection;
+  expect(connection).toBeInstanceOf(Connection);
+  // Connection.protocols is private in werift's types.
+  const protocols: unknown[] = [Reflect.get(connection ?? {}, "protocols")].flat();
+  const relays = protocols.filter((p) => p instanceof StunOverTurnProtocol);
+  expect(relays.map((p) => p.turn.transport.type)).toEqual(["tcp"]);
+});
