@@ -70,6 +70,12 @@ for ws in $(node -p 'require(process.argv[1]).workspaces.join(" ")' "$root/packa
 done
 (cd "$deps" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline \
   --cpu=arm64 --os=linux --loglevel=error) || die "npm ci --omit=dev failed in $deps"
+# --ignore-scripts skipped the root postinstall: apply our werift patches
+# (docs/werift-patches.md: DTLS signatures, ICE, TURN) here, or the board
+# would run werift as shipped.
+cp -r "$root/patches" "$deps/"
+(cd "$deps" && "$root/node_modules/.bin/patch-package" --error-on-fail --error-on-warn) ||
+  die "the werift patch did not apply in $deps"
 # The workspace links (camgw, @camgw/*) point at sources not shipped.
 find "$deps/node_modules" -maxdepth 2 -type l -delete
 find "$deps/node_modules" -maxdepth 1 -type d -empty -delete

@@ -53,7 +53,7 @@ describe("the arm64 package (make dist)", () => {
     expect(field("Version")).toBe(pkg.version);
     expect(deb.endsWith(`camgw_${pkg.version}_arm64.deb`)).toBe(true);
     const depends = field("Depends").split(/,\s*/);
-    expect(depends).toContain("nodejs (>= 20)");
+    expect(depends).toContain("nodejs (>= 20.19)");
     expect(depends).toContain("libx264-164");
     expect(depends).toContain("libyuv0");
     expect(depends).toContain("adduser");
@@ -105,6 +105,14 @@ describe("the arm64 package (make dist)", () => {
     }
     expect(shipped).toBeGreaterThanOrEqual(Object.keys(rootPkg.dependencies).length);
     expect(listing).not.toContain("./opt/camgw/node_modules/vitest/");
+  });
+
+  it("ships werift with the project's patches applied, as the tests ran it", () => {
+    // build-deb.sh installs with --ignore-scripts, so the postinstall that
+    // applies patches/ never runs there; it applies them itself.
+    const bundle = "node_modules/werift/lib/index.mjs";
+    const shipped = readFileSync(join(root, "opt/camgw", bundle));
+    expect(shipped.equals(readFileSync(join(repoRoot, bundle)))).toBe(true);
   });
 
   it("contains only aarch64 ELF binaries", () => {

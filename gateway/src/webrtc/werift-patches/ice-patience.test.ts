@@ -6,7 +6,7 @@ import type { ByeReason } from "../../signaling/session-host.js";
 import { encodeTestClip, type ClipAccessUnit } from "../../testing/test-clip.js";
 import { ClipSource } from "../fixtures/clip-source.js";
 import { SessionManager } from "../session-manager.js";
-import { ViewerPeer } from "../viewer-peer.js";
+import { HeadlessViewer } from "../receive/headless-viewer.js";
 import { LOOPBACK, loopbackPeer, noStun, settled } from "./test/peers.js";
 
 /**
@@ -178,7 +178,7 @@ describe("a gateway session ICE cannot connect", () => {
       await manager.close();
       await source.close();
     });
-    const viewer = new ViewerPeer({ ice: LOOPBACK });
+    const viewer = new HeadlessViewer({ ice: LOOPBACK });
     const offer = await viewer.createOffer();
     await viewer.close();
     const port = await closedPort();

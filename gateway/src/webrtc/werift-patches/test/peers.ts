@@ -4,7 +4,8 @@
  * 127.0.0.1 only, no STUN server.
  */
 import { RTCPeerConnection, type PeerConfig, type RTCDataChannel } from "werift";
-import { clearDefaultStunServer, weriftIceOptions, type IceConfig } from "../../ice-config.js";
+import { weriftIceOptions, type IceConfig } from "../../ice-config.js";
+import { clearDefaultStunServer } from "../../werift/default-stun.js";
 
 export const LOOPBACK: IceConfig = { hostAddresses: ["127.0.0.1"] };
 
