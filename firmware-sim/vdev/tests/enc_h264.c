@@ -127,13 +127,32 @@ int main(int argc, char** argv) {
     struct pollfd p[2] = {{cam, POLLIN, 0}, {enc, POLLIN | POLLOUT | POLLPRI, 0}};
     poll(p, 2, 200);
     struct v4l2_buffer b = {.type = cf.type, .memory = V4L2_MEMORY_MMAP};
+    int oi = NB; /* NB: no camera frame this round */
     if (fed < frames && !xioctl(cam, VIDIOC_DQBUF, &b)) {
       int i = (int)b.index;
-      if (!ofree[i]) DIE("output %d still busy", i);
+      /* DMABUF: OUTPUT buffer i is camera buffer i, which the camera gets
+       * back only when the encoder returns it. Copy: the camera buffer is
+       * requeued at once, so under load it can come round again before the
+       * encoder has returned OUTPUT i; take any free OUTPUT buffer, and when
+       * none is free drop the frame, as an application behind its encoder
+       * would. */
+      oi = i;
+      if (!dmabuf) {
+        oi = -1;
+        for (int k = 0; k < NB && oi < 0; k++)
+          if (ofree[k]) oi = k;
+      } else if (!ofree[i]) {
+        DIE("output %d still busy", i);
+      }
+    }
+    if (oi < 0) {
+      xioctl(cam, VIDIOC_QBUF, &b);
+    } else if (oi < NB) {
+      int i = (int)b.index;
       if (fed == key_at) set_ctrl(enc, V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 1);
       if (fed == rate_at) set_ctrl(enc, V4L2_CID_MPEG_VIDEO_BITRATE, bitrate / 4);
       struct v4l2_plane pl = {.bytesused = b.bytesused};
-      struct v4l2_buffer ob = {.index = b.index,
+      struct v4l2_buffer ob = {.index = (uint32_t)oi,
                                .type = of.type,
                                .memory = ro.memory,
                                .m.planes = &pl,
@@ -143,11 +162,11 @@ int main(int argc, char** argv) {
       if (dmabuf)
         pl.m.fd = expfd[i];
       else
-        memcpy(omap[i], cmap[i], b.bytesused);
+        memcpy(omap[oi], cmap[i], b.bytesused);
       cam_ts[fed % 64] = (int64_t)b.timestamp.tv_sec * 1000000 + b.timestamp.tv_usec;
       queued_at[fed % 64] = now_us(CLOCK_MONOTONIC);
       if (xioctl(enc, VIDIOC_QBUF, &ob)) DIE("enc OUTPUT QBUF");
-      ofree[i] = 0;
+      ofree[oi] = 0;
       fed++;
       if (!dmabuf) xioctl(cam, VIDIOC_QBUF, &b);
     }
