@@ -75,6 +75,7 @@ static void do_init(void) {
     if (d) g_board.devs[g_board.ndev++] = d;
   }
   if (g_board.audio && vsnd_card_create() != 0) g_board.audio = 0;
+  faults_start();
 }
 
 void board_init(void) { pthread_once(&board_once, do_init); }

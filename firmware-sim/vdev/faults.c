@@ -290,8 +290,15 @@ void faults_init(void) {
     clear(&s);
   }
   apply(&s, base);
+}
+
+/* Once the devices exist: an unplug due now happens before the program's
+ * first call (deterministic "unplugged from the start"), later ones on the
+ * ticker. */
+void faults_start(void) {
+  tick_unplug();
   const char* control = getenv("CAMGW_SIM_CONTROL");
-  if ((control && *control) || s.unplug_at_ns >= 0) {
+  if ((control && *control) || cur.unplug_at_ns >= 0) {
     pthread_t t;
     pthread_attr_t a;
     pthread_attr_init(&a);

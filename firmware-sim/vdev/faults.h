@@ -28,7 +28,8 @@ struct fault_set {
 
 /* 0 on success; else writes a precise message to err */
 int faults_parse(const char* spec, struct fault_set* out, char* err, size_t errlen);
-void faults_init(void);
+void faults_init(void);  /* parse the environment's faults */
+void faults_start(void); /* devices exist: start the schedule */
 int faults_drop_frame(void);
 int faults_eio(void);
 int faults_corrupt(void);

@@ -118,6 +118,9 @@ static void* clock_thread(void* arg) {
       pthread_mutex_lock(&d->lock);
     }
   }
+  /* waiters must see an xrun at once, not at their timeout */
+  vdev_update_levels(d);
+  pthread_cond_broadcast(&d->cond);
   pthread_mutex_unlock(&d->lock);
   free(played);
   return NULL;
