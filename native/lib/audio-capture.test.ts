@@ -111,11 +111,31 @@ describe("AudioCapture on the virtual board", () => {
     expect(findBursts(right, 48000)).toEqual(findBursts(left, 48000));
   });
 
-  it("reports an overrun as 'xrun', recovers it with snd_pcm_recover and counts it", async () => {
+  it("stops and starts again, with capture times that show the pause", async () => {
     const { result } = await runOnBoard<CaptureRun>(
       "audioCapture",
-      { options: { device: MIC }, packets: 120 },
-      { profile: "pi4", faults: "xrun:at=1200ms:dev=mic" },
+      { options: { device: MIC }, packets: 60, restartAfter: 30 },
+      { profile: "pi4" },
+    );
+    expect(result.events).toEqual(["restart@30"]);
+    expect(result.packets.length).toBe(60);
+    const jumps = steps(result.packets).filter((s) => Math.abs(s - 20000) > 1);
+    expect(jumps).toHaveLength(1);
+    expect(jumps[0]).toBeGreaterThan(200000);
+  });
+
+  it("reports an overrun as 'xrun', recovers it with snd_pcm_recover and counts it", async () => {
+    const control = join(dir, "xrun-control");
+    writeFileSync(control, "");
+    const { result } = await runOnBoard<CaptureRun>(
+      "audioCapture",
+      {
+        options: { device: MIC },
+        packets: 120,
+        control,
+        faultsAt: [{ after: 40, write: "xrun:dev=mic" }],
+      },
+      { profile: "pi4", controlFile: control },
     );
     expect(result.events.filter((e) => e.startsWith("xrun:"))).toHaveLength(1);
     expect(result.stats.xruns).toBe(1);
@@ -123,10 +143,17 @@ describe("AudioCapture on the virtual board", () => {
   });
 
   it("reports a stall once, then goes on with capture times that show the gap", async () => {
+    const control = join(dir, "stall-control");
+    writeFileSync(control, "");
     const { result } = await runOnBoard<CaptureRun>(
       "audioCapture",
-      { options: { device: MIC, stallMs: 300 }, packets: 120 },
-      { profile: "pi4", faults: "stall:ms=800:at=1200ms:dev=mic" },
+      {
+        options: { device: MIC, stallMs: 300 },
+        packets: 120,
+        control,
+        faultsAt: [{ after: 40, write: "stall:ms=800:dev=mic" }],
+      },
+      { profile: "pi4", controlFile: control },
     );
     expect(result.events.filter((e) => e.startsWith("stall:"))).toEqual([
       expect.stringMatching(/^stall:ok@\d+$/) as unknown,
@@ -158,7 +185,7 @@ describe("AudioCapture on the virtual board", () => {
   });
 
   it("closes safely while streaming and leaves no fd or thread after open/close cycles", async () => {
-    const cycles = Number(process.env.CAMGW_NATIVE_CYCLES ?? "1000") >= 1000 ? 100 : 20;
+    const cycles = Number(process.env.CAMGW_NATIVE_CYCLES ?? "1000") >= 1000 ? 200 : 40;
     const { result } = await runOnBoard<{
       closedA: number;
       afterCloseA: number;
@@ -166,8 +193,20 @@ describe("AudioCapture on the virtual board", () => {
       queuedAtClose: number;
       pushAfterClose: boolean;
       base: ResourceCount;
+      cycleBase: ResourceCount;
       end: ResourceCount;
-    }>("audioCloseDuring", { device: MIC, cycles }, { profile: "pi4", timeoutMs: 120_000 });
+    }>(
+      "audioCloseDuring",
+      { device: MIC, cycles },
+      // RSS must measure leaks, not glibc's per-thread arenas (see lifecycle.test.ts).
+      {
+        profile: "pi4",
+        timeoutMs: 120_000,
+        env: { MALLOC_ARENA_MAX: "2", MALLOC_MMAP_THRESHOLD_: "131072" },
+      },
+    );
+    const grewKb = result.end.rssKb - result.cycleBase.rssKb;
+    console.log(`RSS growth over ${cycles} capture+playback cycles: ${grewKb} kB`);
     expect(result.closedA).toBe(1);
     expect(result.afterCloseA).toBe(0);
     expect(result.afterCloseB).toBe(0);
@@ -175,6 +214,10 @@ describe("AudioCapture on the virtual board", () => {
     expect(result.pushAfterClose).toBe(false);
     expect(result.end.fds).toBe(result.base.fds);
     expect(result.end.threads).toBe(result.base.threads);
+    // A leaked decoder (~26 kB) or buffer set (~50 kB) per cycle would be
+    // megabytes here. Not under AddressSanitizer (native-test-asan), whose
+    // quarantine keeps freed memory resident on purpose.
+    if (process.env.CAMGW_TEST_PRELOAD_FIRST === undefined) expect(grewKb).toBeLessThan(2 * 1024);
   });
 
   it("reports a device that is not there as NativeDeviceError without leaking an fd", async () => {

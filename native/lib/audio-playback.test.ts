@@ -78,7 +78,7 @@ describe("AudioPlayback on the virtual board", () => {
     });
     expect(result.stats.framesDecoded).toBe(result.packets);
     const h = heard(speaker);
-    expect(h.hz).toBeCloseTo(440, 0);
+    expect(Math.abs(h.hz - 440)).toBeLessThan(2);
     expect(Math.abs(h.ms - 2000)).toBeLessThan(60);
   });
 
@@ -96,7 +96,7 @@ describe("AudioPlayback on the virtual board", () => {
     expect(result.stats.framesFec).toBe(2);
     expect(result.stats.framesConcealed).toBe(1 + TAIL_CONCEALED);
     const h = heard(speaker);
-    expect(h.hz).toBeCloseTo(440, 0);
+    expect(Math.abs(h.hz - 440)).toBeLessThan(2);
     expect(Math.abs(h.ms - 2000)).toBeLessThan(60);
   });
 
@@ -108,7 +108,7 @@ describe("AudioPlayback on the virtual board", () => {
       { profile: "pi5", env: { CAMGW_SIM_SPEAKER_FILE: speaker } },
     );
     expect(result.stats.framesDecoded).toBe(result.packets);
-    expect(heard(speaker).hz).toBeCloseTo(440, 0);
+    expect(Math.abs(heard(speaker).hz - 440)).toBeLessThan(2);
   });
 
   it("reports an underrun as 'xrun', recovers it and plays on", async () => {
@@ -124,7 +124,7 @@ describe("AudioPlayback on the virtual board", () => {
     );
     expect(result.events).toEqual(["xrun:1"]);
     expect(result.stats.xruns).toBe(1);
-    expect(heard(speaker).hz).toBeCloseTo(440, 0);
+    expect(Math.abs(heard(speaker).hz - 440)).toBeLessThan(2);
   });
 
   it("stops cleanly and emits 'unplugged' when the card is unplugged, and opens again after replug", async () => {

@@ -53,7 +53,11 @@ void AudioCapture::stop() {
     // the eventfd cannot overflow with one write per stop; the 100 ms poll bound covers it
   }
   thread_.join();
-  if (pcm_) snd_pcm_drop(pcm_->handle());
+  if (pcm_) {
+    // Back to PREPARED with nothing buffered, so start() captures afresh.
+    snd_pcm_drop(pcm_->handle());
+    snd_pcm_prepare(pcm_->handle());
+  }
 }
 
 void AudioCapture::close() {
@@ -61,8 +65,11 @@ void AudioCapture::close() {
   pcm_.reset();
   encoder_.reset();
   wakeFd_.reset();
+  // The JS object may live on until a GC; what it held must not.
+  std::vector<int16_t>().swap(frame_);
+  std::vector<int16_t>().swap(mixed_);
   std::lock_guard<std::mutex> lock(mu_);
-  queue_.clear();
+  std::deque<AudioPacket>().swap(queue_);
 }
 
 void AudioCapture::run() {

@@ -60,6 +60,7 @@ void AudioPlayback::stop() {
     snd_pcm_drop(pcm_->handle());
     snd_pcm_prepare(pcm_->handle());
   }
+  jitter_.reset();  // a later start() plays what comes after it, not stale packets
 }
 
 void AudioPlayback::close() {
@@ -67,6 +68,10 @@ void AudioPlayback::close() {
   pcm_.reset();
   decoder_.reset();
   wakeFd_.reset();
+  // The JS object may live on until a GC; what it held must not.
+  std::vector<int16_t>().swap(decoded_);
+  std::vector<int16_t>().swap(pending_);
+  jitter_.reset();
 }
 
 bool AudioPlayback::push(const uint8_t* data, size_t len, bool hasTimestamp, uint32_t timestamp) {

@@ -50,6 +50,14 @@ bool JitterBuffer::push(std::vector<uint8_t>&& data, uint32_t samples, bool hasT
   return true;
 }
 
+void JitterBuffer::reset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  packets_.clear();
+  playing_ = false;
+  haveLast_ = false;
+  concealRun_ = 0;
+}
+
 void JitterBuffer::countInvalid() {
   std::lock_guard<std::mutex> lock(mu_);
   received_++;

@@ -38,6 +38,8 @@ class JitterBuffer {
   // timestamp the packet follows the previous one. False when it is refused.
   bool push(std::vector<uint8_t>&& data, uint32_t samples, bool hasTimestamp, uint32_t timestamp);
   void countInvalid();
+  // Forgets the packets and the playout point (counters stay).
+  void reset();
   // Worker: what to play for the next step.
   Next next();
   JitterStats stats() const;

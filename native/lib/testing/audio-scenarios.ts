@@ -39,7 +39,9 @@ interface CaptureArgs {
   timeoutMs?: number;
   /** Write the packets here as Ogg Opus. */
   out?: string;
-  /** Control file to write `write` into once `after` packets arrived. */
+  /** stop() after this many packets, and start() again 200 ms later. */
+  restartAfter?: number;
+  /** The board's control file, and what to write into it after so many packets. */
   control?: string;
   faultsAt?: { after: number; write: string }[];
 }
@@ -71,6 +73,13 @@ async function audioCapture(args: CaptureArgs): Promise<unknown> {
         if (f.after === packets.length && args.control !== undefined) {
           writeFileSync(args.control, f.write);
         }
+      }
+      if (packets.length === args.restartAfter) {
+        c.stop();
+        events.push(`restart@${packets.length}`);
+        setTimeout(() => {
+          c.start();
+        }, 200);
       }
       if (packets.length >= args.packets) finish();
     });
@@ -235,8 +244,11 @@ interface CloseArgs {
 
 /** Closes while streaming (from a packet handler, with packets queued) and cycles open/close. */
 async function audioCloseDuring(args: CloseArgs): Promise<unknown> {
-  const warm = AudioCapture.open({ device: args.device });
-  warm.close();
+  // First use loads alsa-lib's configuration (kept for the process's life).
+  for (let i = 0; i < 3; i++) {
+    AudioCapture.open({ device: args.device }).close();
+    AudioPlayback.open({ device: args.device }).close();
+  }
   await sleep(50);
   const base = resources();
   const a = AudioCapture.open({ device: args.device });
@@ -270,7 +282,7 @@ async function audioCloseDuring(args: CloseArgs): Promise<unknown> {
   p.close();
   p.close();
   const pushAfterClose = p.push(Buffer.from([0xf8, 0xff, 0xfe]));
-  for (let i = 0; i < args.cycles; i++) {
+  const cycle = async (i: number): Promise<void> => {
     const c = AudioCapture.open({ device: args.device });
     const q = AudioPlayback.open({ device: args.device });
     c.start();
@@ -278,7 +290,13 @@ async function audioCloseDuring(args: CloseArgs): Promise<unknown> {
     await sleep(i % 5);
     q.close();
     c.close();
-  }
+  };
+  // Warm-up cycles first: RSS then measures what the cycles keep, not the
+  // JIT and heap growth of the code's first runs.
+  for (let i = 0; i < 20; i++) await cycle(i);
+  await sleep(100);
+  const cycleBase = resources();
+  for (let i = 0; i < args.cycles; i++) await cycle(i);
   await sleep(300);
   return {
     closedA,
@@ -287,6 +305,7 @@ async function audioCloseDuring(args: CloseArgs): Promise<unknown> {
     queuedAtClose,
     pushAfterClose,
     base,
+    cycleBase,
     end: resources(),
   };
 }
