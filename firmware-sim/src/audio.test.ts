@@ -8,7 +8,8 @@ import {
   offsetFromSecondUs,
   zeroCrossingsPerSecond,
 } from "./audio-signal.js";
-import { runOnBoard, runProgram } from "./test-support.js";
+import { execOnBoard, parseExecArgs } from "./cli.js";
+import { ensureBuilt, runOnBoard, runProgram } from "./test-support.js";
 import { channel, encodeWav, frameCount, parseWav } from "./wav.js";
 
 const HW = "hw:CARD=Device,DEV=0";
@@ -40,14 +41,14 @@ interface Playback {
 const dir = mkdtempSync(join(tmpdir(), "camgw-sim-audio-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function sine(seconds: number, hz: number, channels: number): Buffer {
-  const n = Math.round(48000 * seconds);
+function sine(seconds: number, hz: number, channels: number, rate = 48000): Buffer {
+  const n = Math.round(rate * seconds);
   const samples = new Int16Array(n * channels);
   for (let i = 0; i < n; i++) {
-    const v = Math.round(12000 * Math.sin((2 * Math.PI * hz * i) / 48000));
+    const v = Math.round(12000 * Math.sin((2 * Math.PI * hz * i) / rate));
     for (let c = 0; c < channels; c++) samples[i * channels + c] = v;
   }
-  return encodeWav({ rate: 48000, channels, samples });
+  return encodeWav({ rate, channels, samples });
 }
 
 /** Silent stretches longer than `minMs` in a recording: [start ms, length ms]. */
@@ -195,6 +196,22 @@ describe("the virtual USB sound card", () => {
     const left = channel(wav, 0).subarray(0, 72000);
     expect(zeroCrossingsPerSecond(left, 48000)).toBeCloseTo(880, -1);
     expect(Math.max(...left)).toBe(12000);
+  });
+
+  it("records a 24 kHz mono file played through plughw under `firmware-sim exec --speaker`", async () => {
+    ensureBuilt();
+    const input = join(dir, "mono24k.wav");
+    const speaker = join(dir, "exec-speaker.wav");
+    writeFileSync(input, sine(1, 1000, 1, 24000));
+    const args = parseExecArgs(["--speaker", speaker, "--", "aplay", "-q", "-D", PLUGHW, input]);
+    await expect(execOnBoard(args)).resolves.toBe(0);
+    const wav = parseWav(readFileSync(speaker));
+    expect([wav.rate, wav.channels]).toEqual([48000, 2]);
+    expect(frameCount(wav)).toBeGreaterThanOrEqual(48000);
+    for (const c of [0, 1]) {
+      const x = channel(wav, c).subarray(2400, 45600);
+      expect(zeroCrossingsPerSecond(x, 48000)).toBeCloseTo(2000, -1);
+    }
   });
 
   it("answers like the kernel's PCM core where ALSA defines the answer", async () => {
