@@ -45,9 +45,11 @@ const runs = [
   ["hardware", "pi4"],
   ["passthrough", "uvc-h264"],
 ];
-console.log(`native pipeline, 1280x720@30, 2 Mbit/s, ${seconds} s each (after 1 s warm-up)`);
-console.log("CPU counts this process only: the addon plus the virtual board (its camera");
-console.log("pattern and, for 'hardware', the simulated VPU's own libx264).");
+if (only !== "audio") {
+  console.log(`native pipeline, 1280x720@30, 2 Mbit/s, ${seconds} s each (after 1 s warm-up)`);
+  console.log("CPU counts this process only: the addon plus the virtual board (its camera");
+  console.log("pattern and, for 'hardware', the simulated VPU's own libx264).");
+}
 for (const [encoder, profile] of runs) {
   if (only !== undefined && only !== encoder) continue;
   const r = spawnSync(
