@@ -13,6 +13,18 @@
       "target_name": "camgw_native",
       "sources": [
         "src/addon.cc",
+        # audio: ALSA capture/playback and Opus (docs/native.md, "Audio")
+        "src/alsa_devices.cc",
+        "src/alsa_pcm.cc",
+        "src/audio_capture.cc",
+        "src/audio_capture_wrap.cc",
+        "src/audio_module.cc",
+        "src/audio_options.cc",
+        "src/audio_playback.cc",
+        "src/audio_playback_wrap.cc",
+        "src/jitter_buffer.cc",
+        "src/opus_codec.cc",
+        # video
         "src/capture_device.cc",
         "src/clock_map.cc",
         "src/device_error.cc",
@@ -36,9 +48,9 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra",
-                    "<!@(pkg-config --cflags x264)"],
+                    "<!@(pkg-config --cflags x264)", "<!@(pkg-config --cflags alsa opus)"],
       "cflags": ["-Wall", "-Wextra"],
-      "libraries": ["<!@(pkg-config --libs x264)", "-lyuv"],
+      "libraries": ["<!@(pkg-config --libs x264)", "-lyuv", "<!@(pkg-config --libs alsa opus)"],
       "conditions": [
         ["sanitize!=''", {
           "cflags_cc": ["-fsanitize=<(sanitize)", "-fno-omit-frame-pointer"],

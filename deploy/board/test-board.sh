@@ -50,7 +50,7 @@ binfmt_arm64_on
 
 # 1. The root file system: what Raspberry Pi OS Lite has that camgw needs
 #    (its Depends come from apt, as on a board), cached as a tarball.
-pkgs="systemd,adduser,nodejs,libx264-164,libyuv0,ca-certificates,procps,curl"
+pkgs="systemd,adduser,nodejs,libx264-164,libyuv0,libasound2,libopus0,ca-certificates,procps,curl"
 tar_cache="$root/build/deploy/board-$suite.tar"
 if [[ ! -f "$tar_cache" || "$(cat "$tar_cache.pkgs" 2>/dev/null)" != "$pkgs" ]]; then
   step "building an arm64 Debian $suite root file system (mmdebstrap, qemu-user)"

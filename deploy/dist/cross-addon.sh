@@ -17,6 +17,8 @@ need_tool aarch64-linux-gnu-g++ g++-aarch64-linux-gnu
 native=${CAMGW_NATIVE_SRC:-$root/native}
 need_file "$native/binding.gyp" "the native addon is not there yet (helper 'native' owns native/)"
 [[ -e /usr/lib/aarch64-linux-gnu/libx264.so ]] || die "arm64 libx264 missing; run deploy/ensure-arm64.sh"
+[[ -e /usr/lib/aarch64-linux-gnu/libasound.so && -e /usr/lib/aarch64-linux-gnu/libopus.so ]] ||
+  die "arm64 libasound/libopus missing; run deploy/ensure-arm64.sh"
 
 work="$root/build/deploy/native-arm64"
 mkdir -p "$work"

@@ -27,6 +27,18 @@ describe("firmware-sim exec", () => {
     expect(a.command).toEqual(["v4l2-ctl", "--all"]);
   });
 
+  it("parses the sound card's options", () => {
+    const a = parseExecArgs(["--audio", "none", "--speaker=out.wav", "--", "aplay", "x.wav"]);
+    expect(a.options).toEqual({ audio: "none", speakerFile: "out.wav" });
+    expect(() => parseExecArgs(["--audio", "hdmi", "--", "true"])).toThrow(
+      /--audio must be usb or none/,
+    );
+    expect(simEnv({ speakerFile: "out.wav", audio: "usb", library: libraryPath })).toMatchObject({
+      CAMGW_SIM_AUDIO: "usb",
+      CAMGW_SIM_SPEAKER_FILE: expect.stringMatching(/\/out\.wav$/) as unknown,
+    });
+  });
+
   it.each([
     [["--profile", "pi9", "--", "true"], /unknown profile "pi9"/],
     [["--seed", "-1", "--", "true"], /needs a value|non-negative integer/],

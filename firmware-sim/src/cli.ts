@@ -9,7 +9,8 @@ import { CamgwError, ConfigError } from "../../gateway/src/errors.js";
 import { isSimProfile, isSimScene, simEnv, type SimOptions } from "./sim-env.js";
 
 const USAGE = `usage: firmware-sim exec [--profile pi4|pi5|uvc-h264] [--scene bars|realistic]
-                         [--faults SPEC] [--seed N] [--control FILE] -- CMD [ARGS...]
+                         [--faults SPEC] [--seed N] [--control FILE]
+                         [--audio usb|none] [--speaker FILE] -- CMD [ARGS...]
        firmware-sim up [--help] ...   boot a board running the gateway (see up --help)
 
 Runs CMD with the virtual board preloaded (docs/firmware-sim.md).
@@ -19,7 +20,9 @@ Runs CMD with the virtual board preloaded (docs/firmware-sim.md).
               realistic: detail, motion and sensor noise, so encoders need their bitrate
   --faults    fault list, e.g. "drop:rate=0.1,unplug:at=5s:for=2s"
   --seed      seed for the faults' randomness (default 1)
-  --control   file re-read while running: its content replaces the faults`;
+  --control   file re-read while running: its content replaces the faults
+  --audio     usb: a USB sound card, microphone + speaker (default); none: no card
+  --speaker   WAV file the virtual speaker records what it plays into`;
 
 export interface ExecArgs {
   options: SimOptions;
@@ -82,6 +85,17 @@ export function parseExecArgs(argv: string[]): ExecArgs {
       }
       case "--control":
         options.controlFile = take();
+        break;
+      case "--audio": {
+        const v = take();
+        if (v !== "usb" && v !== "none") {
+          throw new ConfigError(`--audio must be usb or none, got "${v}"`, { audio: v });
+        }
+        options.audio = v;
+        break;
+      }
+      case "--speaker":
+        options.speakerFile = take();
         break;
       default:
         if (a.startsWith("-")) throw new ConfigError(`unknown option ${a}`, { option: a });

@@ -39,6 +39,19 @@ describe("fault list syntax", () => {
     expect(f[0]?.params).toEqual({ at: "2s", for: "500ms", dev: "all" });
   });
 
+  it("accepts the sound card's faults: unplug of the card, stalls and xruns per stream", () => {
+    const f = parseFaults(
+      "unplug:at=1s:dev=audio, stall:ms=200:dev=mic, stall:ms=50:at=2s:dev=speaker, xrun, xrun:at=3s:dev=speaker",
+    );
+    expect(f.map((x) => [x.name, x.params.dev])).toEqual([
+      ["unplug", "audio"],
+      ["stall", "mic"],
+      ["stall", "speaker"],
+      ["xrun", undefined],
+      ["xrun", "speaker"],
+    ]);
+  });
+
   it("reads durations in ms or s", () => {
     expect(parseDurationMs("250ms")).toBe(250);
     expect(parseDurationMs("1.5s")).toBe(1500);
@@ -53,7 +66,12 @@ describe("fault list syntax", () => {
     ["drop:ms=3", /drop takes rate=/],
     ["stall:at=1s", /needs ms=/],
     ["unplug:at=soon", /at must be a duration/],
-    ["unplug:dev=printer", /dev must be camera, encoder or all/],
+    ["unplug:dev=printer", /dev must be camera, encoder, audio or all/],
+    ["unplug:dev=mic", /dev must be camera, encoder, audio or all/],
+    ["stall:ms=5:dev=encoder", /dev must be camera, mic, speaker or audio/],
+    ["xrun:dev=camera", /dev must be mic, speaker or audio/],
+    ["xrun:ms=3", /xrun takes at=, dev=/],
+    ["drop:rate=0.1:dev=camera", /drop takes rate=/],
     ["drift:ppm=20000", /ppm must be a number from -10000 to 10000/],
     ["eio:rate", /parameters are key=value/],
   ])("rejects %s with a precise message", (spec, message) => {
@@ -74,6 +92,26 @@ describe("fault list syntax", () => {
     expect(stderr).toContain(
       'CAMGW_SIM_FAULTS: fault "drop:rate=7": rate must be a number from 0 to 1',
     );
+  });
+
+  it("has the library read the sound card's faults as the harness does", async () => {
+    ensureBuilt();
+    const refused = (faults: string) =>
+      new Promise<string>((resolve) => {
+        execFile(
+          "arecord",
+          ["-l"],
+          { env: { ...process.env, LD_PRELOAD: libraryPath, CAMGW_SIM_FAULTS: faults } },
+          (_err, _stdout, err) => resolve(err),
+        );
+      });
+    expect(await refused("xrun:dev=camera")).toContain(
+      'CAMGW_SIM_FAULTS: fault "xrun:dev=camera": dev must be mic, speaker or audio',
+    );
+    expect(await refused("stall:ms=5:dev=encoder")).toContain(
+      "dev must be camera, mic, speaker or audio",
+    );
+    expect(await refused("xrun:at=1s:dev=mic,stall:ms=5:dev=audio,unplug:at=9s:dev=all")).toBe("");
   });
 });
 

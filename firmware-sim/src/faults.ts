@@ -4,10 +4,10 @@
  * silently fault-free run. The C library (vdev/faults.c) parses the same
  * grammar at start and whenever the control file changes.
  *
- *   unplug[:at=T][:for=T][:dev=camera|encoder|all]
+ *   unplug[:at=T][:for=T][:dev=camera|encoder|audio|all]
  *   drop:rate=P   eio:rate=P   corrupt:rate=P      P in [0, 1]
- *   stall:ms=N[:at=T]   drift:ppm=X (|X| <= 10000)
- *   enc-lag:ms=N   enc-stop[:at=T]
+ *   stall:ms=N[:at=T][:dev=camera|mic|speaker|audio]   drift:ppm=X (|X| <= 10000)
+ *   enc-lag:ms=N   enc-stop[:at=T]   xrun[:at=T][:dev=mic|speaker|audio]
  *
  * Faults are separated by `,` `;` or newlines; T is `250ms`, `2s`, `1.5s`
  * or a bare number of milliseconds.
@@ -15,7 +15,7 @@
 import { ConfigError } from "../../gateway/src/errors.js";
 
 export type FaultName =
-  "unplug" | "drop" | "eio" | "corrupt" | "stall" | "drift" | "enc-lag" | "enc-stop";
+  "unplug" | "drop" | "eio" | "corrupt" | "stall" | "drift" | "enc-lag" | "enc-stop" | "xrun";
 
 export interface Fault {
   name: FaultName;
@@ -31,6 +31,7 @@ const NAMES: readonly FaultName[] = [
   "drift",
   "enc-lag",
   "enc-stop",
+  "xrun",
 ];
 
 const ALLOWED: Readonly<Record<FaultName, readonly string[]>> = {
@@ -38,10 +39,18 @@ const ALLOWED: Readonly<Record<FaultName, readonly string[]>> = {
   drop: ["rate"],
   eio: ["rate"],
   corrupt: ["rate"],
-  stall: ["ms", "at"],
+  stall: ["ms", "at", "dev"],
   drift: ["ppm"],
   "enc-lag": ["ms"],
   "enc-stop": ["at"],
+  xrun: ["at", "dev"],
+};
+
+/** What dev= may name, per fault. */
+const DEVICES: Readonly<Partial<Record<FaultName, readonly string[]>>> = {
+  unplug: ["camera", "encoder", "audio", "all"],
+  stall: ["camera", "mic", "speaker", "audio"],
+  xrun: ["mic", "speaker", "audio"],
 };
 
 const REQUIRED: Readonly<Record<FaultName, readonly string[]>> = {
@@ -53,6 +62,7 @@ const REQUIRED: Readonly<Record<FaultName, readonly string[]>> = {
   drift: ["ppm"],
   "enc-lag": ["ms"],
   "enc-stop": [],
+  xrun: [],
 };
 
 function isName(s: string): s is FaultName {
@@ -67,7 +77,7 @@ export function parseDurationMs(v: string): number | undefined {
   return m[2] === "s" ? n * 1000 : n;
 }
 
-function checkValue(item: string, key: string, value: string): void {
+function checkValue(item: string, name: FaultName, key: string, value: string): void {
   const bad = (why: string): never => {
     throw new ConfigError(`fault "${item}": ${why}`, { fault: item, key });
   };
@@ -93,9 +103,14 @@ function checkValue(item: string, key: string, value: string): void {
       }
       return;
     }
-    case "dev":
-      if (!["camera", "encoder", "all"].includes(value)) bad("dev must be camera, encoder or all");
+    case "dev": {
+      const allowed = DEVICES[name] ?? [];
+      if (!allowed.includes(value)) {
+        const names = allowed.slice(0, -1).join(", ") + ` or ${allowed.at(-1) ?? ""}`;
+        bad(`dev must be ${names}`);
+      }
       return;
+    }
   }
 }
 
@@ -125,7 +140,7 @@ export function parseFaults(spec: string): Fault[] {
           { fault: item, key },
         );
       }
-      checkValue(item, key, value);
+      checkValue(item, name, key, value);
       params[key] = value;
     }
     for (const key of REQUIRED[name]) {

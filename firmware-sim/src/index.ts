@@ -7,8 +7,21 @@ export {
   isSimScene,
   SIM_PROFILES,
   SIM_SCENES,
+  SIM_AUDIO,
 } from "./sim-env.js";
-export type { SimOptions, SimProfile, SimScene } from "./sim-env.js";
+export type { SimOptions, SimProfile, SimScene, SimAudio } from "./sim-env.js";
 export { parseFaults, parseDurationMs } from "./faults.js";
 export type { Fault, FaultName } from "./faults.js";
 export { main, parseExecArgs, execOnBoard } from "./cli.js";
+export {
+  micSample,
+  findBursts,
+  zeroCrossingsPerSecond,
+  offsetFromSecondUs,
+  BURST_HZ,
+  BURST_MS,
+  BURST_AMPLITUDE,
+} from "./audio-signal.js";
+export type { BurstOptions } from "./audio-signal.js";
+export { parseWav, encodeWav, channel, frameCount } from "./wav.js";
+export type { Wav } from "./wav.js";

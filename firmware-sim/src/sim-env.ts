@@ -17,6 +17,10 @@ export const SIM_PROFILES: readonly SimProfile[] = ["pi4", "pi5", "uvc-h264"];
 export type SimScene = "bars" | "realistic";
 export const SIM_SCENES: readonly SimScene[] = ["bars", "realistic"];
 
+/** usb: the board has a USB sound card (microphone + speaker); none: no sound card */
+export type SimAudio = "usb" | "none";
+export const SIM_AUDIO: readonly SimAudio[] = ["usb", "none"];
+
 export interface SimOptions {
   /** pi4: camera + H.264 encoder (default); pi5: camera only; uvc-h264: camera giving H.264 */
   profile?: SimProfile | undefined;
@@ -28,6 +32,10 @@ export interface SimOptions {
   seed?: number | undefined;
   /** control file re-read while running to change faults live */
   controlFile?: string | undefined;
+  /** the sound card: usb (default) or none */
+  audio?: SimAudio | undefined;
+  /** WAV file the virtual speaker records what it plays into (default: not recorded) */
+  speakerFile?: string | undefined;
   /** library to preload; default: firmware-sim/build/libcamgw-vdev.so */
   library?: string | undefined;
 }
@@ -95,6 +103,14 @@ export function simEnv(options: SimOptions = {}, base: NodeJS.ProcessEnv = {}): 
     env.CAMGW_SIM_SEED = String(options.seed);
   }
   if (options.controlFile !== undefined) env.CAMGW_SIM_CONTROL = resolve(options.controlFile);
+  if (options.audio !== undefined) {
+    const audio: string = options.audio;
+    if (!(SIM_AUDIO as readonly string[]).includes(audio)) {
+      throw new ConfigError(`unknown audio "${audio}" (usb, none)`, { audio });
+    }
+    env.CAMGW_SIM_AUDIO = options.audio;
+  }
+  if (options.speakerFile !== undefined) env.CAMGW_SIM_SPEAKER_FILE = resolve(options.speakerFile);
   return env;
 }
 

@@ -5,6 +5,9 @@
  *   pi5      camera only: the Pi 5 has no H.264 encoder block
  *   uvc-h264 camera that also offers H.264 (a UVC webcam that encodes itself)
  *
+ * Every profile also has a USB sound card (snd_card.c) unless
+ * CAMGW_SIM_AUDIO=none.
+ *
  * Set-up is lazy (first use of a virtual path or fd), so processes that never
  * touch video devices (Node, shells) pay nothing beyond the env lookup. */
 #define _GNU_SOURCE
@@ -14,12 +17,13 @@
 
 #include "faults.h"
 #include "real.h"
+#include "snd.h"
 #include "vdev.h"
 
 struct board g_board;
 static pthread_once_t board_once = PTHREAD_ONCE_INIT;
 
-static struct vdevice* new_device(enum vdev_kind kind, int num) {
+struct vdevice* board_new_device(enum vdev_kind kind, int num) {
   /* the media node's major is dynamic on a real system; 240 is a free one */
   struct vdevice* d = calloc(1, sizeof(*d));
   if (!d) return NULL;
@@ -54,18 +58,24 @@ static void do_init(void) {
     camera = 0;
   }
   g_board.profile = p;
+  const char* audio = getenv("CAMGW_SIM_AUDIO");
+  g_board.audio = camera && (!audio || !*audio || strcmp(audio, "usb") == 0);
+  if (audio && *audio && strcmp(audio, "usb") != 0 && strcmp(audio, "none") != 0)
+    fprintf(stderr, "camgw-vdev: unknown CAMGW_SIM_AUDIO '%s' (usb|none): no sound card\n", audio);
   faults_init();
   if (camera) {
-    struct vdevice* d = new_device(VDEV_CAMERA, 0);
+    struct vdevice* d = board_new_device(VDEV_CAMERA, 0);
     if (d && camera_create(d, g_board.uvc_h264) == 0) g_board.devs[g_board.ndev++] = d;
   }
   if (encoder) {
-    struct vdevice* d = new_device(VDEV_ENCODER, 11);
+    struct vdevice* d = board_new_device(VDEV_ENCODER, 11);
     if (d) g_board.devs[g_board.ndev++] = d;
     /* bcm2835-codec registers a media controller for its m2m nodes */
-    d = new_device(VDEV_MEDIA, 0);
+    d = board_new_device(VDEV_MEDIA, 0);
     if (d) g_board.devs[g_board.ndev++] = d;
   }
+  if (g_board.audio && vsnd_card_create() != 0) g_board.audio = 0;
+  faults_start();
 }
 
 void board_init(void) { pthread_once(&board_once, do_init); }
@@ -73,7 +83,8 @@ void board_init(void) { pthread_once(&board_once, do_init); }
 struct vdevice* board_find_path(const char* path) {
   /* Cheap reject first: this runs for every open() in the process. */
   if (!path || strncmp(path, "/dev/", 5) != 0 ||
-      (strncmp(path + 5, "video", 5) != 0 && strncmp(path + 5, "media", 5) != 0))
+      (strncmp(path + 5, "video", 5) != 0 && strncmp(path + 5, "media", 5) != 0 &&
+       strncmp(path + 5, "snd/", 4) != 0))
     return NULL;
   board_init();
   for (int i = 0; i < g_board.ndev; i++)
@@ -93,11 +104,13 @@ void board_set_present(struct vdevice* d, int present) {
   if (same) return;
   /* replug: what the unplugged device's stale owner held is torn down first */
   if (present && d->kind == VDEV_CAMERA) camera_reap(d);
+  if (present && d->kind == VDEV_SND_PCM) vsnd_pcm_reap(d);
   pthread_mutex_lock(&d->lock);
   d->present = present;
   if (!present) {
     d->generation++;
     if (d->kind == VDEV_CAMERA) camera_unplug(d);
+    if (d->kind == VDEV_SND_PCM) vsnd_pcm_unplug(d);
     for (struct vfile* f = d->files; f; f = f->next)
       if (f->enc) encoder_unplug(f);
   }

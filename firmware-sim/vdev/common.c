@@ -11,6 +11,7 @@
 
 #include "ctrls.h"
 #include "real.h"
+#include "snd.h"
 #include "vdev.h"
 
 extern atomic_int g_vfiles_open;
@@ -21,12 +22,12 @@ struct vctrls* encoder_ctrls(struct vfile* f);
 struct vqueue* encoder_queue_for_offset(struct vfile* f, uint64_t off);
 
 static struct vctrls* file_ctrls(struct vfile* f) {
-  if (f->dev->kind == VDEV_MEDIA) return NULL;
+  if (f->dev->kind != VDEV_CAMERA && f->dev->kind != VDEV_ENCODER) return NULL;
   return f->dev->kind == VDEV_CAMERA ? camera_ctrls(f) : encoder_ctrls(f);
 }
 
 static struct vqueue* file_queue_for_offset(struct vfile* f, uint64_t off) {
-  if (f->dev->kind == VDEV_MEDIA) return NULL;
+  if (f->dev->kind != VDEV_CAMERA && f->dev->kind != VDEV_ENCODER) return NULL;
   return f->dev->kind == VDEV_CAMERA ? camera_queue(f) : encoder_queue_for_offset(f, off);
 }
 
@@ -179,6 +180,8 @@ void vfile_release(struct vfile* f) {
     camera_release(f);
   else if (d->kind == VDEV_ENCODER)
     encoder_release(f);
+  else if (d->kind == VDEV_SND_PCM)
+    vsnd_pcm_release(f);
   real.close(f->evfd);
   atomic_fetch_sub(&g_vfiles_open, 1);
   free(f);
@@ -188,6 +191,7 @@ void vfile_release(struct vfile* f) {
  * PROT_WRITE needed on OUTPUT queues and PROT_READ on CAPTURE ones. */
 void* vdev_mmap(struct vfile* f, void* addr, size_t len, int prot, int flags, off_t off) {
   struct vdevice* d = f->dev;
+  if (d->kind == VDEV_SND_PCM) return vsnd_pcm_mmap(f, addr, len, prot, flags, off);
   pthread_mutex_lock(&d->lock);
   int err = 0;
   void* r = MAP_FAILED;

@@ -2,10 +2,10 @@
  *
  * Grammar (docs/firmware-sim.md): a list of faults separated by ',' ';' or
  * newlines; each is NAME followed by ':key=value' parameters:
- *   unplug[:at=T][:for=T][:dev=camera|encoder|all]
+ *   unplug[:at=T][:for=T][:dev=camera|encoder|audio|all]
  *   drop:rate=P   eio:rate=P   corrupt:rate=P       (P in [0,1])
- *   stall:ms=N[:at=T]   drift:ppm=X ([-10000,10000])
- *   enc-lag:ms=N   enc-stop[:at=T]
+ *   stall:ms=N[:at=T][:dev=camera|mic|speaker|audio]   drift:ppm=X ([-10000,10000])
+ *   enc-lag:ms=N   enc-stop[:at=T]   xrun[:at=T][:dev=mic|speaker|audio]
  * T is a duration: 250ms, 2s, 1.5s, or a bare number of milliseconds; "at"
  * counts from the moment the set took effect (process start for the
  * environment, the file's reading for the control file).
@@ -33,11 +33,13 @@ static int64_t cur_base; /* CLOCK_MONOTONIC ns when `cur` took effect */
 static uint64_t rng[4];  /* drop, eio, corrupt, misc */
 static int64_t stall_done_base = -1;
 static int unplugged_by_us;
+static int snd_stall_done, xrun_done; /* FAULT_SND_* bits of the current set */
 
 static void clear(struct fault_set* s) {
   memset(s, 0, sizeof(*s));
   s->stall_at_ns = s->unplug_at_ns = s->enc_stop_at_ns = -1;
   s->unplug_for_ns = -1;
+  s->snd_stall_at_ns = s->xrun_at_ns = -1;
 }
 
 static uint64_t splitmix(uint64_t* s) {
@@ -89,7 +91,7 @@ static int parse_one(char* item, struct fault_set* s, char* err, size_t n) {
   int64_t at = -1, forr = -1, ms = -1;
   double rate = -1, ppm = 0;
   int have_ppm = 0;
-  const char* dev = "camera";
+  const char* dev = NULL;
   for (char* kv; (kv = strtok_r(NULL, ":", &save));) {
     char* eq = strchr(kv, '=');
     if (!eq) return fail(err, n, copy, "parameters are key=value");
@@ -108,9 +110,7 @@ static int parse_one(char* item, struct fault_set* s, char* err, size_t n) {
         return fail(err, n, copy, "ppm must be a number from -10000 to 10000");
       have_ppm = 1;
     } else if (strcmp(k, "dev") == 0) {
-      if (strcmp(v, "camera") && strcmp(v, "encoder") && strcmp(v, "all"))
-        return fail(err, n, copy, "dev must be camera, encoder or all");
-      dev = v;
+      dev = v; /* checked below: what it may name depends on the fault */
     } else {
       return fail(err, n, copy, "unknown parameter");
     }
@@ -118,8 +118,23 @@ static int parse_one(char* item, struct fault_set* s, char* err, size_t n) {
   int is_rate = !strcmp(name, "drop") || !strcmp(name, "eio") || !strcmp(name, "corrupt");
   if (is_rate && rate < 0) return fail(err, n, copy, "needs rate=P (0..1)");
   if (!is_rate && rate >= 0) return fail(err, n, copy, "rate applies to drop, eio and corrupt");
-  if (strcmp(name, "unplug") != 0 && (forr >= 0 || strcmp(dev, "camera") != 0))
-    return fail(err, n, copy, "for= and dev= apply to unplug only");
+  if (strcmp(name, "unplug") != 0 && forr >= 0)
+    return fail(err, n, copy, "for= applies to unplug only");
+  int is_unplug = !strcmp(name, "unplug"), is_stall = !strcmp(name, "stall");
+  int is_xrun = !strcmp(name, "xrun");
+  if (dev && !is_unplug && !is_stall && !is_xrun)
+    return fail(err, n, copy, "dev= applies to unplug, stall and xrun only");
+  if (!dev) dev = is_xrun ? "audio" : "camera";
+  int snd_which = !strcmp(dev, "mic")       ? FAULT_SND_MIC
+                  : !strcmp(dev, "speaker") ? FAULT_SND_SPEAKER
+                  : !strcmp(dev, "audio")   ? FAULT_SND_MIC | FAULT_SND_SPEAKER
+                                            : 0;
+  if (is_unplug && strcmp(dev, "camera") && strcmp(dev, "encoder") && strcmp(dev, "audio") &&
+      strcmp(dev, "all"))
+    return fail(err, n, copy, "dev must be camera, encoder, audio or all");
+  if (is_stall && strcmp(dev, "camera") && !snd_which)
+    return fail(err, n, copy, "dev must be camera, mic, speaker or audio");
+  if (is_xrun && !snd_which) return fail(err, n, copy, "dev must be mic, speaker or audio");
   if (!strcmp(name, "drop")) {
     s->drop_rate = rate;
   } else if (!strcmp(name, "eio")) {
@@ -130,12 +145,19 @@ static int parse_one(char* item, struct fault_set* s, char* err, size_t n) {
     if (ms >= 0 || have_ppm) return fail(err, n, copy, "unplug takes at=, for= and dev=");
     s->unplug_at_ns = at < 0 ? 0 : at;
     s->unplug_for_ns = forr;
-    s->unplug_camera = strcmp(dev, "encoder") != 0;
-    s->unplug_encoder = strcmp(dev, "camera") != 0;
+    s->unplug_camera = !strcmp(dev, "camera") || !strcmp(dev, "all");
+    s->unplug_encoder = !strcmp(dev, "encoder") || !strcmp(dev, "all");
+    s->unplug_audio = !strcmp(dev, "audio") || !strcmp(dev, "all");
   } else if (!strcmp(name, "stall")) {
     if (ms < 0) return fail(err, n, copy, "needs ms=N");
-    s->stall_ns = ms;
-    s->stall_at_ns = at < 0 ? 0 : at;
+    if (snd_which) {
+      s->snd_stall_ns = ms;
+      s->snd_stall_at_ns = at < 0 ? 0 : at;
+      s->snd_stall_which = snd_which;
+    } else {
+      s->stall_ns = ms;
+      s->stall_at_ns = at < 0 ? 0 : at;
+    }
   } else if (!strcmp(name, "drift")) {
     if (!have_ppm) return fail(err, n, copy, "needs ppm=X");
     s->drift_ppm = ppm;
@@ -144,9 +166,14 @@ static int parse_one(char* item, struct fault_set* s, char* err, size_t n) {
     s->enc_lag_ns = ms;
   } else if (!strcmp(name, "enc-stop")) {
     s->enc_stop_at_ns = at < 0 ? 0 : at;
+  } else if (is_xrun) {
+    if (ms >= 0 || have_ppm) return fail(err, n, copy, "xrun takes at= and dev=");
+    s->xrun_at_ns = at < 0 ? 0 : at;
+    s->xrun_which = snd_which;
   } else {
-    return fail(err, n, copy,
-                "unknown fault (unplug, drop, stall, eio, enc-lag, enc-stop, corrupt, drift)");
+    return fail(
+        err, n, copy,
+        "unknown fault (unplug, drop, stall, eio, enc-lag, enc-stop, corrupt, drift, xrun)");
   }
   return 0;
 }
@@ -177,16 +204,19 @@ static void apply(const struct fault_set* s, int64_t base) {
   cur = *s;
   cur_base = base;
   stall_done_base = -1;
+  snd_stall_done = xrun_done = 0;
   pthread_mutex_unlock(&lock);
 }
 
 static int64_t now_mono(void) { return mono_ns(); }
 
-static void set_devices(int camera, int encoder, int present) {
+static void set_devices(int camera, int encoder, int audio, int present) {
   for (int i = 0; i < g_board.ndev; i++) {
     struct vdevice* d = g_board.devs[i];
-    /* the encoder's media node goes and comes with it */
-    if ((d->kind == VDEV_CAMERA && camera) || (d->kind != VDEV_CAMERA && encoder))
+    /* the encoder's media node goes and comes with it; the card with all its nodes */
+    int snd = d->kind == VDEV_SND_CTL || d->kind == VDEV_SND_PCM;
+    int enc = d->kind == VDEV_ENCODER || d->kind == VDEV_MEDIA;
+    if ((d->kind == VDEV_CAMERA && camera) || (enc && encoder) || (snd && audio))
       board_set_present(d, present);
   }
 }
@@ -203,10 +233,11 @@ static void tick_unplug(void) {
     want = t >= s.unplug_at_ns && (s.unplug_for_ns < 0 || t < s.unplug_at_ns + s.unplug_for_ns);
   }
   if (want && !unplugged_by_us) {
-    set_devices(s.unplug_camera, s.unplug_encoder, 0);
-    unplugged_by_us = 1 | (s.unplug_camera ? 2 : 0) | (s.unplug_encoder ? 4 : 0);
+    set_devices(s.unplug_camera, s.unplug_encoder, s.unplug_audio, 0);
+    unplugged_by_us =
+        1 | (s.unplug_camera ? 2 : 0) | (s.unplug_encoder ? 4 : 0) | (s.unplug_audio ? 8 : 0);
   } else if (!want && unplugged_by_us) {
-    set_devices(unplugged_by_us & 2, unplugged_by_us & 4, 1);
+    set_devices(unplugged_by_us & 2, unplugged_by_us & 4, unplugged_by_us & 8, 1);
     unplugged_by_us = 0;
   }
 }
@@ -259,8 +290,15 @@ void faults_init(void) {
     clear(&s);
   }
   apply(&s, base);
+}
+
+/* Once the devices exist: an unplug due now happens before the program's
+ * first call (deterministic "unplugged from the start"), later ones on the
+ * ticker. */
+void faults_start(void) {
+  tick_unplug();
   const char* control = getenv("CAMGW_SIM_CONTROL");
-  if ((control && *control) || s.unplug_at_ns >= 0) {
+  if ((control && *control) || cur.unplug_at_ns >= 0) {
     pthread_t t;
     pthread_attr_t a;
     pthread_attr_init(&a);
@@ -311,6 +349,30 @@ int64_t faults_enc_lag_ns(void) { return cur.enc_lag_ns; }
 int faults_enc_stopped(int64_t now) {
   pthread_mutex_lock(&lock);
   int r = cur.enc_stop_at_ns >= 0 && now - cur_base >= cur.enc_stop_at_ns;
+  pthread_mutex_unlock(&lock);
+  return r;
+}
+
+/* A stall/xrun of the sound card happens once per fault set and stream, at
+ * its time or the first moment after it that the stream runs. */
+static int take_once(int64_t at, int which_set, int* done, int64_t now, int which) {
+  if (at < 0 || !(which_set & which) || (*done & which) || now - cur_base < at) return 0;
+  *done |= which;
+  return 1;
+}
+
+int64_t faults_take_snd_stall_ns(int64_t now, int which) {
+  pthread_mutex_lock(&lock);
+  int64_t r = take_once(cur.snd_stall_at_ns, cur.snd_stall_which, &snd_stall_done, now, which)
+                  ? cur.snd_stall_ns
+                  : 0;
+  pthread_mutex_unlock(&lock);
+  return r;
+}
+
+int faults_take_snd_xrun(int64_t now, int which) {
+  pthread_mutex_lock(&lock);
+  int r = take_once(cur.xrun_at_ns, cur.xrun_which, &xrun_done, now, which);
   pthread_mutex_unlock(&lock);
   return r;
 }

@@ -1,6 +1,8 @@
-/* What the file system shows of the virtual board: /dev/videoN entries
- * (readdir, stat, access, readlink, realpath) and a small read-only sysfs
- * (/sys/dev/char/81:N/uevent, /sys/class/video4linux/videoN/{name,dev,index,uevent}),
+/* What the file system shows of the virtual board: /dev/videoN and
+ * /dev/snd/ entries (readdir, stat, access, readlink, realpath), a small
+ * read-only sysfs (/sys/dev/char/M:m/uevent,
+ * /sys/class/video4linux/videoN/{name,dev,index,uevent}) and the sound card's
+ * /proc/asound files,
  * the parts v4l2-ctl, v4l2-compliance (media-info.cpp mi_media_detect_type reads
  * the uevent's DEVNAME) and device enumerators read. sysfs files are served
  * from memory (fmemopen / memfd), so nothing is written to disk. */
@@ -19,9 +21,15 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "snd.h"
 #include "vdev.h"
 
 #define VIDEO_GID 44 /* Debian's "video" group */
+#define AUDIO_GID 29 /* Debian's "audio" group */
+
+static int is_snd(const struct vdevice* d) {
+  return d->kind == VDEV_SND_CTL || d->kind == VDEV_SND_PCM;
+}
 
 const char* fs_card_name(const struct vdevice* d);
 
@@ -36,6 +44,10 @@ int fs_open_sysfs(const char* path, int flags);
 static const char* base_name(const struct vdevice* d) { return d->path + 5; /* after /dev/ */ }
 
 static int sysfs_content(const char* path, char* out, size_t n) {
+  if (strncmp(path, "/proc/asound/", 13) == 0) {
+    board_init();
+    return vsnd_proc_content(path, out, n);
+  }
   if (strncmp(path, "/sys/", 5) != 0) return -1;
   board_init();
   for (int i = 0; i < g_board.ndev; i++) {
@@ -47,7 +59,7 @@ static int sysfs_content(const char* path, char* out, size_t n) {
     const char* leaf = NULL;
     if (strcmp(path, a) == 0)
       leaf = "uevent";
-    else if (d->kind != VDEV_MEDIA && strncmp(path, b, strlen(b)) == 0)
+    else if (d->kind != VDEV_MEDIA && !is_snd(d) && strncmp(path, b, strlen(b)) == 0)
       leaf = path + strlen(b);
     if (!leaf) continue;
     if (strcmp(leaf, "uevent") == 0)
@@ -101,14 +113,32 @@ static void fill_stat(const struct vdevice* d, struct stat* st) {
   st->st_mode = S_IFCHR | 0660;
   st->st_nlink = 1;
   st->st_uid = 0;
-  st->st_gid = VIDEO_GID;
+  st->st_gid = is_snd(d) ? AUDIO_GID : VIDEO_GID;
   st->st_rdev = makedev((unsigned)d->major, (unsigned)d->minor);
   st->st_blksize = 4096;
   clock_gettime(CLOCK_REALTIME, &st->st_atim);
   st->st_mtim = st->st_ctim = st->st_atim;
 }
 
+/* /dev/snd itself, when only the virtual card puts it there */
+static int is_snd_dir(const char* path) {
+  if (!path || strncmp(path, "/dev/snd", 8) != 0 || (path[8] && strcmp(path + 8, "/") != 0))
+    return 0;
+  board_init();
+  struct stat real_st;
+  return g_board.audio && real.stat("/dev/snd", &real_st) != 0;
+}
+
 int fs_stat_path(const char* path, struct stat* st) {
+  if (is_snd_dir(path)) {
+    memset(st, 0, sizeof(*st));
+    st->st_dev = makedev(0, 5);
+    st->st_ino = 999;
+    st->st_mode = S_IFDIR | 0755;
+    st->st_nlink = 2;
+    st->st_blksize = 4096;
+    return 0;
+  }
   struct vdevice* d = board_find_path(path);
   if (!d) return -2;
   if (!d->present) {
@@ -125,6 +155,7 @@ int fs_stat_vfile(const struct vfile* f, struct stat* st) {
 }
 
 int fs_access(const char* path) {
+  if (is_snd_dir(path)) return 0;
   struct vdevice* d = board_find_path(path);
   if (!d) return -2;
   if (!d->present) {
@@ -141,7 +172,9 @@ struct vdir {
   int fake;      /* directory does not exist for real: only our entries */
   int real_done; /* real entries exhausted, now emitting ours */
   int n, pos;
-  char names[8][24];
+  char names[12][24];
+  unsigned char types[12];
+  const char* shadow; /* real entries under this prefix that we shadow */
   struct dirent ent;
   struct dirent64 ent64;
   struct vdir* next;
@@ -173,35 +206,50 @@ static struct vdevice* char_dir_device(const char* path) {
   return NULL;
 }
 
+static void add_entry(struct vdir* v, const char* name, unsigned char type) {
+  if (v->n >= (int)(sizeof(v->names) / sizeof(v->names[0]))) return;
+  snprintf(v->names[v->n], sizeof(v->names[0]), "%s", name);
+  v->types[v->n++] = type;
+}
+
 DIR* fs_opendir(const char* path) {
   int is_dev = strcmp(path, "/dev") == 0 || strcmp(path, "/dev/") == 0;
+  int snd_dir = strcmp(path, "/dev/snd") == 0 || strcmp(path, "/dev/snd/") == 0;
   int is_v4l = strcmp(path, "/sys/class/video4linux") == 0;
   board_init();
-  int is_encdev = !is_dev && !is_v4l && is_encoder_device_dir(path);
-  struct vdevice* chardev = is_dev || is_v4l || is_encdev ? NULL : char_dir_device(path);
-  if (!is_dev && !is_v4l && !is_encdev && !chardev) return NULL;
+  if (snd_dir && !g_board.audio) return NULL;
+  int is_encdev = !is_dev && !snd_dir && !is_v4l && is_encoder_device_dir(path);
+  struct vdevice* chardev = is_dev || snd_dir || is_v4l || is_encdev ? NULL : char_dir_device(path);
+  if (!is_dev && !snd_dir && !is_v4l && !is_encdev && !chardev) return NULL;
   struct vdir* v = calloc(1, sizeof(*v));
   if (!v) return NULL;
+  v->shadow = snd_dir ? "/dev/snd/" : "/dev/";
   v->d = is_encdev || chardev ? NULL : real.opendir(path);
   if (!v->d && !is_dev) {
     v->fake = 1;
     v->d = real.opendir("/");
-    snprintf(v->names[v->n++], sizeof(v->names[0]), ".");
-    snprintf(v->names[v->n++], sizeof(v->names[0]), "..");
+    add_entry(v, ".", DT_DIR);
+    add_entry(v, "..", DT_DIR);
   }
   if (!v->d) {
     free(v);
     return NULL;
   }
   if (chardev) {
-    snprintf(v->names[v->n++], sizeof(v->names[0]), "uevent");
-    if (chardev->kind == VDEV_ENCODER) snprintf(v->names[v->n++], sizeof(v->names[0]), "device");
+    add_entry(v, "uevent", DT_REG);
+    if (chardev->kind == VDEV_ENCODER) add_entry(v, "device", DT_DIR);
   }
-  for (int i = 0; i < g_board.ndev && v->n < 8 && !chardev; i++) {
+  struct stat real_snd;
+  if (is_dev && g_board.audio && real.stat("/dev/snd", &real_snd) != 0) add_entry(v, "snd", DT_DIR);
+  for (int i = 0; i < g_board.ndev && !chardev; i++) {
     struct vdevice* d = g_board.devs[i];
     if (!d->present) continue;
+    if (snd_dir != is_snd(d)) continue;
     if ((is_v4l && d->kind == VDEV_MEDIA) || (is_encdev && d->kind != VDEV_MEDIA)) continue;
-    snprintf(v->names[v->n++], sizeof(v->names[0]), "%s", base_name(d));
+    if (snd_dir)
+      add_entry(v, d->path + 9, DT_CHR); /* after /dev/snd/ */
+    else
+      add_entry(v, base_name(d), is_v4l ? DT_LNK : is_encdev ? DT_DIR : DT_CHR);
   }
   pthread_mutex_lock(&dir_lock);
   v->next = dirs;
@@ -243,7 +291,7 @@ struct dirent* fs_readdir(DIR* d, int* handled) {
       if (e) {
         /* a real node of the same name is shadowed by ours */
         char full[300];
-        snprintf(full, sizeof(full), "/dev/%s", e->d_name);
+        snprintf(full, sizeof(full), "%s%s", v->shadow, e->d_name);
         if (board_find_path(full)) continue;
         return e;
       }
@@ -253,8 +301,7 @@ struct dirent* fs_readdir(DIR* d, int* handled) {
     if (!*name) return NULL;
     memset(&v->ent, 0, sizeof(v->ent));
     v->ent.d_ino = 1000 + (ino_t)v->pos;
-    v->ent.d_type = v->fake ? DT_DIR : DT_CHR;
-    if (v->fake && strncmp(name, "video", 5) == 0) v->ent.d_type = DT_LNK;
+    v->ent.d_type = v->types[v->pos - 1];
     v->ent.d_reclen = sizeof(v->ent);
     snprintf(v->ent.d_name, sizeof(v->ent.d_name), "%s", name);
     return &v->ent;

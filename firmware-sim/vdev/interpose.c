@@ -18,6 +18,7 @@
 
 #include "fsview.h"
 #include "real.h"
+#include "snd.h"
 #include "vdev.h"
 
 #define ENSURE(fn)             \
@@ -54,12 +55,15 @@ static int vopen(struct vdevice* d, int flags) {
   f->dev = d;
   f->generation = d->generation;
   f->prio = V4L2_PRIORITY_DEFAULT;
-  if (d->kind == VDEV_ENCODER && encoder_open(f) != 0) {
+  int err = 0;
+  if (d->kind == VDEV_ENCODER && encoder_open(f) != 0) err = ENOMEM;
+  if (d->kind == VDEV_SND_PCM) err = vsnd_pcm_open(f, flags); /* may wait for the owner */
+  if (err) {
     pthread_mutex_unlock(&d->lock);
     real.close(f->evfd);
     real.close(ufd);
     free(f);
-    errno = ENOMEM;
+    errno = err;
     return -1;
   }
   f->next = d->files;
@@ -74,7 +78,7 @@ static int vopen(struct vdevice* d, int flags) {
 static int open_common(const char* path, int flags, mode_t mode, int dirfd, int at) {
   struct vdevice* d = board_find_path(path);
   if (d) return vopen(d, flags);
-  if (path && path[0] == '/' && path[1] == 's') {
+  if (path && path[0] == '/' && (path[1] == 's' || path[1] == 'p')) {
     int fd = fs_open_sysfs(path, flags);
     if (fd != -2) return fd;
   }
@@ -134,7 +138,7 @@ int __open64_2(const char* path, int flags) {
 
 FILE* fopen(const char* path, const char* mode) {
   ENSURE(fopen);
-  if (path && strncmp(path, "/sys/", 5) == 0) {
+  if (path && (strncmp(path, "/sys/", 5) == 0 || strncmp(path, "/proc/asound/", 13) == 0)) {
     FILE* f = fs_fopen(path, mode);
     if (f == (FILE*)-1) return NULL;
     if (f) return f;
@@ -144,7 +148,7 @@ FILE* fopen(const char* path, const char* mode) {
 
 FILE* fopen64(const char* path, const char* mode) {
   ENSURE(fopen64);
-  if (path && strncmp(path, "/sys/", 5) == 0) {
+  if (path && (strncmp(path, "/sys/", 5) == 0 || strncmp(path, "/proc/asound/", 13) == 0)) {
     FILE* f = fs_fopen(path, mode);
     if (f == (FILE*)-1) return NULL;
     if (f) return f;
@@ -230,6 +234,10 @@ int ioctl(int fd, unsigned long req, ...) {
   pthread_mutex_lock(&d->lock);
   if (!d->present || f->generation != d->generation) {
     err = ENODEV; /* video_unregister_device(): every fop fails with -ENODEV */
+  } else if (d->kind == VDEV_SND_PCM) {
+    err = vsnd_pcm_ioctl(f, req, arg); /* checks its own arguments: PAUSE passes a value */
+  } else if (d->kind == VDEV_SND_CTL) {
+    err = vsnd_ctl_ioctl(f, req, arg);
   } else if (!known_ioctl(req)) {
     err = ENOTTY;
   } else if (_IOC_SIZE(req) && !arg) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "snd.h"
 #include "vdev.h"
 
 atomic_int g_vfiles_open;
@@ -32,6 +33,8 @@ unsigned vfile_poll_mask(struct vfile* f) {
     m |= camera_poll_mask(f);
   else if (d->kind == VDEV_ENCODER)
     m |= encoder_poll_mask(f);
+  else if (d->kind == VDEV_SND_PCM)
+    m |= vsnd_pcm_poll_mask(f);
   return m;
 }
 

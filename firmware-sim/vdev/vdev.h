@@ -21,7 +21,8 @@
  * (DST_QUEUE_OFF_BASE in v4l2-mem2mem.c) so both queues share one offset space. */
 #define VDEV_DST_OFF_BASE (1u << 30)
 
-enum vdev_kind { VDEV_CAMERA, VDEV_ENCODER, VDEV_MEDIA };
+/* VDEV_SND_*: the sound card's control and PCM nodes (snd.h) */
+enum vdev_kind { VDEV_CAMERA, VDEV_ENCODER, VDEV_MEDIA, VDEV_SND_CTL, VDEV_SND_PCM };
 
 enum vbuf_state { VB_DEQUEUED, VB_QUEUED, VB_ACTIVE, VB_DONE };
 
@@ -107,12 +108,14 @@ struct vdevice {
 struct board {
   const char* profile; /* pi4 | pi5 | uvc-h264 */
   int ndev;
-  struct vdevice* devs[4];
+  struct vdevice* devs[8];
   int uvc_h264;
+  int audio; /* the USB sound card is present (CAMGW_SIM_AUDIO) */
   char sysfs_root[256];
 };
 extern struct board g_board;
 void board_init(void);
+struct vdevice* board_new_device(enum vdev_kind kind, int num);
 struct vdevice* board_find_path(const char* path);
 void board_set_present(struct vdevice* d, int present);
 

@@ -3,7 +3,8 @@
 // 1280x720@30 through each encoder path; capture-to-JS latency p50/p95
 // (V4L2 capture timestamp, mapped to CLOCK_REALTIME, to arrival in a JS
 // 'frame' handler), encode time per frame, and CPU per second of video.
-// Usage: node native/bench/bench.js [seconds=10] [software|hardware|passthrough]
+// Usage: node native/bench/bench.js [seconds=10] [software|hardware|passthrough|audio]
+// (audio: native/bench/audio-bench.js, run after the video figures)
 // The scenario is native/lib/testing/bench-scenario.ts, run through
 // native/lib/testing/scenarios.ts bundled with esbuild.
 import { spawnSync } from "node:child_process";
@@ -44,9 +45,11 @@ const runs = [
   ["hardware", "pi4"],
   ["passthrough", "uvc-h264"],
 ];
-console.log(`native pipeline, 1280x720@30, 2 Mbit/s, ${seconds} s each (after 1 s warm-up)`);
-console.log("CPU counts this process only: the addon plus the virtual board (its camera");
-console.log("pattern and, for 'hardware', the simulated VPU's own libx264).");
+if (only !== "audio") {
+  console.log(`native pipeline, 1280x720@30, 2 Mbit/s, ${seconds} s each (after 1 s warm-up)`);
+  console.log("CPU counts this process only: the addon plus the virtual board (its camera");
+  console.log("pattern and, for 'hardware', the simulated VPU's own libx264).");
+}
 for (const [encoder, profile] of runs) {
   if (only !== undefined && only !== encoder) continue;
   const r = spawnSync(
@@ -77,3 +80,11 @@ for (const [encoder, profile] of runs) {
   );
 }
 rmSync(dir, { recursive: true, force: true });
+
+// Audio: a separate script (native/bench/audio-bench.js), run after the video figures.
+if (only === undefined || only === "audio") {
+  console.log("");
+  spawnSync(process.execPath, [join(root, "native", "bench", "audio-bench.js"), String(seconds)], {
+    stdio: "inherit",
+  });
+}

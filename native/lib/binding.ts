@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { NativeAudioBinding } from "./audio-binding.js";
 import type {
   DeviceInfo,
   EncodedFrame,
@@ -27,7 +28,7 @@ export interface NativePipeline {
   negotiated(): Negotiated & { dmabuf: boolean };
 }
 
-export interface NativeBinding {
+export interface NativeBinding extends NativeAudioBinding {
   listDevices(): DeviceInfo[];
   NativePipeline: new (
     options: PipelineOptions,

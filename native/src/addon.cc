@@ -1,6 +1,7 @@
 // Module entry: listDevices() and the NativePipeline class.
 #include <napi.h>
 
+#include "audio_module.h"
 #include "device_list.h"
 #include "pipeline_wrap.h"
 #include "v4l2_util.h"
@@ -77,6 +78,7 @@ Napi::Value ListDevices(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listDevices", Napi::Function::New(env, ListDevices));
   exports.Set("NativePipeline", PipelineWrap::Init(env));
+  initAudio(env, exports);
   return exports;
 }
 

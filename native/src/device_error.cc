@@ -57,6 +57,10 @@ std::string errnoName(int err) {
       return "ENOSPC";
     case EPIPE:
       return "EPIPE";
+    case EBADFD:  // ALSA: the PCM is not in a state for this call
+      return "EBADFD";
+    case ESTRPIPE:  // ALSA: the PCM is suspended
+      return "ESTRPIPE";
     case ERANGE:
       return "ERANGE";
     case ENOTTY:

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { CameraPipeline, listDevices } from "../index.js";
 import type { EncodedFrame, PipelineOptions } from "../types.js";
+import { audioScenarios } from "./audio-scenarios.js";
 import { bench } from "./bench-scenario.js";
 
 export interface FrameRecord {
@@ -332,6 +333,7 @@ const scenarios: Record<string, (args: never) => Promise<unknown>> = {
   closeDuring,
   lag,
   unplug,
+  ...audioScenarios,
 };
 
 async function main(): Promise<void> {
