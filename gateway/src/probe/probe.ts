@@ -3,7 +3,8 @@ import { readStamp } from "../media/frame-stamp.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
-import { ViewerPeer, type ReceivedFrame } from "../webrtc/viewer-peer.js";
+import type { IceServer } from "../webrtc/ice-config.js";
+import { ViewerPeer, type ReceivedFrame, type SelectedPair } from "../webrtc/viewer-peer.js";
 import { FrameDecoder } from "./h264-decoder.js";
 import { countFreezes, percentile, round } from "./stats.js";
 
@@ -26,6 +27,8 @@ export interface ProbeOptions {
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
   hostAddresses?: readonly string[];
+  /** STUN/TURN servers (default none: host candidates only). */
+  iceServers?: readonly IceServer[];
 }
 
 export interface ProbeReport {
@@ -50,6 +53,8 @@ export interface ProbeReport {
   glassToGlassMs: { p50: number; p95: number; max: number; samples: number } | null;
   /** Why the call ended early, if it did. */
   ended: string | null;
+  /** The ICE candidate pair the media came through (null: none was nominated). */
+  candidatePair: SelectedPair | null;
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -72,9 +77,14 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
     },
   });
-  const peer = new ViewerPeer(
-    options.hostAddresses?.length ? { ice: { hostAddresses: [...options.hostAddresses] } } : {},
-  );
+  const peer = new ViewerPeer({
+    ice: {
+      ...(options.hostAddresses?.length ? { hostAddresses: [...options.hostAddresses] } : {}),
+      ...(options.iceServers?.length
+        ? { iceServers: options.iceServers.map((s) => ({ ...s })) }
+        : {}),
+    },
+  });
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];
@@ -111,6 +121,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   };
 
   let offerUs = 0;
+  let candidatePair: SelectedPair | null = null;
   try {
     await client.waitConnected();
     const offer = await peer.createOffer();
@@ -136,6 +147,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const code = err instanceof CallError ? `${err.code}: ` : "";
     seen.ended = `${code}${(err as Error).message}`;
   } finally {
+    candidatePair = peer.selectedPair;
     call?.hangup();
     await peer.close();
     await client.close();
@@ -171,6 +183,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
             samples: latenciesMs.length,
           },
     ended: seen.ended,
+    candidatePair,
   };
 }
 
@@ -193,6 +206,13 @@ export function formatReport(r: ProbeReport): string {
     );
   } else {
     lines.push("  glass-to-glass      - (frames carry no stamp)");
+  }
+  if (r.candidatePair) {
+    const end = (e: SelectedPair["local"]): string =>
+      `${e.type} ${e.address}:${e.port}/${e.protocol}`;
+    lines.push(
+      `  ICE pair            ${end(r.candidatePair.local)} -> ${end(r.candidatePair.remote)}`,
+    );
   }
   if (r.decodeErrors) lines.push(`  decode errors       ${r.decodeErrors}`);
   return lines.join("\n") + "\n";
