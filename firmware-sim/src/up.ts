@@ -27,7 +27,9 @@ also starts N headless viewers (camgw probe) and reports what they saw.
   --net                        run in the network lab (implied by its flags below):
                                the gateway on the board's host, each viewer on a
                                viewer site of its own, signaling through the lab's
-                               broker, STUN and TURN (UDP) from the lab's coturn
+                               broker, ICE servers from the lab's coturn
+  --ice LIST                   the lab's ICE servers for the gateway and the viewers:
+                               stun, turn-udp, turn-tcp, turns (default stun,turn-udp)
 
 ${NET_USAGE}
 Without the lab, ICE stays on 127.0.0.1, for a browser on this machine; to
@@ -44,6 +46,8 @@ export interface UpArgs {
   exit: boolean;
   /** The network lab to run in, or null (loopback). */
   net: NetLabOptions | null;
+  /** The lab's ICE servers the gateway and the viewers use. */
+  ice: IceChoice[];
   gatewayArgs: string[];
   help: boolean;
 }
@@ -65,6 +69,7 @@ export function parseUpArgs(argv: string[]): UpArgs {
         seconds: { type: "string" },
         exit: { type: "boolean" },
         net: { type: "boolean" },
+        ice: { type: "string" },
         ...NET_FLAGS,
         help: { type: "boolean", short: "h" },
       },
@@ -78,7 +83,8 @@ export function parseUpArgs(argv: string[]): UpArgs {
   const viewers = count("--viewers", values.viewers ?? "0", 0);
   const seed = values.seed === undefined ? undefined : count("--seed", values.seed, 0);
   let net: NetLabOptions | null = null;
-  if (values.net === true || wantsLab(values)) {
+  const ice = iceChoices(values.ice ?? "stun,turn-udp");
+  if (values.net === true || values.ice !== undefined || wantsLab(values)) {
     try {
       net = { ...netOptionsFrom(values, Math.max(1, viewers)), seed: seed ?? 1 };
     } catch (err) {
@@ -94,9 +100,24 @@ export function parseUpArgs(argv: string[]): UpArgs {
     seconds: count("--seconds", values.seconds ?? "10", 1),
     exit: values.exit === true,
     net,
+    ice,
     gatewayArgs: split < 0 ? [] : argv.slice(split + 1),
     help: values.help === true,
   };
+}
+
+const ICE_CHOICES: readonly IceChoice[] = ["stun", "turn-udp", "turn-tcp", "turns"];
+
+function iceChoices(list: string): IceChoice[] {
+  return list
+    .split(",")
+    .filter(Boolean)
+    .map((c) => {
+      if (!(ICE_CHOICES as readonly string[]).includes(c)) {
+        throw new ConfigError(`firmware-sim up: --ice takes ${ICE_CHOICES.join(", ")}, got "${c}"`);
+      }
+      return c as IceChoice;
+    });
 }
 
 function count(flag: string, value: string, min: number): number {
@@ -162,7 +183,7 @@ async function bootBoard(args: UpArgs, sim: SimOptions): Promise<Board> {
   }
   const lab = await startNetLab(args.net);
   try {
-    const ice: IceChoice[] = lab.turn ? ["stun", "turn-udp"] : [];
+    const ice = lab.turn ? args.ice : [];
     const gateway = await lab.startGateway({
       sim,
       args: [...lab.iceArgs(ice, "board"), "--http-port", "8080", ...args.gatewayArgs],

@@ -4,7 +4,8 @@
  * carrier.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { netMain } from "./net-cli.js";
 import type { LabAgent } from "./agent-client.js";
 import { startNetLab, type NetLab } from "./net-lab.js";
 import { ensureLinkemBuilt, eventually, startEcho, type Echo } from "./test-support.js";
@@ -126,5 +127,23 @@ describe("changing a running lab", () => {
     expect(lab.address("board")).toBe("192.168.1.10");
     expect(lab.address("viewer1")).toBe("198.18.11.2");
     expect((await viewer.mappedAddress("ping", echo.main))?.split(":")[0]).toBe("198.18.11.2");
+  });
+
+  it("takes changes from `firmware-sim net change` and `set`, and refuses bad ones leaving the file as it was", async () => {
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    try {
+      expect(await netMain(["change", "--lab", lab.id, "board:delay=30ms"])).toBe(0);
+      expect(lab.conditions()).toBe("board:delay=30ms\n");
+      const before = await readFile(lab.controlFile, "utf8");
+      expect(await netMain(["change", "--lab", lab.id, "board:delay=30ms:nonsense"])).toBe(1);
+      expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/unknown key "nonsense"/));
+      expect(await readFile(lab.controlFile, "utf8")).toBe(before);
+      expect(await netMain(["set", "--lab", lab.id, "viewer1:delay=1ms", "board/up:loss=1%"])).toBe(
+        0,
+      );
+      expect(lab.conditions()).toBe("viewer1:delay=1ms\nboard/up:loss=1%\n");
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });

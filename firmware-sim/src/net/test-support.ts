@@ -3,7 +3,7 @@
  * STUN-like echo on the lab's internet, and look for anything a lab left.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { simRoot } from "../test-support.js";
 import type { LabAgent } from "./agent-client.js";
@@ -49,10 +49,11 @@ export function leftovers(id: string): { namespaces: string[]; folder: boolean }
   };
 }
 
+/** True while the process runs (a zombie waiting for its parent has ended). */
 export function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
   } catch {
     return false;
   }
