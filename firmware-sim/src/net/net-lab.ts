@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import type { ProbeReport } from "../../../gateway/src/probe/probe.js";
 import {
@@ -246,7 +246,11 @@ export class NetLab {
 
   private async report(text: string, err: Error | null): Promise<void> {
     const status = { text, ok: err === null, ...(err ? { error: err.message } : {}) };
-    await writeFile(this.controlStatusFile, JSON.stringify(status) + "\n").catch(() => undefined);
+    // Written whole and renamed into place: a reader never sees half of it.
+    const tmp = `${this.controlStatusFile}.tmp`;
+    await writeFile(tmp, JSON.stringify(status) + "\n")
+      .then(() => rename(tmp, this.controlStatusFile))
+      .catch(() => undefined);
   }
 
   get board(): SitePlan {
@@ -321,6 +325,11 @@ export class NetLab {
     return agent;
   }
 
+  /** Node trusts the lab CA (for `turns:` and any TLS service of the lab) with this in its environment. */
+  trustEnv(): NodeJS.ProcessEnv {
+    return this.caFile ? { NODE_EXTRA_CA_CERTS: this.caFile } : {};
+  }
+
   /**
    * ICE servers as W3C RTCIceServer entries, TURN ones with REST
    * credentials from the lab's secret (valid a day) named `name`.
@@ -374,6 +383,7 @@ export class NetLab {
     const { site = "board", ...rest } = options;
     const gateway = await startGateway({
       ...rest,
+      env: { ...this.trustEnv(), ...rest.env },
       prefix: ["ip", "netns", "exec", this.namespace(site)],
       loopback: false,
       args: [...(this.broker ? ["--broker", this.broker.mqttUrl] : []), ...(rest.args ?? [])],
@@ -397,7 +407,10 @@ export class NetLab {
       ...this.iceArgs(options.ice ?? []),
       ...(options.args ?? []),
     ];
-    const child = this.spawn(site, process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = this.spawn(site, process.execPath, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...this.trustEnv() },
+    });
     let stdout = "";
     let stderr = "";
     const got: { report: ProbeReport | null } = { report: null };

@@ -59,15 +59,18 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Polls until `check` holds or the time is up; returns whether it held. */
+/** Polls until `check` holds (a throw counts as not yet) or the time is up; returns whether it held. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
   timeoutMs = 15_000,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
+  for (;;) {
+    const held = await Promise.resolve()
+      .then(check)
+      .catch(() => false);
+    if (held) return true;
+    if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 100));
   }
-  return check();
 }
