@@ -17,5 +17,9 @@ run("gateway", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
 ]);
+run("netlab", process.execPath, [
+  "-e",
+  "import('./build/firmware-sim/src/net/net-lab-bench.js').then((m) => m.netLabBench())",
+]);
 if (existsSync("web-viewer/bench/bench.js"))
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);

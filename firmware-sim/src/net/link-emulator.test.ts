@@ -161,9 +161,20 @@ describe("the lab's link emulator", () => {
   });
 
   it("delays only the link it is told to: the broker's, not the board's", async () => {
+    const broker = await lab.agent("broker");
+    await broker.bind("echo", {
+      address: lab.plan.services[1]?.addresses[0] ?? "",
+      port: 4000,
+      echo: true,
+    });
     await lab.set("broker:delay=100ms");
-    const rtts = answered(await board.ping("ping", echo.main, { count: 5 }));
-    expect(Math.min(...rtts)).toBeLessThan(100);
+    const toBroker = answered(
+      await board.ping("ping", `${lab.plan.services[1]?.addresses[0] ?? ""}:4000`, { count: 5 }),
+    );
+    const toTurn = answered(await board.ping("ping", echo.main, { count: 5 }));
+    expect(toBroker).toHaveLength(5);
+    expect(Math.min(...toBroker)).toBeGreaterThanOrEqual(200);
+    expect(Math.min(...toTurn)).toBeLessThan(100);
     expect(lab.conditions()).toBe("broker:delay=100ms\n");
   });
 });
