@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { findUp } from "../../../gateway/src/paths.js";
 import { NetLabError } from "./errors.js";
+import { holdOpen } from "./shell.js";
 
 /** The emulator binary, built by `make sim-build` into firmware-sim/build. */
 export function linkemPath(): string {
@@ -49,13 +50,6 @@ export interface LinkEmulatorOptions {
   devB: string;
   seed: number;
   binary?: string;
-}
-
-/** Refs or unrefs a child's pipe (a net.Socket underneath; the stream types do not say so). */
-function hold(stream: unknown, on: boolean): void {
-  const s = stream as { ref?: () => void; unref?: () => void };
-  if (on) s.ref?.();
-  else s.unref?.();
 }
 
 export class LinkEmulator {
@@ -110,8 +104,7 @@ export class LinkEmulator {
     if (ready !== "ready") throw new NetLabError(`link ${options.name}: unexpected "${ready}"`);
     // The owner must be free to exit with a lab still up: the reaper cleans then.
     child.unref();
-    for (const s of [child.stdin, child.stdout, child.stderr])
-      (s as unknown as { unref?: () => void }).unref?.();
+    for (const s of [child.stdin, child.stdout, child.stderr]) holdOpen(s, false);
     return link;
   }
 
@@ -134,10 +127,10 @@ export class LinkEmulator {
   private async command(line: string): Promise<string> {
     const answer = this.reply();
     // Held open only while an answer is awaited: an idle lab never keeps its owner running.
-    hold(this.child.stdout, true);
+    holdOpen(this.child.stdout, true);
     this.child.stdin.write(line + "\n");
     const text = await answer.finally(() => {
-      if (this.pending.length === 0) hold(this.child.stdout, false);
+      if (this.pending.length === 0) holdOpen(this.child.stdout, false);
     });
     if (text.startsWith("error")) {
       throw new NetLabError(`link ${this.name}: "${line}": ${text.slice(6)}`, { link: this.name });

@@ -24,7 +24,7 @@ export const NAT_TYPES: readonly NatType[] = ["none", "eim", "symmetric", "udp-b
 export const NAT_DESCRIPTIONS: Readonly<Record<NatType, string>> = {
   none: "public address, no NAT, no firewall",
   eim: "home router: endpoint-independent mapping, address-and-port-dependent filtering",
-  symmetric: "address-and-port-dependent mapping and filtering (masquerade fully-random)",
+  symmetric: "address-and-port-dependent mapping and filtering: a new port per destination",
   "udp-blocked": "home router whose firewall drops all UDP (only TCP/TLS out)",
 };
 

@@ -5,6 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { compiledScript } from "./compiled.js";
 import { NetLabError } from "./errors.js";
+import { holdOpen } from "./shell.js";
 
 export interface ReaperProcess {
   readonly pid: number;
@@ -28,7 +29,7 @@ export async function startReaper(dir: string): Promise<ReaperProcess> {
   });
   // The lab must not keep its owner alive: when the owner ends, the pipe closes and the reaper cleans.
   child.unref();
-  for (const s of [child.stdin, child.stdout]) (s as unknown as { unref?: () => void }).unref?.();
+  for (const s of [child.stdin, child.stdout]) holdOpen(s, false);
   return {
     pid: child.pid ?? 0,
     removeLab: async (timeoutMs = 30_000) => {

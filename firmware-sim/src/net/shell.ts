@@ -77,3 +77,14 @@ export function nft(ns: string, ruleset: string): Promise<string> {
   const [cmd = "", ...args] = inNamespace(ns, "nft", ["-f", "-"]);
   return mustRun(`firewall in ${ns}`, cmd, args, ruleset);
 }
+
+/**
+ * Whether a child's pipe keeps this process running (a net.Socket
+ * underneath; the stream types do not say so). The lab unrefs its helpers'
+ * pipes so an idle lab never keeps its owner alive.
+ */
+export function holdOpen(stream: unknown, on: boolean): void {
+  const s = stream as { ref?: () => void; unref?: () => void };
+  if (on) s.ref?.();
+  else s.unref?.();
+}
