@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { appendFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../../gateway/src/errors.js";
+import { CamgwError, ConfigError } from "../../../gateway/src/errors.js";
 import { describeLab } from "./describe-lab.js";
 import { NET_FLAGS, NET_USAGE, netOptionsFrom } from "./net-args.js";
 import { startNetLab } from "./net-lab.js";
@@ -34,7 +34,7 @@ function parsed<T>(parse: () => T): T {
   try {
     return parse();
   } catch (err) {
-    throw new ConfigError(`firmware-sim net: ${(err as Error).message}`);
+    throw new ConfigError((err as Error).message);
   }
 }
 
@@ -135,7 +135,21 @@ async function control(argv: string[], append: boolean): Promise<number> {
   return 1;
 }
 
+/** `firmware-sim net ...`: returns the exit status; errors are printed with a pointer to --help. */
 export async function netMain(argv: string[]): Promise<number> {
+  try {
+    return await netCommand(argv);
+  } catch (err) {
+    if (!(err instanceof CamgwError)) throw err;
+    process.stderr.write(
+      `firmware-sim net: ${err.message}\n` +
+        (err instanceof ConfigError ? "(firmware-sim net --help)\n" : ""),
+    );
+    return 2;
+  }
+}
+
+async function netCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case "up":
