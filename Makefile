@@ -57,13 +57,13 @@ PRETTIER_PATHS := gateway native/lib firmware-sim/src firmware-sim/bin web-viewe
 
 format:
 	npx prettier --write $(PRETTIER_PATHS)
-	find native/src firmware-sim/vdev -name '*.c' -o -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
+	find native/src firmware-sim/vdev firmware-sim/linkem -name '*.c' -o -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
 
 format-check: deps
 	npx prettier --check $(PRETTIER_PATHS)
 
 clang-format-check: deps
-	find native/src firmware-sim/vdev \( -name '*.c' -o -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 -r clang-format --dry-run --Werror
+	find native/src firmware-sim/vdev firmware-sim/linkem \( -name '*.c' -o -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 -r clang-format --dry-run --Werror
 
 test-unit: build
 	tools/run-tests.sh

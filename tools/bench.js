@@ -21,5 +21,9 @@ run("camera", process.execPath, [
   "-e",
   "import('./build/firmware-sim/src/scene-bench.js').then((m) => m.sceneBench())",
 ]);
+run("netlab", process.execPath, [
+  "-e",
+  "import('./build/firmware-sim/src/net/net-lab-bench.js').then((m) => m.netLabBench())",
+]);
 if (existsSync("web-viewer/bench/bench.js"))
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);

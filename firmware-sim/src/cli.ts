@@ -12,6 +12,7 @@ const USAGE = `usage: firmware-sim exec [--profile pi4|pi5|uvc-h264] [--scene ba
                          [--faults SPEC] [--seed N] [--control FILE]
                          [--audio usb|none] [--speaker FILE] -- CMD [ARGS...]
        firmware-sim up [--help] ...   boot a board running the gateway (see up --help)
+       firmware-sim net up|set|change|list|sweep ...   the network lab (see net --help)
 
 Runs CMD with the virtual board preloaded (docs/firmware-sim.md).
   --profile   pi4: camera /dev/video0 + H.264 encoder /dev/video11 (default)
@@ -154,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     if (sub === "exec") return await execOnBoard(parseExecArgs(rest));
+    if (sub === "net") {
+      const { netMain } = await import("./net/net-cli.js");
+      return await netMain(rest);
+    }
     if (sub === "up") {
       // loaded on demand: `up` pulls in the gateway and the probe, `exec` needs neither
       const { up } = await import("./up.js");

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { leftovers } from "./net/test-support.js";
 import { parseUpArgs, up } from "./up.js";
 
 describe("firmware-sim up", () => {
@@ -29,6 +30,62 @@ describe("firmware-sim up", () => {
     expect(out).toMatch(/open http:\/\/127\.0\.0\.1:\d+\/ in a browser/);
     expect(out).toMatch(/video received/);
     expect(out).toMatch(/glass-to-glass +p50 [\d.]+ ms/);
+  });
+
+  it("boots the board in the network lab behind a NAT, its viewer behind another, and removes the lab", async () => {
+    let out = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      out += chunk.toString();
+      return true;
+    });
+    const code = await up([
+      "--board-nat",
+      "eim",
+      "--viewer-nat",
+      "eim",
+      "--ice",
+      "stun",
+      "--delay",
+      "10ms",
+      "--viewers",
+      "1",
+      "--seconds",
+      "2",
+      "--exit",
+    ]);
+    expect(code).toBe(0);
+    const id = /lab (cgl-\S+) is up/.exec(out)?.[1] ?? "";
+    expect(out).toMatch(/board +host 192\.168\.1\.10 in cgl-\S+-board, behind eim/);
+    expect(out).toMatch(/viewer1 +host 10\.0\.1\.10 in cgl-\S+-viewer1, behind eim/);
+    expect(out).toContain("(now: board:delay=10ms)");
+    expect(out).toMatch(/video received/);
+    // Home NATs on both sides, STUN only: through the board's server-reflexive candidate.
+    expect(out).toMatch(/ICE pair +host 10\.0\.1\.10:\d+\/udp -> srflx 198\.18\.2\.2:\d+\/udp/);
+    expect(leftovers(id)).toEqual({ namespaces: [], folder: false });
+  });
+
+  it("takes the network lab's flags, and refuses bad ones", () => {
+    expect(
+      parseUpArgs(["--viewers", "2", "--board-nat", "symmetric", "--loss", "2%"]).net,
+    ).toMatchObject({
+      boardNat: "symmetric",
+      viewerNats: ["eim", "eim"],
+      conditions: "board:loss=2%",
+    });
+    expect(
+      parseUpArgs(["--net", "--viewer-nat", "none,udp-blocked", "--impair", "broker:delay=75ms"])
+        .net,
+    ).toMatchObject({
+      viewerNats: ["none"],
+      conditions: "broker:delay=75ms",
+    });
+    expect(parseUpArgs([]).net).toBeNull();
+    expect(() => parseUpArgs(["--board-nat", "cone"])).toThrow(
+      /--board-nat: unknown NAT type "cone"/,
+    );
+    expect(() => parseUpArgs(["--turn-lifetime", "soon"])).toThrow(
+      /--turn-lifetime takes whole seconds/,
+    );
   });
 
   it("refuses bad arguments with a message naming them", () => {

@@ -1,5 +1,5 @@
 import { parseOrExplain } from "../cli-args.js";
-import { brokerUrl, id, integer, ipList, ValueError } from "../config-schema.js";
+import { brokerUrl, iceServers, id, integer, ipList, ValueError } from "../config-schema.js";
 import { CamgwError, ConfigError } from "../errors.js";
 import { DEFAULT_PREFIX } from "../signaling/messages.js";
 import type { DeviceState } from "../signaling/viewer-client.js";
@@ -27,6 +27,8 @@ host name of the machine it runs on.
   --stream ID         stream to watch (default main)
   --seconds N         how long to watch (default 5)
   --ice-host-addresses A,B   local addresses for ICE host candidates (e.g. 127.0.0.1)
+  --ice-servers URLS  comma-separated stun:/turn:/turns: URLs (default none: host candidates only)
+  --ice-username U    username for the turn: servers   --ice-credential C   their credential
   --no-decode         count frames without decoding (cheaper; no latency figures)
   --json              print the report as JSON
 `;
@@ -48,6 +50,9 @@ export async function probeCommand(argv: string[]): Promise<number> {
         stream: { type: "string" },
         seconds: { type: "string" },
         "ice-host-addresses": { type: "string" },
+        "ice-servers": { type: "string" },
+        "ice-username": { type: "string" },
+        "ice-credential": { type: "string" },
         "no-decode": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -82,12 +87,20 @@ export async function probeCommand(argv: string[]): Promise<number> {
   // after 10 s, and saying which ones are online is what helps.
   const chosen = await onlineCamera(login, deviceId);
   if (chosen === null) return deviceId === undefined ? 2 : 1;
+  const servers = check("--ice-servers", () => iceServers(values["ice-servers"] ?? "")).map(
+    (s) => ({
+      ...s,
+      ...(values["ice-username"] ? { username: values["ice-username"] } : {}),
+      ...(values["ice-credential"] ? { credential: values["ice-credential"] } : {}),
+    }),
+  );
   const report = await runProbe({
     broker,
     deviceId: chosen,
     seconds,
     decode: values["no-decode"] !== true,
     hostAddresses,
+    iceServers: servers,
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(values.stream ? { stream: values.stream } : {}),
     ...(values.username ? { username: values.username } : {}),

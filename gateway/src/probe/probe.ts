@@ -4,7 +4,12 @@ import { DEFAULT_STREAM } from "../signaling/message-types.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
-import { HeadlessViewer, type ReceivedFrame } from "../webrtc/receive/headless-viewer.js";
+import type { IceServer } from "../webrtc/ice-config.js";
+import {
+  HeadlessViewer,
+  type ReceivedFrame,
+  type SelectedPair,
+} from "../webrtc/receive/headless-viewer.js";
 import { FrameDecoder } from "./h264-decoder.js";
 import { countFreezes, percentile, round } from "./stats.js";
 
@@ -27,6 +32,8 @@ export interface ProbeOptions {
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
   hostAddresses?: readonly string[];
+  /** STUN/TURN servers (default none: host candidates only). */
+  iceServers?: readonly IceServer[];
 }
 
 export interface ProbeReport {
@@ -51,6 +58,8 @@ export interface ProbeReport {
   glassToGlassMs: { p50: number; p95: number; max: number; samples: number } | null;
   /** Why the call ended early, if it did. */
   ended: string | null;
+  /** The ICE candidate pair the media came through (null: none was nominated). */
+  candidatePair: SelectedPair | null;
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -73,9 +82,14 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
     },
   });
-  const peer = new HeadlessViewer(
-    options.hostAddresses?.length ? { ice: { hostAddresses: [...options.hostAddresses] } } : {},
-  );
+  const peer = new HeadlessViewer({
+    ice: {
+      ...(options.hostAddresses?.length ? { hostAddresses: [...options.hostAddresses] } : {}),
+      ...(options.iceServers?.length
+        ? { iceServers: options.iceServers.map((s) => ({ ...s })) }
+        : {}),
+    },
+  });
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];
@@ -112,6 +126,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   };
 
   let offerUs = 0;
+  let candidatePair: SelectedPair | null = null;
   try {
     await client.waitConnected();
     const offer = await peer.createOffer();
@@ -140,6 +155,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const code = err instanceof CallError ? `${err.code}: ` : "";
     seen.ended = `${code}${(err as Error).message}`;
   } finally {
+    candidatePair = peer.selectedPair;
     call?.hangup();
     await peer.close();
     await client.close();
@@ -175,6 +191,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
             samples: latenciesMs.length,
           },
     ended: seen.ended,
+    candidatePair,
   };
 }
 
@@ -197,6 +214,13 @@ export function formatReport(r: ProbeReport): string {
     );
   } else {
     lines.push("  glass-to-glass      - (frames carry no stamp)");
+  }
+  if (r.candidatePair) {
+    const end = (e: SelectedPair["local"]): string =>
+      `${e.type} ${e.address}:${e.port}/${e.protocol}`;
+    lines.push(
+      `  ICE pair            ${end(r.candidatePair.local)} -> ${end(r.candidatePair.remote)}`,
+    );
   }
   if (r.decodeErrors) lines.push(`  decode errors       ${r.decodeErrors}`);
   return lines.join("\n") + "\n";

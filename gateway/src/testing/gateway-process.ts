@@ -29,6 +29,14 @@ export interface GatewayProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the "viewer at" line. */
   startTimeoutMs?: number;
+  /** Runs node through this command (e.g. `ip netns exec NS` for the network lab). */
+  prefix?: readonly string[];
+  /**
+   * Keep HTTP, the embedded broker and ICE on 127.0.0.1 (default). false:
+   * the gateway listens and gathers on its own interfaces, as on a board
+   * (the network lab runs it in a namespace of its own).
+   */
+  loopback?: boolean;
 }
 
 export const REPO_ROOT = findUp(join("gateway", "bin", "camgw.js")) ?? process.cwd();
@@ -48,22 +56,25 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     ...(sim ? simEnv(sim, process.env) : {}),
     ...options.env,
   };
+  const loopback = options.loopback ?? true;
   const args = [
     CAMGW_BIN,
     "run",
-    "--listen",
-    "127.0.0.1",
+    ...(loopback ? ["--listen", "127.0.0.1"] : []),
     "--http-port",
     "0",
     "--mqtt-port",
     "0",
     // Tests keep all traffic on loopback (werift otherwise uses every interface).
-    "--ice-host-addresses",
-    "127.0.0.1",
+    ...(loopback ? ["--ice-host-addresses", "127.0.0.1"] : []),
     ...(sim ? ["--source", "sim"] : []),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const command = [...(options.prefix ?? []), process.execPath, ...args];
+  const child = spawn(command.shift() ?? process.execPath, command, {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr.on("data", (c: Buffer) => (out += c.toString()));

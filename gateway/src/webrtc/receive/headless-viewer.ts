@@ -61,6 +61,20 @@ export interface SenderReport {
 
 export { unixUsFromNtp } from "../../rtp/ntp.js";
 
+/** One end of the ICE candidate pair in use (RFC 8445 candidate types). */
+export interface PairEnd {
+  type: string;
+  protocol: string;
+  address: string;
+  port: number;
+}
+
+/** The candidate pair ICE nominated: which path the media takes (host, srflx, prflx, relay). */
+export interface SelectedPair {
+  local: PairEnd;
+  remote: PairEnd;
+}
+
 export interface HeadlessViewerStats {
   packetsReceived: number;
   packetsLost: number;
@@ -170,6 +184,19 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
 
   get connectionState(): string {
     return this.pc.connectionState;
+  }
+
+  /** The nominated candidate pair, or null before ICE has one. */
+  get selectedPair(): SelectedPair | null {
+    const pair = this.pc.iceTransports[0]?.connection.nominated;
+    if (!pair) return null;
+    const end = (c: typeof pair.localCandidate): PairEnd => ({
+      type: c.type,
+      protocol: c.transport.toLowerCase(),
+      address: c.host,
+      port: c.port,
+    });
+    return { local: end(pair.localCandidate), remote: end(pair.remoteCandidate) };
   }
 
   /** Sends a PLI (RFC 4585 section 6.3.1) for the received stream. */
