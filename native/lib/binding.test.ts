@@ -1,21 +1,28 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { locateAddon } from "./binding.js";
 
-// A throwaway tree shaped like a checkout: the addon where node-gyp puts it,
-// and the two places modules load it from (native/lib under vitest, the
-// compiled build/native/lib).
-const root = mkdtempSync(join(tmpdir(), "camgw-locate-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-const built = join(root, "native", "build", "Release", "camgw_native.node");
-mkdirSync(join(root, "native", "build", "Release"), { recursive: true });
-mkdirSync(join(root, "native", "lib"), { recursive: true });
-mkdirSync(join(root, "build", "native", "lib"), { recursive: true });
-writeFileSync(built, "");
-
 describe("locateAddon", () => {
+  // A throwaway tree shaped like a checkout: the addon where node-gyp puts
+  // it, and the two places modules load it from (native/lib under vitest,
+  // the compiled build/native/lib). Made in beforeAll, so a run that skips
+  // these tests (-t) leaves nothing behind.
+  let root = "";
+  let built = "";
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "camgw-locate-"));
+    built = join(root, "native", "build", "Release", "camgw_native.node");
+    mkdirSync(join(root, "native", "build", "Release"), { recursive: true });
+    mkdirSync(join(root, "native", "lib"), { recursive: true });
+    mkdirSync(join(root, "build", "native", "lib"), { recursive: true });
+    writeFileSync(built, "");
+  });
+  afterAll(() => {
+    if (root !== "") rmSync(root, { recursive: true, force: true });
+  });
+
   it("finds the built addon from the sources and from the compiled modules alike", () => {
     expect(locateAddon(join(root, "native", "lib"), {})).toBe(built);
     expect(locateAddon(join(root, "build", "native", "lib"), {})).toBe(built);
