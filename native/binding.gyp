@@ -34,6 +34,8 @@
         "src/frame_queue.cc",
         "src/js_errors.cc",
         "src/m2m_encoder.cc",
+        "src/m2m_encoder_device.cc",
+        "src/passthrough_encoder.cc",
         "src/pipeline.cc",
         "src/pipeline_worker.cc",
         "src/pipeline_wrap.cc",

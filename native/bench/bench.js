@@ -11,33 +11,45 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildSync } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const sim = join(root, "firmware-sim", "build", "libcamgw-vdev.so");
-const addon = resolve(
-  process.env.CAMGW_NATIVE_ADDON ?? join(root, "native", "build", "Release", "camgw_native.node"),
-);
-for (const f of [sim, addon]) {
-  if (!existsSync(f)) {
-    console.error(`missing ${f}: run \`make build\` first`);
-    process.exit(1);
-  }
+if (!existsSync(sim)) {
+  console.error(`missing ${sim}: run \`make build\` first`);
+  process.exit(1);
 }
 const seconds = Number(process.argv[2] ?? "10");
 const only = process.argv[3];
 const dir = mkdtempSync(join(tmpdir(), "camgw-native-bench-"));
-const bundle = join(dir, "scenarios.mjs");
+// The scenarios, and the addon's one locator (native/lib/binding.ts), bundled
+// for plain node.
 buildSync({
-  entryPoints: [join(root, "native", "lib", "testing", "scenarios.ts")],
+  entryPoints: {
+    scenarios: join(root, "native", "lib", "testing", "scenarios.ts"),
+    binding: join(root, "native", "lib", "binding.ts"),
+  },
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
-  outfile: bundle,
+  outdir: dir,
+  outExtension: { ".js": ".mjs" },
   logLevel: "error",
 });
+const bundle = join(dir, "scenarios.mjs");
+const { locateAddon } = await import(pathToFileURL(join(dir, "binding.mjs")).href);
+let addon;
+try {
+  // From native/lib, as if the bundle were still there (it runs from a
+  // temporary directory); the child gets the path found.
+  addon = locateAddon(join(root, "native", "lib"));
+} catch (e) {
+  console.error(e.message);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+}
 
 const base = { device: "/dev/video0", width: 1280, height: 720, fps: 30, bitrateKbps: 2000 };
 const runs = [

@@ -39,17 +39,25 @@ export interface NativeBinding extends NativeAudioBinding {
 const ADDON = join("native", "build", "Release", "camgw_native.node");
 
 /**
- * Finds the built addon: $CAMGW_NATIVE_ADDON, else the nearest
- * native/build/Release/camgw_native.node walking up from this module. That
- * covers native/lib/*.ts under vitest (repo/native/lib) and the compiled
- * build/native/lib/*.js (repo/build/native/lib) alike.
+ * The addon's one locator: every place that needs the .node file's path
+ * (loadBinding here, the virtual-board tests, the bench) asks it. Finds
+ * $CAMGW_NATIVE_ADDON, else the nearest native/build/Release/camgw_native.node
+ * walking up from `from` (default: this module). That covers native/lib/*.ts
+ * under vitest (repo/native/lib), the compiled build/native/lib/*.js
+ * (repo/build/native/lib) and the Debian package (/opt/camgw) alike.
+ * Throws when there is no such file.
  */
 export function locateAddon(
   from: string = dirname(fileURLToPath(import.meta.url)),
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   const override = env.CAMGW_NATIVE_ADDON;
-  if (override !== undefined && override !== "") return resolve(override);
+  if (override !== undefined && override !== "") {
+    const path = resolve(override);
+    if (!existsSync(path))
+      throw new Error(`CAMGW_NATIVE_ADDON names ${path}, which does not exist`);
+    return path;
+  }
   let dir = from;
   for (;;) {
     const candidate = join(dir, ADDON);

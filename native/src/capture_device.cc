@@ -185,6 +185,8 @@ bool CaptureDevice::dequeue(CapturedBuffer& out) {
   }
   out.index = b.index;
   out.data = buffers_[b.index].map.data();
+  out.length = buffers_[b.index].map.size();
+  out.dmabufFd = exported_ ? buffers_[b.index].dmabuf.get() : -1;
   out.bytesused = info_.multiplanar ? planes[0].bytesused : b.bytesused;
   out.timestamp = b.timestamp;
   out.keyframe = (b.flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
@@ -203,11 +205,6 @@ void CaptureDevice::requeue(uint32_t index) {
     b.length = 1;
   }
   CAMGW_IOCTL(fd_.get(), path_, VIDIOC_QBUF, &b);
-}
-
-int CaptureDevice::dmabufFd(uint32_t index) const {
-  if (!exported_ || index >= buffers_.size()) return -1;
-  return buffers_[index].dmabuf.get();
 }
 
 bool CaptureDevice::forceKeyFrame() {

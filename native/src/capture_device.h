@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "captured_buffer.h"
 #include "device_list.h"
 #include "v4l2_util.h"
 
@@ -17,14 +18,6 @@ struct CaptureFormat {
   uint32_t width = 0, height = 0, fourcc = 0;
   uint32_t bytesperline = 0, sizeimage = 0;
   uint32_t fpsNumerator = 0, fpsDenominator = 1;  // frames per second as a fraction
-};
-
-struct CapturedBuffer {
-  uint32_t index;
-  const uint8_t* data;
-  uint32_t bytesused;
-  timeval timestamp;  // CLOCK_MONOTONIC
-  bool keyframe;      // from V4L2_BUF_FLAG_KEYFRAME (H.264 cameras)
 };
 
 class CaptureDevice {
@@ -46,14 +39,14 @@ class CaptureDevice {
   void stop() noexcept;
   bool streaming() const { return streaming_; }
 
-  // Non-blocking DQBUF: false when no buffer is ready (EAGAIN).
+  // Non-blocking DQBUF: false when no buffer is ready (EAGAIN). `out` carries
+  // the buffer's dmabuf fd when the buffers were exported.
   bool dequeue(CapturedBuffer& out);
   void requeue(uint32_t index);
 
   size_t bufferCount() const { return buffers_.size(); }
-  // -1 when DMABUF export was not requested or the driver refused VIDIOC_EXPBUF.
-  int dmabufFd(uint32_t index) const;
-  size_t bufferLength(uint32_t index) const { return buffers_[index].map.size(); }
+  // Whether every buffer was exported as DMABUF (false when not requested or
+  // the driver refused VIDIOC_EXPBUF).
   bool exported() const { return exported_; }
 
   // Asks an H.264 camera for an IDR (V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME);

@@ -33,8 +33,6 @@ void ClockMap::maybeRefresh(int64_t periodUs) {
   if (monotonicUs() - measuredAtUs_ >= periodUs) refresh();
 }
 
-int64_t ClockMap::toRealtimeUs(const timeval& t) const {
-  return static_cast<int64_t>(t.tv_sec) * 1000000 + t.tv_usec + offsetUs_;
-}
+int64_t ClockMap::toRealtimeUs(const timeval& t) const { return timevalUs(t) + offsetUs_; }
 
 }  // namespace camgw

@@ -12,6 +12,9 @@
 
 namespace camgw {
 
+// A V4L2 buffer timestamp (a timeval) in microseconds on its own clock.
+inline int64_t timevalUs(const timeval& t) { return int64_t(t.tv_sec) * 1000000 + t.tv_usec; }
+
 class ClockMap {
  public:
   ClockMap() { refresh(); }

@@ -7,16 +7,14 @@
 #include <memory>
 
 #include "capture_device.h"
-#include "m2m_encoder.h"
+#include "encoder.h"
 #include "pipeline_options.h"
-#include "x264_encoder.h"
 
 namespace camgw {
 
 struct PipelineParts {
   std::unique_ptr<CaptureDevice> camera;
-  std::unique_ptr<M2mEncoder> hw;   // set for EncoderMode::Hardware
-  std::unique_ptr<X264Encoder> sw;  // set for EncoderMode::Software
+  std::unique_ptr<Encoder> encoder;  // may refer to `camera` (passthrough)
   Negotiated negotiated{};
 };
 

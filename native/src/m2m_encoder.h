@@ -1,83 +1,46 @@
-// A stateful V4L2 memory-to-memory H.264 encoder (multi-planar), e.g. the
-// Raspberry Pi's bcm2835-codec at /dev/video11. Follows the kernel's
-// "Memory-to-Memory Stateful Video Encoder Interface" (dev-encoder.rst):
-// CAPTURE format first, then OUTPUT, frame interval, controls, REQBUFS on both
-// queues, STREAMON on both; drain with V4L2_ENC_CMD_STOP.
+// The V4L2 M2M hardware encoder (e.g. the Pi's bcm2835-codec) as an Encoder.
+// Camera buffers go to the device's OUTPUT queue in place as DMABUF, or are
+// copied into its own MMAP buffers; access units come back on its CAPTURE
+// queue some frames later and are matched to the frame they came from by
+// the timestamp the driver copies across (V4L2_BUF_FLAG_TIMESTAMP_COPY).
 #pragma once
 
-#include <linux/videodev2.h>
-
 #include <cstdint>
+#include <deque>
 #include <string>
-#include <vector>
+#include <utility>
 
+#include "capture_device.h"
+#include "encoder.h"
 #include "encoder_settings.h"
-#include "v4l2_util.h"
+#include "m2m_encoder_device.h"
 
 namespace camgw {
 
-struct EncodedUnit {
-  std::vector<uint8_t> data;
-  timeval timestamp;  // copied by the driver from the OUTPUT buffer
-  bool keyframe;
-};
-
-class M2mEncoder {
+class M2mEncoder final : public Encoder {
  public:
-  M2mEncoder(const std::string& path, const EncoderSettings& s);
-  const std::string& path() const { return path_; }
-  int fd() const { return fd_.get(); }
+  // Opens `path` and configures it for frames in `input` (the camera's
+  // negotiated format); zeroCopy false forbids DMABUF import. Throws DeviceError.
+  M2mEncoder(const std::string& path, const EncoderSettings& s, const CaptureFormat& input,
+             bool zeroCopy);
 
-  // S_FMT CAPTURE (H.264), S_FMT OUTPUT (raw), S_PARM, controls.
-  void configure(uint32_t inputFourcc, uint32_t bytesperline);
-  // Whether the OUTPUT queue's layout equals the camera's, so camera buffers
-  // can be queued as they are (DMABUF import).
-  bool layoutMatches(uint32_t bytesperline, size_t cameraBufferLength) const;
-  uint32_t outputBytesperline() const { return outBytesperline_; }
-  uint32_t outputSizeimage() const { return outSizeimage_; }
-
-  // dmabufCount > 0: OUTPUT uses V4L2_MEMORY_DMABUF with that many slots (one per
-  // camera buffer); returns false (and stays unstarted) if the driver refuses.
-  // 0: MMAP OUTPUT buffers that the caller copies frames into.
-  bool start(uint32_t dmabufCount);
-  void stop() noexcept;
-  bool usesDmabuf() const { return dmabuf_; }
-
-  // DMABUF: queue camera buffer `slot` (its dmabuf fd). MMAP: copy `data`.
-  // Returns false when no OUTPUT buffer is free (the frame is then skipped).
-  bool queueDmabuf(uint32_t slot, int dmabufFd, uint32_t length, uint32_t bytesused,
-                   const timeval& ts);
-  bool queueCopy(const uint8_t* data, uint32_t bytesused, const timeval& ts);
-  // Reclaims a consumed OUTPUT buffer; slot = its index (the camera buffer in
-  // DMABUF mode). False when none is ready.
-  bool reclaimInput(uint32_t& slot);
-  // An encoded access unit; false when none is ready.
-  bool dequeueOutput(EncodedUnit& out);
-  // Whether the last dequeueOutput saw V4L2_BUF_FLAG_LAST (drain finished).
-  bool sawLast() const { return sawLast_; }
-
-  void setBitrate(uint32_t kbps);
-  void forceKeyFrame();
-  // V4L2_ENC_CMD_STOP then wait (bounded) for the LAST buffer.
-  void drain(int timeoutMs) noexcept;
+  bool importsDmabuf() const override;
+  bool start(const FrameSource& source) override;
+  void stop() noexcept override { device_.stop(); }
+  void drain() noexcept override;
+  bool encode(const CapturedBuffer& frame) override;
+  int pollFd() const override { return device_.fd(); }
+  void onPollEvents(short revents) override;
+  void setBitrate(uint32_t kbps) override { device_.setBitrate(kbps); }
+  void requestKeyFrame() override { forceIdrNext_ = true; }
 
  private:
-  void setControl(uint32_t id, int32_t value, const char* name, bool optional);
-  void queueCapture(uint32_t index);
-  void mapBuffers(uint32_t type, uint32_t count, std::vector<Mapping>& maps);
-  void queueOutput(uint32_t index, v4l2_memory memory, const v4l2_plane& plane, const timeval& ts);
-
-  std::string path_;
-  UniqueFd fd_;
-  EncoderSettings s_;
-  uint32_t inputFourcc_ = 0;
-  uint32_t outBytesperline_ = 0, outSizeimage_ = 0;
-  bool dmabuf_ = false;
-  bool streaming_ = false;
-  bool sawLast_ = false;
-  std::vector<Mapping> outMaps_;  // MMAP OUTPUT buffers
-  std::vector<bool> outFree_;     // OUTPUT buffers we may queue
-  std::vector<Mapping> capMaps_;  // CAPTURE (bitstream) buffers
+  M2mEncoderDevice device_;
+  CaptureFormat input_;
+  bool zeroCopy_;
+  bool forceIdrNext_ = true;
+  // Frames queued and not yet out: (buffer timestamp µs, queued at monotonic µs).
+  std::deque<std::pair<int64_t, int64_t>> inFlight_;
 };
 
 }  // namespace camgw

@@ -13,9 +13,11 @@ Pipeline::Pipeline(const PipelineOptions& o, PipelineEvents events)
     : opts_(o), events_(std::move(events)), queue_(o.queueDepth) {
   PipelineParts parts = openPipelineParts(o);
   camera_ = std::move(parts.camera);
-  hw_ = std::move(parts.hw);
-  sw_ = std::move(parts.sw);
+  encoder_ = std::move(parts.encoder);
   neg_ = parts.negotiated;
+  // Both run on the worker, from inside encode() or onPollEvents().
+  encoder_->setInputDoneCallback([this](uint32_t index) { requeueCamera(index); });
+  encoder_->setOutputReadyCallback([this](EncodedUnit&& u) { onEncoded(std::move(u)); });
   const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (efd < 0) throw DeviceError(o.device, "eventfd", errno);
   wakeFd_.reset(efd);
@@ -26,30 +28,17 @@ Pipeline::~Pipeline() { close(); }
 void Pipeline::start() {
   if (closed_) throw DeviceError(opts_.device, "start", "pipeline is closed");
   if (running()) return;
-  if (hw_) {
-    // DMABUF: the encoder reads the camera's buffers in place (no copy of a
-    // whole frame per frame) when both layouts agree and both drivers allow it.
-    const bool tryDmabuf = opts_.zeroCopy && hw_->layoutMatches(camera_->format().bytesperline,
-                                                                camera_->format().sizeimage);
-    camera_->start(tryDmabuf);
-    bool dmabuf = false;
-    try {
-      if (camera_->exported()) {
-        dmabuf = hw_->start(static_cast<uint32_t>(camera_->bufferCount()));
-      }
-      if (!dmabuf) hw_->start(0);
-    } catch (...) {
-      camera_->stop();
-      throw;
-    }
-    neg_.dmabuf = dmabuf;
-  } else {
-    camera_->start(false);
+  // The camera exports its buffers only for an encoder that can import them.
+  camera_->start(encoder_->importsDmabuf());
+  const auto buffers = static_cast<uint32_t>(camera_->bufferCount());
+  try {
+    neg_.dmabuf = encoder_->start(FrameSource{buffers, camera_->exported()});
+  } catch (...) {
+    camera_->stop();
+    throw;
   }
   stopRequested_ = false;
-  forceIdrNext_ = true;
-  camQueued_ = static_cast<uint32_t>(camera_->bufferCount());
-  inFlight_.clear();
+  camQueued_ = buffers;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -59,7 +48,7 @@ void Pipeline::stop() {
     wake();
     thread_.join();
   }
-  if (hw_) hw_->stop();
+  if (encoder_) encoder_->stop();
   if (camera_) camera_->stop();
 }
 
@@ -67,8 +56,7 @@ void Pipeline::close() {
   if (closed_) return;
   stop();
   closed_ = true;
-  hw_.reset();
-  sw_.reset();
+  encoder_.reset();  // first: the passthrough encoder refers to the camera
   camera_.reset();
   wakeFd_.reset();
   queue_.clear();

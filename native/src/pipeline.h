@@ -1,6 +1,7 @@
-// A camera pipeline: capture device -> (hardware | software | no) encoder ->
-// bounded queue, driven by one poll()-based worker thread. Plain C++ with no
-// Node-API: the addon wraps it and turns its events into JS events.
+// A camera pipeline: capture device -> encoder (encoder.h: V4L2 M2M, x264 or
+// the camera's own H.264) -> bounded queue, driven by one poll()-based worker
+// thread. Plain C++ with no Node-API: the addon wraps it and turns its events
+// into JS events.
 #pragma once
 
 #include <atomic>
@@ -15,11 +16,9 @@
 #include "capture_device.h"
 #include "clock_map.h"
 #include "device_error.h"
-#include "encoder_settings.h"
+#include "encoder.h"
 #include "frame_queue.h"
-#include "m2m_encoder.h"
 #include "pipeline_options.h"
-#include "x264_encoder.h"
 
 namespace camgw {
 
@@ -61,8 +60,8 @@ class Pipeline {
   void loop();
   void applyCommands();
   void onCameraFrame(const CapturedBuffer& b);
-  void drainEncoder();
-  void deliver(std::vector<uint8_t>&& data, int64_t monotonicUs, bool keyframe);
+  void requeueCamera(uint32_t index);
+  void onEncoded(EncodedUnit&& u);
   void recordEncodeTime(double us);
   void wake();
   bool cameraGone();
@@ -71,8 +70,7 @@ class Pipeline {
   PipelineEvents events_;
   Negotiated neg_{};
   std::unique_ptr<CaptureDevice> camera_;
-  std::unique_ptr<M2mEncoder> hw_;
-  std::unique_ptr<X264Encoder> sw_;
+  std::unique_ptr<Encoder> encoder_;  // declared after camera_: gone before it
   FrameQueue queue_;
   ClockMap clock_;
   UniqueFd wakeFd_;
@@ -85,18 +83,13 @@ class Pipeline {
   bool pendingKey_ = false;
 
   // Worker-thread state.
-  bool forceIdrNext_ = true;
   uint32_t camQueued_ = 0;
-  int64_t eioSinceUs_ = 0;                            // first of a run of EIO dequeues, 0 when none
-  std::deque<std::pair<int64_t, int64_t>> inFlight_;  // (buffer ts us, queued at mono us)
+  int64_t eioSinceUs_ = 0;  // first of a run of EIO dequeues, 0 when none
 
   std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0};
   mutable std::mutex statMu_;
   double encLast_ = 0, encSum_ = 0;
   uint64_t encCount_ = 0;
 };
-
-// Whether an Annex-B access unit holds an IDR slice (NAL type 5).
-bool containsIdr(const uint8_t* p, size_t n);
 
 }  // namespace camgw

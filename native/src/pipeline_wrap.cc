@@ -1,5 +1,9 @@
 #include "pipeline_wrap.h"
 
+#include <memory>
+#include <utility>
+#include <vector>
+
 #include "js_errors.h"
 #include "v4l2_util.h"
 
@@ -93,6 +97,23 @@ PipelineOptions parseOptions(Napi::Env env, const Napi::Value& arg) {
   return p;
 }
 
+// Hands an access unit's bytes to JS without copying them: the Buffer wraps
+// the vector's storage and frees it when V8 collects the Buffer. The worker
+// has already let go of the frame (it moved out of the queue on this
+// thread), so JS holding it never holds up the worker. Where a runtime
+// forbids external buffers (napi_no_external_buffers_allowed, e.g. Electron's
+// V8 sandbox), NewOrCopy copies and frees at once.
+Napi::Buffer<uint8_t> adoptAsBuffer(Napi::Env env, std::vector<uint8_t>&& bytes) {
+  auto owned = std::make_unique<std::vector<uint8_t>>(std::move(bytes));
+  Napi::Buffer<uint8_t> b = Napi::Buffer<uint8_t>::NewOrCopy(
+      env, owned->data(), owned->size(),
+      [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned.get());
+  // The finalizer owns the vector now (NewOrCopy threw otherwise, and then
+  // `owned` frees it).
+  owned.release();
+  return b;
+}
+
 }  // namespace
 
 Napi::Function PipelineWrap::Init(Napi::Env env) {
@@ -162,7 +183,7 @@ void PipelineWrap::deliverFrames(Napi::Env env, Napi::Function cb) {
   if (!pipeline_) return;
   for (EncodedFrame& f : pipeline_->takeFrames()) {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("data", Napi::Buffer<uint8_t>::Copy(env, f.data.data(), f.data.size()));
+    o.Set("data", adoptAsBuffer(env, std::move(f.data)));
     o.Set("captureTimeUs", Napi::Number::New(env, static_cast<double>(f.captureTimeUs)));
     o.Set("keyframe", Napi::Boolean::New(env, f.keyframe));
     o.Set("width", Napi::Number::New(env, f.width));

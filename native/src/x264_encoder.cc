@@ -3,17 +3,27 @@
 #include <libyuv.h>
 #include <linux/videodev2.h>
 
-#include <stdexcept>
 #include <string>
+#include <utility>
+
+#include "clock_map.h"
+#include "device_error.h"
 
 namespace camgw {
 
-X264Encoder::X264Encoder(const EncoderSettings& s, uint32_t inputFourcc, uint32_t bytesperline)
-    : s_(s), fourcc_(inputFourcc), bytesperline_(bytesperline) {
+namespace {
+// Every set-up failure is reported as this call: to the caller, each one
+// means the software encoder could not be opened.
+constexpr const char* kOpen = "x264_encoder_open";
+}  // namespace
+
+X264Encoder::X264Encoder(const std::string& device, const EncoderSettings& s, uint32_t inputFourcc,
+                         uint32_t bytesperline)
+    : device_(device), s_(s), fourcc_(inputFourcc), bytesperline_(bytesperline) {
   // ultrafast + zerolatency: zerolatency turns off B-frames, lookahead,
   // mb-tree and frame threads, so every call returns the frame just given.
   if (x264_param_default_preset(&param_, "ultrafast", "zerolatency") < 0) {
-    throw std::runtime_error("x264_param_default_preset failed");
+    throw DeviceError(device_, kOpen, "x264_param_default_preset failed");
   }
   param_.i_csp = X264_CSP_I420;
   param_.i_width = static_cast<int>(s.width);
@@ -46,7 +56,8 @@ X264Encoder::X264Encoder(const EncoderSettings& s, uint32_t inputFourcc, uint32_
   if (s.profile == H264Profile::Main) profile = "main";
   if (s.profile == H264Profile::High) profile = "high";
   if (x264_param_apply_profile(&param_, profile) < 0) {
-    throw std::runtime_error(std::string("x264_param_apply_profile(") + profile + ") failed");
+    throw DeviceError(device_, kOpen,
+                      std::string("x264_param_apply_profile(") + profile + ") failed");
   }
   if (s.profile == H264Profile::ConstrainedBaseline || s.profile == H264Profile::Baseline) {
     // x264's "baseline" already avoids FMO/ASO/redundant slices, i.e. it is
@@ -54,11 +65,11 @@ X264Encoder::X264Encoder(const EncoderSettings& s, uint32_t inputFourcc, uint32_
     param_.b_cabac = 0;
   }
   enc_ = x264_encoder_open(&param_);
-  if (enc_ == nullptr) throw std::runtime_error("x264_encoder_open failed");
+  if (enc_ == nullptr) throw DeviceError(device_, kOpen, "x264_encoder_open failed");
   if (x264_picture_alloc(&pic_, X264_CSP_I420, param_.i_width, param_.i_height) < 0) {
     x264_encoder_close(enc_);
     enc_ = nullptr;
-    throw std::runtime_error("x264_picture_alloc failed");
+    throw DeviceError(device_, kOpen, "x264_picture_alloc failed");
   }
 }
 
@@ -87,10 +98,17 @@ void X264Encoder::applyRateControl(x264_param_t& p, uint32_t kbps) const {
   }
 }
 
-bool X264Encoder::setBitrate(uint32_t kbps) {
+void X264Encoder::setBitrate(uint32_t kbps) {
   s_.bitrateKbps = kbps;
   applyRateControl(param_, kbps);
-  return x264_encoder_reconfig(enc_, &param_) == 0;
+  if (x264_encoder_reconfig(enc_, &param_) != 0) {
+    throw DeviceError(device_, "x264_encoder_reconfig", "bitrate change refused");
+  }
+}
+
+bool X264Encoder::start(const FrameSource&) {
+  forceIdrNext_ = true;
+  return false;  // frames are converted into x264's own picture: never in place
 }
 
 bool X264Encoder::convert(const uint8_t* src, uint32_t bytesused) {
@@ -121,20 +139,32 @@ bool X264Encoder::convert(const uint8_t* src, uint32_t bytesused) {
   }
 }
 
-bool X264Encoder::encode(const uint8_t* data, uint32_t bytesused, bool forceIdr,
-                         std::vector<uint8_t>& out, bool& keyframe) {
-  out.clear();
+bool X264Encoder::encodePicture(const uint8_t* data, uint32_t bytesused, EncodedUnit& out) {
   if (!convert(data, bytesused)) return false;
   pic_.i_pts = pts_++;
-  pic_.i_type = forceIdr ? X264_TYPE_IDR : X264_TYPE_AUTO;
+  pic_.i_type = forceIdrNext_ ? X264_TYPE_IDR : X264_TYPE_AUTO;
   x264_nal_t* nals = nullptr;
   int nnal = 0;
   x264_picture_t picOut;
   const int size = x264_encoder_encode(enc_, &nals, &nnal, &pic_, &picOut);
   if (size <= 0 || nnal <= 0) return false;
-  // x264 lays the NAL payloads out back to back in one buffer.
-  out.assign(nals[0].p_payload, nals[0].p_payload + size);
-  keyframe = picOut.b_keyframe != 0;
+  // x264 lays the NAL payloads out back to back in one buffer, which it reuses
+  // for the next picture: copy the access unit out.
+  out.data.assign(nals[0].p_payload, nals[0].p_payload + size);
+  out.keyframe = picOut.b_keyframe != 0;
+  return true;
+}
+
+bool X264Encoder::encode(const CapturedBuffer& b) {
+  const int64_t t0 = ClockMap::monotonicUs();
+  EncodedUnit u{};
+  const bool ok = encodePicture(b.data, b.bytesused, u);
+  u.encodeTimeUs = double(ClockMap::monotonicUs() - t0);
+  inputDone(b.index);
+  if (!ok) return false;
+  forceIdrNext_ = false;
+  u.captureTimeUs = timevalUs(b.timestamp);
+  outputReady(std::move(u));
   return true;
 }
 

@@ -1,11 +1,13 @@
-// Software H.264 with libx264, tuned for latency: one frame in, one access
-// unit out (zerolatency: no B-frames, no lookahead, no frame threads).
-// Capture formats are converted to I420 with libyuv first.
+// Software H.264 with libx264 as an Encoder, tuned for latency: one frame
+// in, one access unit out, before encode() returns (zerolatency: no
+// B-frames, no lookahead, no frame threads). Capture formats are converted
+// to I420 with libyuv first.
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <string>
 
+#include "encoder.h"
 #include "encoder_settings.h"
 
 extern "C" {
@@ -14,34 +16,38 @@ extern "C" {
 
 namespace camgw {
 
-class X264Encoder {
+class X264Encoder final : public Encoder {
  public:
   // inputFourcc: V4L2_PIX_FMT_YUYV, _NV12 or _YUV420; bytesperline of the
-  // capture buffer (luma row pitch for planar formats).
-  X264Encoder(const EncoderSettings& s, uint32_t inputFourcc, uint32_t bytesperline);
-  ~X264Encoder();
-  X264Encoder(const X264Encoder&) = delete;
-  X264Encoder& operator=(const X264Encoder&) = delete;
+  // capture buffer (luma row pitch for planar formats). `device` (the
+  // camera) names the pipeline in errors. Throws DeviceError.
+  X264Encoder(const std::string& device, const EncoderSettings& s, uint32_t inputFourcc,
+              uint32_t bytesperline);
+  ~X264Encoder() override;
 
   static bool accepts(uint32_t fourcc);
 
-  // Converts and encodes one captured frame; `out` receives the Annex-B access
-  // unit. Returns false when the encoder produced nothing (x264 error).
-  bool encode(const uint8_t* data, uint32_t bytesused, bool forceIdr, std::vector<uint8_t>& out,
-              bool& keyframe);
-  // Live bitrate change (x264_encoder_reconfig keeps the stream going).
-  bool setBitrate(uint32_t kbps);
+  bool start(const FrameSource& source) override;
+  void stop() noexcept override {}
+  // Converts and encodes one captured frame (false: x264 produced nothing).
+  bool encode(const CapturedBuffer& frame) override;
+  // x264_encoder_reconfig keeps the stream going.
+  void setBitrate(uint32_t kbps) override;
+  void requestKeyFrame() override { forceIdrNext_ = true; }
 
  private:
   void applyRateControl(x264_param_t& p, uint32_t kbps) const;
   bool convert(const uint8_t* data, uint32_t bytesused);
+  bool encodePicture(const uint8_t* data, uint32_t bytesused, EncodedUnit& out);
 
+  std::string device_;
   EncoderSettings s_;
   uint32_t fourcc_, bytesperline_;
   x264_param_t param_{};
   x264_t* enc_ = nullptr;
   x264_picture_t pic_{};
   int64_t pts_ = 0;
+  bool forceIdrNext_ = true;
 };
 
 }  // namespace camgw

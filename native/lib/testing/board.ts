@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
+import { locateAddon } from "../binding.js";
 
 export type Profile = "pi4" | "pi5" | "uvc-h264";
 
@@ -27,10 +28,6 @@ export interface BoardOptions {
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, "..", "..", "..");
 export const simLibrary = join(repoRoot, "firmware-sim", "build", "libcamgw-vdev.so");
-const addonPath = resolve(
-  process.env.CAMGW_NATIVE_ADDON ??
-    join(repoRoot, "native", "build", "Release", "camgw_native.node"),
-);
 
 let bundleDir: string | undefined;
 
@@ -66,9 +63,9 @@ export async function runOnBoard<T>(
   if (!existsSync(simLibrary)) {
     throw new Error(`virtual board library missing: ${simLibrary} (run \`make sim-build\`)`);
   }
-  if (!existsSync(addonPath)) {
-    throw new Error(`native addon missing: ${addonPath} (run \`make native-build\`)`);
-  }
+  // The child's bundle lives in a temporary directory, where the locator's
+  // walk up would find nothing: hand it the path found from here.
+  const addonPath = locateAddon();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // An ASan build of the addon needs libasan loaded before everything else
