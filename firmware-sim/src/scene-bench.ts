@@ -38,7 +38,9 @@ function captureCpuSeconds(scene: SimScene, fourcc: string, frames: number): num
 /** A counter from the gateway's /metrics. */
 async function counter(httpUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${httpUrl}metrics`)).text();
-  return Number(new RegExp(`^camgw_${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const value = new RegExp(`^camgw_${name} (\\S+)$`, "m").exec(text)?.[1];
+  if (value === undefined) throw new Error(`/metrics has no camgw_${name}`);
+  return Number(value);
 }
 
 /**
@@ -59,10 +61,10 @@ async function sentKbps(profile: SimProfile, scene: SimScene): Promise<number> {
       decode: false,
     });
     await new Promise((r) => setTimeout(r, 4000));
-    const bytes0 = await counter(gw.httpUrl, "rtp_bytes_sent_total");
+    const bytes0 = await counter(gw.httpUrl, "bytes_sent_total");
     const frames0 = await counter(gw.httpUrl, "frames_packetized_total");
     await new Promise((r) => setTimeout(r, 10_000));
-    const bytes = (await counter(gw.httpUrl, "rtp_bytes_sent_total")) - bytes0;
+    const bytes = (await counter(gw.httpUrl, "bytes_sent_total")) - bytes0;
     const frames = (await counter(gw.httpUrl, "frames_packetized_total")) - frames0;
     await watching;
     return Math.round((bytes * 8 * 30) / frames / 1000);

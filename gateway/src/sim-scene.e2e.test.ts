@@ -4,7 +4,9 @@ import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "./testing/gat
 
 async function counter(httpUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${httpUrl}metrics`)).text();
-  return Number(new RegExp(`^camgw_${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const value = new RegExp(`^camgw_${name} (\\S+)$`, "m").exec(text)?.[1];
+  if (value === undefined) throw new Error(`/metrics has no camgw_${name}`);
+  return Number(value);
 }
 
 /**
@@ -47,10 +49,10 @@ describe("camgw run --sim-scene realistic", () => {
     // Bytes per packetized frame at the nominal 30 fps, once x264 has settled:
     // a property of the picture, not of this machine's speed.
     await new Promise((r) => setTimeout(r, 3000));
-    const bytes0 = await counter(gw.httpUrl, "rtp_bytes_sent_total");
+    const bytes0 = await counter(gw.httpUrl, "bytes_sent_total");
     const frames0 = await counter(gw.httpUrl, "frames_packetized_total");
     await new Promise((r) => setTimeout(r, 3000));
-    const bytes = (await counter(gw.httpUrl, "rtp_bytes_sent_total")) - bytes0;
+    const bytes = (await counter(gw.httpUrl, "bytes_sent_total")) - bytes0;
     const frames = (await counter(gw.httpUrl, "frames_packetized_total")) - frames0;
     const kbps = (bytes * 8 * 30) / frames / 1000;
     expect(frames).toBeGreaterThan(30);
