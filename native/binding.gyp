@@ -39,6 +39,8 @@
         "src/pipeline.cc",
         "src/pipeline_worker.cc",
         "src/pipeline_wrap.cc",
+        # systemd
+        "src/sd_notify.cc",
         "src/v4l2_util.cc",
         "src/x264_encoder.cc"
       ],

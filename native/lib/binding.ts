@@ -30,6 +30,8 @@ export interface NativePipeline {
 
 export interface NativeBinding extends NativeAudioBinding {
   listDevices(): DeviceInfo[];
+  /** sd_notify(3): one datagram `state` to the AF_UNIX socket `socketPath` ('@' = abstract). */
+  sdNotify(socketPath: string, state: string): void;
   NativePipeline: new (
     options: PipelineOptions,
     onEvent: (...event: NativeEvent) => void,

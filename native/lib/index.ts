@@ -8,3 +8,4 @@ export { AudioCapture, type AudioCaptureEvents } from "./audio-capture.js";
 export { AudioPlayback, type AudioPlaybackEvents } from "./audio-playback.js";
 export { listAudioDevices, findMicrophone, findSpeaker } from "./audio-devices.js";
 export type * from "./audio-types.js";
+export { notifySystemd, systemdWatchdogMs } from "./systemd-notify.js";

@@ -3,7 +3,9 @@
 
 #include "audio_module.h"
 #include "device_list.h"
+#include "js_errors.h"
 #include "pipeline_wrap.h"
+#include "sd_notify.h"
 #include "v4l2_util.h"
 
 namespace camgw {
@@ -73,11 +75,29 @@ Napi::Value ListDevices(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// sdNotify(socketPath, state): sd_notify(3) for systemd's Type=notify and
+// WatchdogSec (native/lib/systemd-notify.ts).
+Napi::Value SdNotify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsString() || !info[1].IsString()) {
+    Napi::TypeError::New(env, "sdNotify(socketPath: string, state: string)")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  try {
+    sdNotify(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
+  } catch (const DeviceError& e) {
+    toJsError(env, e).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listDevices", Napi::Function::New(env, ListDevices));
   exports.Set("NativePipeline", PipelineWrap::Init(env));
+  exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
   initAudio(env, exports);
   return exports;
 }

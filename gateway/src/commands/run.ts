@@ -6,6 +6,7 @@ import { loadConfig, SCHEMA, type Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { createLogger, type Logger } from "../logger.js";
 import { findUp } from "../paths.js";
+import { ServiceNotifier } from "../service-notifier.js";
 import { onVirtualBoard, resolveAutoSource } from "../source-factory.js";
 
 /** `camgw run`: start the gateway and serve until SIGINT/SIGTERM. */
@@ -39,8 +40,11 @@ export async function runCommand(argv: string[]): Promise<number> {
       `camgw: device ${config.prefix}/${id} from ${gateway.source.name}${idNote}\n`,
     );
   }
+  const service = new ServiceNotifier(log);
+  service.ready(`serving ${config.prefix}/${config["device-id"]}`);
   const signal = await firstStopSignal();
   log.info(`${signal}: shutting down`);
+  service.stopping();
   await gateway.close();
   return 0;
 }
