@@ -15,6 +15,25 @@ import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
 import { SessionManager } from "./webrtc/session-manager.js";
+import { sharedTokenAuthorizer } from "./whep/whep-auth.js";
+import { WhepEndpoint } from "./whep/whep-endpoint.js";
+
+/**
+ * The configured STUN/TURN servers, with ice-username/ice-credential filled
+ * in where a server has none. A function, so that short-lived TURN
+ * credentials can be made per call.
+ */
+function iceServers(config: Config): Config["ice-servers"] {
+  return config["ice-servers"].map((s) => ({
+    ...s,
+    ...(s.username === undefined && config["ice-username"]
+      ? { username: config["ice-username"] }
+      : {}),
+    ...(s.credential === undefined && config["ice-credential"]
+      ? { credential: config["ice-credential"] }
+      : {}),
+  }));
+}
 
 /** Where the built viewer lives: web-viewer/dist beside gateway/, in the repo and in /opt/camgw. */
 function viewerRoot(): string | null {
@@ -40,6 +59,7 @@ export interface GatewayAddresses {
 export class Gateway {
   private dispatcher: SignalingDispatcher | null = null;
   private link: MqttLink | null = null;
+  private whep: WhepEndpoint | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   addresses: GatewayAddresses | null = null;
@@ -60,15 +80,7 @@ export class Gateway {
       streams: { [DEFAULT_STREAM]: source },
       maxViewers: config["max-viewers"],
       ice: {
-        iceServers: config["ice-servers"].map((s) => ({
-          ...s,
-          ...(s.username === undefined && config["ice-username"]
-            ? { username: config["ice-username"] }
-            : {}),
-          ...(s.credential === undefined && config["ice-credential"]
-            ? { credential: config["ice-credential"] }
-            : {}),
-        })),
+        iceServers: iceServers(config),
         ...(config["ice-host-addresses"].length
           ? { hostAddresses: config["ice-host-addresses"] }
           : {}),
@@ -119,6 +131,7 @@ export class Gateway {
         dispatcher: this.dispatcher,
         link: this.link,
         source: this.source,
+        whep: this.whep,
       }),
     );
 
@@ -153,6 +166,7 @@ export class Gateway {
     const dispatcher = new SignalingDispatcher({ host: this.sessions });
     dispatcher.on("error", (err) => log.warn(`signaling: ${err.message}`));
     this.dispatcher = dispatcher;
+    this.serveWhep(dispatcher);
     const link = new MqttLink({
       url,
       deviceId: config["device-id"],
@@ -179,6 +193,24 @@ export class Gateway {
     this.link = link;
     reportLink(link, log);
     link.connect();
+  }
+
+  /**
+   * WHEP on the HTTP port (docs/whep.md): a second transport into the same
+   * dispatcher and session manager. It refuses everything until a whep-token
+   * is configured.
+   */
+  private serveWhep(dispatcher: SignalingDispatcher): void {
+    const { config } = this;
+    const whep = new WhepEndpoint({
+      sink: dispatcher,
+      authorizer: sharedTokenAuthorizer(config["whep-token"]),
+      hasStream: (stream) => stream === DEFAULT_STREAM,
+      iceServers: () => iceServers(config),
+      corsOrigins: config["whep-cors-origins"],
+    });
+    this.whep = whep;
+    this.http.addRoute(whep.handle);
   }
 
   health(): HealthPart[] {
@@ -212,6 +244,7 @@ export class Gateway {
     if (this.link && !this.link.connected) await this.link.close();
     // Otherwise sessions first: their `bye` (shutdown) goes out over
     // signaling before the link publishes the offline status and disconnects.
+    this.whep?.close();
     await this.sessions.close();
     this.dispatcher?.close();
     await this.link?.close();
