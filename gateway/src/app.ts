@@ -17,6 +17,7 @@ import { VERSION } from "./version.js";
 import { SessionManager } from "./webrtc/session-manager.js";
 import { sharedTokenAuthorizer } from "./whep/whep-auth.js";
 import { WhepEndpoint } from "./whep/whep-endpoint.js";
+import { WhipEgress } from "./whip/whip-egress.js";
 
 /**
  * The configured STUN/TURN servers, with ice-username/ice-credential filled
@@ -60,6 +61,7 @@ export class Gateway {
   private dispatcher: SignalingDispatcher | null = null;
   private link: MqttLink | null = null;
   private whep: WhepEndpoint | null = null;
+  private whip: WhipEgress | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   addresses: GatewayAddresses | null = null;
@@ -132,6 +134,7 @@ export class Gateway {
         link: this.link,
         source: this.source,
         whep: this.whep,
+        whip: this.whip,
       }),
     );
 
@@ -153,6 +156,27 @@ export class Gateway {
     }
     this.addresses = { http: httpUrl, brokerUrl, ...(mqttUrl ? { mqtt: mqttUrl } : {}) };
     this.connectSignaling(brokerUrl);
+    if (config["whip-url"]) this.pushWhip(config["whip-url"]);
+  }
+
+  /**
+   * WHIP egress (docs/scale.md): the main stream pushed to a media server,
+   * one more sink on the stream's fan-out, kept there with backoff.
+   */
+  private pushWhip(url: string): void {
+    const { log } = this;
+    const whip = new WhipEgress({
+      url,
+      token: this.config["whip-token"],
+      stream: DEFAULT_STREAM,
+      host: this.sessions,
+    });
+    whip.on("pushing", () => log.info(`WHIP: pushing ${DEFAULT_STREAM} to ${whip.endpoint}`));
+    whip.on("failed", (error, retryInMs) => {
+      log.warn(`WHIP: ${error.message}; next attempt in ${(retryInMs / 1000).toFixed(1)} s`);
+    });
+    this.whip = whip;
+    whip.start();
   }
 
   /**
@@ -245,6 +269,8 @@ export class Gateway {
     // Otherwise sessions first: their `bye` (shutdown) goes out over
     // signaling before the link publishes the offline status and disconnects.
     this.whep?.close();
+    // The media server is told first (DELETE), while the network is sure to be up.
+    await this.whip?.close();
     await this.sessions.close();
     this.dispatcher?.close();
     await this.link?.close();

@@ -15,6 +15,7 @@ import type { SignalingCounterSnapshot } from "./signaling/signaling-counters.js
 import type { SessionManager, SessionManagerStats } from "./webrtc/session-manager.js";
 import type { WhepEndpoint } from "./whep/whep-endpoint.js";
 import type { WhepStatsSnapshot } from "./whep/whep-stats.js";
+import type { WhipEgress, WhipEgressStats } from "./whip/whip-egress.js";
 
 interface MetricSpec {
   type: "counter" | "gauge";
@@ -97,6 +98,12 @@ const WHEP_METRICS: MetricTable<WhepStatsSnapshot> = {
   iceRestarts: counter("WHEP ICE restarts answered"),
 };
 
+const WHIP_METRICS: MetricTable<WhipEgressStats> = {
+  attempts: counter("WHIP egress attempts (POSTs of an offer)"),
+  connects: counter("WHIP egress pushes that connected"),
+  failures: counter("WHIP egress attempts that failed and pushes that ended"),
+};
+
 export interface MetricParts {
   sessions: SessionManager;
   /** Null until signaling starts. */
@@ -105,10 +112,12 @@ export interface MetricParts {
   source: H264Source;
   /** Null until signaling starts. */
   whep?: WhepEndpoint | null;
+  /** Set when whip-url is. */
+  whip?: WhipEgress | null;
 }
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
-  const { sessions, dispatcher, link, source, whep } = parts;
+  const { sessions, dispatcher, link, source, whep, whip } = parts;
   const out = samples("", SESSION_METRICS, sessions.stats);
   if (dispatcher) out.push(...samples("signaling_", SIGNALING_METRICS, dispatcher.metrics()));
   if (link) {
@@ -118,6 +127,12 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
     );
   }
   if (whep) out.push(...samples("whep_", WHEP_METRICS, whep.stats.snapshot(whep.sessionCount)));
+  if (whip) {
+    out.push(
+      ...samples("whip_", WHIP_METRICS, whip.stats),
+      metric("whip_pushing", gauge("1 while the WHIP egress pushes"), +(whip.state === "pushing")),
+    );
+  }
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
   const stats = source.stats?.();
   if (stats) out.push(...samples("source_", SOURCE_METRICS, stats));
