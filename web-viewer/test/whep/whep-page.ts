@@ -9,10 +9,14 @@
  * - `thirdParty`: whip-whep 1.2.0's WHEPClient (npm, by Medooze: the WHEP
  *   editors' own player), used as its README shows.
  *
+ * - `janus`: a viewer of a Janus VideoRoom (janus-viewer.ts), for the
+ *   WHIP egress test.
+ *
  * Each player shows its video in a <video> and counts presented frames
  * (requestVideoFrameCallback), as the web viewer does.
  */
 import { WHEPClient } from "whip-whep/whep.js";
+import { viewJanusRoom, type JanusViewer } from "./janus-viewer.js";
 
 interface Player {
   pc: RTCPeerConnection;
@@ -271,7 +275,39 @@ async function offerSdp(onlyCodec?: string): Promise<string> {
   return offer.sdp ?? "";
 }
 
-const api = { own, restartOwn, thirdParty, restartThirdParty, state, stop, request, offerSdp };
+const janusViewers = new Map<string, JanusViewer>();
+
+async function janus(janusUrl: string, room: number): Promise<string> {
+  const viewer = await viewJanusRoom(janusUrl, room);
+  const id = `j${nextId++}`;
+  janusViewers.set(id, viewer);
+  return id;
+}
+
+function janusState(id: string): { frames: number; width: number; connectionState: string } {
+  const v = janusViewers.get(id);
+  if (!v) throw new Error(`no Janus viewer ${id}`);
+  return { frames: v.frames, width: v.video.videoWidth, connectionState: v.pc.connectionState };
+}
+
+function janusClose(id: string): void {
+  janusViewers.get(id)?.close();
+  janusViewers.delete(id);
+}
+
+const api = {
+  own,
+  restartOwn,
+  thirdParty,
+  restartThirdParty,
+  state,
+  stop,
+  request,
+  offerSdp,
+  janus,
+  janusState,
+  janusClose,
+};
 export type WhepTestApi = typeof api;
 
 declare global {
