@@ -205,6 +205,25 @@ describe("WHEP endpoint refusals", () => {
     expect(s.dispatcher.counters.received).toBe(0);
   });
 
+  it("takes the token as an access_token query parameter, for players that send no header (go2rtc)", async () => {
+    const s = await start();
+    const v = viewer();
+    const res = await fetch(`${s.url}/whep/main?access_token=${TOKEN}`, {
+      method: "POST",
+      body: await v.createOffer(),
+      headers: { "Content-Type": "application/sdp" },
+    });
+    expect(res.status).toBe(201);
+    await v.acceptAnswer(await res.text());
+    expect((await nextFrame(v)).keyframe).toBe(true);
+    const wrong = await fetch(`${s.url}/whep/main?access_token=nope`, {
+      method: "POST",
+      body: "v=0",
+      headers: { "Content-Type": "application/sdp" },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
   it("refuses everything while no whep-token is configured", async () => {
     const { sharedTokenAuthorizer } = await import("./whep-auth.js");
     const s = await start({ endpoint: { authorizer: sharedTokenAuthorizer("") } });

@@ -331,7 +331,7 @@ export class WhepEndpoint {
 
   async #authorize(req: IncomingMessage): Promise<AuthorizedViewer> {
     const address = req.socket.remoteAddress ?? "unknown";
-    const token = bearerToken(req.headers.authorization);
+    const token = bearerToken(req.headers.authorization) ?? queryToken(req.url);
     const { authorizer } = this.#options;
     const viewer = token === undefined ? null : await authorizer.authorize(token);
     if (viewer) return viewer;
@@ -409,6 +409,17 @@ function toRefusal(error: unknown): HttpRefusal {
   }
   if (error instanceof CamgwError) return new HttpRefusal(500, "internal error");
   return new HttpRefusal(500, "internal error");
+}
+
+/**
+ * The token of an `access_token` query parameter (RFC 6750 section 2.3),
+ * for players that cannot send an Authorization header: go2rtc's WHEP
+ * client (and so Home Assistant through it) sends none. The header wins
+ * when both are there.
+ */
+function queryToken(url: string | undefined): string | undefined {
+  const value = new URL(url ?? "/", "http://x").searchParams.get("access_token");
+  return value === null || value === "" ? undefined : bearerToken(`Bearer ${value}`);
 }
 
 /** If-Match (RFC 9110 section 13.1.1): "*" or a list of entity-tags, compared strongly. */
