@@ -15,6 +15,26 @@ import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
 import { SessionManager } from "./webrtc/session-manager.js";
+import { sharedTokenAuthorizer } from "./whep/whep-auth.js";
+import { WhepEndpoint } from "./whep/whep-endpoint.js";
+import { WhipEgress } from "./whip/whip-egress.js";
+
+/**
+ * The configured STUN/TURN servers, with ice-username/ice-credential filled
+ * in where a server has none. A function, so that short-lived TURN
+ * credentials can be made per call.
+ */
+function iceServers(config: Config): Config["ice-servers"] {
+  return config["ice-servers"].map((s) => ({
+    ...s,
+    ...(s.username === undefined && config["ice-username"]
+      ? { username: config["ice-username"] }
+      : {}),
+    ...(s.credential === undefined && config["ice-credential"]
+      ? { credential: config["ice-credential"] }
+      : {}),
+  }));
+}
 
 /** Where the built viewer lives: web-viewer/dist beside gateway/, in the repo and in /opt/camgw. */
 function viewerRoot(): string | null {
@@ -40,6 +60,8 @@ export interface GatewayAddresses {
 export class Gateway {
   private dispatcher: SignalingDispatcher | null = null;
   private link: MqttLink | null = null;
+  private whep: WhepEndpoint | null = null;
+  private whip: WhipEgress | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   addresses: GatewayAddresses | null = null;
@@ -60,15 +82,7 @@ export class Gateway {
       streams: { [DEFAULT_STREAM]: source },
       maxViewers: config["max-viewers"],
       ice: {
-        iceServers: config["ice-servers"].map((s) => ({
-          ...s,
-          ...(s.username === undefined && config["ice-username"]
-            ? { username: config["ice-username"] }
-            : {}),
-          ...(s.credential === undefined && config["ice-credential"]
-            ? { credential: config["ice-credential"] }
-            : {}),
-        })),
+        iceServers: iceServers(config),
         ...(config["ice-host-addresses"].length
           ? { hostAddresses: config["ice-host-addresses"] }
           : {}),
@@ -119,6 +133,8 @@ export class Gateway {
         dispatcher: this.dispatcher,
         link: this.link,
         source: this.source,
+        whep: this.whep,
+        whip: this.whip,
       }),
     );
 
@@ -140,6 +156,27 @@ export class Gateway {
     }
     this.addresses = { http: httpUrl, brokerUrl, ...(mqttUrl ? { mqtt: mqttUrl } : {}) };
     this.connectSignaling(brokerUrl);
+    if (config["whip-url"]) this.pushWhip(config["whip-url"]);
+  }
+
+  /**
+   * WHIP egress (docs/scale.md): the main stream pushed to a media server,
+   * one more sink on the stream's fan-out, kept there with backoff.
+   */
+  private pushWhip(url: string): void {
+    const { log } = this;
+    const whip = new WhipEgress({
+      url,
+      token: this.config["whip-token"],
+      stream: DEFAULT_STREAM,
+      host: this.sessions,
+    });
+    whip.on("pushing", () => log.info(`WHIP: pushing ${DEFAULT_STREAM} to ${whip.endpoint}`));
+    whip.on("failed", (error, retryInMs) => {
+      log.warn(`WHIP: ${error.message}; next attempt in ${(retryInMs / 1000).toFixed(1)} s`);
+    });
+    this.whip = whip;
+    whip.start();
   }
 
   /**
@@ -153,6 +190,7 @@ export class Gateway {
     const dispatcher = new SignalingDispatcher({ host: this.sessions });
     dispatcher.on("error", (err) => log.warn(`signaling: ${err.message}`));
     this.dispatcher = dispatcher;
+    this.serveWhep(dispatcher);
     const link = new MqttLink({
       url,
       deviceId: config["device-id"],
@@ -179,6 +217,24 @@ export class Gateway {
     this.link = link;
     reportLink(link, log);
     link.connect();
+  }
+
+  /**
+   * WHEP on the HTTP port (docs/whep.md): a second transport into the same
+   * dispatcher and session manager. It refuses everything until a whep-token
+   * is configured.
+   */
+  private serveWhep(dispatcher: SignalingDispatcher): void {
+    const { config } = this;
+    const whep = new WhepEndpoint({
+      sink: dispatcher,
+      authorizer: sharedTokenAuthorizer(config["whep-token"]),
+      hasStream: (stream) => stream === DEFAULT_STREAM,
+      iceServers: () => iceServers(config),
+      corsOrigins: config["whep-cors-origins"],
+    });
+    this.whep = whep;
+    this.http.addRoute(whep.handle);
   }
 
   health(): HealthPart[] {
@@ -212,6 +268,9 @@ export class Gateway {
     if (this.link && !this.link.connected) await this.link.close();
     // Otherwise sessions first: their `bye` (shutdown) goes out over
     // signaling before the link publishes the offline status and disconnects.
+    this.whep?.close();
+    // The media server is told first (DELETE), while the network is sure to be up.
+    await this.whip?.close();
     await this.sessions.close();
     this.dispatcher?.close();
     await this.link?.close();

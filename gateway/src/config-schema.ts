@@ -204,3 +204,42 @@ export const iceServers: Parser<IceServer[]> = (raw) =>
 function optionalText(obj: Record<string, unknown>, key: string): Record<string, string> {
   return obj[key] === undefined ? {} : { [key]: text(obj[key]) };
 }
+
+/**
+ * Origins allowed to call WHEP from a browser (comma-separated or a YAML
+ * list): each `scheme://host[:port]` as browsers send it in Origin, or "*"
+ * for any.
+ */
+export const originList: Parser<string[]> = (raw) =>
+  listItems(raw).map((item) => {
+    const origin = text(item);
+    if (origin === "*") return origin;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ValueError(`"${origin}" is not an origin such as https://player.example.net`);
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.origin !== origin) {
+      throw new ValueError(
+        `"${origin}" is not an origin: scheme://host[:port] with nothing after, e.g. https://player.example.net`,
+      );
+    }
+    return origin;
+  });
+
+/** An http(s) URL, or empty for "off". */
+export const optionalHttpUrl: Parser<string> = (raw) => {
+  const s = text(raw);
+  if (s === "") return s;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ValueError(`must be an http:// or https:// URL; got "${s}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ValueError(`unsupported scheme "${url.protocol}" (use http or https)`);
+  }
+  return s;
+};

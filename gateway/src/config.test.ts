@@ -154,6 +154,41 @@ describe("config", () => {
     });
   });
 
+  it("reads the WHEP and WHIP keys, keeps their tokens secret and refuses bad URLs and origins", () => {
+    const config = loadConfig({
+      flags: {
+        "whep-token": "t0ken",
+        "whep-cors-origins": "https://player.example.net, http://127.0.0.1:8000",
+        "whip-url": "https://sfu.example.net/whip/endpoint/cam",
+        "whip-token": "wh1p",
+      },
+    });
+    expect(config["whep-cors-origins"]).toEqual([
+      "https://player.example.net",
+      "http://127.0.0.1:8000",
+    ]);
+    const yaml = configYaml(config);
+    expect(yaml).not.toContain("t0ken");
+    expect(yaml).not.toContain("wh1p");
+    expect(yaml).toMatch(/whep-token \(or CAMGW_WHEP_TOKEN\), whip-token/);
+    expect(loadConfig({ file: tempFile(yaml) })["whep-cors-origins"]).toEqual(
+      config["whep-cors-origins"],
+    );
+    expect(loadConfig({ flags: { "whep-cors-origins": "*" } })["whep-cors-origins"]).toEqual(["*"]);
+    expect(() => loadConfig({ flags: { "whep-cors-origins": "https://x.example/path" } })).toThrow(
+      /flag --whep-cors-origins: "https:\/\/x.example\/path" is not an origin/,
+    );
+    expect(() => loadConfig({ flags: { "whep-cors-origins": "player.example" } })).toThrow(
+      /is not an origin/,
+    );
+    expect(() => loadConfig({ env: { CAMGW_WHIP_URL: "ftp://x" } })).toThrow(
+      /environment CAMGW_WHIP_URL: unsupported scheme "ftp:"/,
+    );
+    expect(() => loadConfig({ flags: { "whip-url": "not a url" } })).toThrow(
+      /must be an http:\/\/ or https:\/\/ URL/,
+    );
+  });
+
   it("is documented key by key in docs/config.md", () => {
     const doc = readFileSync(new URL("../../docs/config.md", import.meta.url), "utf8");
     for (const key of KEYS) expect(doc).toContain(`| \`${key}\` | \`${envName(key)}\` |`);

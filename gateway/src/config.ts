@@ -11,6 +11,8 @@ import {
   ipList,
   integer,
   oneOf,
+  optionalHttpUrl,
+  originList,
   prefix,
   size,
   source,
@@ -155,6 +157,29 @@ export const SCHEMA = {
     parse: integer(1, 300),
     default: 15,
     help: "Seconds without consent/RTCP before a session ends",
+  },
+  "whep-token": {
+    parse: str,
+    default: "",
+    help: "Bearer token WHEP players must send (empty: WHEP refuses every request)",
+    secret: true,
+  },
+  "whep-cors-origins": {
+    parse: originList,
+    default: [],
+    defaultText: "none (same origin only)",
+    help: "Origins whose web pages may use WHEP (comma-separated; * for any)",
+  },
+  "whip-url": {
+    parse: optionalHttpUrl,
+    default: "",
+    help: "WHIP endpoint to push the main stream to (empty: off)",
+  },
+  "whip-token": {
+    parse: str,
+    default: "",
+    help: "Bearer token for the WHIP endpoint",
+    secret: true,
   },
   "log-level": {
     parse: oneOf("error", "warn", "info", "debug"),

@@ -79,3 +79,26 @@ export class BrokerError extends CamgwError {
     super(code, message, context, options);
   }
 }
+
+/**
+ * What went wrong pushing the stream to a WHIP server (RFC 9725):
+ * - `refused`: the server said no (401/403 token, 404 endpoint, 4xx offer);
+ * - `unreachable`: no answer, a network error, or a 5xx (it may come back);
+ * - `protocol`: an answer that is not WHIP (201 without Location or SDP);
+ * - `lost`: a session that was up ended (ICE failed, consent expired).
+ */
+export type EgressErrorCode = "refused" | "unreachable" | "protocol" | "lost";
+
+/** The WHIP egress failed; it keeps retrying, so this is for the log and /metrics. */
+export class EgressError extends CamgwError {
+  declare readonly code: EgressErrorCode;
+
+  constructor(
+    code: EgressErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, context, options);
+  }
+}

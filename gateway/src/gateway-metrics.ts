@@ -13,6 +13,9 @@ import type { SignalingDispatcher } from "./signaling/dispatcher.js";
 import type { MqttLink, MqttLinkStats } from "./signaling/mqtt-link.js";
 import type { SignalingCounterSnapshot } from "./signaling/signaling-counters.js";
 import type { SessionManager, SessionManagerStats } from "./webrtc/session-manager.js";
+import type { WhepEndpoint } from "./whep/whep-endpoint.js";
+import type { WhepStatsSnapshot } from "./whep/whep-stats.js";
+import type { WhipEgress, WhipEgressStats } from "./whip/whip-egress.js";
 
 interface MetricSpec {
   type: "counter" | "gauge";
@@ -49,6 +52,12 @@ const SESSION_METRICS: MetricTable<SessionManagerStats> = {
   pliReceived: counter("Picture loss indications received"),
   firReceived: counter("Full intra requests received"),
   badFrames: counter("Access units the payloader refused (malformed Annex-B)"),
+  sessionsByTransport: {
+    type: "gauge",
+    help: "Live sessions by the transport they came through (mqtt, whep, whip)",
+    label: "transport",
+  },
+  iceRestarts: counter("Offers that restarted ICE on a live session instead of replacing it"),
 };
 
 const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
@@ -79,22 +88,49 @@ const SOURCE_METRICS: MetricTable<SourceStats> = {
   queueDepth: gauge("Encoded frames waiting for JavaScript"),
 };
 
+const WHEP_METRICS: MetricTable<WhepStatsSnapshot> = {
+  sessions: gauge("WHEP sessions (HTTP resources) live"),
+  requests: counter("WHEP requests, by method", "method"),
+  refused: counter("WHEP requests refused, by HTTP status", "status"),
+  created: counter("WHEP sessions created (201)"),
+  deleted: counter("WHEP sessions ended by DELETE"),
+  trickled: counter("WHEP trickle PATCHes applied"),
+  iceRestarts: counter("WHEP ICE restarts answered"),
+};
+
+const WHIP_METRICS: MetricTable<WhipEgressStats> = {
+  attempts: counter("WHIP egress attempts (POSTs of an offer)"),
+  connects: counter("WHIP egress pushes that connected"),
+  failures: counter("WHIP egress attempts that failed and pushes that ended"),
+};
+
 export interface MetricParts {
   sessions: SessionManager;
   /** Null until signaling starts. */
   dispatcher: SignalingDispatcher | null;
   link: MqttLink | null;
   source: H264Source;
+  /** Null until signaling starts. */
+  whep?: WhepEndpoint | null;
+  /** Set when whip-url is. */
+  whip?: WhipEgress | null;
 }
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
-  const { sessions, dispatcher, link, source } = parts;
+  const { sessions, dispatcher, link, source, whep, whip } = parts;
   const out = samples("", SESSION_METRICS, sessions.stats);
   if (dispatcher) out.push(...samples("signaling_", SIGNALING_METRICS, dispatcher.metrics()));
   if (link) {
     out.push(
       ...samples("signaling_", LINK_METRICS, link.stats),
       metric("signaling_connected", gauge("1 while connected to the broker"), +link.connected),
+    );
+  }
+  if (whep) out.push(...samples("whep_", WHEP_METRICS, whep.stats.snapshot(whep.sessionCount)));
+  if (whip) {
+    out.push(
+      ...samples("whip_", WHIP_METRICS, whip.stats),
+      metric("whip_pushing", gauge("1 while the WHIP egress pushes"), +(whip.state === "pushing")),
     );
   }
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));

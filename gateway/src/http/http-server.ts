@@ -4,6 +4,12 @@ import type { AddressInfo } from "node:net";
 import type { MetricsRegistry } from "./metrics.js";
 import { serveStatic } from "./static-files.js";
 
+/**
+ * A handler for some of the server's URLs (e.g. WHEP's /whep/...): true when
+ * it answered the request, false to leave it to the next route.
+ */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 /** What /healthz reports: each part's name and whether it is up, with a detail. */
 export interface HealthPart {
   name: string;
@@ -27,6 +33,7 @@ export interface HttpServerOptions {
 export class HttpServer extends EventEmitter<{ error: [Error] }> {
   readonly server: Server;
   private closed = false;
+  private readonly routes: HttpRoute[] = [];
 
   constructor(private readonly options: HttpServerOptions) {
     super();
@@ -39,6 +46,11 @@ export class HttpServer extends EventEmitter<{ error: [Error] }> {
     // Viewers keep nothing open here but /mqtt sockets; idle HTTP sockets
     // must not delay shutdown.
     this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** Adds a route, tried in the order added, after /healthz and /metrics and before the viewer's files. */
+  addRoute(route: HttpRoute): void {
+    this.routes.push(route);
   }
 
   async listen(): Promise<AddressInfo> {
@@ -62,6 +74,7 @@ export class HttpServer extends EventEmitter<{ error: [Error] }> {
       res.end(this.options.metrics.render());
       return;
     }
+    for (const route of this.routes) if (await route(req, res)) return;
     if (this.options.viewerRoot && (await serveStatic(this.options.viewerRoot, req, res))) return;
     if (path === "/" && !this.options.viewerRoot) {
       res.writeHead(503, { "content-type": "text/plain; charset=utf-8" });

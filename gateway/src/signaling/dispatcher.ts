@@ -247,6 +247,7 @@ export class SignalingDispatcher
         session: msg.session,
         sdp: msg.sdp,
         stream: msg.stream,
+        transport: viewer.transport.via,
       });
     } catch (err) {
       // A replacing offer is refused (busy, unsupported) before the host

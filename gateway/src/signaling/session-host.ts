@@ -24,6 +24,8 @@ export interface OfferRequest {
   session: string;
   sdp: string;
   stream: string;
+  /** The transport the offer came through (ViewerTransport.via: "mqtt", "whep"), for stats. */
+  transport?: string;
 }
 
 /**

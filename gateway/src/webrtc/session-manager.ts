@@ -9,7 +9,9 @@ import type {
 } from "../signaling/session-host.js";
 import type { IceConfig } from "./ice-config.js";
 import { planOffer, type AcceptedOffer } from "./offer-plan.js";
-import { parseOfferSdp } from "./offer-sdp.js";
+import { isIceRestart } from "./ice-restart.js";
+import { parseOfferSdp, type OfferSdp } from "./offer-sdp.js";
+import { offerCodec, OutboundSession, type OutboundRequest } from "./outbound-session.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { VideoSenderStats } from "./send/video-sender.js";
 import { ViewerSession } from "./viewer-session.js";
@@ -67,6 +69,10 @@ export interface SessionManagerStats {
   pliReceived: number;
   firReceived: number;
   badFrames: number;
+  /** Live sessions by the transport they came through (mqtt, whep, whip). */
+  sessionsByTransport: Record<string, number>;
+  /** Offers that restarted ICE on a live session rather than replacing it. */
+  iceRestarts: number;
 }
 
 interface Entry {
@@ -74,6 +80,12 @@ interface Entry {
   readonly session: string;
   readonly viewer: ViewerSession;
   readonly stream: StreamFanout;
+  /** The transport the session came through (OfferRequest.transport), for stats. */
+  readonly transport: string;
+  /** The offer last applied (an ICE restart is judged against it); none for outbound sessions. */
+  offer: OfferSdp | undefined;
+  /** Set for an outbound session (openOutbound): its end goes there, not to signaling. */
+  readonly outbound?: OutboundSession;
 }
 
 const key = (viewerId: string, session: string): string => `${viewerId}\u0000${session}`;
@@ -89,6 +101,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private created = 0;
+  private iceRestarts = 0;
   private readonly ended: SessionManagerStats["sessionsEnded"] = {
     shutdown: 0,
     timeout: 0,
@@ -165,6 +178,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   bye(viewerId: string, session: string): void {
     const entry = this.sessions.get(key(viewerId, session));
     if (!entry) return;
+    entry.outbound?.markClosed();
     this.ended.bye++;
     this.remove(entry);
     void entry.viewer.close();
@@ -184,7 +198,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   get stats(): SessionManagerStats {
     const total = { ...this.past };
     let connected = 0;
-    for (const { viewer } of this.sessions.values()) {
+    const byTransport: Record<string, number> = {};
+    for (const { viewer, transport } of this.sessions.values()) {
+      byTransport[transport] = (byTransport[transport] ?? 0) + 1;
       if (viewer.state === "connected") connected++;
       const video = viewer.video.stats;
       for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) total[k] += video[k];
@@ -211,6 +227,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       pliReceived: total.pliReceived,
       firReceived: total.firReceived,
       badFrames: streams.badFrames,
+      sessionsByTransport: byTransport,
+      iceRestarts: this.iceRestarts,
     };
   }
 
@@ -226,7 +244,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       throw new SignalingError(plan.code, plan.message, { ...context, ...plan.context });
     }
     const existing = this.sessions.get(key(viewerId, session));
-    const otherSessions = this.sessions.size - (existing ? 1 : 0);
+    if (existing?.offer && isIceRestart(existing.offer, offer)) {
+      return this.restartIce(existing, offer, plan);
+    }
+    const otherSessions = this.viewerCount() - (existing ? 1 : 0);
     if (otherSessions >= this.maxViewers) {
       throw new SignalingError("busy", `the viewer limit (${this.maxViewers}) is reached`, {
         ...context,
@@ -240,19 +261,117 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       this.remove(existing);
       void existing.viewer.close();
     }
-    return this.answer(this.open(viewerId, session, plan.stream), plan);
+    const entry = this.open(viewerId, session, plan.stream, request.transport ?? "direct", offer);
+    return this.answer(entry, plan);
+  }
+
+  /**
+   * Sessions that count against maxViewers: outbound ones (WHIP egress) are
+   * not viewers of this gateway, though they keep the stream running.
+   */
+  private viewerCount(): number {
+    let n = 0;
+    for (const entry of this.sessions.values()) if (!entry.outbound) n++;
+    return n;
+  }
+
+  /** An offer that only restarts ICE: answered on the same peer connection (ice-restart.ts). */
+  private async restartIce(entry: Entry, offer: OfferSdp, plan: AcceptedOffer): Promise<string> {
+    const context = { viewerId: entry.viewerId, session: entry.session };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = await Promise.race([
+        entry.viewer.restartIce(plan),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new SignalingError(
+                "internal",
+                `no ICE restart answer within ${this.answerTimeoutMs} ms`,
+                context,
+              ),
+            );
+          }, this.answerTimeoutMs);
+        }),
+      ]);
+      entry.offer = offer;
+      this.iceRestarts++;
+      setImmediate(() => entry.viewer.releaseCandidates());
+      return answer;
+    } catch (error) {
+      // The session keeps its last ICE generation; consent freshness ends it
+      // if that is gone (draft-ietf-wish-whep section 4.3.3).
+      if (error instanceof CamgwError) throw error;
+      throw new SignalingError("internal", "werift could not restart ICE", context, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Opens an outbound session on `stream` (WHIP egress, RFC 9725): one more
+   * sink on the stream's fan-out, like a viewer, but we offer and a media
+   * server answers. It keeps the stream running, shares its encoder, key
+   * frame requests and liveness rule with the viewers, and does not count
+   * against maxViewers. Resolves once the offer is ready (OutboundSession.offer).
+   */
+  async openOutbound(request: OutboundRequest): Promise<OutboundSession> {
+    const { viewerId, session } = request;
+    const context = { viewerId, session };
+    if (this.closed) throw new SignalingError("internal", "the gateway is shutting down", context);
+    const stream = this.streams.get(request.stream);
+    if (!stream) {
+      throw new SignalingError("unsupported", `no stream named "${request.stream}"`, context);
+    }
+    if (this.sessions.has(key(viewerId, session))) {
+      throw new SignalingError("bad-request", "that outbound session exists already", context);
+    }
+    const outbound = new OutboundSession(viewerId, session, () => this.bye(viewerId, session));
+    const entry = this.open(viewerId, session, stream, request.transport, undefined, {
+      outbound,
+      ice: request.iceServers
+        ? { ...this.ice, iceServers: [...(this.ice.iceServers ?? []), ...request.iceServers] }
+        : this.ice,
+    });
+    try {
+      outbound.bind(entry.viewer, await entry.viewer.offer(offerCodec(stream.profileLevelId)));
+    } catch (error) {
+      if (this.sessions.get(key(viewerId, session)) === entry) this.remove(entry);
+      void entry.viewer.close();
+      throw new SignalingError("internal", "werift could not make an offer", context, {
+        cause: error,
+      });
+    }
+    return outbound;
   }
 
   /** Creates a session for a viewer of `stream` and wires it to the stream and to signaling. */
-  private open(viewerId: string, session: string, stream: StreamFanout): Entry {
+  private open(
+    viewerId: string,
+    session: string,
+    stream: StreamFanout,
+    transport: string,
+    offer: OfferSdp | undefined,
+    outbound?: { outbound: OutboundSession; ice: IceConfig },
+  ): Entry {
     const viewer = new ViewerSession({
       viewerId,
       session,
       history: stream.history,
-      ice: this.ice,
+      ice: outbound?.ice ?? this.ice,
       dtlsRole: this.dtlsRole,
     });
-    const entry: Entry = { viewerId, session, viewer, stream };
+    const entry: Entry = {
+      viewerId,
+      session,
+      viewer,
+      stream,
+      transport,
+      offer,
+      ...(outbound ? { outbound: outbound.outbound } : {}),
+    };
     this.sessions.set(key(viewerId, session), entry);
     this.created++;
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
@@ -305,7 +424,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.ended[reason]++;
     this.remove(entry);
     void entry.viewer.close();
-    this.emit("ended", entry.viewerId, entry.session, reason);
+    if (entry.outbound) entry.outbound.end(reason);
+    else this.emit("ended", entry.viewerId, entry.session, reason);
   }
 
   private remove(entry: Entry): void {

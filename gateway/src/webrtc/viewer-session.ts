@@ -4,11 +4,13 @@ import type { PacketHistory } from "../rtp/packet-history.js";
 import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
 import type { AcceptedOffer } from "./offer-plan.js";
+import type { SdpCodec } from "./offer-sdp.js";
 import { h264SendCodec, videoHeaderExtensions, VideoSender } from "./send/video-sender.js";
 import { closeAfterGathering } from "./werift/close-after-gathering.js";
 import { clearDefaultStunServer } from "./werift/default-stun.js";
 import { answerAsDtlsServer } from "./werift/dtls-role.js";
 import { replayEarlyDtls } from "./werift/early-dtls.js";
+import { startRestartedIce } from "./werift/ice-restart-start.js";
 import { declaredCodec } from "./werift/inactive-section.js";
 
 /**
@@ -59,6 +61,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   /** Local candidates are held until the answer has gone out (spec: trickle after the answer). */
   private answerReleased = false;
   private readonly heldCandidates: (IceCandidate | null)[] = [];
+  /** End-of-candidates went out for the current ICE generation. */
+  private gatheringDone = false;
   private received = 0;
   private lastActivityCount = -1;
   private lastActivityAt: number;
@@ -130,6 +134,86 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       () => this.end("ice-failed"),
     );
     return answer.sdp;
+  }
+
+  /**
+   * Answers an offer that restarts ICE on this session (ice-restart.ts): the
+   * same peer connection and DTLS association, new ICE credentials and
+   * candidates (werift restarts its ICE transport when the remote ufrag and
+   * pwd change, packages/webrtc/src/transport/ice.ts setRemoteParams).
+   * Resolves with the answer; the new generation's candidates are held until
+   * releaseCandidates(), as for the first answer.
+   */
+  async restartIce(plan: AcceptedOffer): Promise<string> {
+    const pc = this.pc;
+    if (!pc || this.isClosed() || !this.remoteDescriptionSet) {
+      throw new Error("ICE restart on a session that has not answered");
+    }
+    this.answerReleased = false;
+    this.gatheringDone = false;
+    await this.gathering;
+    await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
+    if (this.isClosed()) throw new Error("session closed during ICE restart");
+    clearDefaultStunServer(pc, this.ice);
+    const created = await pc.createAnswer();
+    if (this.isClosed()) throw new Error("session closed during ICE restart");
+    const sdp =
+      this.dtlsRole === "server" ? answerAsDtlsServer(plan.sdp, created.sdp) : created.sdp;
+    this.gathering = pc
+      .setLocalDescription({ type: created.type, sdp })
+      .then(() => startRestartedIce(pc))
+      .then(
+        () => undefined,
+        () => this.end("ice-failed"),
+      );
+    return sdp;
+  }
+
+  /**
+   * The outbound side (WHIP egress, RFC 9725): we offer to send the stream
+   * with `codec` and a media server answers. Resolves with the offer once
+   * gathering is complete, candidates included (RFC 9725 section 4.3.2
+   * allows an offer with all candidates; no trickle is then needed), and
+   * never emits `candidate`.
+   */
+  async offer(codec: SdpCodec): Promise<string> {
+    if (this.state !== "new") throw new Error("ViewerSession.offer called twice");
+    this.state = "negotiating";
+    const pc = new RTCPeerConnection({
+      ...weriftIceOptions(this.ice),
+      codecs: { audio: [], video: [h264SendCodec(codec)] },
+      headerExtensions: { audio: [], video: videoHeaderExtensions() },
+      iceFilterStunResponse: () => {
+        this.received++;
+        return true;
+      },
+    });
+    this.pc = pc;
+    this.video.addTo(pc);
+    clearDefaultStunServer(pc, this.ice);
+    this.wire(pc);
+    const created = await pc.createOffer();
+    clearDefaultStunServer(pc, this.ice);
+    this.gathering = pc.setLocalDescription(created).then(() => undefined);
+    await this.gathering;
+    if (this.isClosed()) throw new Error("session closed during negotiation");
+    return pc.localDescription?.sdp ?? created.sdp;
+  }
+
+  /** Applies the media server's answer to offer(); ICE and DTLS start. */
+  async acceptAnswer(sdp: string): Promise<void> {
+    const pc = this.pc;
+    if (!pc || this.isClosed()) throw new Error("session closed before the answer");
+    await pc.setRemoteDescription({ type: "answer", sdp });
+    for (const transport of pc.iceTransports) {
+      const sub = transport.connection.onData.subscribe(() => {
+        this.received++;
+      });
+      this.unsubscribers.push(() => sub.unSubscribe());
+    }
+    this.video.transportsReady(pc);
+    this.remoteDescriptionSet = true;
+    for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
   }
 
   /** Lets held local candidates go out (call once the answer was handed over). */
@@ -212,7 +296,6 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   }
 
   private wire(pc: RTCPeerConnection): void {
-    let gatheringDone = false;
     const subs = [
       pc.onIceCandidate.subscribe((candidate) => {
         if (candidate?.candidate) {
@@ -224,8 +307,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         }
       }),
       pc.iceGatheringStateChange.subscribe((state) => {
-        if (state === "complete" && !gatheringDone) {
-          gatheringDone = true;
+        if (state === "complete" && !this.gatheringDone) {
+          this.gatheringDone = true;
           this.emitCandidate(null);
         }
       }),

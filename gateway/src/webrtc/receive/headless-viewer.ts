@@ -15,6 +15,7 @@ import type { IceCandidate } from "../../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "../ice-config.js";
 import { clearDefaultStunServer } from "../werift/default-stun.js";
 import { fullIntraRequest } from "../werift/fir.js";
+import { startRestartedIce } from "../werift/ice-restart-start.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
 
 /**
@@ -88,6 +89,20 @@ export interface HeadlessViewerStats {
   /** µs since the Unix epoch, when createOffer was called / the first frame completed. */
   startedAtUs: number;
   firstFrameAtUs: number | undefined;
+}
+
+/**
+ * `next` with the o= sess-id of `first` and its version one up: a subsequent
+ * offer of one peer connection keeps the sess-id (RFC 9429 section 5.2.2),
+ * but werift 0.24.4 draws a new one for every description (addSDPHeader in
+ * packages/webrtc/src/sdp.ts), and the gateway tells an ICE restart from a
+ * new peer connection by it (webrtc/ice-restart.ts).
+ */
+function sameOrigin(first: string, next: string): string {
+  const origin = /^o=(\S+) (\S+) (\d+) (.*)$/m.exec(first);
+  if (!origin) return next;
+  const [, user = "-", id = "0", version = "0", rest = ""] = origin;
+  return next.replace(/^o=.*$/m, `o=${user} ${id} ${Number(version) + 1} ${rest}`);
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -173,8 +188,23 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     return this.pc.localDescription?.sdp ?? offer.sdp;
   }
 
+  /**
+   * An ICE restart offer on the same peer connection (new ufrag and pwd, the
+   * same DTLS association, RFC 8839 section 4.4.1.1.1), as a browser's
+   * createOffer({iceRestart: true}); send it, then acceptAnswer().
+   */
+  async restartIce(): Promise<string> {
+    const first = this.pc.localDescription?.sdp ?? "";
+    this.pc.restartIce();
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    return sameOrigin(first, this.pc.localDescription?.sdp ?? offer.sdp);
+  }
+
   async acceptAnswer(sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: "answer", sdp });
+    // After restartIce(): werift would not run the checks (werift/ice-restart-start.ts).
+    void startRestartedIce(this.pc).catch(() => undefined);
   }
 
   addRemoteCandidate(candidate: IceCandidate | null): void {

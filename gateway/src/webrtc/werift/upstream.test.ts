@@ -172,6 +172,19 @@ describe(`werift ${CHECKED_VERSION}, as docs/werift.md describes it`, () => {
     expect(pc.iceTransports[0]?.connection.stunServer).toEqual(["stun.l.google.com", 19302]);
   });
 
+  it("ICE restart with DTLS up: connect() leaves the ICE transport of a connected DTLS transport unstarted", async () => {
+    const pc = peer({ iceServers: [] });
+    pc.addTransceiver("video", { direction: "recvonly" });
+    const dtls = pc.dtlsTransports[0];
+    if (!dtls) throw new Error("no DTLS transport");
+    // As after an ICE restart: DTLS still up, the ICE transport restarted (new).
+    Reflect.set(dtls, "state", "connected");
+    const start = vi.spyOn(dtls.iceTransport, "start").mockResolvedValue(undefined);
+    await (Reflect.get(pc, "connect") as () => Promise<void>).call(pc);
+    expect(dtls.iceTransport.state).toBe("new");
+    expect(start).not.toHaveBeenCalled();
+  });
+
   it("close after gathering: a close() during gathering leaves the sockets bound later open", async () => {
     const connection = new Connection(false, {
       useIpv4: false,

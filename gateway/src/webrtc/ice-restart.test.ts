@@ -1,0 +1,95 @@
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ClipSource } from "./fixtures/clip-source.js";
+import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
+import { isIceRestart } from "./ice-restart.js";
+import { parseOfferSdp } from "./offer-sdp.js";
+import { SessionManager } from "./session-manager.js";
+import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
+
+let clip: ClipAccessUnit[];
+let source: ClipSource | undefined;
+let manager: SessionManager | undefined;
+const viewers: Connected[] = [];
+
+beforeAll(async () => {
+  clip = await encodeTestClip({ frames: 30, gop: 30 });
+});
+
+afterEach(async () => {
+  for (const v of viewers.splice(0)) await v.viewer.close();
+  await manager?.close();
+  await source?.close();
+  manager = undefined;
+  source = undefined;
+});
+
+const OFFER = [
+  "v=0",
+  "o=- 1 2 IN IP4 127.0.0.1",
+  "s=-",
+  "t=0 0",
+  "a=group:BUNDLE 0 1",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+  "a=mid:0",
+  "a=ice-ufrag:abcd",
+  "a=ice-pwd:0123456789012345678901",
+  "a=fingerprint:sha-256 AA:BB",
+  "a=rtpmap:111 opus/48000/2",
+  "m=video 9 UDP/TLS/RTP/SAVPF 96",
+  "a=mid:1",
+  "a=ice-ufrag:abcd",
+  "a=ice-pwd:0123456789012345678901",
+  "a=fingerprint:sha-256 AA:BB",
+  "a=rtpmap:96 H264/90000",
+].join("\r\n");
+
+describe("isIceRestart", () => {
+  const restarted = OFFER.replaceAll("abcd", "wxyz").replaceAll("0123456789", "9876543210");
+
+  it("is a restart when only the ICE credentials changed", () => {
+    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(restarted))).toBe(true);
+  });
+
+  it("is not a restart for the same credentials, a new peer connection or other sections", () => {
+    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(OFFER))).toBe(false);
+    // werift keeps one certificate per process: a new peer connection shows only in o=.
+    const newSession = restarted.replace("o=- 1 2", "o=- 7 0");
+    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(newSession))).toBe(false);
+    const newPeer = restarted.replaceAll("AA:BB", "CC:DD");
+    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(newPeer))).toBe(false);
+    const renegotiated = restarted.replace("a=mid:1", "a=mid:2");
+    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(renegotiated))).toBe(false);
+    const noFingerprint = (sdp: string) => sdp.replace(/^a=fingerprint.*\r\n/gm, "");
+    expect(
+      isIceRestart(parseOfferSdp(noFingerprint(OFFER)), parseOfferSdp(noFingerprint(restarted))),
+    ).toBe(false);
+  });
+});
+
+describe("ICE restart on a live session", () => {
+  it("answers a restart offer on the same peer connection and media keeps flowing", async () => {
+    source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
+    const m = new SessionManager({ streams: { main: source }, ice: LOOPBACK });
+    manager = m;
+    const c = await connectViewer(m, "v1", "s1");
+    viewers.push(c);
+    await nextFrame(c.viewer);
+    const before = c.viewer.stats.frames;
+    const offer = await c.viewer.restartIce();
+    const answer = await m.offer({
+      viewerId: "v1",
+      session: "s1",
+      sdp: offer,
+      stream: "main",
+    });
+    await c.viewer.acceptAnswer(answer);
+    expect(answer.match(/a=ice-ufrag:(\S+)/)?.[1]).not.toBe(
+      c.answer.match(/a=ice-ufrag:(\S+)/)?.[1],
+    );
+    expect(answer.match(/a=fingerprint:(.+)/)?.[1]).toBe(c.answer.match(/a=fingerprint:(.+)/)?.[1]);
+    await waitFor(() => c.viewer.stats.frames > before + 30, 15_000);
+    expect(m.stats.iceRestarts).toBe(1);
+    expect(m.stats.sessionsCreated).toBe(1);
+    expect(m.stats.sessionsEnded["replaced-silently"]).toBe(0);
+  });
+});
