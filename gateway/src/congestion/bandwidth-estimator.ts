@@ -98,7 +98,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   private readonly loss: LossBasedControl;
   private readonly probes: ProbeController;
   private readonly probeEstimator: ProbeEstimator;
-  private readonly probingEnabled: boolean;
+  private probingEnabled: boolean;
   private readonly sentRate = new RateWindow(500);
   private rtt: { ms: number; fromRtcp: boolean } | undefined;
   private remb: { bps: number; atMs: number } | undefined;
@@ -135,6 +135,11 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
     const nowMs = this.now();
     this.sent.add(sequence, size, nowMs, kind, probeClusterId);
     if (kind !== "padding") this.sentRate.add(size, nowMs);
+  }
+
+  /** Whether the sender can send probe clusters (it can pad: RTX was negotiated). */
+  setProbing(enabled: boolean): void {
+    this.probingEnabled = enabled;
   }
 
   /** Starts probing if enabled (call once media flows). */

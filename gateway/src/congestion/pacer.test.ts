@@ -80,6 +80,15 @@ describe("Pacer", () => {
     expect(pacer.stats.queueDelayMaxMs).toBeCloseTo(last, 0);
   });
 
+  it("sends everything at once when unpaced", () => {
+    const clock = new ManualClock();
+    let sent = 0;
+    const pacer = new Pacer<number>({ clock, factor: Infinity, send: () => (sent++, 1200), pad: () => 0 });
+    pacer.setTarget(100_000);
+    for (let i = 0; i < 100; i++) pacer.enqueue(i, 1200, "media", i === 0);
+    expect(sent).toBe(100);
+  });
+
   it("never keeps a packet longer than its queue bound, raising the rate instead", () => {
     const { pacer, sent, clock } = setUp({ maxQueueMs: 100 });
     pacer.setTarget(100_000); // 250 kbit/s paced: 300 packets would take 11 s

@@ -40,7 +40,7 @@ export interface PacerOptions<T> {
   pad(bytes: number, probeClusterId: number): number;
   /** Packets dropped from the queue (superseded by a key frame, or at close). */
   dropped?(items: readonly T[]): void;
-  /** Pacing factor over the target (default 2.5). */
+  /** Pacing factor over the target (default 2.5); Infinity: no pacing (packets leave as queued). */
   factor?: number;
   /** Burst budget, ms at the pacing rate (default 40, as libwebrtc's burst interval). */
   burstMs?: number;
@@ -104,6 +104,7 @@ export class Pacer<T> {
   private readonly options: PacerOptions<T>;
   private readonly clock: PacerClock;
   private readonly factor: number;
+  private readonly paced: boolean;
   private readonly burstMs: number;
   private readonly maxQueueMs: number;
   private readonly repairs: Queued<T>[] = [];
@@ -124,6 +125,7 @@ export class Pacer<T> {
     this.options = options;
     this.clock = options.clock ?? realClock;
     this.factor = options.factor ?? DEFAULT_PACING_FACTOR;
+    this.paced = Number.isFinite(this.factor);
     this.burstMs = options.burstMs ?? DEFAULT_BURST_MS;
     this.maxQueueMs = options.maxQueueMs ?? DEFAULT_MAX_QUEUE_MS;
     // A fresh pacer starts with a full budget.
@@ -223,7 +225,7 @@ export class Pacer<T> {
       const next = this.repairs[0] ?? this.media[0];
       if (!next) break;
       const rateBps = this.effectiveRate(nowMs);
-      if (this.budgetBytes <= 0) {
+      if (this.paced && this.budgetBytes <= 0) {
         wakeAtMs = nowMs + Math.max(1, (-this.budgetBytes * 8000) / rateBps);
         break;
       }
@@ -293,6 +295,7 @@ export class Pacer<T> {
   }
 
   private refill(nowMs: number): void {
+    if (!this.paced) return;
     const elapsed = Math.max(0, nowMs - this.lastRefillMs);
     this.lastRefillMs = nowMs;
     const rate = this.queuedPackets > 0 ? this.effectiveRate(nowMs) : Math.max(1, this.pacingBps);

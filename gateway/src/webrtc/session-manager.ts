@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { BandwidthEstimate } from "../congestion/bandwidth-estimator.js";
 import { CamgwError, SignalingError } from "../errors.js";
 import type { H264Source } from "../media/source.js";
 import type {
@@ -11,8 +12,11 @@ import type { IceConfig } from "./ice-config.js";
 import { planOffer, type AcceptedOffer } from "./offer-plan.js";
 import { parseOfferSdp } from "./offer-sdp.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
-import type { VideoSenderStats } from "./send/video-sender.js";
+import type { RepairPolicyOptions } from "./send/repair-policy.js";
+import type { VideoSenderOptions } from "./send/video-sender.js";
+import { emptyVideoSenderStats, type VideoSenderStats } from "./send/video-sender-stats.js";
 import { ViewerSession } from "./viewer-session.js";
+import type { WireHeader } from "./werift/rtp-send.js";
 
 /**
  * The device side of every viewer session. Implements SessionHost
@@ -47,6 +51,27 @@ export interface SessionManagerOptions {
   answerTimeoutMs?: number;
   /** DTLS role for actpass offers (default "server": answer setup:passive, see werift/dtls-role.ts). */
   dtlsRole?: "server" | "client";
+  /** Start, floor and ceiling of each viewer's bandwidth estimate, bit/s (docs/congestion.md). */
+  bandwidth?: VideoSenderOptions["bandwidth"];
+  /** Pacing over the estimate (default factor 2.5); false: packets leave as the encoder makes them. */
+  pacing?: VideoSenderOptions["pacing"];
+  /** playout-delay sent to viewers (default min 0, max 100 ms); false: none. */
+  playoutDelay?: VideoSenderOptions["playoutDelay"];
+  /** Limits on NACK repair (send/repair-policy.ts). */
+  repair?: RepairPolicyOptions;
+  /** Tests only: RTP packets to drop on the wire to a viewer (induced loss). */
+  dropOnWire?: (viewerId: string, header: WireHeader) => boolean;
+}
+
+/** One connected viewer's sending state, as /metrics may show it per viewer. */
+export interface ViewerSenderState {
+  readonly viewerId: string;
+  readonly session: string;
+  readonly stream: string;
+  readonly estimate: BandwidthEstimate;
+  /** How long the oldest packet in the viewer's pacer has waited, ms. */
+  readonly pacerQueueMs: number;
+  readonly pacingBps: number;
 }
 
 export interface SessionManagerStats {
@@ -62,11 +87,16 @@ export interface SessionManagerStats {
   keyFrameRequests: number;
   keyFramesRequestedFromSource: number;
   nacksReceived: number;
+  /** Repairs sent, as RTX or as the original packet. */
   packetsRetransmitted: number;
   nackMisses: number;
   pliReceived: number;
   firReceived: number;
   badFrames: number;
+  /** Every viewer sender's counters, summed over present and past viewers. */
+  video: VideoSenderStats;
+  /** Each connected viewer's estimate and pacer. */
+  viewers: ViewerSenderState[];
 }
 
 interface Entry {
@@ -101,17 +131,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   };
   private readonly refused: Record<string, number> = {};
   /** Counters of sessions that are gone, so totals never go down. */
-  private readonly past: VideoSenderStats = {
-    packetsSent: 0,
-    bytesSent: 0,
-    framesSent: 0,
-    nacksReceived: 0,
-    retransmittedByWerift: 0,
-    retransmittedFromHistory: 0,
-    nackMisses: 0,
-    pliReceived: 0,
-    firReceived: 0,
-  };
+  private readonly past: VideoSenderStats = emptyVideoSenderStats();
+  private readonly videoOptions: Omit<VideoSenderOptions, "history" | "streamBps" | "dropOnWire">;
+  private readonly dropOnWire: SessionManagerOptions["dropOnWire"];
 
   constructor(options: SessionManagerOptions) {
     super();
@@ -120,6 +142,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 15_000;
     this.answerTimeoutMs = options.answerTimeoutMs ?? 1000;
     this.dtlsRole = options.dtlsRole ?? "server";
+    this.videoOptions = {
+      bandwidth: options.bandwidth,
+      pacing: options.pacing,
+      playoutDelay: options.playoutDelay,
+      repair: options.repair,
+    };
+    this.dropOnWire = options.dropOnWire;
     for (const [id, source] of Object.entries(options.streams)) {
       const stream = new StreamFanout({
         id,
@@ -183,10 +212,21 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   get stats(): SessionManagerStats {
     const total = { ...this.past };
     let connected = 0;
-    for (const { viewer } of this.sessions.values()) {
-      if (viewer.state === "connected") connected++;
-      const video = viewer.video.stats;
-      for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) total[k] += video[k];
+    const viewers: ViewerSenderState[] = [];
+    for (const entry of this.sessions.values()) {
+      const { viewer } = entry;
+      if (viewer.state === "connected") {
+        connected++;
+        viewers.push({
+          viewerId: entry.viewerId,
+          session: entry.session,
+          stream: entry.stream.id,
+          estimate: viewer.video.estimate,
+          pacerQueueMs: viewer.video.pacerQueueMs,
+          pacingBps: viewer.video.pacingBps,
+        });
+      }
+      addSenderStats(total, viewer.video.stats);
     }
     const streams = emptyFanoutStats();
     for (const s of this.streams.values()) {
@@ -205,11 +245,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       keyFrameRequests: streams.keyFrameRequests,
       keyFramesRequestedFromSource: streams.keyFramesRequestedFromSource,
       nacksReceived: total.nacksReceived,
-      packetsRetransmitted: total.retransmittedByWerift + total.retransmittedFromHistory,
+      packetsRetransmitted: total.rtxSent + total.resentWithoutRtx,
       nackMisses: total.nackMisses,
       pliReceived: total.pliReceived,
       firReceived: total.firReceived,
       badFrames: streams.badFrames,
+      video: total,
+      viewers,
     };
   }
 
@@ -244,10 +286,16 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
 
   /** Creates a session for a viewer of `stream` and wires it to the stream and to signaling. */
   private open(viewerId: string, session: string, stream: StreamFanout): Entry {
+    const drop = this.dropOnWire;
     const viewer = new ViewerSession({
       viewerId,
       session,
-      history: stream.history,
+      video: {
+        ...this.videoOptions,
+        history: stream.history,
+        streamBps: () => stream.bitrateBps,
+        ...(drop ? { dropOnWire: (header: WireHeader) => drop(viewerId, header) } : {}),
+      },
       ice: this.ice,
       dtlsRole: this.dtlsRole,
     });
@@ -257,6 +305,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
     viewer.on("ended", (reason) => this.finish(entry, reason));
     viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    viewer.video.on("estimate", (estimate) => stream.updateEstimate(viewer.video, estimate));
     stream.attach(viewer.video);
     this.startSweep();
     return entry;
@@ -310,8 +359,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private remove(entry: Entry): void {
     this.sessions.delete(key(entry.viewerId, entry.session));
     entry.stream.detach(entry.viewer.video);
-    const video = entry.viewer.video.stats;
-    for (const k of Object.keys(this.past) as (keyof VideoSenderStats)[]) this.past[k] += video[k];
+    addSenderStats(this.past, entry.viewer.video.stats);
     if (this.sessions.size === 0) this.stopSweep();
   }
 
@@ -336,5 +384,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private stopSweep(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+  }
+}
+
+/** Adds a viewer's counters to a total (the one maximum among them taken as such). */
+function addSenderStats(total: VideoSenderStats, add: VideoSenderStats): void {
+  for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) {
+    total[k] = k === "pacerQueueDelayMaxMs" ? Math.max(total[k], add[k]) : total[k] + add[k];
   }
 }
