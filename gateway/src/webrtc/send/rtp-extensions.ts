@@ -67,8 +67,8 @@ export function readPlayoutDelay(data: Buffer): { minMs: number; maxMs: number }
  * followed by the sender's estimate of the offset between the capture
  * clock and its own (Q32.32; zero here: camgw captures on its own clock).
  */
-export function absCaptureTime(captureUnixUs: number): Buffer {
-  const out = Buffer.alloc(8);
+export function absCaptureTime(captureUnixUs: number, withClockOffset = true): Buffer {
+  const out = Buffer.alloc(withClockOffset ? 16 : 8);
   out.writeBigUInt64BE(ntpFromUnixUs(captureUnixUs), 0);
   return out;
 }
