@@ -63,6 +63,12 @@ describe("camgw run on the virtual board", () => {
     // Every decoded frame carried a valid stamp: the capture time survived
     // the virtual camera, the M2M encoder, RTP and the decoder.
     expect(report.glassToGlassMs?.samples).toBe(report.frames);
+    // The capture time also travels with each frame (abs-capture-time): the
+    // latency for cameras that draw no stamp, once a sender report has
+    // aligned the clocks (werift sends the first 0.5-1.5 s into the call).
+    expect(report.captureToFrameMs?.samples).toBeGreaterThan(0);
+    expect(report.captureToFrameMs?.p50).toBeGreaterThan(0);
+    expect(report.captureToFrameMs?.p50).toBeLessThan(1000);
   });
 
   it("answers a libwebrtc peer, which has no H.264, with unsupported and stays healthy", async () => {

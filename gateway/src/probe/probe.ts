@@ -4,6 +4,7 @@ import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
 import { HeadlessViewer, type ReceivedFrame } from "../webrtc/receive/headless-viewer.js";
+import { ClockOffset } from "./clock-offset.js";
 import { FrameDecoder } from "./h264-decoder.js";
 import { countFreezes, percentile, round } from "./stats.js";
 
@@ -47,9 +48,33 @@ export interface ProbeReport {
   height: number | null;
   decodeErrors: number;
   /** Capture (frame stamp) -> decoded here, ms; null when frames carry no stamp. */
-  glassToGlassMs: { p50: number; p95: number; max: number; samples: number } | null;
+  glassToGlassMs: Percentiles | null;
+  /**
+   * Capture (the camera's abs-capture-time, clocks aligned by RTCP sender
+   * reports) -> decoded (or received, without decoding) here, ms: the same
+   * figure for any camera, stamped or not; null when the camera sends no
+   * capture time or no sender report came.
+   */
+  captureToFrameMs: Percentiles | null;
   /** Why the call ended early, if it did. */
   ended: string | null;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  max: number;
+  samples: number;
+}
+
+function percentiles(samples: number[]): Percentiles | null {
+  if (samples.length === 0) return null;
+  return {
+    p50: round(percentile(samples, 50)),
+    p95: round(percentile(samples, 95)),
+    max: round(Math.max(...samples)),
+    samples: samples.length,
+  };
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -78,6 +103,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];
+  const captureLatenciesMs: number[] = [];
+  const clock = new ClockOffset();
+  peer.on("senderReport", (r) => clock.senderReport(r.ntpTimestamp, r.receivedAtUs));
   // Written from callbacks, so kept in an object rather than narrowed locals.
   const seen: {
     firstFrameUs: number | null;
@@ -105,6 +133,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       });
       if (stampUs !== null) latenciesMs.push((decodedAtUs - Number(stampUs)) / 1000);
     }
+    const capturedAtUs =
+      frame.captureUnixUs === undefined ? undefined : clock.toLocalUs(frame.captureUnixUs);
+    if (capturedAtUs !== undefined) captureLatenciesMs.push((decodedAtUs - capturedAtUs) / 1000);
     seen.firstFrameUs ??= decodedAtUs;
     frameTimesMs.push(decodedAtUs / 1000);
     if (options.untilFirstFrame) finish();
@@ -161,15 +192,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     width: seen.width,
     height: seen.height,
     decodeErrors: decoder?.errors ?? 0,
-    glassToGlassMs:
-      latenciesMs.length === 0
-        ? null
-        : {
-            p50: round(percentile(latenciesMs, 50)),
-            p95: round(percentile(latenciesMs, 95)),
-            max: round(Math.max(...latenciesMs)),
-            samples: latenciesMs.length,
-          },
+    glassToGlassMs: percentiles(latenciesMs),
+    captureToFrameMs: percentiles(captureLatenciesMs),
     ended: seen.ended,
   };
 }
@@ -193,6 +217,12 @@ export function formatReport(r: ProbeReport): string {
     );
   } else {
     lines.push("  glass-to-glass      - (frames carry no stamp)");
+  }
+  if (r.captureToFrameMs) {
+    const c = r.captureToFrameMs;
+    lines.push(
+      `  capture-to-frame    p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms (abs-capture-time, ${c.samples} frames)`,
+    );
   }
   if (r.decodeErrors) lines.push(`  decode errors       ${r.decodeErrors}`);
   return lines.join("\n") + "\n";

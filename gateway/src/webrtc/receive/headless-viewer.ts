@@ -73,6 +73,8 @@ export interface SenderReport {
   rtpTimestamp: number;
   packetCount: number;
   octetCount: number;
+  /** When it arrived here, µs since the Unix epoch. */
+  receivedAtUs: number;
 }
 
 export { unixUsFromNtp } from "../../rtp/ntp.js";
@@ -197,6 +199,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
             rtpTimestamp: info.rtpTimestamp,
             packetCount: info.packetCount,
             octetCount: info.octetCount,
+            receivedAtUs: nowUs(),
           });
         }
       }),
