@@ -17,5 +17,11 @@ run("gateway", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
 ]);
-if (existsSync("web-viewer/bench/bench.js"))
+run("pacing", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/pacing-bench.js').then((m) => m.pacingBench())",
+]);
+if (existsSync("web-viewer/bench/bench.js")) {
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
+  run("playout-delay", process.execPath, ["web-viewer/bench/bench.js", "playout-delay-bench"]);
+}

@@ -83,7 +83,12 @@ describe("Pacer", () => {
   it("sends everything at once when unpaced", () => {
     const clock = new ManualClock();
     let sent = 0;
-    const pacer = new Pacer<number>({ clock, factor: Infinity, send: () => (sent++, 1200), pad: () => 0 });
+    const pacer = new Pacer<number>({
+      clock,
+      factor: Infinity,
+      send: () => (sent++, 1200),
+      pad: () => 0,
+    });
     pacer.setTarget(100_000);
     for (let i = 0; i < 100; i++) pacer.enqueue(i, 1200, "media", i === 0);
     expect(sent).toBe(100);

@@ -21,8 +21,9 @@ import { RateWindow } from "./rate-window.js";
  * - Key frames: a key frame's first packet drops the media (and repairs)
  *   still queued before it: the key frame makes them useless to a decoder,
  *   and the viewer sees the new picture sooner.
- * - Probes: a probe cluster sends whatever is queued, then padding, at the
- *   cluster's rate until it has its bytes and packets.
+ * - Probes: while a probe cluster runs, packets the budget lets go count
+ *   towards it, and padding fills up to the cluster's rate until it has its
+ *   bytes and packets (a probe never holds media back).
  */
 
 export type PacketPriority = "retransmission" | "media";
@@ -213,51 +214,51 @@ export class Pacer<T> {
         const cluster = this.probes.shift();
         if (cluster) this.probe = { cluster, startMs: nowMs, bytes: 0, packets: 0 };
       }
-      if (this.probe) {
-        const due = this.probe.startMs + (this.probe.bytes * 8000) / this.probe.cluster.bitrateBps;
-        if (due > nowMs) {
-          wakeAtMs = due;
-          break;
+      // Queued packets go by the pacing budget, probe or not (a probe never
+      // holds media back); while a probe runs they count towards it.
+      const next = this.repairs[0] ?? this.media[0];
+      if (next && (!this.paced || this.budgetBytes > 0)) {
+        this.dequeue(next);
+        const sent = this.options.send(next.item, this.probe?.cluster.id);
+        this.account(next, sent, nowMs);
+        this.budgetBytes -= next.size;
+        if (this.probe && sent > 0) {
+          this.probe.bytes += sent;
+          this.probe.packets++;
         }
-        if (!this.sendProbePacket(this.probe, nowMs)) this.probe = undefined;
         continue;
       }
-      const next = this.repairs[0] ?? this.media[0];
-      if (!next) break;
-      const rateBps = this.effectiveRate(nowMs);
-      if (this.paced && this.budgetBytes <= 0) {
-        wakeAtMs = nowMs + Math.max(1, (-this.budgetBytes * 8000) / rateBps);
-        break;
+      if (this.probe) {
+        const due = this.probe.startMs + (this.probe.bytes * 8000) / this.probe.cluster.bitrateBps;
+        if (due <= nowMs) {
+          if (!this.sendPadding(this.probe)) this.probe = undefined;
+          continue;
+        }
+        wakeAtMs = due;
       }
-      this.dequeue(next);
-      const sent = this.options.send(next.item, undefined);
-      this.account(next, sent, nowMs);
-      this.budgetBytes -= next.size;
+      if (next) {
+        const refillAtMs =
+          nowMs + Math.max(1, (-this.budgetBytes * 8000) / this.effectiveRate(nowMs));
+        wakeAtMs = Math.min(wakeAtMs, refillAtMs);
+      }
+      break;
     }
     if (wakeAtMs !== Infinity) this.schedule(wakeAtMs, nowMs);
   }
 
-  /** One packet of the running probe: queued media first, else padding. False when the probe is done. */
-  private sendProbePacket(probe: ActiveProbe, nowMs: number): boolean {
+  /** One padding packet of the running probe; false when the probe is done (or cannot pad). */
+  private sendPadding(probe: ActiveProbe): boolean {
     const { cluster } = probe;
     if (probe.bytes >= cluster.minBytes && probe.packets >= cluster.minPackets) {
       this.stats.probesSent++;
       return false;
     }
-    const queued = this.repairs[0] ?? this.media[0];
-    let sent: number;
-    if (queued) {
-      this.dequeue(queued);
-      sent = this.options.send(queued.item, cluster.id);
-      this.account(queued, sent, nowMs);
-    } else {
-      const want = Math.min(MAX_PADDING_BYTES, Math.max(1, cluster.minBytes - probe.bytes));
-      sent = this.options.pad(want, cluster.id);
-      if (sent <= 0) return false; // cannot pad: give the probe up
-      this.stats.paddingBytesSent += sent;
-      this.stats.bytesSent += sent;
-      this.stats.packetsSent++;
-    }
+    const want = Math.min(MAX_PADDING_BYTES, Math.max(1, cluster.minBytes - probe.bytes));
+    const sent = this.options.pad(want, cluster.id);
+    if (sent <= 0) return false; // cannot pad: give the probe up
+    this.stats.paddingBytesSent += sent;
+    this.stats.bytesSent += sent;
+    this.stats.packetsSent++;
     probe.bytes += sent;
     probe.packets++;
     return true;

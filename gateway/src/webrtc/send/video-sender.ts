@@ -282,10 +282,12 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
   /** Queues one packetized frame (shared Buffers; parsed per packet when it leaves). */
   send(frame: PacketizedFrame): void {
     if (!this.sending || !this.sender || this.closed) return;
+    let first = false;
     if (this.needKeyFrame) {
       // Frames before the first IDR reference pictures this viewer never got.
       if (!frame.keyframe) return;
       this.needKeyFrame = false;
+      first = true;
     }
     this.lastFrame = { timestamp: frame.timestamp, captureTimeUs: frame.captureTimeUs };
     if (frame.keyframe) this.nacks.keyFrameStarted();
@@ -298,7 +300,11 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
         firstOfFrame: i === 0,
         captureTimeUs: frame.captureTimeUs,
       };
-      this.pacer.enqueue(item, packet.length + 38, "media", frame.keyframe && i === 0);
+      // The viewer's first key frame leaves at once: nothing is known of the
+      // path yet (pacing at the start estimate would not protect a slow link
+      // either), and it is the time to first frame (docs/congestion.md).
+      if (first) this.transmit(item, undefined);
+      else this.pacer.enqueue(item, packet.length + 38, "media", frame.keyframe && i === 0);
     });
   }
 
