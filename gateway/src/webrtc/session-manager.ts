@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { BandwidthEstimate } from "../congestion/bandwidth-estimator.js";
+import type { TraceEvent } from "../congestion/trace.js";
 import { CamgwError, SignalingError } from "../errors.js";
 import type { H264Source } from "../media/source.js";
 import type {
@@ -61,6 +62,8 @@ export interface SessionManagerOptions {
   repair?: RepairPolicyOptions;
   /** Tests only: RTP packets to drop on the wire to a viewer (induced loss). */
   dropOnWire?: (viewerId: string, header: WireHeader) => boolean;
+  /** Records what each viewer's estimator is told (congestion/trace.ts), e.g. to keep traces of lab runs. */
+  congestionTrace?: (viewerId: string, event: TraceEvent) => void;
 }
 
 /** One connected viewer's sending state, as /metrics may show it per viewer. */
@@ -132,7 +135,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private readonly refused: Record<string, number> = {};
   /** Counters of sessions that are gone, so totals never go down. */
   private readonly past: VideoSenderStats = emptyVideoSenderStats();
-  private readonly videoOptions: Omit<VideoSenderOptions, "history" | "streamBps" | "dropOnWire">;
+  private readonly videoOptions: Omit<
+    VideoSenderOptions,
+    "history" | "streamBps" | "dropOnWire" | "trace"
+  >;
+  private readonly congestionTrace: SessionManagerOptions["congestionTrace"];
   private readonly dropOnWire: SessionManagerOptions["dropOnWire"];
 
   constructor(options: SessionManagerOptions) {
@@ -149,6 +156,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       repair: options.repair,
     };
     this.dropOnWire = options.dropOnWire;
+    this.congestionTrace = options.congestionTrace;
     for (const [id, source] of Object.entries(options.streams)) {
       const stream = new StreamFanout({
         id,
@@ -287,6 +295,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   /** Creates a session for a viewer of `stream` and wires it to the stream and to signaling. */
   private open(viewerId: string, session: string, stream: StreamFanout): Entry {
     const drop = this.dropOnWire;
+    const trace = this.congestionTrace;
     const viewer = new ViewerSession({
       viewerId,
       session,
@@ -295,6 +304,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         history: stream.history,
         streamBps: () => stream.bitrateBps,
         ...(drop ? { dropOnWire: (header: WireHeader) => drop(viewerId, header) } : {}),
+        ...(trace ? { trace: (event: TraceEvent) => trace(viewerId, event) } : {}),
       },
       ice: this.ice,
       dtlsRole: this.dtlsRole,

@@ -16,6 +16,7 @@ import {
   type BandwidthEstimatorOptions,
 } from "../../congestion/bandwidth-estimator.js";
 import { Pacer } from "../../congestion/pacer.js";
+import type { TraceEvent } from "../../congestion/trace.js";
 import type { PacketHistory } from "../../rtp/packet-history.js";
 import type { PacketizedFrame } from "../../rtp/packetizer.js";
 import { formatFmtp, type SdpCodec } from "../offer-sdp.js";
@@ -77,6 +78,8 @@ export interface VideoSenderOptions {
   repair?: RepairPolicyOptions;
   /** Tests only: RTP packets to drop on the wire (induced loss). */
   dropOnWire?: (header: WireHeader) => boolean;
+  /** Records what the estimator is told (congestion/trace.ts), for traces of real calls. */
+  trace?: (event: TraceEvent) => void;
 }
 
 export const DEFAULT_PLAYOUT_DELAY = { minMs: 0, maxMs: 100 } as const;
@@ -205,13 +208,22 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
         rtx,
         playoutDelay: playoutDelay === false ? undefined : playoutDelay,
       },
-      (sent) =>
+      (sent) => {
         this.estimator.onPacketSent(
           sent.transportSequence,
           sent.size,
           sent.kind,
           sent.probeClusterId,
-        ),
+        );
+        this.options.trace?.({
+          type: "sent",
+          atMs: nowMs(),
+          sequence: sent.transportSequence,
+          size: sent.size,
+          kind: sent.kind,
+          ...(sent.probeClusterId === undefined ? {} : { probeClusterId: sent.probeClusterId }),
+        });
+      },
     );
     this.estimator.on("estimate", (estimate) => {
       this.pacer.setTarget(estimate.targetBps, this.options.streamBps?.() ?? 0);
@@ -236,14 +248,22 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
             nowMs(),
           );
           this.estimator.onReceiverReport(block.fractionLost, rtt);
+          this.options.trace?.({
+            type: "report",
+            atMs: nowMs(),
+            fractionLost: block.fractionLost,
+            ...(rtt === undefined ? {} : { rttMs: rtt }),
+          });
         },
         remb: (bps) => {
           this.counters.rembReceived++;
           this.estimator.onRemb(bps);
+          this.options.trace?.({ type: "remb", atMs: nowMs(), bps });
         },
       }),
       onTransportFeedback(pc, (bytes) => {
         this.counters.transportFeedbackReceived++;
+        this.options.trace?.({ type: "feedback", atMs: nowMs(), bytes: bytes.toString("hex") });
         try {
           this.estimator.onTransportFeedback(bytes);
         } catch {
