@@ -2,7 +2,8 @@ import { RTCRtpHeaderExtensionParameters, type RTCRtpSender } from "werift";
 import { URI } from "../send/rtp-extensions.js";
 
 /**
- * werift 0.24.4, docs/werift.md "Header extensions we write".
+ * werift 0.24.4, docs/werift.md "What we build on" (header extensions) and
+ * "abs-send-time".
  *
  * werift answers with the offer's extensions whose URI it was configured
  * with (TransceiverManager.setRemoteRTP), under the offer's IDs. Its

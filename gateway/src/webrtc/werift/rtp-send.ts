@@ -3,7 +3,7 @@ import { transportSequence } from "../send/rtp-extensions.js";
 import { nextTransportSequence } from "./transport-cc.js";
 
 /**
- * werift 0.24.4, docs/werift.md "Sending through werift": the two ways a
+ * werift 0.24.4, docs/werift.md "What we build on" (sendRtp): the two ways a
  * packet leaves, at the moment the pacer releases it.
  *
  * Media goes through the viewer's own track into werift's RTCRtpSender,

@@ -1,7 +1,7 @@
 import { RTCRtpCodecParameters, type RTCRtpSender } from "werift";
 
 /**
- * werift 0.24.4, docs/werift.md "RTX".
+ * werift 0.24.4, docs/werift.md "What we build on" (RTX).
  *
  * werift negotiates RTX (RFC 4588) when the offer has an rtx codec whose
  * apt names a codec it sends (TransceiverManager.setRemoteRTP), answers it

@@ -7,8 +7,8 @@ import {
 } from "werift";
 
 /**
- * werift 0.24.4, docs/werift.md "transport-cc feedback" and "Transport-wide
- * sequence numbers".
+ * werift 0.24.4, docs/werift.md "transport-cc feedback" and "What we build
+ * on" (sendRtp's transport-wide numbers).
  *
  * Feedback: werift parses transport-cc feedback (packages/rtp/src/rtcp/
  * rtpfb/twcc.ts) but its per-packet results skip status vector chunks
