@@ -64,8 +64,8 @@ describe("camgw run on the virtual board", () => {
     // the virtual camera, the M2M encoder, RTP and the decoder.
     expect(report.glassToGlassMs?.samples).toBe(report.frames);
     // The capture time also travels with each frame (abs-capture-time): the
-    // latency for cameras that draw no stamp, once a sender report has
-    // aligned the clocks (werift sends the first 0.5-1.5 s into the call).
+    // latency for cameras that draw no stamp, the clocks aligned by sender
+    // reports (werift sends the first 0.5-1.5 s into the call).
     expect(report.captureToFrameMs?.samples).toBeGreaterThan(0);
     expect(report.captureToFrameMs?.p50).toBeGreaterThan(0);
     expect(report.captureToFrameMs?.p50).toBeLessThan(1000);

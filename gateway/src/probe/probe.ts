@@ -103,7 +103,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];
-  const captureLatenciesMs: number[] = [];
+  /** Frames with a capture time: when shown here (our clock) and captured (the camera's). */
+  const captured: { shownAtUs: number; captureUnixUs: number }[] = [];
   const clock = new ClockOffset();
   peer.on("senderReport", (r) => clock.senderReport(r.ntpTimestamp, r.receivedAtUs));
   // Written from callbacks, so kept in an object rather than narrowed locals.
@@ -133,9 +134,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       });
       if (stampUs !== null) latenciesMs.push((decodedAtUs - Number(stampUs)) / 1000);
     }
-    const capturedAtUs =
-      frame.captureUnixUs === undefined ? undefined : clock.toLocalUs(frame.captureUnixUs);
-    if (capturedAtUs !== undefined) captureLatenciesMs.push((decodedAtUs - capturedAtUs) / 1000);
+    if (frame.captureUnixUs !== undefined) {
+      captured.push({ shownAtUs: decodedAtUs, captureUnixUs: frame.captureUnixUs });
+    }
     seen.firstFrameUs ??= decodedAtUs;
     frameTimesMs.push(decodedAtUs / 1000);
     if (options.untilFirstFrame) finish();
@@ -193,7 +194,14 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     height: seen.height,
     decodeErrors: decoder?.errors ?? 0,
     glassToGlassMs: percentiles(latenciesMs),
-    captureToFrameMs: percentiles(captureLatenciesMs),
+    // With the clock offset of the whole call: its first reports may have
+    // waited behind frame decoding in this process and read high.
+    captureToFrameMs: percentiles(
+      captured.flatMap(({ shownAtUs, captureUnixUs }) => {
+        const capturedAtUs = clock.toLocalUs(captureUnixUs);
+        return capturedAtUs === undefined ? [] : [(shownAtUs - capturedAtUs) / 1000];
+      }),
+    ),
     ended: seen.ended,
   };
 }

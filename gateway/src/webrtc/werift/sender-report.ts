@@ -17,8 +17,8 @@ import { ntpFromUnixUs } from "../../rtp/ntp.js";
  *
  * The report is rewritten on its way out instead: the DTLS transport's
  * sendRtcp is wrapped on this instance, and a report of our SSRC gets
- * NTP = now and RTP = the RTP timestamp of now on the stream's capture
- * clock (rtp/packetizer.ts derives RTP timestamps from capture times, so the
+ * NTP = now (the wall clock) and RTP = the RTP timestamp of now on the
+ * stream's capture clock (rtp/packetizer.ts derives RTP timestamps from capture times, so the
  * stream's latest frame gives the mapping). `sent` hears the compact NTP of
  * each report, for the RTT a receiver report's LSR/DLSR then gives.
  */
@@ -30,7 +30,14 @@ export interface SenderReportClock {
   sent(compactNtp: number): void;
 }
 
-const nowUnixUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+/**
+ * The wallclock of the report: CLOCK_REALTIME, the clock camgw's capture
+ * times are on (native/src/encoded_frame.h). Not performance.timeOrigin +
+ * performance.now(): that runs on the monotonic clock from the process's
+ * start and drifts from the wall clock as NTP adjusts it (over 100 ms seen
+ * on a busy machine within minutes).
+ */
+const nowUnixUs = (): number => Date.now() * 1000;
 
 export function stampSenderReports(sender: RTCRtpSender, clock: SenderReportClock): () => void {
   const transport = sender.dtlsTransport;
