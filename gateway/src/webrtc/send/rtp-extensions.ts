@@ -20,8 +20,10 @@ export const URI = {
  * seconds and top 18 bits of fraction). A receiver only uses differences.
  */
 export function absSendTime(unixUs: number): Buffer {
-  const ntp = ntpFromUnixUs(unixUs);
-  const value = Number((ntp >> 14n) & 0xff_ffffn);
+  // Seconds mod 64 with an 18-bit fraction, in plain numbers (every packet
+  // carries one: no BigInt). The NTP epoch offset is a multiple of 64 s
+  // plus 2208988800 mod 64 = 0, so Unix seconds mod 64 serve as well.
+  const value = Math.floor(((unixUs / 1_000_000) % 64) * 2 ** 18) & 0xff_ffff;
   const out = Buffer.alloc(3);
   out.writeUIntBE(value, 0, 3);
   return out;
