@@ -25,5 +25,11 @@ run("netlab", process.execPath, [
   "-e",
   "import('./build/firmware-sim/src/net/net-lab-bench.js').then((m) => m.netLabBench())",
 ]);
-if (existsSync("web-viewer/bench/bench.js"))
+run("pacing", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/pacing-bench.js').then((m) => m.pacingBench())",
+]);
+if (existsSync("web-viewer/bench/bench.js")) {
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
+  run("playout-delay", process.execPath, ["web-viewer/bench/bench.js", "playout-delay-bench"]);
+}

@@ -12,6 +12,7 @@ import type { H264Source, SourceStats } from "./media/source.js";
 import type { SignalingDispatcher } from "./signaling/dispatcher.js";
 import type { MqttLink, MqttLinkStats } from "./signaling/mqtt-link.js";
 import type { SignalingCounterSnapshot } from "./signaling/signaling-counters.js";
+import type { VideoSenderStats } from "./webrtc/send/video-sender-stats.js";
 import type { SessionManager, SessionManagerStats } from "./webrtc/session-manager.js";
 import type { WhepEndpoint } from "./whep/whep-endpoint.js";
 import type { WhepStatsSnapshot } from "./whep/whep-stats.js";
@@ -34,7 +35,8 @@ const counter = (help: string, label?: string): MetricSpec => ({
 });
 const gauge = (help: string): MetricSpec => ({ type: "gauge", help });
 
-const SESSION_METRICS: MetricTable<SessionManagerStats> = {
+/** The session manager's own stats; its per-viewer parts go through VIDEO_METRICS and estimates. */
+const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers">> = {
   sessions: gauge("Live viewer sessions, negotiating ones included"),
   connectedSessions: gauge("Viewer sessions with media flowing"),
   sessionsCreated: counter("Viewer sessions created"),
@@ -88,6 +90,52 @@ const SOURCE_METRICS: MetricTable<SourceStats> = {
   queueDepth: gauge("Encoded frames waiting for JavaScript"),
 };
 
+/**
+ * The viewers' video senders, summed over present and past viewers, where
+ * they add to the session totals above: repair (docs/congestion.md) and
+ * pacing. Prefix video_.
+ */
+const VIDEO_METRICS: MetricTable<
+  Pick<
+    VideoSenderStats,
+    | "packetsNacked"
+    | "rtxSent"
+    | "resentWithoutRtx"
+    | "repairBytesSent"
+    | "repairsSuperseded"
+    | "repairsTooOld"
+    | "repairsTooSoon"
+    | "repairsTooOften"
+    | "repairsOverBudget"
+    | "keyFramesInsteadOfRepair"
+    | "packetsSuperseded"
+    | "paddingBytesSent"
+    | "probesSent"
+    | "pacerQueueDelayMaxMs"
+    | "transportFeedbackReceived"
+    | "transportFeedbackMalformed"
+    | "rembReceived"
+  >
+> = {
+  packetsNacked: counter("Sequence numbers NACKs listed"),
+  rtxSent: counter("Repairs sent as RTX (RFC 4588)"),
+  resentWithoutRtx: counter("Repairs sent as the original packet (viewers without RTX)"),
+  repairBytesSent: counter("Bytes of repair sent"),
+  repairsSuperseded: counter("NACKed packets not resent: a key frame made them useless"),
+  repairsTooOld: counter("NACKed packets not resent: older than the viewer can use"),
+  repairsTooSoon: counter("NACKed packets not resent: resent less than an RTT ago"),
+  repairsTooOften: counter("NACKed packets not resent: resent the most times allowed"),
+  repairsOverBudget: counter("NACKed packets not resent: over the repair budget"),
+  keyFramesInsteadOfRepair: counter("Key frames asked for because repair was over budget"),
+  packetsSuperseded: counter("Queued packets dropped for a key frame behind them"),
+  paddingBytesSent: counter("Padding bytes sent while probing the bandwidth"),
+  probesSent: counter("Bandwidth probes sent"),
+  pacerQueueDelayMaxMs: gauge("Longest a media packet waited in a pacer, ms"),
+  transportFeedbackReceived: counter("transport-cc feedback packets received"),
+  transportFeedbackMalformed: counter("transport-cc feedback packets refused as malformed"),
+  rembReceived: counter("REMB messages received"),
+};
+
 const WHEP_METRICS: MetricTable<WhepStatsSnapshot> = {
   sessions: gauge("WHEP sessions (HTTP resources) live"),
   requests: counter("WHEP requests, by method", "method"),
@@ -118,7 +166,16 @@ export interface MetricParts {
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
   const { sessions, dispatcher, link, source, whep, whip } = parts;
-  const out = samples("", SESSION_METRICS, sessions.stats);
+  const stats = sessions.stats;
+  const out = samples("", SESSION_METRICS, stats);
+  out.push(...samples("video_", VIDEO_METRICS, stats.video));
+  if (stats.viewers.length > 0) {
+    // The lowest: what an encoder serving every viewer could send (docs/congestion.md).
+    const lowest = Math.min(...stats.viewers.map((v) => v.estimate.targetBps));
+    out.push(
+      metric("video_lowest_estimate_bps", gauge("Lowest viewer bandwidth estimate, bit/s"), lowest),
+    );
+  }
   if (dispatcher) out.push(...samples("signaling_", SIGNALING_METRICS, dispatcher.metrics()));
   if (link) {
     out.push(
@@ -134,8 +191,8 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
     );
   }
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
-  const stats = source.stats?.();
-  if (stats) out.push(...samples("source_", SOURCE_METRICS, stats));
+  const sourceStats = source.stats?.();
+  if (sourceStats) out.push(...samples("source_", SOURCE_METRICS, sourceStats));
   return out;
 }
 

@@ -65,6 +65,12 @@ describe("camgw run on the virtual board", () => {
     // Every decoded frame carried a valid stamp: the capture time survived
     // the virtual camera, the M2M encoder, RTP and the decoder.
     expect(report.glassToGlassMs?.samples).toBe(report.frames);
+    // The capture time also travels with each frame (abs-capture-time): the
+    // latency for cameras that draw no stamp, the clocks aligned by sender
+    // reports (werift sends the first 0.5-1.5 s into the call).
+    expect(report.captureToFrameMs?.samples).toBeGreaterThan(0);
+    expect(report.captureToFrameMs?.p50).toBeGreaterThan(0);
+    expect(report.captureToFrameMs?.p50).toBeLessThan(1000);
   });
 
   it("answers a libwebrtc peer, which has no H.264, with unsupported and stays healthy", async () => {
@@ -176,6 +182,9 @@ describe("camgw run on the virtual board", () => {
     expect(body).toMatch(/^camgw_signaling_connected 1$/m);
     // The virtual board's camera reports its pipeline through the source's stats().
     expect(body).toMatch(/^camgw_source_frames_captured_total [1-9]/m);
+    // The video senders' repair and congestion counters (docs/congestion.md).
+    expect(body).toMatch(/^camgw_video_rtx_sent_total \d+$/m);
+    expect(body).toMatch(/^camgw_video_repairs_over_budget_total \d+$/m);
   });
 
   it("says bye (shutdown) to viewers and publishes offline on SIGTERM", async () => {

@@ -174,6 +174,7 @@ export class CameraCall {
   /** A peer connection whose events count only while it is the current one. */
   #newPeer(): CameraPeerConnection {
     const peer = new CameraPeerConnection();
+    this.#monitor.useReceiver(peer.receiver);
     const current = (): boolean => this.#isCurrent(peer);
     peer.on("track", (stream) => {
       if (!current()) return;
@@ -252,6 +253,10 @@ export class CameraCall {
       report.values() as Iterable<Record<string, unknown>>,
       performance.now(),
     );
+    if (sample.senderReport) {
+      const { arrivedUnixMs, remoteUnixMs } = sample.senderReport;
+      this.#monitor.captureClock.observeSenderReport(arrivedUnixMs, remoteUnixMs);
+    }
     const stats = summarizeStats(this.#lastSample, sample);
     this.#lastSample = sample;
     this.#hooks.stats(stats);

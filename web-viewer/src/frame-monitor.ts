@@ -1,9 +1,12 @@
 /**
  * Watches the frames a <video> presents with requestVideoFrameCallback: the
  * first frame (time to first frame), a frame count, freezes, and the
- * glass-to-glass latency of each frame from its stamp.
+ * glass-to-glass latency of each frame: from the stamp drawn in the picture
+ * (the virtual board draws one) and, for any camera, from the capture time
+ * the camera sends with each frame (abs-capture-time, capture-clock.ts).
  */
 import { TypedEmitter } from "../../gateway/src/signaling/typed-emitter.js";
+import { CaptureClock, type CaptureSource } from "./capture-clock.js";
 import { LatencySeries } from "./latency-series.js";
 import { StampReader } from "./stamp-reader.js";
 
@@ -18,7 +21,12 @@ export function isFreeze(gapMs: number, meanIntervalMs: number): boolean {
 }
 
 export class FrameMonitor extends TypedEmitter<FrameMonitorEvents> {
+  /** Glass-to-glass from the frame stamp (exact on one machine). */
   readonly latency = new LatencySeries(300);
+  /** Glass-to-glass from each frame's capture time (abs-capture-time, clocks aligned by RTCP). */
+  readonly captureLatency = new LatencySeries(300);
+  readonly captureClock = new CaptureClock();
+  #receiver: RTCRtpReceiver | undefined;
   readonly #video: HTMLVideoElement;
   readonly #reader: StampReader;
   #handle: number | undefined;
@@ -63,6 +71,12 @@ export class FrameMonitor extends TypedEmitter<FrameMonitorEvents> {
     return this.#receiveToDisplay;
   }
 
+  /** The receiver whose frames are shown (its synchronization sources carry capture times). */
+  useReceiver(receiver: RTCRtpReceiver): void {
+    this.#receiver = receiver;
+    this.captureClock.reset();
+  }
+
   /** Starts counting afresh (a new call). */
   start(): void {
     this.stop();
@@ -74,6 +88,7 @@ export class FrameMonitor extends TypedEmitter<FrameMonitorEvents> {
     this.#meanInterval = 0;
     this.#armed = true;
     this.latency.clear();
+    this.captureLatency.clear();
     this.#schedule();
   }
 
@@ -111,9 +126,21 @@ export class FrameMonitor extends TypedEmitter<FrameMonitorEvents> {
       this.#stampedFrames++;
       this.latency.push(displayWallMs - Number(stampUs) / 1000);
     }
+    const captureMs = this.#captureUnixMs(meta.rtpTimestamp);
+    if (captureMs !== undefined) this.captureLatency.push(displayWallMs - captureMs);
     if (meta.receiveTime !== undefined)
       this.#receiveToDisplay = meta.expectedDisplayTime - meta.receiveTime;
     this.#schedule();
+  }
+
+  #captureUnixMs(rtpTimestamp: number | undefined): number | undefined {
+    const receiver = this.#receiver;
+    if (!receiver || rtpTimestamp === undefined) return undefined;
+    // Chromium adds captureTimestamp to the entry when abs-capture-time was negotiated.
+    for (const source of receiver.getSynchronizationSources() as unknown as CaptureSource[]) {
+      this.captureClock.observeSource(source);
+    }
+    return this.captureClock.captureUnixMs(rtpTimestamp);
   }
 
   #trackFreezes(presented: number): void {

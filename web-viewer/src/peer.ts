@@ -52,6 +52,7 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
     if (codecs.length > 0 && typeof transceiver.setCodecPreferences === "function") {
       transceiver.setCodecPreferences(codecs);
     }
+    negotiateCaptureTime(transceiver);
     this.receiver = transceiver.receiver;
     tuneForLatency(this.receiver);
     this.pc.addEventListener("track", (event) => {
@@ -107,6 +108,37 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
     this.#markAnswered();
     this.pc.close();
     this.removeAllListeners();
+  }
+}
+
+const ABS_CAPTURE_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time";
+
+type HeaderExtensionControl = RTCRtpTransceiver & {
+  getHeaderExtensionsToNegotiate?: () => {
+    uri: string;
+    direction: RTCRtpTransceiverDirection | "stopped";
+  }[];
+  setHeaderExtensionsToNegotiate?: (
+    extensions: { uri: string; direction: RTCRtpTransceiverDirection | "stopped" }[],
+  ) => void;
+};
+
+/**
+ * Offers abs-capture-time, which Chromium knows but leaves out of its offers
+ * ("stopped" in getHeaderExtensionsToNegotiate), so the camera's capture
+ * time of each frame reaches getSynchronizationSources() (capture-clock.ts).
+ * RTP header extension control (webrtc-extensions); browsers without it
+ * simply do not offer it.
+ */
+function negotiateCaptureTime(transceiver: HeaderExtensionControl): void {
+  try {
+    const extensions = transceiver.getHeaderExtensionsToNegotiate?.();
+    if (!extensions || !transceiver.setHeaderExtensionsToNegotiate) return;
+    transceiver.setHeaderExtensionsToNegotiate(
+      extensions.map((e) => (e.uri === ABS_CAPTURE_TIME ? { ...e, direction: "recvonly" } : e)),
+    );
+  } catch {
+    // An implementation that refuses the change negotiates without it.
   }
 }
 

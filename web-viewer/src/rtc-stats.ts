@@ -26,6 +26,13 @@ export interface StatsSample {
   readonly codec: string | undefined;
   /** Seconds, from the selected ICE candidate pair (STUN consent checks). */
   readonly currentRoundTripTime: number | undefined;
+  /** Repaired packets (RTX) that carried media; RTX padding counts as packets but no bytes. */
+  readonly retransmittedBytesReceived: number;
+  /**
+   * The last RTCP sender report (remote-outbound-rtp): when it arrived and
+   * the sender's NTP time in it, both ms since the Unix epoch.
+   */
+  readonly senderReport: { arrivedUnixMs: number; remoteUnixMs: number } | undefined;
 }
 
 export interface VideoStats {
@@ -60,11 +67,13 @@ function str(entry: StatsEntry | undefined, key: string): string | undefined {
 export function sampleFromStats(entries: Iterable<StatsEntry>, at: number): StatsSample {
   const byId = new Map<string, StatsEntry>();
   let inbound: StatsEntry | undefined;
+  let remoteOutbound: StatsEntry | undefined;
   let selectedPairId: string | undefined;
   for (const entry of entries) {
     const id = str(entry, "id");
     if (id !== undefined) byId.set(id, entry);
     if (entry.type === "inbound-rtp" && entry.kind === "video") inbound ??= entry;
+    if (entry.type === "remote-outbound-rtp" && entry.kind === "video") remoteOutbound ??= entry;
     if (entry.type === "transport") selectedPairId ??= str(entry, "selectedCandidatePairId");
   }
   let pair = selectedPairId === undefined ? undefined : byId.get(selectedPairId);
@@ -91,7 +100,17 @@ export function sampleFromStats(entries: Iterable<StatsEntry>, at: number): Stat
     pliCount: num(inbound, "pliCount") ?? 0,
     codec: str(codec, "mimeType")?.replace(/^video\//i, ""),
     currentRoundTripTime: num(pair, "currentRoundTripTime"),
+    retransmittedBytesReceived: num(inbound, "retransmittedBytesReceived") ?? 0,
+    senderReport: senderReportOf(remoteOutbound),
   };
+}
+
+function senderReportOf(entry: StatsEntry | undefined): StatsSample["senderReport"] {
+  const arrivedUnixMs = num(entry, "timestamp");
+  const remoteUnixMs = num(entry, "remoteTimestamp");
+  return arrivedUnixMs === undefined || remoteUnixMs === undefined
+    ? undefined
+    : { arrivedUnixMs, remoteUnixMs };
 }
 
 function delta(cur: number | undefined, prev: number | undefined): number | undefined {

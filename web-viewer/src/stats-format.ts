@@ -6,6 +6,8 @@ export interface TileFigures {
   readonly video: VideoStats | undefined;
   readonly ttffMs: number | undefined;
   readonly latency: LatencySummary;
+  /** Glass-to-glass from capture times (abs-capture-time): shown where frames carry no stamp. */
+  readonly captureLatency?: LatencySummary;
   /** Frames the page saw presented (requestVideoFrameCallback). */
   readonly frames: number;
   /** Own freeze count, used when the browser reports none. */
@@ -21,7 +23,8 @@ function ms(value: number | null | undefined): string {
 export function formatFigures(f: TileFigures): [label: string, value: string][] {
   const v = f.video;
   const size = v?.width !== undefined && v.height !== undefined ? `${v.width}×${v.height}` : DASH;
-  const lat = f.latency;
+  const stamped = f.latency.last !== null;
+  const lat = stamped ? f.latency : (f.captureLatency ?? f.latency);
   return [
     ["Resolution", size],
     ["FPS", v?.fps === undefined ? DASH : v.fps.toFixed(1)],
@@ -42,7 +45,9 @@ export function formatFigures(f: TileFigures): [label: string, value: string][] 
     ["First frame", ms(f.ttffMs)],
     [
       "Glass-to-glass",
-      lat.last === null ? "no stamp" : `${ms(lat.last)} (p50 ${ms(lat.p50)}, p95 ${ms(lat.p95)})`,
+      lat.last === null
+        ? "no stamp"
+        : `${ms(lat.last)} (p50 ${ms(lat.p50)}, p95 ${ms(lat.p95)})${stamped ? "" : ", capture time"}`,
     ],
     ["Jitter buffer", ms(v?.jitterBufferMs)],
     ["Codec", v?.codec ?? DASH],

@@ -49,6 +49,9 @@ export interface TileSnapshot {
   readonly latency: LatencySummary;
   /** The glass-to-glass samples held (ms, oldest first, up to 300), for benchmarks. */
   readonly latencySamples: readonly number[];
+  /** Glass-to-glass from each frame's capture time (abs-capture-time), for cameras without a stamp. */
+  readonly captureLatency: LatencySummary;
+  readonly captureLatencySamples: readonly number[];
   readonly stats: VideoStats | undefined;
 }
 
@@ -173,6 +176,8 @@ export class CameraTile {
       timeline: { ...this.#call?.timeline },
       latency: this.#monitor.latency.summary(),
       latencySamples: [...this.#monitor.latency.values()],
+      captureLatency: this.#monitor.captureLatency.summary(),
+      captureLatencySamples: [...this.#monitor.captureLatency.values()],
       stats: this.#stats,
     };
   }
@@ -269,10 +274,13 @@ export class CameraTile {
         video: this.#stats,
         ttffMs: this.#ttffMs,
         latency: this.#monitor.latency.summary(),
+        captureLatency: this.#monitor.captureLatency.summary(),
         frames: this.#monitor.frames,
         freezes: this.#monitor.freezes,
       },
-      this.#monitor.latency.values(),
+      this.#monitor.latency.total > 0
+        ? this.#monitor.latency.values()
+        : this.#monitor.captureLatency.values(),
     );
   }
 

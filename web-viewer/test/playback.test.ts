@@ -63,6 +63,14 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
     // Same machine, same clock: a real latency is positive and well under a second.
     expect(t.latency.p50).toBeGreaterThan(0);
     expect(t.latency.p50).toBeLessThan(1000);
+    // The same latency from each frame's capture time (abs-capture-time and
+    // sender reports): what a real camera, with no stamp, shows.
+    const c = await waitFor("capture-timed frames", async () => {
+      const s = await tileStats(page, "cam1");
+      return s && s.captureLatency.count >= 30 ? s : undefined;
+    });
+    expect(c.captureLatency.p50).not.toBeNull();
+    expect(Math.abs((c.captureLatency.p50 ?? 0) - (c.latency.p50 ?? 0))).toBeLessThan(25);
     const shown = page.locator('.tile[data-device="cam1"] dd[data-figure="glass-to-glass"]');
     await waitFor("the latency figure", async () =>
       /\d+ ms \(p50/.test((await shown.textContent()) ?? ""),

@@ -10,6 +10,7 @@ import {
   type ReceivedFrame,
   type SelectedPair,
 } from "../webrtc/receive/headless-viewer.js";
+import { ClockOffset } from "./clock-offset.js";
 import { FrameDecoder } from "./h264-decoder.js";
 import { countFreezes, percentile, round } from "./stats.js";
 
@@ -55,11 +56,35 @@ export interface ProbeReport {
   height: number | null;
   decodeErrors: number;
   /** Capture (frame stamp) -> decoded here, ms; null when frames carry no stamp. */
-  glassToGlassMs: { p50: number; p95: number; max: number; samples: number } | null;
+  glassToGlassMs: Percentiles | null;
+  /**
+   * Capture (the camera's abs-capture-time, clocks aligned by RTCP sender
+   * reports) -> decoded (or received, without decoding) here, ms: the same
+   * figure for any camera, stamped or not; null when the camera sends no
+   * capture time or no sender report came.
+   */
+  captureToFrameMs: Percentiles | null;
   /** Why the call ended early, if it did. */
   ended: string | null;
   /** The ICE candidate pair the media came through (null: none was nominated). */
   candidatePair: SelectedPair | null;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  max: number;
+  samples: number;
+}
+
+function percentiles(samples: number[]): Percentiles | null {
+  if (samples.length === 0) return null;
+  return {
+    p50: round(percentile(samples, 50)),
+    p95: round(percentile(samples, 95)),
+    max: round(Math.max(...samples)),
+    samples: samples.length,
+  };
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -93,6 +118,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];
+  /** Frames with a capture time: when shown here (our clock) and captured (the camera's). */
+  const captured: { shownAtUs: number; captureUnixUs: number }[] = [];
+  const clock = new ClockOffset();
+  peer.on("senderReport", (r) => clock.senderReport(r.ntpTimestamp, r.receivedAtUs));
   // Written from callbacks, so kept in an object rather than narrowed locals.
   const seen: {
     firstFrameUs: number | null;
@@ -119,6 +148,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
         height: picture.height,
       });
       if (stampUs !== null) latenciesMs.push((decodedAtUs - Number(stampUs)) / 1000);
+    }
+    if (frame.captureUnixUs !== undefined) {
+      captured.push({ shownAtUs: decodedAtUs, captureUnixUs: frame.captureUnixUs });
     }
     seen.firstFrameUs ??= decodedAtUs;
     frameTimesMs.push(decodedAtUs / 1000);
@@ -181,15 +213,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     width: seen.width,
     height: seen.height,
     decodeErrors: decoder?.errors ?? 0,
-    glassToGlassMs:
-      latenciesMs.length === 0
-        ? null
-        : {
-            p50: round(percentile(latenciesMs, 50)),
-            p95: round(percentile(latenciesMs, 95)),
-            max: round(Math.max(...latenciesMs)),
-            samples: latenciesMs.length,
-          },
+    glassToGlassMs: percentiles(latenciesMs),
+    // With the clock offset of the whole call: its first reports may have
+    // waited behind frame decoding in this process and read high.
+    captureToFrameMs: percentiles(
+      captured.flatMap(({ shownAtUs, captureUnixUs }) => {
+        const capturedAtUs = clock.toLocalUs(captureUnixUs);
+        return capturedAtUs === undefined ? [] : [(shownAtUs - capturedAtUs) / 1000];
+      }),
+    ),
     ended: seen.ended,
     candidatePair,
   };
@@ -214,6 +246,12 @@ export function formatReport(r: ProbeReport): string {
     );
   } else {
     lines.push("  glass-to-glass      - (frames carry no stamp)");
+  }
+  if (r.captureToFrameMs) {
+    const c = r.captureToFrameMs;
+    lines.push(
+      `  capture-to-frame    p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms (abs-capture-time, ${c.samples} frames)`,
+    );
   }
   if (r.candidatePair) {
     const end = (e: SelectedPair["local"]): string =>

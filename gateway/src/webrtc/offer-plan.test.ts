@@ -77,6 +77,21 @@ describe("planOffer", () => {
     const narrowed = parseOfferSdp(plan.sdp);
     expect(narrowed.media.map((m) => m.codecs.map((c) => c.payloadType))).toEqual([[106]]);
     expect(plan.sdp).toContain("a=rtcp-fb:106 nack pli\r\n");
+    expect(plan.rtx).toBeUndefined();
+  });
+
+  it("keeps the RTX type that repairs the chosen codec (RFC 4588 apt)", () => {
+    const withRtx = [
+      ...video("0"),
+      "a=rtpmap:107 rtx/90000",
+      "a=fmtp:107 apt=106",
+      "a=rtpmap:103 rtx/90000",
+      "a=fmtp:103 apt=102",
+    ].map((l) => (l.startsWith("m=video") ? `${l} 107 103` : l));
+    const plan = accepted(planOffer(offer(withRtx), "main", BASELINE));
+    expect(plan.rtx?.payloadType).toBe(107);
+    const narrowed = parseOfferSdp(plan.sdp);
+    expect(narrowed.media.map((m) => m.codecs.map((c) => c.payloadType))).toEqual([[106, 107]]);
   });
 
   it("answers every other audio and video section inactive with its first media codec", () => {

@@ -2,6 +2,7 @@ import { chooseH264Codec } from "./h264-profile.js";
 import {
   narrowOffer,
   primaryCodec,
+  rtxFor,
   type OfferSdp,
   type SdpCodec,
   type SdpMediaSection,
@@ -38,6 +39,8 @@ export interface AcceptedOffer<S extends StreamFacts = StreamFacts> {
   readonly section: SdpMediaSection;
   /** The offered H.264 codec we send with (its payload type and fmtp). */
   readonly codec: SdpCodec;
+  /** The offer's RTX codec for it (RFC 4588), if any: repairs go as RTX then. */
+  readonly rtx: SdpCodec | undefined;
   readonly inactive: readonly InactiveSection[];
   /** The offer narrowed to one payload type per answered section: what werift gets. */
   readonly sdp: string;
@@ -91,14 +94,20 @@ export function planOffer<S extends StreamFacts>(
   // Every other audio/video section is answered too (inactive), with the
   // first media codec it offers: werift refuses an offer with any section
   // it has no codec for (werift/inactive-section.ts).
-  const choices = new Map([[chosen.section, chosen.codec.payloadType]]);
+  const rtx = rtxFor(chosen.section, chosen.codec);
+  const choices = new Map<SdpMediaSection, readonly number[]>([
+    [
+      chosen.section,
+      rtx ? [chosen.codec.payloadType, rtx.payloadType] : [chosen.codec.payloadType],
+    ],
+  ]);
   const inactive: InactiveSection[] = [];
   for (const section of offer.media) {
     if (section === chosen.section || section.port === 0) continue;
     if (section.kind !== "audio" && section.kind !== "video") continue;
     const codec = primaryCodec(section);
     if (!codec) continue;
-    choices.set(section, codec.payloadType);
+    choices.set(section, [codec.payloadType]);
     inactive.push({ kind: section.kind, codec });
   }
   return {
@@ -106,6 +115,7 @@ export function planOffer<S extends StreamFacts>(
     stream,
     section: chosen.section,
     codec: chosen.codec,
+    rtx,
     inactive,
     sdp: narrowOffer(offer, choices),
   };

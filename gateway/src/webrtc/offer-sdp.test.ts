@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SignalingError } from "../errors.js";
 import { chooseH264Codec, profileLevelIdFromAccessUnit } from "./h264-profile.js";
-import { narrowOffer, parseOfferSdp } from "./offer-sdp.js";
+import { narrowOffer, parseOfferSdp, rtxFor } from "./offer-sdp.js";
 
 /**
  * A Chrome-style recvonly video offer (the H.264 part as Chrome 120+ writes
@@ -110,7 +110,7 @@ describe("narrowOffer", () => {
   it("keeps only the chosen payload type in the video section", () => {
     const offer = parseOfferSdp(CHROME_LIKE);
     const section = video(CHROME_LIKE);
-    const narrowed = narrowOffer(offer, new Map([[section, 106]]));
+    const narrowed = narrowOffer(offer, new Map([[section, [106]]]));
     expect(narrowed).toContain("m=video 9 UDP/TLS/RTP/SAVPF 106\r\n");
     expect(narrowed).toContain(
       "a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
@@ -118,6 +118,21 @@ describe("narrowOffer", () => {
     expect(narrowed).toContain("a=rtcp-fb:* transport-cc");
     expect(narrowed).not.toMatch(/a=(rtpmap|fmtp|rtcp-fb):(96|97|102|103|104|105|107|112) /);
     expect(video(narrowed).codecs.map((c) => c.payloadType)).toEqual([106]);
+  });
+
+  it("keeps the chosen codec's RTX type after it, and only that one", () => {
+    const offer = parseOfferSdp(CHROME_LIKE);
+    const section = video(CHROME_LIKE);
+    const h264 = section.codecs.find((c) => c.payloadType === 106);
+    if (!h264) throw new Error("no 106");
+    expect(rtxFor(section, h264)?.payloadType).toBe(107);
+    const narrowed = narrowOffer(offer, new Map([[section, [106, 107]]]));
+    expect(narrowed).toContain("m=video 9 UDP/TLS/RTP/SAVPF 106 107\r\n");
+    expect(narrowed).toContain("a=fmtp:107 apt=106");
+    expect(narrowed).not.toContain("a=fmtp:103 apt=102");
+    const missing = section.codecs.find((c) => c.payloadType === 112);
+    if (!missing) throw new Error("no 112");
+    expect(rtxFor(section, missing)).toBeUndefined();
   });
 });
 

@@ -140,15 +140,23 @@ export function formatFmtp(codec: SdpCodec): string {
 /** Codecs that only repair or protect another one (never a section's main codec). */
 const REPAIR_CODECS = new Set(["rtx", "red", "ulpfec", "flexfec-03", "cn", "telephone-event"]);
 
+/** The offered RTX (RFC 4588) repair codec for `codec`: an rtx type whose apt names it. */
+export function rtxFor(section: SdpMediaSection, codec: SdpCodec): SdpCodec | undefined {
+  return section.codecs.find(
+    (c) => c.name.toLowerCase() === "rtx" && c.parameters.get("apt") === String(codec.payloadType),
+  );
+}
+
 /** The first media codec of a section, skipping rtx/red/FEC/comfort noise/DTMF. */
 export function primaryCodec(section: SdpMediaSection): SdpCodec | undefined {
   return section.codecs.find((c) => !REPAIR_CODECS.has(c.name.toLowerCase()));
 }
 
 /**
- * The offer with media sections narrowed to one payload type each: the m=
- * line lists only that type, and rtpmap/fmtp/rtcp-fb lines of the others
- * go. werift matches codecs by MIME type only and sends with the first one
+ * The offer with media sections narrowed to the payload types chosen for
+ * each (the codec, and its RTX repair type where there is one): the m= line
+ * lists only those, in the order given, and rtpmap/fmtp/rtcp-fb lines of
+ * the others go. werift matches codecs by MIME type only and sends with the first one
  * left, so this is how the chosen H.264 variant (packetization-mode=1, a
  * compatible profile) becomes the one it uses; other sections (audio, a
  * second video) are narrowed to a codec the session then declares, because
@@ -158,7 +166,7 @@ export function primaryCodec(section: SdpMediaSection): SdpCodec | undefined {
  */
 export function narrowOffer(
   offer: OfferSdp,
-  choices: ReadonlyMap<SdpMediaSection, number>,
+  choices: ReadonlyMap<SdpMediaSection, readonly number[]>,
 ): string {
   const out: string[] = [];
   const sectionAt = (i: number): SdpMediaSection | undefined =>
@@ -170,13 +178,14 @@ export function narrowOffer(
       out.push(line);
       return;
     }
-    const pt = String(chosen);
+    const kept = chosen.map(String);
     if (i === section.startLine) {
-      out.push([...line.split(" ").slice(0, 3), pt].join(" "));
+      out.push([...line.split(" ").slice(0, 3), ...kept].join(" "));
       return;
     }
     const perFormat = /^a=(?:rtpmap|fmtp|rtcp-fb):(\S+) /.exec(line);
-    if (perFormat && perFormat[1] !== pt && perFormat[1] !== "*") return;
+    if (perFormat?.[1] !== undefined && perFormat[1] !== "*" && !kept.includes(perFormat[1]))
+      return;
     out.push(line);
   });
   return out.join("\r\n") + "\r\n";

@@ -1,4 +1,6 @@
 import { EventEmitter } from "node:events";
+import type { BandwidthEstimate } from "../congestion/bandwidth-estimator.js";
+import type { TraceEvent } from "../congestion/trace.js";
 import { CamgwError, SignalingError } from "../errors.js";
 import type { H264Source } from "../media/source.js";
 import type {
@@ -13,8 +15,11 @@ import { isIceRestart } from "./ice-restart.js";
 import { parseOfferSdp, type OfferSdp } from "./offer-sdp.js";
 import { offerCodec, OutboundSession, type OutboundRequest } from "./outbound-session.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
-import type { VideoSenderStats } from "./send/video-sender.js";
+import type { RepairPolicyOptions } from "./send/repair-policy.js";
+import type { VideoSenderOptions } from "./send/video-sender.js";
+import { emptyVideoSenderStats, type VideoSenderStats } from "./send/video-sender-stats.js";
 import { ViewerSession } from "./viewer-session.js";
+import type { WireHeader } from "./werift/rtp-send.js";
 
 /**
  * The device side of every viewer session. Implements SessionHost
@@ -49,6 +54,29 @@ export interface SessionManagerOptions {
   answerTimeoutMs?: number;
   /** DTLS role for actpass offers (default "server": answer setup:passive, see werift/dtls-role.ts). */
   dtlsRole?: "server" | "client";
+  /** Start, floor and ceiling of each viewer's bandwidth estimate, bit/s (docs/congestion.md). */
+  bandwidth?: VideoSenderOptions["bandwidth"];
+  /** Pacing over the estimate (default factor 2.5); false: packets leave as the encoder makes them. */
+  pacing?: VideoSenderOptions["pacing"];
+  /** playout-delay sent to viewers (default min 0, max 100 ms); false: none. */
+  playoutDelay?: VideoSenderOptions["playoutDelay"];
+  /** Limits on NACK repair (send/repair-policy.ts). */
+  repair?: RepairPolicyOptions;
+  /** Tests only: RTP packets to drop on the wire to a viewer (induced loss). */
+  dropOnWire?: (viewerId: string, header: WireHeader) => boolean;
+  /** Records what each viewer's estimator is told (congestion/trace.ts), e.g. to keep traces of lab runs. */
+  congestionTrace?: (viewerId: string, event: TraceEvent) => void;
+}
+
+/** One connected viewer's sending state, as /metrics may show it per viewer. */
+export interface ViewerSenderState {
+  readonly viewerId: string;
+  readonly session: string;
+  readonly stream: string;
+  readonly estimate: BandwidthEstimate;
+  /** How long the oldest packet in the viewer's pacer has waited, ms. */
+  readonly pacerQueueMs: number;
+  readonly pacingBps: number;
 }
 
 export interface SessionManagerStats {
@@ -64,6 +92,7 @@ export interface SessionManagerStats {
   keyFrameRequests: number;
   keyFramesRequestedFromSource: number;
   nacksReceived: number;
+  /** Repairs sent, as RTX or as the original packet. */
   packetsRetransmitted: number;
   nackMisses: number;
   pliReceived: number;
@@ -73,6 +102,10 @@ export interface SessionManagerStats {
   sessionsByTransport: Record<string, number>;
   /** Offers that restarted ICE on a live session rather than replacing it. */
   iceRestarts: number;
+  /** Every viewer sender's counters, summed over present and past viewers. */
+  video: VideoSenderStats;
+  /** Each connected viewer's estimate and pacer. */
+  viewers: ViewerSenderState[];
 }
 
 interface Entry {
@@ -114,17 +147,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   };
   private readonly refused: Record<string, number> = {};
   /** Counters of sessions that are gone, so totals never go down. */
-  private readonly past: VideoSenderStats = {
-    packetsSent: 0,
-    bytesSent: 0,
-    framesSent: 0,
-    nacksReceived: 0,
-    retransmittedByWerift: 0,
-    retransmittedFromHistory: 0,
-    nackMisses: 0,
-    pliReceived: 0,
-    firReceived: 0,
-  };
+  private readonly past: VideoSenderStats = emptyVideoSenderStats();
+  private readonly videoOptions: Omit<
+    VideoSenderOptions,
+    "history" | "streamBps" | "dropOnWire" | "trace"
+  >;
+  private readonly congestionTrace: SessionManagerOptions["congestionTrace"];
+  private readonly dropOnWire: SessionManagerOptions["dropOnWire"];
 
   constructor(options: SessionManagerOptions) {
     super();
@@ -133,6 +162,14 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 15_000;
     this.answerTimeoutMs = options.answerTimeoutMs ?? 1000;
     this.dtlsRole = options.dtlsRole ?? "server";
+    this.videoOptions = {
+      bandwidth: options.bandwidth,
+      pacing: options.pacing,
+      playoutDelay: options.playoutDelay,
+      repair: options.repair,
+    };
+    this.dropOnWire = options.dropOnWire;
+    this.congestionTrace = options.congestionTrace;
     for (const [id, source] of Object.entries(options.streams)) {
       const stream = new StreamFanout({
         id,
@@ -199,11 +236,22 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     const total = { ...this.past };
     let connected = 0;
     const byTransport: Record<string, number> = {};
-    for (const { viewer, transport } of this.sessions.values()) {
+    const viewers: ViewerSenderState[] = [];
+    for (const entry of this.sessions.values()) {
+      const { viewer, transport } = entry;
       byTransport[transport] = (byTransport[transport] ?? 0) + 1;
-      if (viewer.state === "connected") connected++;
-      const video = viewer.video.stats;
-      for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) total[k] += video[k];
+      if (viewer.state === "connected") {
+        connected++;
+        viewers.push({
+          viewerId: entry.viewerId,
+          session: entry.session,
+          stream: entry.stream.id,
+          estimate: viewer.video.estimate,
+          pacerQueueMs: viewer.video.pacerQueueMs,
+          pacingBps: viewer.video.pacingBps,
+        });
+      }
+      addSenderStats(total, viewer.video.stats);
     }
     const streams = emptyFanoutStats();
     for (const s of this.streams.values()) {
@@ -222,13 +270,15 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       keyFrameRequests: streams.keyFrameRequests,
       keyFramesRequestedFromSource: streams.keyFramesRequestedFromSource,
       nacksReceived: total.nacksReceived,
-      packetsRetransmitted: total.retransmittedByWerift + total.retransmittedFromHistory,
+      packetsRetransmitted: total.rtxSent + total.resentWithoutRtx,
       nackMisses: total.nackMisses,
       pliReceived: total.pliReceived,
       firReceived: total.firReceived,
       badFrames: streams.badFrames,
       sessionsByTransport: byTransport,
       iceRestarts: this.iceRestarts,
+      video: total,
+      viewers,
     };
   }
 
@@ -356,10 +406,18 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     offer: OfferSdp | undefined,
     outbound?: { outbound: OutboundSession; ice: IceConfig },
   ): Entry {
+    const drop = this.dropOnWire;
+    const trace = this.congestionTrace;
     const viewer = new ViewerSession({
       viewerId,
       session,
-      history: stream.history,
+      video: {
+        ...this.videoOptions,
+        history: stream.history,
+        streamBps: () => stream.bitrateBps,
+        ...(drop ? { dropOnWire: (header: WireHeader) => drop(viewerId, header) } : {}),
+        ...(trace ? { trace: (event: TraceEvent) => trace(viewerId, event) } : {}),
+      },
       ice: outbound?.ice ?? this.ice,
       dtlsRole: this.dtlsRole,
     });
@@ -377,6 +435,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
     viewer.on("ended", (reason) => this.finish(entry, reason));
     viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    viewer.video.on("estimate", (estimate) => stream.updateEstimate(viewer.video, estimate));
     stream.attach(viewer.video);
     this.startSweep();
     return entry;
@@ -431,8 +490,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private remove(entry: Entry): void {
     this.sessions.delete(key(entry.viewerId, entry.session));
     entry.stream.detach(entry.viewer.video);
-    const video = entry.viewer.video.stats;
-    for (const k of Object.keys(this.past) as (keyof VideoSenderStats)[]) this.past[k] += video[k];
+    addSenderStats(this.past, entry.viewer.video.stats);
     if (this.sessions.size === 0) this.stopSweep();
   }
 
@@ -457,5 +515,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private stopSweep(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+  }
+}
+
+/** Adds a viewer's counters to a total (the one maximum among them taken as such). */
+function addSenderStats(total: VideoSenderStats, add: VideoSenderStats): void {
+  for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) {
+    total[k] = k === "pacerQueueDelayMaxMs" ? Math.max(total[k], add[k]) : total[k] + add[k];
   }
 }

@@ -1,17 +1,18 @@
 import { EventEmitter } from "node:events";
 import { RTCPeerConnection } from "werift";
-import type { PacketHistory } from "../rtp/packet-history.js";
 import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
 import type { AcceptedOffer } from "./offer-plan.js";
 import type { SdpCodec } from "./offer-sdp.js";
-import { h264SendCodec, videoHeaderExtensions, VideoSender } from "./send/video-sender.js";
+import { h264SendCodec, VideoSender, type VideoSenderOptions } from "./send/video-sender.js";
 import { closeAfterGathering } from "./werift/close-after-gathering.js";
 import { clearDefaultStunServer } from "./werift/default-stun.js";
 import { answerAsDtlsServer } from "./werift/dtls-role.js";
 import { replayEarlyDtls } from "./werift/early-dtls.js";
+import { videoHeaderExtensions } from "./werift/header-extensions.js";
 import { startRestartedIce } from "./werift/ice-restart-start.js";
 import { declaredCodec } from "./werift/inactive-section.js";
+import { rtxCodec } from "./werift/rtx.js";
 
 /**
  * One viewer's werift RTCPeerConnection and its lifecycle: negotiation
@@ -33,8 +34,8 @@ export interface ViewerSessionEvents {
 export interface ViewerSessionOptions {
   viewerId: string;
   session: string;
-  /** The stream's retransmission history, for the video sender's NACK answers. */
-  history: PacketHistory;
+  /** The video sender's setup: the stream's history, bandwidth, pacing, playout delay. */
+  video: VideoSenderOptions;
   ice: IceConfig;
   /**
    * DTLS role to take when the offer leaves it open (actpass): "server"
@@ -71,7 +72,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     super();
     this.viewerId = options.viewerId;
     this.session = options.session;
-    this.video = new VideoSender(options.history);
+    this.video = new VideoSender(options.video);
     this.ice = options.ice;
     this.dtlsRole = options.dtlsRole ?? "server";
     this.lastActivityAt = performance.now();
@@ -91,7 +92,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       ...weriftIceOptions(this.ice),
       codecs: {
         audio: declared("audio"),
-        video: [h264SendCodec(plan.codec), ...declared("video")],
+        video: [
+          h264SendCodec(plan.codec),
+          ...(plan.rtx ? [rtxCodec(plan.rtx.payloadType, plan.codec.payloadType)] : []),
+          ...declared("video"),
+        ],
       },
       headerExtensions: { audio: [], video: videoHeaderExtensions() },
       // Reply to every STUN request (what werift does without the hook); a

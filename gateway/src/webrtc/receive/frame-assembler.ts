@@ -19,6 +19,11 @@ export interface ReceivedFrame {
   readonly receivedAtUs: number;
   readonly firstSequence: number;
   readonly packetCount: number;
+  /**
+   * Capture time on the sender's clock, µs since the Unix epoch, from the
+   * abs-capture-time header extension (set by the HeadlessViewer, not here).
+   */
+  readonly captureUnixUs?: number;
 }
 
 export interface FrameAssemblerOptions {

@@ -2,28 +2,36 @@ import { EventEmitter } from "node:events";
 import {
   GenericNack,
   RTCPeerConnection,
+  RTCRtpCodecParameters,
   RtcpSrPacket,
   RtcpTransportLayerFeedback,
-  useAbsSendTime,
-  useH264,
-  useSdesMid,
+  useNACK,
+  usePLI,
+  useREMB,
+  useTWCC,
   type MediaStreamTrack,
   type RTCRtpTransceiver,
   type RtpPacket,
 } from "werift";
+import { FeedbackRecorder } from "../../congestion/feedback-recorder.js";
 import type { IceCandidate } from "../../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "../ice-config.js";
+import { readAbsCaptureTime, readPlayoutDelay, URI } from "../send/rtp-extensions.js";
 import { clearDefaultStunServer } from "../werift/default-stun.js";
 import { fullIntraRequest } from "../werift/fir.js";
+import { videoHeaderExtensions } from "../werift/header-extensions.js";
 import { startRestartedIce } from "../werift/ice-restart-start.js";
+import { sendRtcpBytes, takeReceiverFeedback } from "../werift/receiver-feedback.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
 
 /**
  * A viewer without a browser, for `camgw probe` and tests: a werift peer
- * that offers to receive H.264 (packetization-mode=1), applies the answer
- * and trickled candidates, turns received RTP back into access units, and
- * sends the feedback a browser would (PLI, FIR, NACK). The receiving
- * counterpart of the gateway's ViewerSession.
+ * that offers to receive H.264 (packetization-mode=1) with RTX, transport-cc,
+ * playout-delay and abs-capture-time as Chrome does, applies the answer and
+ * trickled candidates, turns received RTP back into access units (each with
+ * its capture time), and sends the feedback a browser would (PLI, FIR,
+ * NACK, transport-cc). The receiving counterpart of the gateway's
+ * ViewerSession.
  */
 
 export type { ReceivedFrame } from "./frame-assembler.js";
@@ -40,13 +48,21 @@ export interface HeadlessViewerOptions {
    * ask for them; `sendNack` does).
    */
   dropPacket?: (sequenceNumber: number) => boolean;
+  /** Offer RTX (RFC 4588) for H.264 (default true). */
+  rtx?: boolean;
+  /** Offer transport-cc and send its feedback (default true); false: REMB-era peer. */
+  transportCc?: boolean;
+  /** How often transport-cc feedback goes out, ms (default 50, about Chrome's). */
+  feedbackIntervalMs?: number;
 }
 
 export interface HeadlessViewerEvents {
   candidate: [IceCandidate | null];
   frame: [ReceivedFrame];
-  /** Every RTP packet as it arrives (after dropPacket), for tests and stats. */
+  /** Every media RTP packet as it arrives (RTX unwrapped, after dropPacket), for tests and stats. */
   rtp: [RtpPacket];
+  /** Every RTP packet as it came off the wire (media, RTX, padding), for tests. */
+  wireRtp: [RtpPacket];
   connectionState: [string];
   /** An RTCP sender report (RFC 3550 section 6.4.1): the sender's NTP/RTP clock mapping. */
   senderReport: [SenderReport];
@@ -58,6 +74,8 @@ export interface SenderReport {
   rtpTimestamp: number;
   packetCount: number;
   octetCount: number;
+  /** When it arrived here, µs since the Unix epoch. */
+  receivedAtUs: number;
 }
 
 export { unixUsFromNtp } from "../../rtp/ntp.js";
@@ -86,6 +104,9 @@ export interface HeadlessViewerStats {
   framesDropped: number;
   plisSent: number;
   nacksSent: number;
+  transportFeedbackSent: number;
+  /** The playout-delay the sender asks for, if any (ms). */
+  playoutDelay: { minMs: number; maxMs: number } | undefined;
   /** µs since the Unix epoch, when createOffer was called / the first frame completed. */
   startedAtUs: number;
   firstFrameAtUs: number | undefined;
@@ -115,6 +136,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private readonly dropPacket: ((seq: number) => boolean) | undefined;
   private readonly keyFrameRetryMs: number;
   private readonly unsubscribers: (() => void)[] = [];
+  private wireWatched = false;
   private readonly heldCandidates: (IceCandidate | null)[] = [];
   private released = false;
   private mediaSsrc: number | undefined;
@@ -123,7 +145,20 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private wantKeyFrame = true;
   private closed = false;
   private firSequence = 0;
-  private readonly counters = { bytes: 0, dropped: 0, frames: 0, keyFrames: 0, plis: 0, nacks: 0 };
+  private readonly counters = {
+    bytes: 0,
+    dropped: 0,
+    frames: 0,
+    keyFrames: 0,
+    plis: 0,
+    nacks: 0,
+    feedback: 0,
+  };
+  private readonly feedback: FeedbackRecorder | undefined;
+  private feedbackTimer: NodeJS.Timeout | undefined;
+  /** Capture times (µs, sender clock) by RTP timestamp, from abs-capture-time. */
+  private readonly captureTimes = new Map<number, number>();
+  private playoutDelay: { minMs: number; maxMs: number } | undefined;
   private readonly startedAtUs = nowUs();
   private firstFrameAtUs: number | undefined;
 
@@ -132,12 +167,33 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     this.ice = options.ice ?? {};
     this.dropPacket = options.dropPacket;
     this.keyFrameRetryMs = options.keyFrameRetryMs ?? 1000;
+    const transportCc = options.transportCc ?? true;
+    const h264 = new RTCRtpCodecParameters({
+      mimeType: "video/H264",
+      clockRate: 90_000,
+      rtcpFeedback: [useNACK(), usePLI(), useREMB(), ...(transportCc ? [useTWCC()] : [])],
+      parameters: "profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1",
+    });
+    // werift numbers an rtx codec right after the one it repairs (apt = its PT - 1).
+    const rtx = new RTCRtpCodecParameters({ mimeType: "video/rtx", clockRate: 90_000 });
     this.pc = new RTCPeerConnection({
       ...weriftIceOptions(this.ice),
-      codecs: { audio: [], video: [useH264()] },
-      headerExtensions: { audio: [], video: [useSdesMid(), useAbsSendTime()] },
+      codecs: { audio: [], video: options.rtx === false ? [h264] : [h264, rtx] },
+      headerExtensions: {
+        audio: [],
+        video: videoHeaderExtensions().filter((e) => transportCc || e.uri !== URI.transportCc),
+      },
     });
     this.transceiver = this.pc.addTransceiver("video", { direction: "recvonly" });
+    const receiver = this.transceiver.receiver;
+    if (transportCc) {
+      const recorder = new FeedbackRecorder(receiver.rtcpSsrc);
+      this.feedback = recorder;
+      this.unsubscribers.push(
+        takeReceiverFeedback(receiver, (seq) => recorder.received(seq, nowUs(), this.mediaSsrc)),
+      );
+      this.feedbackTimer = setInterval(() => this.sendFeedback(), options.feedbackIntervalMs ?? 50);
+    }
     clearDefaultStunServer(this.pc, this.ice);
     this.assembler = new FrameAssembler({
       maxWaitMs: options.maxWaitMs,
@@ -149,7 +205,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     });
     const subs = [
       this.pc.onTrack.subscribe((track: MediaStreamTrack) => {
-        const sub = track.onReceiveRtp.subscribe((rtp) => this.onRtp(rtp));
+        const sub = track.onReceiveRtp.subscribe((rtp, extensions) => this.onRtp(rtp, extensions));
         this.unsubscribers.push(() => sub.unSubscribe());
       }),
       this.pc.onIceCandidate.subscribe((c) => {
@@ -173,6 +229,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
             rtpTimestamp: info.rtpTimestamp,
             packetCount: info.packetCount,
             octetCount: info.octetCount,
+            receivedAtUs: nowUs(),
           });
         }
       }),
@@ -203,6 +260,15 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
 
   async acceptAnswer(sdp: string): Promise<void> {
     await this.pc.setRemoteDescription({ type: "answer", sdp });
+    if (this.closed) return;
+    if (!this.wireWatched) {
+      // Once: an ICE restart answers again on the same DTLS transports.
+      this.wireWatched = true;
+      for (const transport of new Set(this.pc.dtlsTransports)) {
+        const sub = transport.onRtp.subscribe((rtp) => this.emit("wireRtp", rtp));
+        this.unsubscribers.push(() => sub.unSubscribe());
+      }
+    }
     // After restartIce(): werift would not run the checks (werift/ice-restart-start.ts).
     void startRestartedIce(this.pc).catch(() => undefined);
   }
@@ -276,6 +342,8 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
       framesDropped: a.framesDropped,
       plisSent: this.counters.plis,
       nacksSent: this.counters.nacks,
+      transportFeedbackSent: this.counters.feedback,
+      playoutDelay: this.playoutDelay,
       startedAtUs: this.startedAtUs,
       firstFrameAtUs: this.firstFrameAtUs,
     };
@@ -284,6 +352,8 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.feedbackTimer) clearInterval(this.feedbackTimer);
+    this.feedbackTimer = undefined;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
@@ -306,13 +376,30 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     else this.heldCandidates.push(candidate);
   }
 
-  private onRtp(rtp: RtpPacket): void {
+  /** Sends transport-cc feedback for what arrived since the last (draft-holmer-...-01 section 3.1). */
+  private sendFeedback(): void {
+    if (this.closed || !this.feedback) return;
+    const receiver = this.transceiver.receiver;
+    for (const message of this.feedback.takeFeedback()) {
+      this.counters.feedback++;
+      sendRtcpBytes(receiver, message);
+    }
+  }
+
+  private onRtp(rtp: RtpPacket, extensions: Record<string, unknown> = {}): void {
     if (this.closed) return;
     this.mediaSsrc = rtp.header.ssrc;
     if (this.dropPacket?.(rtp.header.sequenceNumber)) {
       this.counters.dropped++;
       return;
     }
+    const capture = extensions[URI.absCaptureTime];
+    if (Buffer.isBuffer(capture)) {
+      const time = readAbsCaptureTime(capture);
+      if (time) this.rememberCapture(rtp.header.timestamp, time.captureUnixUs);
+    }
+    const delay = extensions[URI.playoutDelay];
+    if (Buffer.isBuffer(delay)) this.playoutDelay = readPlayoutDelay(delay) ?? this.playoutDelay;
     this.counters.bytes += rtp.payload.length;
     this.emit("rtp", rtp);
     this.assembler.push(
@@ -326,7 +413,19 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     }
   }
 
-  private onFrame(frame: ReceivedFrame): void {
+  private rememberCapture(rtpTimestamp: number, captureUnixUs: number): void {
+    this.captureTimes.set(rtpTimestamp, captureUnixUs);
+    // A few seconds of frames: entries go once their frame is out or long gone.
+    if (this.captureTimes.size > 256) {
+      const oldest = this.captureTimes.keys().next().value;
+      if (oldest !== undefined) this.captureTimes.delete(oldest);
+    }
+  }
+
+  private onFrame(assembled: ReceivedFrame): void {
+    const captureUnixUs = this.captureTimes.get(assembled.rtpTimestamp);
+    this.captureTimes.delete(assembled.rtpTimestamp);
+    const frame = captureUnixUs === undefined ? assembled : { ...assembled, captureUnixUs };
     this.counters.frames++;
     if (frame.keyframe) {
       this.counters.keyFrames++;

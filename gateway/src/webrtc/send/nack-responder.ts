@@ -1,73 +1,113 @@
-import { RtpPacket, type GenericNack, type RTCRtpSender } from "werift";
 import type { PacketHistory } from "../../rtp/packet-history.js";
-import { WERIFT_RTP_CACHE } from "../werift/sender-cache.js";
+import { RepairPolicy, type RepairDecision, type RepairPolicyOptions } from "./repair-policy.js";
 
 /**
- * Answers generic NACKs (RFC 4585 section 6.2.1) for one viewer.
- *
- * werift's RTCRtpSender answers NACKs itself, but only from its last
- * WERIFT_RTP_CACHE (128) packets (werift/sender-cache.ts): ~0.6 s at
- * 2 Mbit/s. Its cache always holds exactly the last 128 packets sent to
- * this viewer (we never send through it out of order), so packets older than
- * that are resent here from the stream's shared history (>= 1 s), straight
- * through the DTLS transport: going through sender.sendRtp again would
- * overwrite a slot of werift's cache and count the packet as new media.
+ * Answers one viewer's generic NACKs (RFC 4585 section 6.2.1) from the
+ * stream's shared history, within the limits of RepairPolicy. werift's own
+ * answers are switched off (werift/sender-feedback.ts): every NACK comes
+ * here, whatever the packet's age. The repairs it returns go through the
+ * viewer's pacer ahead of media and leave as RTX (RFC 4588) where the viewer
+ * negotiated it, as a plain resend otherwise (send/repair-packets.ts).
  */
+
+export interface Repair {
+  /** RTP sequence number of the original. */
+  readonly sequence: number;
+  /** The original packet, as the stream packetized it (shared, never mutated). */
+  readonly packet: Buffer;
+}
+
+export interface NackAnswer {
+  readonly repairs: readonly Repair[];
+  /** Some of the request could not be repaired within the budget: a key frame serves the viewer better. */
+  readonly keyFrameNeeded: boolean;
+}
 
 export interface NackStats {
   nacksReceived: number;
-  /** NACKed packets werift resent from its own cache. */
-  retransmittedByWerift: number;
-  /** NACKed packets resent from the shared history. */
-  retransmittedFromHistory: number;
-  /** NACKed packets never sent to this viewer, or no longer held. */
+  /** Sequence numbers the NACKs listed. */
+  packetsNacked: number;
+  /** Repairs queued for sending. */
+  repairsQueued: number;
+  /** NACKed packets never sent to this viewer, or no longer in the history. */
   nackMisses: number;
+  /** NACKed packets not resent, by reason. */
+  repairsSuppressed: Record<Exclude<RepairDecision, "resend" | "not-sent">, number>;
+  /** Key frames asked for instead of repairs. */
+  keyFramesInsteadOfRepair: number;
 }
+
+/** What a repair adds to the original: OSN, header extensions (mid, abs-send-time, transport-cc), SRTP and UDP/IP. */
+const REPAIR_OVERHEAD_BYTES = 2 + 20 + 38;
 
 export class NackResponder {
   readonly stats: NackStats = {
     nacksReceived: 0,
-    retransmittedByWerift: 0,
-    retransmittedFromHistory: 0,
+    packetsNacked: 0,
+    repairsQueued: 0,
     nackMisses: 0,
+    repairsSuppressed: {
+      superseded: 0,
+      "too-old": 0,
+      "too-soon": 0,
+      "too-often": 0,
+      "over-budget": 0,
+    },
+    keyFramesInsteadOfRepair: 0,
   };
-  private lastSentSeq = 0;
-  private packetsSent = 0;
+  private readonly policy: RepairPolicy;
 
-  constructor(private readonly history: PacketHistory) {}
-
-  /** Records packets sent to the viewer (consecutive sequence numbers). */
-  sent(firstSequence: number, count: number): void {
-    this.packetsSent += count;
-    this.lastSentSeq = (firstSequence + count - 1) & 0xffff;
+  constructor(
+    private readonly history: PacketHistory,
+    options: RepairPolicyOptions = {},
+  ) {
+    this.policy = new RepairPolicy(options);
   }
 
-  /** Called after werift's own handling of the same NACK. */
-  handle(sender: RTCRtpSender, nack: GenericNack): void {
+  /** A media packet went to the viewer. */
+  sent(sequence: number, nowMs: number): void {
+    this.policy.sent(sequence, nowMs);
+  }
+
+  /** A key frame is about to go to the viewer. */
+  keyFrameStarted(): void {
+    this.policy.keyFrameStarted();
+  }
+
+  handle(
+    lost: readonly number[],
+    nowMs: number,
+    rttMs: number | undefined,
+    targetBps: number,
+  ): NackAnswer {
     this.stats.nacksReceived++;
-    const sent = Math.min(this.packetsSent, 0x1_0000);
-    for (const seq of nack.lost) {
-      const age = (this.lastSentSeq - seq) & 0xffff;
-      if (age >= sent) {
+    this.stats.packetsNacked += lost.length;
+    const repairs: Repair[] = [];
+    let overBudget = false;
+    for (const sequence of lost) {
+      const entry = this.history.get(sequence & 0xffff);
+      if (!entry) {
         this.stats.nackMisses++;
         continue;
       }
-      if (age < WERIFT_RTP_CACHE) {
-        this.stats.retransmittedByWerift++;
-        continue;
-      }
-      const entry = this.history.get(seq);
-      const payloadType = sender.codec?.payloadType;
-      if (!entry || payloadType === undefined) {
+      const decision = this.policy.decide(
+        entry.sequence,
+        entry.packet.length + REPAIR_OVERHEAD_BYTES,
+        nowMs,
+        rttMs,
+        targetBps,
+      );
+      if (decision === "resend") {
+        repairs.push({ sequence: entry.sequence, packet: entry.packet });
+      } else if (decision === "not-sent") {
         this.stats.nackMisses++;
-        continue;
+      } else {
+        this.stats.repairsSuppressed[decision]++;
+        if (decision === "over-budget") overBudget = true;
       }
-      // A fresh RtpPacket per resend: the shared Buffer itself stays untouched.
-      const packet = RtpPacket.deSerialize(entry.packet);
-      packet.header.ssrc = sender.ssrc;
-      packet.header.payloadType = payloadType;
-      this.stats.retransmittedFromHistory++;
-      sender.dtlsTransport.sendRtp(packet.payload, packet.header).catch(() => undefined);
     }
+    this.stats.repairsQueued += repairs.length;
+    if (overBudget) this.stats.keyFramesInsteadOfRepair++;
+    return { repairs, keyFrameNeeded: overBudget };
   }
 }

@@ -1,4 +1,6 @@
 import { EventEmitter } from "node:events";
+import type { BandwidthEstimate } from "../../congestion/bandwidth-estimator.js";
+import { RateWindow } from "../../congestion/rate-window.js";
 import type { AccessUnit } from "../../media/access-unit.js";
 import type { H264Source } from "../../media/source.js";
 import { H264Payloader } from "../../rtp/h264-payloader.js";
@@ -30,6 +32,11 @@ export interface StreamFanoutOptions {
 export interface StreamFanoutEvents {
   /** The source failed or ended; every viewer of the stream must go. */
   sourceLost: [Error | undefined];
+  /**
+   * A viewer's bandwidth estimate changed: what an encoder policy for this
+   * stream follows (with `viewerEstimates` for all of them at once).
+   */
+  viewerEstimate: [FrameSink, BandwidthEstimate];
 }
 
 export interface StreamFanoutStats {
@@ -64,6 +71,8 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly keyFrames: KeyFrameRequester;
   private readonly keepWarm: boolean;
   private readonly viewers = new Set<FrameSink>();
+  private readonly estimates = new Map<FrameSink, BandwidthEstimate>();
+  private readonly rate = new RateWindow(1000);
   private wantRunning = false;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
@@ -96,6 +105,23 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     return this.viewers.size;
   }
 
+  /** What the stream sends each viewer, bit/s, over the last second (RTP bytes). */
+  get bitrateBps(): number {
+    return this.rate.rateBps(performance.now());
+  }
+
+  /** The latest bandwidth estimate of every viewer that has one. */
+  get viewerEstimates(): ReadonlyMap<FrameSink, BandwidthEstimate> {
+    return this.estimates;
+  }
+
+  /** A viewer's estimate changed (the session manager relays its sender's `estimate`). */
+  updateEstimate(viewer: FrameSink, estimate: BandwidthEstimate): void {
+    if (!this.viewers.has(viewer)) return;
+    this.estimates.set(viewer, estimate);
+    this.emit("viewerEstimate", viewer, estimate);
+  }
+
   attach(viewer: FrameSink): void {
     if (this.closed) return;
     this.viewers.add(viewer);
@@ -104,6 +130,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
 
   detach(viewer: FrameSink): void {
     this.viewers.delete(viewer);
+    this.estimates.delete(viewer);
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
   }
 
@@ -124,6 +151,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (this.closed) return;
     this.closed = true;
     this.viewers.clear();
+    this.estimates.clear();
     this.keyFrames.close();
     this.source.off("frame", this.onFrame);
     this.source.off("error", this.onError);
@@ -182,7 +210,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (frame.keyframe) this.keyFrames.keyFrameSeen();
     this.stats.frames++;
     this.stats.packets += frame.packets.length;
-    for (const p of frame.packets) this.stats.bytes += p.length;
+    let bytes = 0;
+    for (const p of frame.packets) bytes += p.length;
+    this.stats.bytes += bytes;
+    this.rate.add(bytes, performance.now());
     this.history.add(frame.firstSequence, frame.packets, frame.captureTimeUs);
     for (const viewer of this.viewers) viewer.send(frame);
   }

@@ -2,36 +2,55 @@ import { EventEmitter } from "node:events";
 import {
   MediaStreamTrack,
   RTCRtpCodecParameters,
-  useAbsSendTime,
   useFIR,
   useNACK,
   usePLI,
-  useSdesMid,
+  useREMB,
+  useTWCC,
   type RTCPeerConnection,
-  type RTCRtpHeaderExtensionParameters,
   type RTCRtpSender,
 } from "werift";
+import {
+  BandwidthEstimator,
+  type BandwidthEstimate,
+  type BandwidthEstimatorOptions,
+} from "../../congestion/bandwidth-estimator.js";
+import { Pacer } from "../../congestion/pacer.js";
+import type { TraceEvent } from "../../congestion/trace.js";
 import type { PacketHistory } from "../../rtp/packet-history.js";
 import type { PacketizedFrame } from "../../rtp/packetizer.js";
 import { formatFmtp, type SdpCodec } from "../offer-sdp.js";
 import { onFullIntraRequest } from "../werift/fir.js";
-import { setSenderReportTime } from "../werift/sender-report.js";
-import { NackResponder, type NackStats } from "./nack-responder.js";
+import { negotiatedExtensions } from "../werift/header-extensions.js";
+import { dropOnWire, type WireHeader } from "../werift/rtp-send.js";
+import { negotiatedRtx } from "../werift/rtx.js";
+import { takeSenderFeedback } from "../werift/sender-feedback.js";
+import { stampSenderReports } from "../werift/sender-report.js";
+import { onTransportFeedback } from "../werift/transport-cc.js";
+import { NackResponder } from "./nack-responder.js";
+import { PacketTransmitter } from "./packet-transmitter.js";
+import type { RepairPolicyOptions } from "./repair-policy.js";
+import { ReportRtt } from "./report-rtt.js";
+import { emptyVideoSenderStats, type VideoSenderStats } from "./video-sender-stats.js";
 
 /**
  * One viewer's H.264 video: its own werift track and RTCRtpSender (werift
  * mutates the RtpPacket it parses per sender, so tracks are never shared),
- * fed the stream's shared, immutable PacketizedFrames. It holds frames back
- * until the first key frame, stamps the sender report with the capture
- * time, answers NACKs, and turns PLI/FIR into key frame requests.
+ * fed the stream's shared, immutable PacketizedFrames.
  *
- * The peer connection around it (ICE, DTLS, candidates, liveness) is the
- * ViewerSession's; a pacer, RTX or transport-wide sequence numbers would
- * sit between the fan-out and this class (as a FrameSink) or replace it,
- * and an audio sender would sit beside it in the same session.
+ *     frames ──▶ key frame gate ──▶ pacer ──▶ transmitter ──▶ werift (SRTP, ICE)
+ *                                     ▲          │ transport-wide numbers, sizes
+ *           NACK ──▶ responder ───────┘          ▼
+ *     transport-cc, RR, REMB ──────────────▶ bandwidth estimator ──▶ pacing rate, `estimate`
+ *
+ * It holds frames back until the first key frame, paces packets at a
+ * multiple of this viewer's bandwidth estimate, answers NACKs within a
+ * repair budget (RTX where negotiated), probes with padding, stamps sender
+ * reports on the capture clock, and turns PLI/FIR into key frame requests.
+ * The peer connection around it is the ViewerSession's.
  */
 
-export type KeyFrameRequestKind = "join" | "pli" | "fir";
+export type KeyFrameRequestKind = "join" | "pli" | "fir" | "repair";
 
 /** What a stream fan-out feeds: one viewer's sender of the stream's packetized frames. */
 export interface FrameSink {
@@ -39,56 +58,125 @@ export interface FrameSink {
 }
 
 export interface VideoSenderEvents {
-  /** This viewer needs an IDR: it just joined ("join") or asked (PLI, FIR). */
+  /** This viewer needs an IDR: it just joined, asked (PLI, FIR), or lost more than repair may resend. */
   keyFrameRequest: [KeyFrameRequestKind];
+  /** This viewer's bandwidth estimate changed (for an encoder policy). */
+  estimate: [BandwidthEstimate];
 }
 
-export interface VideoSenderStats extends NackStats {
-  packetsSent: number;
-  bytesSent: number;
-  framesSent: number;
-  pliReceived: number;
-  firReceived: number;
+export interface VideoSenderOptions {
+  /** The stream's retransmission history. */
+  history: PacketHistory;
+  /** The stream's own bitrate, bit/s (what the encoder makes for all viewers): the pacer's floor. */
+  streamBps?: () => number;
+  /** Start, floor and ceiling of the bandwidth estimate. */
+  bandwidth?: Pick<BandwidthEstimatorOptions, "startBps" | "minBps" | "maxBps">;
+  /** Pacing factor over the estimate (default 2.5); false: packets leave as they come. */
+  pacing?: { factor?: number; maxQueueMs?: number; burstMs?: number } | false;
+  /** playout-delay to send (default min 0, max 100 ms); false: none. */
+  playoutDelay?: { minMs: number; maxMs: number } | false;
+  repair?: RepairPolicyOptions;
+  /** Tests only: RTP packets to drop on the wire (induced loss). */
+  dropOnWire?: (header: WireHeader) => boolean;
+  /** Records what the estimator is told (congestion/trace.ts), for traces of real calls. */
+  trace?: (event: TraceEvent) => void;
 }
 
-/** The werift codec we send the stream with: the offered H.264 variant, with NACK, PLI and FIR. */
+export const DEFAULT_PLAYOUT_DELAY = { minMs: 0, maxMs: 100 } as const;
+
+/** The werift codec we send the stream with: the offered H.264 variant and its feedback. */
 export function h264SendCodec(codec: SdpCodec): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({
     mimeType: "video/H264",
     clockRate: 90_000,
-    rtcpFeedback: [useNACK(), usePLI(), useFIR()],
+    rtcpFeedback: [useNACK(), usePLI(), useFIR(), useTWCC(), useREMB()],
     parameters: formatFmtp(codec),
   });
 }
 
-/** RTP header extensions offered for video (RFC 8843 sdes:mid; abs-send-time for the receiver's BWE). */
-export function videoHeaderExtensions(): RTCRtpHeaderExtensionParameters[] {
-  return [useSdesMid(), useAbsSendTime()];
-}
+type Outgoing =
+  | {
+      readonly kind: "media";
+      readonly sequence: number;
+      readonly packet: Buffer;
+      readonly firstOfFrame: boolean;
+      readonly captureTimeUs: number;
+    }
+  | { readonly kind: "repair"; readonly sequence: number; readonly packet: Buffer };
+
+/** How often the estimator's periodic work (probing) and the pacing rate are refreshed. */
+const PROCESS_INTERVAL_MS = 100;
+
+const nowMs = (): number => performance.now();
 
 export class VideoSender extends EventEmitter<VideoSenderEvents> implements FrameSink {
-  private readonly counters = {
-    packetsSent: 0,
-    bytesSent: 0,
-    framesSent: 0,
-    pliReceived: 0,
-    firReceived: 0,
-  };
+  private readonly counters = emptyVideoSenderStats();
+  private readonly options: VideoSenderOptions;
   private readonly nacks: NackResponder;
+  private readonly estimator: BandwidthEstimator;
+  private readonly pacer: Pacer<Outgoing>;
+  private readonly rtt = new ReportRtt();
   private readonly track = new MediaStreamTrack({ kind: "video" });
   private sender: RTCRtpSender | undefined;
+  private transmitter: PacketTransmitter | undefined;
   private readonly unsubscribers: (() => void)[] = [];
+  private processTimer: NodeJS.Timeout | undefined;
+  private lastFrame: { timestamp: number; captureTimeUs: number } | undefined;
   private sending = false;
   private needKeyFrame = true;
   private closed = false;
 
-  constructor(history: PacketHistory) {
+  constructor(options: VideoSenderOptions) {
     super();
-    this.nacks = new NackResponder(history);
+    this.options = options;
+    this.nacks = new NackResponder(options.history, options.repair);
+    this.estimator = new BandwidthEstimator({ ...options.bandwidth });
+    const pacing = options.pacing === false ? { factor: Infinity } : (options.pacing ?? {});
+    this.pacer = new Pacer<Outgoing>({
+      ...pacing,
+      send: (item, cluster) => this.transmit(item, cluster),
+      pad: (bytes, cluster) => this.transmitter?.padding(bytes, cluster) ?? 0,
+      dropped: (items) => {
+        for (const item of items) if (item.kind === "media") this.counters.packetsSuperseded++;
+      },
+    });
   }
 
   get stats(): VideoSenderStats {
-    return { ...this.counters, ...this.nacks.stats };
+    const p = this.pacer.stats;
+    const n = this.nacks.stats;
+    return {
+      ...this.counters,
+      nacksReceived: n.nacksReceived,
+      packetsNacked: n.packetsNacked,
+      nackMisses: n.nackMisses,
+      repairsSuperseded: n.repairsSuppressed.superseded,
+      repairsTooOld: n.repairsSuppressed["too-old"],
+      repairsTooSoon: n.repairsSuppressed["too-soon"],
+      repairsTooOften: n.repairsSuppressed["too-often"],
+      repairsOverBudget: n.repairsSuppressed["over-budget"],
+      keyFramesInsteadOfRepair: n.keyFramesInsteadOfRepair,
+      paddingBytesSent: p.paddingBytesSent,
+      probesSent: p.probesSent,
+      pacerQueueDelaySumMs: p.queueDelaySumMs,
+      pacerQueueDelayCount: p.queueDelayCount,
+      pacerQueueDelayMaxMs: p.queueDelayMaxMs,
+    };
+  }
+
+  /** This viewer's latest bandwidth estimate. */
+  get estimate(): BandwidthEstimate {
+    return this.estimator.estimate;
+  }
+
+  /** How long the oldest packet in this viewer's pacer has waited, ms. */
+  get pacerQueueMs(): number {
+    return this.pacer.queueDelayMs;
+  }
+
+  /** The rate this viewer's pacer releases packets at, bit/s. */
+  get pacingBps(): number {
+    return this.pacer.pacingBps;
   }
 
   /** Adds the send-only video transceiver to `pc` (before setRemoteDescription). */
@@ -96,52 +184,148 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     if (this.sender) throw new Error("VideoSender.addTo called twice");
     const sender = pc.addTransceiver(this.track, { direction: "sendonly" }).sender;
     this.sender = sender;
-    const subs = [
-      sender.onPictureLossIndication.subscribe(() => {
-        this.counters.pliReceived++;
-        this.emit("keyFrameRequest", "pli");
-      }),
-      sender.onGenericNack.subscribe((nack) => this.nacks.handle(sender, nack)),
-    ];
-    for (const sub of subs) this.unsubscribers.push(() => sub.unSubscribe());
+    const sub = sender.onPictureLossIndication.subscribe(() => {
+      this.counters.pliReceived++;
+      this.emit("keyFrameRequest", "pli");
+    });
+    this.unsubscribers.push(() => sub.unSubscribe());
   }
 
-  /** The offer is applied and the transports are final (BUNDLE): listen for FIR on them. */
+  /**
+   * The offer is applied and the transports are final (BUNDLE): read what was
+   * negotiated and listen to the viewer's feedback.
+   */
   transportsReady(pc: RTCPeerConnection): void {
     const sender = this.sender;
     if (!sender || this.closed) return;
+    const rtx = negotiatedRtx(sender);
+    const playoutDelay = this.options.playoutDelay ?? DEFAULT_PLAYOUT_DELAY;
+    this.transmitter = new PacketTransmitter(
+      {
+        track: this.track,
+        sender,
+        extensions: negotiatedExtensions(sender),
+        rtx,
+        playoutDelay: playoutDelay === false ? undefined : playoutDelay,
+      },
+      (sent) => {
+        this.estimator.onPacketSent(
+          sent.transportSequence,
+          sent.size,
+          sent.kind,
+          sent.probeClusterId,
+        );
+        this.options.trace?.({
+          type: "sent",
+          atMs: nowMs(),
+          sequence: sent.transportSequence,
+          size: sent.size,
+          kind: sent.kind,
+          ...(sent.probeClusterId === undefined ? {} : { probeClusterId: sent.probeClusterId }),
+        });
+      },
+    );
+    this.estimator.on("estimate", (estimate) => {
+      this.pacer.setTarget(estimate.targetBps, this.options.streamBps?.() ?? 0);
+      this.emit("estimate", estimate);
+    });
+    this.estimator.on("probe", (cluster) => {
+      if (this.transmitter?.canPad) this.pacer.sendProbe(cluster);
+    });
+    this.estimator.setProbing(rtx !== undefined);
     this.unsubscribers.push(
       onFullIntraRequest(pc, sender, () => {
         this.counters.firReceived++;
         this.emit("keyFrameRequest", "fir");
       }),
+      takeSenderFeedback(sender, {
+        nack: (lost) => this.onNack(lost),
+        receiverReport: (block) => {
+          this.counters.receiverReports++;
+          const rtt = this.rtt.receiverReport(
+            block.lastSenderReport,
+            block.delaySinceLastSenderReport,
+            nowMs(),
+          );
+          this.estimator.onReceiverReport(block.fractionLost, rtt);
+          this.options.trace?.({
+            type: "report",
+            atMs: nowMs(),
+            fractionLost: block.fractionLost,
+            ...(rtt === undefined ? {} : { rttMs: rtt }),
+          });
+        },
+        remb: (bps) => {
+          this.counters.rembReceived++;
+          this.estimator.onRemb(bps);
+          this.options.trace?.({ type: "remb", atMs: nowMs(), bps });
+        },
+      }),
+      onTransportFeedback(pc, (bytes) => {
+        this.counters.transportFeedbackReceived++;
+        this.options.trace?.({ type: "feedback", atMs: nowMs(), bytes: bytes.toString("hex") });
+        try {
+          this.estimator.onTransportFeedback(bytes);
+        } catch {
+          // A malformed message says nothing; the next one will.
+          this.counters.transportFeedbackMalformed++;
+        }
+      }),
+      stampSenderReports(sender, {
+        rtpTimestampAt: (unixUs) => {
+          const f = this.lastFrame;
+          if (!f) return undefined;
+          return (
+            (f.timestamp + Math.round(((unixUs - f.captureTimeUs) * 90_000) / 1_000_000)) >>> 0
+          );
+        },
+        sent: (compactNtp) => this.rtt.senderReportSent(compactNtp, nowMs()),
+      }),
     );
+    if (this.options.dropOnWire)
+      this.unsubscribers.push(dropOnWire(sender, this.options.dropOnWire));
   }
 
   /** DTLS is up: send from the next key frame on, and ask for one now. */
   start(): void {
     if (this.closed || this.sending) return;
     this.sending = true;
+    this.pacer.setTarget(this.estimator.estimate.targetBps, this.options.streamBps?.() ?? 0);
+    this.estimator.start();
+    this.processTimer = setInterval(() => {
+      this.estimator.process();
+      this.pacer.setTarget(this.estimator.estimate.targetBps, this.options.streamBps?.() ?? 0);
+    }, PROCESS_INTERVAL_MS);
     this.emit("keyFrameRequest", "join");
   }
 
-  /** Sends one packetized frame (shared Buffers; werift re-parses them per sender). */
+  /** Queues one packetized frame (shared Buffers; parsed per packet when it leaves). */
   send(frame: PacketizedFrame): void {
-    const sender = this.sender;
-    if (!this.sending || !sender) return;
+    if (!this.sending || !this.sender || this.closed) return;
+    let first = false;
     if (this.needKeyFrame) {
       // Frames before the first IDR reference pictures this viewer never got.
       if (!frame.keyframe) return;
       this.needKeyFrame = false;
+      first = true;
     }
-    for (const packet of frame.packets) {
-      this.track.writeRtp(packet);
-      this.counters.bytesSent += packet.length;
-    }
-    setSenderReportTime(sender, frame.captureTimeUs);
-    this.counters.packetsSent += frame.packets.length;
+    this.lastFrame = { timestamp: frame.timestamp, captureTimeUs: frame.captureTimeUs };
+    if (frame.keyframe) this.nacks.keyFrameStarted();
     this.counters.framesSent++;
-    this.nacks.sent(frame.firstSequence, frame.packets.length);
+    frame.packets.forEach((packet, i) => {
+      const item: Outgoing = {
+        kind: "media",
+        sequence: (frame.firstSequence + i) & 0xffff,
+        packet,
+        firstOfFrame: i === 0,
+        captureTimeUs: frame.captureTimeUs,
+      };
+      // The viewer's first key frame leaves at once: nothing is known of the
+      // path yet (pacing at the start estimate would not protect a slow link
+      // either), and it is the time to first frame (docs/congestion.md).
+      if (first) this.transmit(item, undefined);
+      else this.pacer.enqueue(item, packet.length + 38, "media", frame.keyframe && i === 0);
+    });
   }
 
   /** Stops sending and drops the subscriptions (idempotent); the peer connection is the session's. */
@@ -149,9 +333,49 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     if (this.closed) return;
     this.closed = true;
     this.sending = false;
+    if (this.processTimer) clearInterval(this.processTimer);
+    this.processTimer = undefined;
+    this.pacer.close();
+    this.estimator.close();
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.track.stop();
     this.sender = undefined;
+    this.transmitter = undefined;
     this.removeAllListeners();
+  }
+
+  private transmit(item: Outgoing, cluster: number | undefined): number {
+    const transmitter = this.transmitter;
+    if (!transmitter || this.closed) return 0;
+    if (item.kind === "media") {
+      const size = transmitter.media(item, cluster);
+      if (size > 0) {
+        this.nacks.sent(item.sequence, nowMs());
+        this.counters.packetsSent++;
+        this.counters.bytesSent += size;
+      }
+      return size;
+    }
+    const size = transmitter.repair(item.packet, cluster);
+    if (size > 0) {
+      if (transmitter.usesRtx) this.counters.rtxSent++;
+      else this.counters.resentWithoutRtx++;
+      this.counters.repairBytesSent += size;
+    }
+    return size;
+  }
+
+  private onNack(lost: readonly number[]): void {
+    if (this.closed) return;
+    const estimate = this.estimator.estimate;
+    const answer = this.nacks.handle(lost, nowMs(), estimate.rttMs, estimate.targetBps);
+    for (const repair of answer.repairs) {
+      this.pacer.enqueue(
+        { kind: "repair", sequence: repair.sequence, packet: repair.packet },
+        repair.packet.length + 60,
+        "retransmission",
+      );
+    }
+    if (answer.keyFrameNeeded) this.emit("keyFrameRequest", "repair");
   }
 }

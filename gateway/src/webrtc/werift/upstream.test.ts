@@ -7,6 +7,9 @@ import {
   Connection,
   GenericNack,
   H264RtpPayload,
+  RTCRtpReceiver,
+  RtcpPacketConverter,
+  TransportWideCC,
   MediaStreamTrack,
   RTCDtlsTransport,
   RTCPeerConnection,
@@ -23,7 +26,12 @@ import {
 import { unixUsFromNtp } from "../../rtp/ntp.js";
 import { FIR_FMT, fullIntraRequest } from "./fir.js";
 import { depacketizeH264 } from "./h264-depacketizer.js";
-import { WERIFT_RTP_CACHE } from "./sender-cache.js";
+import {
+  parseTransportFeedback,
+  serializeTransportFeedback,
+} from "../../congestion/transport-feedback.js";
+import { absSendTime } from "../send/rtp-extensions.js";
+import { takeSenderFeedback } from "./sender-feedback.js";
 
 /**
  * Canaries for docs/werift.md: each test pins down a werift 0.24.4
@@ -200,13 +208,122 @@ describe(`werift ${CHECKED_VERSION}, as docs/werift.md describes it`, () => {
     expect(leaked.length).toBe(1);
   });
 
-  it(`sender NACK cache: werift resends only the last ${WERIFT_RTP_CACHE} packets`, () => {
+  it("NACKs taken from werift: its sender resends every NACKed packet it cached, each time", () => {
     const { sender, sent } = senderOnFakeTransport();
-    for (let seq = 0; seq <= WERIFT_RTP_CACHE; seq++) void sender.sendRtp(rtp(seq));
+    for (let seq = 0; seq < 10; seq++) void sender.sendRtp(rtp(seq));
     sent.length = 0;
-    const nack = new GenericNack({ senderSsrc: 1, mediaSourceSsrc: sender.ssrc, lost: [0, 1] });
-    sender.handleRtcpPacket(new RtcpTransportLayerFeedback({ feedback: nack }));
-    expect(sent).toEqual([1]);
+    const nack = new GenericNack({ senderSsrc: 1, mediaSourceSsrc: sender.ssrc, lost: [3, 4] });
+    const packet = new RtcpTransportLayerFeedback({ feedback: nack });
+    sender.handleRtcpPacket(packet);
+    sender.handleRtcpPacket(packet);
+    expect(sent).toEqual([3, 4, 3, 4]); // no bound on repeats
+    // The router hands RTCP to senders by calling this method, so an own property takes it over.
+    expect(String(new RtpRouter().routeRtcp)).toMatch(/recipient\.handleRtcpPacket\(/);
+    const taken: number[][] = [];
+    takeSenderFeedback(sender, {
+      nack: (lost) => taken.push([...lost]),
+      receiverReport: () => 0,
+      remb: () => 0,
+    });
+    sent.length = 0;
+    sender.handleRtcpPacket(packet);
+    expect(sent).toEqual([]);
+    expect(taken).toEqual([[3, 4]]);
+  });
+
+  it("transport-cc feedback: werift's results skip status vectors; its serializer gives the bytes back", () => {
+    // Received 1, lost 2, received 3..: a 2-bit status vector chunk, as Chrome writes them.
+    const bytes = serializeTransportFeedback({
+      senderSsrc: 1,
+      mediaSsrc: 2,
+      referenceTime: 100,
+      feedbackCount: 0,
+      entries: [
+        { sequence: 10, deltaTicks: 6 },
+        { sequence: 11, deltaTicks: undefined },
+        { sequence: 12, deltaTicks: 300 },
+        { sequence: 13, deltaTicks: 1 },
+      ],
+    });
+    const [packet] = RtcpPacketConverter.deSerialize(bytes);
+    if (
+      !(packet instanceof RtcpTransportLayerFeedback) ||
+      !(packet.feedback instanceof TransportWideCC)
+    ) {
+      throw new Error("not parsed as transport-cc");
+    }
+    expect(packet.feedback.packetResults).toEqual([]); // no run length chunk, no results
+    expect(packet.serialize().equals(bytes)).toBe(true);
+    expect(
+      parseTransportFeedback(packet.serialize()).packets.map((p) => p.arrivalUs !== undefined),
+    ).toEqual([true, false, true, true]);
+  });
+
+  it("receiver transport-cc feedback: a receiver hands packets to whatever fills its receiverTWCC slot", () => {
+    const handleRtp = String(Reflect.get(RTCRtpReceiver.prototype, "handleRTP"));
+    expect(handleRtp).toMatch(/if \(this\.receiverTWCC\)/);
+    expect(handleRtp).toMatch(/this\.receiverTWCC\.handleTWCC\(transportSequenceNumber\)/);
+  });
+
+  it("sending through werift: sendRtp numbers the packet at once and keeps our extensions", () => {
+    const { sender } = senderOnFakeTransport();
+    Reflect.set(sender, "headerExtensions", [
+      new werift.RTCRtpHeaderExtensionParameters({
+        id: 3,
+        uri: werift.RTP_EXTENSION_URI.transportWideCC,
+      }),
+      new werift.RTCRtpHeaderExtensionParameters({
+        id: 2,
+        uri: werift.RTP_EXTENSION_URI.absSendTime,
+      }),
+    ]);
+    const transport = sender.dtlsTransport;
+    const ours = absSendTime(1_700_000_000_123_456);
+    const packet = rtp(1);
+    packet.header.extensions = [
+      { id: 2, payload: ours },
+      { id: 9, payload: Buffer.from([1, 2, 3]) },
+    ];
+    const before = transport.transportSequenceNumber;
+    void sender.sendRtp(packet);
+    expect(transport.transportSequenceNumber).toBe((before + 1) & 0xffff);
+    const ids = packet.header.extensions.map((e) => e.id);
+    expect(ids).toEqual([2, 3, 9]);
+    expect(packet.header.extensions.find((e) => e.id === 2)?.payload).toEqual(ours);
+  });
+
+  it("sender report: runRtcp sends its report through the DTLS transport's sendRtcp", () => {
+    expect(String(Reflect.get(RTCRtpSender.prototype, "runRtcp"))).toMatch(
+      /this\.dtlsTransport\.sendRtcp\(packets\)/,
+    );
+  });
+
+  it("RTX: an offer's rtx for a codec werift sends is answered with an FID group and kept on the sender", async () => {
+    const rtxCodec = new werift.RTCRtpCodecParameters({ mimeType: "video/rtx", clockRate: 90_000 });
+    const offerer = peer({ codecs: { video: [useH264(), rtxCodec] }, iceServers: [] });
+    offerer.addTransceiver("video", { direction: "recvonly" });
+    const offer = await offerer.createOffer();
+    expect(offer.sdp).toMatch(/a=fmtp:97 apt=96/);
+    const answerer = peer({
+      codecs: {
+        video: [
+          useH264(),
+          new werift.RTCRtpCodecParameters({
+            mimeType: "video/rtx",
+            clockRate: 90_000,
+            payloadType: 97,
+          }),
+        ],
+      },
+      iceServers: [],
+    });
+    const { sender } = answerer.addTransceiver(new MediaStreamTrack({ kind: "video" }), {
+      direction: "sendonly",
+    });
+    await answerer.setRemoteDescription(offer);
+    const answer = await answerer.createAnswer();
+    expect(answer.sdp).toContain(`a=ssrc-group:FID ${sender.ssrc} ${sender.rtxSsrc}`);
+    expect(Reflect.get(sender, "rtxPayloadType")).toBe(97);
   });
 
   it("H.264 depacketizer payload: undefined until the last FU-A fragment", () => {

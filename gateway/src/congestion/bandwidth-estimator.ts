@@ -1,0 +1,319 @@
+import { EventEmitter } from "node:events";
+import { AckedBitrate } from "./acked-bitrate.js";
+import { AimdRateControl, type RateControlState } from "./aimd-rate-control.js";
+import { InterArrival } from "./inter-arrival.js";
+import { LossBasedControl } from "./loss-based.js";
+import { ProbeController } from "./probe-controller.js";
+import { ProbeEstimator, type ProbeCluster } from "./probe-estimator.js";
+import { RateWindow } from "./rate-window.js";
+import { SentPackets, type SentKind } from "./sent-packets.js";
+import { parseTransportFeedback, type TransportFeedback } from "./transport-feedback.js";
+import { TrendlineDetector, type BandwidthUsage } from "./trendline.js";
+
+/**
+ * One viewer's sender-side bandwidth estimate (draft-ietf-rmcat-gcc-02,
+ * shaped like libwebrtc's goog_cc): what the path to this viewer carries,
+ * from transport-cc feedback, RTCP receiver reports and REMB.
+ *
+ *     transport-cc feedback ──▶ sent packets ──▶ inter-arrival ──▶ trendline ──▶ AIMD ─┐
+ *                                    │                                               ├─ min ─▶ target
+ *                                    ├──▶ acked bitrate, probe results, loss ──▶ loss-based ─┘
+ *     receiver reports (loss, RTT) ──┘        REMB (a cap; the estimate when there is no transport-cc)
+ *
+ * The target is what an encoder policy should aim at and what the pacer
+ * paces at (times its factor); the other fields are the inputs, for the
+ * policy to judge by and for /metrics. The `estimate` event fires when any
+ * of it changes; `probe` asks the sender to send a probe cluster.
+ */
+
+export type EstimateSource = "transport-cc" | "remb" | "none";
+
+export interface BandwidthEstimate {
+  /** What to send at, bit/s: the lowest of the estimates below, within min..max. */
+  readonly targetBps: number;
+  /** The delay-based (trendline + AIMD) estimate, bit/s. */
+  readonly delayBasedBps: number;
+  /** The loss-based estimate, bit/s. */
+  readonly lossBasedBps: number;
+  /** The viewer's REMB, bit/s, if it sends any. */
+  readonly rembBps: number | undefined;
+  /** How fast packets reached the viewer lately, bit/s (transport-cc). */
+  readonly ackedBps: number | undefined;
+  /** The last probe result, bit/s. */
+  readonly probeBps: number | undefined;
+  /** Round-trip time, ms (RTCP receiver reports; transport-cc feedback as a fallback). */
+  readonly rttMs: number | undefined;
+  /** Latest loss ratio 0..1. */
+  readonly lossRatio: number;
+  /** The delay detector's reading. */
+  readonly usage: BandwidthUsage;
+  readonly rateControl: RateControlState;
+  /** A probe cluster is out and its result not yet in. */
+  readonly probing: boolean;
+  /** Sending well below the target (a camera usually is): increases are capped by what was sent. */
+  readonly applicationLimited: boolean;
+  /** Which feedback drives the estimate. */
+  readonly source: EstimateSource;
+  /** When this estimate was made, ms (the estimator's clock). */
+  readonly atMs: number;
+}
+
+export interface BandwidthEstimatorEvents {
+  estimate: [BandwidthEstimate];
+  probe: [ProbeCluster];
+}
+
+export interface BandwidthEstimatorOptions {
+  /** Where to start, bit/s (default 1 Mbit/s). */
+  startBps?: number;
+  /** The estimate never goes below / above these (defaults 100 kbit/s, 20 Mbit/s). */
+  minBps?: number;
+  maxBps?: number;
+  /** Send probe clusters (the sender can pad: RTX was negotiated). Default false. */
+  probing?: boolean;
+  /** Clock, ms (default performance.now). */
+  now?: () => number;
+}
+
+export const DEFAULT_START_BPS = 1_000_000;
+export const DEFAULT_MIN_BPS = 100_000;
+export const DEFAULT_MAX_BPS = 20_000_000;
+
+/** Loss reports and REMB newer than this count; older ones are forgotten. */
+const REMB_TIMEOUT_MS = 5000;
+/** The first seconds without loss follow the delay-based estimate up (libwebrtc's start phase). */
+const START_PHASE_MS = 2000;
+const ALR_START = 0.65;
+const ALR_END = 0.8;
+
+export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
+  readonly minBps: number;
+  readonly maxBps: number;
+  private readonly now: () => number;
+  private readonly sent = new SentPackets();
+  private readonly interArrival = new InterArrival();
+  private readonly trendline = new TrendlineDetector();
+  private readonly aimd: AimdRateControl;
+  private readonly acked = new AckedBitrate();
+  private readonly loss: LossBasedControl;
+  private readonly probes: ProbeController;
+  private readonly probeEstimator: ProbeEstimator;
+  private probingEnabled: boolean;
+  private readonly sentRate = new RateWindow(500);
+  private rtt: { ms: number; fromRtcp: boolean } | undefined;
+  private remb: { bps: number; atMs: number } | undefined;
+  private lastProbeBps: number | undefined;
+  private firstFeedbackAtMs: number | undefined;
+  private alr = false;
+  private source: EstimateSource = "none";
+  private current: BandwidthEstimate;
+  private closed = false;
+
+  constructor(options: BandwidthEstimatorOptions = {}) {
+    super();
+    this.minBps = options.minBps ?? DEFAULT_MIN_BPS;
+    this.maxBps = Math.max(this.minBps, options.maxBps ?? DEFAULT_MAX_BPS);
+    const start = Math.min(
+      this.maxBps,
+      Math.max(this.minBps, options.startBps ?? DEFAULT_START_BPS),
+    );
+    this.now = options.now ?? (() => performance.now());
+    this.aimd = new AimdRateControl(start, this.minBps, this.maxBps);
+    this.loss = new LossBasedControl(start, this.minBps, this.maxBps);
+    this.probes = new ProbeController({ startBps: start, maxBps: this.maxBps });
+    this.probeEstimator = new ProbeEstimator((id) => this.probes.cluster(id));
+    this.probingEnabled = options.probing ?? false;
+    this.current = this.snapshot(start, this.now());
+  }
+
+  get estimate(): BandwidthEstimate {
+    return this.current;
+  }
+
+  /** A packet left with transport-wide sequence number `sequence` (16 bits). */
+  onPacketSent(sequence: number, size: number, kind: SentKind, probeClusterId?: number): void {
+    const nowMs = this.now();
+    this.sent.add(sequence, size, nowMs, kind, probeClusterId);
+    if (kind !== "padding") this.sentRate.add(size, nowMs);
+  }
+
+  /** Whether the sender can send probe clusters (it can pad: RTX was negotiated). */
+  setProbing(enabled: boolean): void {
+    this.probingEnabled = enabled;
+  }
+
+  /** Starts probing if enabled (call once media flows). */
+  start(): void {
+    this.maybeProbe(this.now());
+  }
+
+  /** A transport-cc feedback message, as bytes (RTCP header included) or parsed. */
+  onTransportFeedback(feedback: Buffer | TransportFeedback): void {
+    if (this.closed) return;
+    const nowMs = this.now();
+    const parsed = Buffer.isBuffer(feedback) ? parseTransportFeedback(feedback) : feedback;
+    const results = this.sent.onFeedback(parsed, nowMs);
+    this.source = "transport-cc";
+    this.firstFeedbackAtMs ??= nowMs;
+    if (results.feedbackRttMs !== undefined && !this.rtt?.fromRtcp) {
+      this.rtt = { ms: results.feedbackRttMs, fromRtcp: false };
+      this.aimd.setRtt(results.feedbackRttMs);
+    }
+    const received = results.packets
+      .filter((p) => p.arrivalMs !== undefined)
+      .sort((a, b) => (a.arrivalMs ?? 0) - (b.arrivalMs ?? 0));
+    let probeBps: number | undefined;
+    let probeCluster: number | undefined;
+    for (const result of received) {
+      const arrivalMs = result.arrivalMs ?? 0;
+      this.acked.add(arrivalMs, result.sent.size);
+      const measured = this.probeEstimator.add(result, nowMs);
+      if (measured !== undefined) {
+        probeBps = measured;
+        probeCluster = result.sent.probeClusterId;
+      }
+      const delta = this.interArrival.add(result.sent.sendTimeMs, arrivalMs, nowMs);
+      if (delta) this.trendline.update(delta.arrivalDeltaMs, delta.sendDeltaMs, delta.arrivalMs);
+    }
+    if (results.received + results.lost > 0)
+      this.loss.addPackets(results.lost, results.received + results.lost);
+    this.updateAlr(nowMs);
+    this.updateDelayBased(nowMs, probeBps);
+    if (probeBps !== undefined && probeCluster !== undefined) {
+      this.lastProbeBps = probeBps;
+      for (const next of this.probes.onResult(probeCluster, probeBps, nowMs))
+        this.emit("probe", next);
+    }
+    this.finish(nowMs);
+  }
+
+  /** An RTCP receiver report block for our stream: fraction lost 0..1, and RTT if it could be computed. */
+  onReceiverReport(fractionLost: number, rttMs: number | undefined): void {
+    if (this.closed) return;
+    const nowMs = this.now();
+    this.firstFeedbackAtMs ??= nowMs;
+    if (rttMs !== undefined && rttMs >= 0) {
+      this.rtt = { ms: rttMs, fromRtcp: true };
+      this.aimd.setRtt(rttMs);
+    }
+    // With transport-cc, loss comes from its feedback (finer, and in time).
+    if (this.source !== "transport-cc") this.loss.setLoss(fractionLost);
+    this.finish(nowMs);
+  }
+
+  /** A REMB (receiver estimated maximum bitrate) from the viewer. */
+  onRemb(bps: number): void {
+    if (this.closed) return;
+    const nowMs = this.now();
+    this.remb = { bps, atMs: nowMs };
+    this.firstFeedbackAtMs ??= nowMs;
+    if (this.source === "none") this.source = "remb";
+    this.finish(nowMs);
+  }
+
+  /** Periodic work (probing on the way back up); call every ~100 ms or so. */
+  process(): void {
+    if (this.closed) return;
+    this.maybeProbe(this.now());
+  }
+
+  close(): void {
+    this.closed = true;
+    this.removeAllListeners();
+  }
+
+  private updateAlr(nowMs: number): void {
+    const ratio = this.sentRate.rateBps(nowMs) / this.current.targetBps;
+    if (!this.alr && ratio < ALR_START) this.alr = true;
+    else if (this.alr && ratio > ALR_END) {
+      this.alr = false;
+      this.acked.expectFastChange();
+    }
+  }
+
+  private updateDelayBased(nowMs: number, probeBps: number | undefined): void {
+    const usage = this.trendline.usage;
+    const ackedBps = this.acked.bps;
+    if (usage === "overusing") {
+      if (ackedBps !== undefined && this.aimd.timeToReduceFurther(nowMs, ackedBps)) {
+        this.aimd.update(usage, ackedBps, nowMs);
+      } else if (
+        ackedBps === undefined &&
+        this.aimd.timeToReduceFurther(nowMs, this.aimd.estimateBps / 2 - 1)
+      ) {
+        // Overuse before any throughput was measured: halve, at most every RTT.
+        this.aimd.setEstimate(this.aimd.estimateBps / 2, nowMs);
+      }
+      return;
+    }
+    if (probeBps !== undefined && probeBps > this.aimd.estimateBps) {
+      this.aimd.setEstimate(probeBps, nowMs);
+      this.loss.setEstimate(Math.max(probeBps, this.loss.estimateBps), nowMs);
+      return;
+    }
+    this.aimd.update(usage, ackedBps, nowMs);
+  }
+
+  private maybeProbe(nowMs: number): void {
+    if (!this.probingEnabled) return;
+    for (const cluster of this.probes.process(
+      nowMs,
+      this.current.targetBps,
+      this.trendline.usage,
+    )) {
+      this.emit("probe", cluster);
+    }
+  }
+
+  /** Combines the estimates into the target and emits it when something changed. */
+  private finish(nowMs: number): void {
+    const remb = this.remb && nowMs - this.remb.atMs < REMB_TIMEOUT_MS ? this.remb.bps : undefined;
+    const delayBased = this.source === "remb" && remb !== undefined ? remb : this.aimd.estimateBps;
+    const upper = Math.min(delayBased, remb ?? Infinity);
+    const inStartPhase =
+      this.firstFeedbackAtMs !== undefined &&
+      nowMs - this.firstFeedbackAtMs < START_PHASE_MS &&
+      this.loss.lossRatio === 0;
+    if (inStartPhase && upper > this.loss.estimateBps) this.loss.setEstimate(upper, nowMs);
+    const lossBased = this.loss.update(nowMs, this.rtt?.ms ?? 0, upper);
+    const target = Math.min(this.maxBps, Math.max(this.minBps, Math.min(lossBased, upper)));
+    const next = this.snapshot(target, nowMs, delayBased, lossBased, remb);
+    const prev = this.current;
+    this.current = next;
+    if (
+      prev.targetBps !== next.targetBps ||
+      prev.usage !== next.usage ||
+      prev.rateControl !== next.rateControl ||
+      prev.source !== next.source ||
+      prev.lossRatio !== next.lossRatio ||
+      prev.applicationLimited !== next.applicationLimited
+    ) {
+      this.emit("estimate", next);
+    }
+  }
+
+  private snapshot(
+    targetBps: number,
+    atMs: number,
+    delayBasedBps = targetBps,
+    lossBasedBps = targetBps,
+    rembBps?: number,
+  ): BandwidthEstimate {
+    return {
+      targetBps: Math.round(targetBps),
+      delayBasedBps: Math.round(delayBasedBps),
+      lossBasedBps: Math.round(lossBasedBps),
+      rembBps,
+      ackedBps: this.acked.bps === undefined ? undefined : Math.round(this.acked.bps),
+      probeBps: this.lastProbeBps === undefined ? undefined : Math.round(this.lastProbeBps),
+      rttMs: this.rtt?.ms,
+      lossRatio: this.loss.lossRatio,
+      usage: this.trendline.usage,
+      rateControl: this.aimd.rateControlState,
+      probing: this.probingEnabled && this.probes.probing,
+      applicationLimited: this.alr,
+      source: this.source,
+      atMs,
+    };
+  }
+}
