@@ -59,7 +59,9 @@ cp -a "$root/web-viewer/dist" "$opt/web-viewer/"
 # Production npm dependencies, from the root lockfile (the same versions the
 # tests ran with). The workspaces are stubbed so `npm ci` accepts the lock;
 # their links are dropped afterwards. --cpu/--os pick arm64 binaries for any
-# optional native dependency (today all are pure JS).
+# native dependency (today all are pure JS). --omit=optional: the only
+# optional ones are ws's native speed-ups (bufferutil, utf-8-validate), which
+# ship x64 prebuilds only and which ws does without.
 deps="$root/build/deploy/npm-prod"
 rm -rf "$deps"
 mkdir -p "$deps"
@@ -68,7 +70,7 @@ for ws in $(node -p 'require(process.argv[1]).workspaces.join(" ")' "$root/packa
   mkdir -p "$deps/$ws"
   cp "$root/$ws/package.json" "$deps/$ws/"
 done
-(cd "$deps" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline \
+(cd "$deps" && npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --prefer-offline \
   --cpu=arm64 --os=linux --loglevel=error) || die "npm ci --omit=dev failed in $deps"
 # --ignore-scripts skipped the root postinstall: apply our werift patches
 # (docs/werift-patches.md: DTLS signatures, ICE, TURN) here, or the board

@@ -85,10 +85,16 @@ describe("the arm64 package (make dist)", () => {
 
   it("bundles exactly the lockfile's production npm packages", () => {
     // package-lock.json flags each package needed only for development with
-    // "dev": true; everything else (direct or transitive) must be shipped, at
-    // the locked version, and nothing dev-only may be.
+    // "dev": true, and an optional one that development pulls in with
+    // "devOptional": true (ws's native speed-ups, which build-deb.sh leaves
+    // out with --omit=optional: ws runs without them); everything else
+    // (direct or transitive) must be shipped, at the locked version, and
+    // nothing dev-only may be.
     const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as {
-      packages: Record<string, { version?: string; dev?: boolean; link?: boolean }>;
+      packages: Record<
+        string,
+        { version?: string; dev?: boolean; devOptional?: boolean; link?: boolean }
+      >;
     };
     const rootPkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
       dependencies: Record<string, string>;
@@ -97,7 +103,7 @@ describe("the arm64 package (make dist)", () => {
     for (const [path, entry] of Object.entries(lock.packages)) {
       if (!path.startsWith("node_modules/") || entry.link === true) continue;
       const manifest = join(root, "opt/camgw", path, "package.json");
-      if (entry.dev === true) {
+      if (entry.dev === true || entry.devOptional === true) {
         expect(existsSync(manifest), `${path} is dev-only`).toBe(false);
       } else {
         const got = JSON.parse(readFileSync(manifest, "utf8")) as { version: string };
@@ -144,6 +150,7 @@ describe("the arm64 package (make dist)", () => {
       expect(r.status, script).toBe(0);
     }
     expect(readFileSync(join(control, "postinst"), "utf8")).toMatch(/adduser camgw video/);
+    expect(readFileSync(join(control, "postinst"), "utf8")).toMatch(/adduser camgw audio/);
     rmSync(control, { recursive: true, force: true });
   });
 
@@ -171,15 +178,53 @@ describe("the arm64 package (make dist)", () => {
     const unit = readFileSync(join(root, "lib/systemd/system/camgw.service"), "utf8");
     for (const line of [
       "User=camgw",
-      "SupplementaryGroups=video",
+      "SupplementaryGroups=video audio",
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
       "ProtectHome=yes",
       "PrivateTmp=yes",
       "Restart=on-failure",
       "DeviceAllow=char-video4linux rw",
+      "DeviceAllow=char-alsa rw",
+      "Type=notify",
+      "WatchdogSec=30s",
     ]) {
       expect(unit.split("\n"), line).toContain(line);
     }
+  });
+
+  it("has a service unit that systemd-analyze security rates OK, with nothing left open that the gateway does not need", () => {
+    const r = run("systemd-analyze", [
+      "security",
+      "--offline=yes",
+      `--root=${root}`,
+      "--no-pager",
+      "camgw.service",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const exposure = /Overall exposure level for camgw\.service: (\d+\.\d+) (\w+)/.exec(r.stdout);
+    expect(exposure, r.stdout).not.toBeNull();
+    expect(Number(exposure?.[1])).toBeLessThanOrEqual(2);
+    // What the gateway keeps on purpose (network, devices, the JIT's W+X
+    // pages, groups video/audio); anything else flagged is a regression.
+    const flagged = r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("\u2717"))
+      .map((l) => l.slice(1).trim().split(/\s+/)[0]);
+    expect(flagged.sort()).toEqual(
+      [
+        "DeviceAllow=",
+        "IPAddressDeny=",
+        "MemoryDenyWriteExecute=",
+        "PrivateDevices=",
+        "PrivateNetwork=",
+        "PrivateUsers=",
+        "RestrictAddressFamilies=~AF_(INET|INET6)",
+        "RestrictAddressFamilies=~AF_NETLINK",
+        "RestrictAddressFamilies=~AF_UNIX",
+        "RootDirectory=/RootImage=",
+        "SupplementaryGroups=",
+      ].sort(),
+    );
   });
 });
