@@ -15,15 +15,14 @@ import { buildSync } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const sim = join(root, "firmware-sim", "build", "libcamgw-vdev.so");
-const addon = resolve(
-  process.env.CAMGW_NATIVE_ADDON ?? join(root, "native", "build", "Release", "camgw_native.node"),
-);
-for (const f of [sim, addon]) {
-  if (!existsSync(f)) {
-    console.error(`missing ${f}: run \`make build\` first`);
-    process.exit(1);
-  }
+if (!existsSync(sim) || !existsSync(join(root, "build", "native", "lib", "binding.js"))) {
+  console.error("the virtual board or the compiled native/lib is missing: run `make build` first");
+  process.exit(1);
 }
+// The addon's one locator (native/lib/binding.ts), asked from native/lib: the
+// bundle below runs from a temporary directory, where it would find nothing.
+const { locateAddon } = await import(join(root, "build", "native", "lib", "binding.js"));
+const addon = locateAddon(join(root, "native", "lib"));
 const seconds = Number(process.argv[2] ?? "10");
 const dir = mkdtempSync(join(tmpdir(), "camgw-audio-bench-"));
 const bundle = join(dir, "scenarios.mjs");

@@ -1,4 +1,4 @@
-import { RTCPeerConnection, useVP8 } from "werift";
+import wrtc from "@roamhq/wrtc";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectViewer, LOOPBACK, nextFrame, waitFor } from "../webrtc/fixtures/harness.js";
 import { HeadlessViewer } from "../webrtc/receive/headless-viewer.js";
@@ -269,11 +269,15 @@ describe("WHEP endpoint refusals", () => {
 
   it("406 for an offer without H.264 it can receive, as a problem, not a counter-offer", async () => {
     const s = await start();
-    const pc = new RTCPeerConnection({ codecs: { video: [useVP8()] } });
-    closers.push(() => pc.close());
+    // libwebrtc through @roamhq/wrtc: a real player whose build has no H.264.
+    const pc = new wrtc.RTCPeerConnection();
+    closers.push(() => {
+      pc.close();
+      return Promise.resolve();
+    });
     pc.addTransceiver("video", { direction: "recvonly" });
     const offer = await pc.createOffer();
-    const res = await post(s.url, offer.sdp);
+    const res = await post(s.url, offer.sdp ?? "");
     expect(res.status).toBe(406);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });
