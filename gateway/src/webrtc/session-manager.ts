@@ -1,11 +1,12 @@
 import { EventEmitter } from "node:events";
 import { CamgwError, SignalingError } from "../errors.js";
-import type { H264Source } from "../media/source.js";
+import type { H264Source, SourceStatus } from "../media/source.js";
 import type {
   ByeReason,
   IceCandidate,
   OfferRequest,
   SessionHostEvents,
+  SourceUpdate,
 } from "../signaling/session-host.js";
 import type { IceConfig } from "./ice-config.js";
 import { planOffer, type AcceptedOffer } from "./offer-plan.js";
@@ -37,8 +38,8 @@ export interface SessionManagerOptions {
   maxPayloadSize?: number;
   /** Retransmission history per stream, packets (default 1024, >= 1 s at ~9.8 Mbit/s). */
   historyPackets?: number;
-  /** Minimum time between key frame requests to a source (default 500 ms). */
-  keyFrameMinIntervalMs?: number;
+  /** A PLI this soon after an IDR went out is served by it (default 150 ms; keyframe-requester.ts). */
+  keyFrameInFlightMs?: number;
   /** End a session after this long without consent/RTCP/anything (default 15000 ms, spec). */
   livenessTimeoutMs?: number;
   /** Keep sources running with no viewer (default false: stop with the last viewer). */
@@ -126,10 +127,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         source,
         maxPayloadSize: options.maxPayloadSize,
         historyPackets: options.historyPackets,
-        keyFrameMinIntervalMs: options.keyFrameMinIntervalMs,
+        keyFrameInFlightMs: options.keyFrameInFlightMs,
         keepWarm: options.keepWarm,
         profileLevelId: options.profileLevelIds?.[id],
       });
+      // Sessions outlive a camera that recovers: its viewers are told, and
+      // only a source given up for good (source-timeout) ends them.
+      stream.on("state", (status) => this.tellViewers(stream, status));
       stream.on("sourceLost", () => this.endStream(stream, "source-lost"));
       this.streams.set(id, stream);
     }
@@ -257,7 +261,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.created++;
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
     viewer.on("ended", (reason) => this.finish(entry, reason));
-    viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    viewer.video.on("keyFrameRequest", (kind) =>
+      stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs),
+    );
     stream.attach(viewer.video);
     this.startSweep();
     return entry;
@@ -284,8 +290,17 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         }),
       ]);
       // Candidates trickle after the answer: the caller's continuation (which
-      // publishes the answer) runs before this macrotask.
-      setImmediate(() => viewer.releaseCandidates());
+      // publishes the answer) runs before this macrotask. So does the state
+      // of a camera that is away as the viewer joins.
+      setImmediate(() => {
+        viewer.releaseCandidates();
+        const status = entry.stream.status;
+        if (
+          status.state !== "live" &&
+          this.sessions.get(key(entry.viewerId, entry.session)) === entry
+        )
+          this.emit("source", entry.viewerId, entry.session, updateOf(entry.stream, status));
+      });
       return answer;
     } catch (error) {
       if (this.sessions.get(key(entry.viewerId, entry.session)) === entry) this.remove(entry);
@@ -316,6 +331,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     if (this.sessions.size === 0) this.stopSweep();
   }
 
+  private tellViewers(stream: StreamFanout, status: SourceStatus): void {
+    const update = updateOf(stream, status);
+    for (const entry of this.sessions.values()) {
+      if (entry.stream === stream) this.emit("source", entry.viewerId, entry.session, update);
+    }
+  }
+
   private endStream(stream: StreamFanout, reason: ByeReason): void {
     for (const entry of [...this.sessions.values()]) {
       if (entry.stream === stream) this.finish(entry, reason);
@@ -338,4 +360,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
   }
+}
+
+function updateOf(stream: StreamFanout, status: SourceStatus): SourceUpdate {
+  return status.reason === undefined
+    ? { stream: stream.id, state: status.state }
+    : { stream: stream.id, state: status.state, reason: status.reason };
 }

@@ -16,6 +16,7 @@ import type { PacketizedFrame } from "../../rtp/packetizer.js";
 import { formatFmtp, type SdpCodec } from "../offer-sdp.js";
 import { onFullIntraRequest } from "../werift/fir.js";
 import { setSenderReportTime } from "../werift/sender-report.js";
+import { senderRoundTripMs } from "../werift/sender-rtt.js";
 import { NackResponder, type NackStats } from "./nack-responder.js";
 
 /**
@@ -89,6 +90,11 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
 
   get stats(): VideoSenderStats {
     return { ...this.counters, ...this.nacks.stats };
+  }
+
+  /** Round trip to this viewer from its receiver reports, ms; undefined until measured. */
+  get roundTripTimeMs(): number | undefined {
+    return this.sender ? senderRoundTripMs(this.sender) : undefined;
   }
 
   /** Adds the send-only video transceiver to `pc` (before setRemoteDescription). */

@@ -12,6 +12,8 @@ import {
   RTCPeerConnection,
   RTCRtpSender,
   RtcpPayloadSpecificFeedback,
+  RtcpReceiverInfo,
+  RtcpRrPacket,
   RtcpTransportLayerFeedback,
   RtpHeader,
   RtpPacket,
@@ -24,6 +26,7 @@ import { unixUsFromNtp } from "../../rtp/ntp.js";
 import { FIR_FMT, fullIntraRequest } from "./fir.js";
 import { depacketizeH264 } from "./h264-depacketizer.js";
 import { WERIFT_RTP_CACHE } from "./sender-cache.js";
+import { senderRoundTripMs } from "./sender-rtt.js";
 
 /**
  * Canaries for docs/werift.md: each test pins down a werift 0.24.4
@@ -134,6 +137,28 @@ describe(`werift ${CHECKED_VERSION}, as docs/werift.md describes it`, () => {
     expect(typeof stamped).toBe("bigint");
     const ageS = Math.abs(Date.now() / 1000 - unixUsFromNtp(stamped as bigint) / 1e6);
     expect(ageS).toBeLessThan(2);
+  });
+
+  it("sender RTT: a receiver report answering our sender report sets the private rtt, in seconds", () => {
+    const { sender } = senderOnFakeTransport();
+    expect(senderRoundTripMs(sender)).toBeUndefined();
+    // As if our last sender report (compact NTP 0x1234) went out 80 ms ago
+    // and the receiver held it 30 ms (DLSR in 1/65536 s) before reporting.
+    Reflect.set(sender, "lastSRtimestamp", 0x1234);
+    Reflect.set(sender, "lastSentSRTimestamp", Date.now() / 1000 - 0.08);
+    const report = new RtcpReceiverInfo({
+      ssrc: sender.ssrc,
+      fractionLost: 0,
+      packetsLost: 0,
+      highestSequence: 0,
+      jitter: 0,
+      lsr: 0x1234,
+      dlsr: Math.round(0.03 * 65536),
+    });
+    sender.handleRtcpPacket(new RtcpRrPacket({ ssrc: 1, reports: [report] }));
+    const rtt = senderRoundTripMs(sender);
+    expect(rtt).toBeGreaterThan(40);
+    expect(rtt).toBeLessThan(1000);
   });
 
   it("sender report and abs-send-time: ntpTime() writes the fraction's decimal digits", () => {
