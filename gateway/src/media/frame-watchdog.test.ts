@@ -64,3 +64,20 @@ describe("FrameWatchdog", () => {
     expect(dog.check(10_601, { captured: 12, encoded: 0 }).kind).toBe("encoder-stalled");
   });
 });
+
+describe("FrameWatchdog on a source whose frames come in bursts", () => {
+  it("waits past the longest pause seen lately before calling the encoder stalled", () => {
+    const dog = new FrameWatchdog({ fps: 30 });
+    dog.restarted(0);
+    let t = 0;
+    let n = 0;
+    // Mostly every 33 ms, with a 300 ms pause now and then (a starved encoder thread).
+    for (let i = 1; i <= 60; i++) {
+      t += i % 20 === 0 ? 300 : 33;
+      n++;
+      dog.frame(t, { captured: n + 1, encoded: n });
+    }
+    expect(dog.check(t + 400, { captured: n + 12, encoded: n }).kind).toBe("ok");
+    expect(dog.check(t + 451, { captured: n + 14, encoded: n }).kind).toBe("encoder-stalled");
+  });
+});

@@ -19,8 +19,12 @@
  * mean interval seen lately when frames come slower than nominal (a UVC
  * camera lowering its rate in the dark), plus the encoder's mean latency
  * (an encoder that takes 200 ms per frame on a loaded board pauses longer
- * than one that takes a frame interval), so a slow source is not taken for
- * a stalled one. After a (re)start the first frame gets twice as long as
+ * than one that takes a frame interval), and at least half as long again
+ * as the longest pause seen lately (decaying by half every ~10 s of
+ * frames): a source whose frames come in bursts (a CPU-starved encoder
+ * thread, as firmware-sim's is on a loaded machine) is not taken for a
+ * stalled one; on a board whose frames come like clockwork this changes
+ * nothing. After a (re)start the first frame gets twice as long as
  * the last start's first frame took, at most `startGraceMs` (opening
  * devices, the encoder's set-up): an encoder still wedged after a restart
  * is found as soon as a healthy one would have answered.
@@ -53,14 +57,17 @@ export type WatchdogVerdict =
 
 /** Frames captured without output that make a stall the encoder's, not the camera's. */
 const CAPTURED_WITHOUT_OUTPUT = 2;
-/** Gaps longer than this are outages, not a slow frame rate: kept out of the mean. */
+/** Gaps longer than this are outages, not a slow frame rate: kept out of the mean and the max. */
 const MAX_MEAN_GAP_MS = 1000;
+/** Per frame, the longest recent pause shrinks by this: to half in 300 frames (10 s at 30 fps). */
+const MAX_GAP_DECAY = 0.5 ** (1 / 300);
 
 export class FrameWatchdog {
   readonly intervals: number;
   readonly startGraceMs: number;
   private readonly nominalMs: number;
   private meanGapMs = 0;
+  private maxGapMs = 0;
   private lastFrameAt = 0;
   private lastProgressAt = 0;
   private awaitingFirst = true;
@@ -94,8 +101,10 @@ export class FrameWatchdog {
     if (progress) this.progressed(progress);
     if (this.lastFrameAt > 0) {
       const gap = now - this.lastFrameAt;
-      if (gap < MAX_MEAN_GAP_MS)
+      if (gap < MAX_MEAN_GAP_MS) {
         this.meanGapMs = this.meanGapMs === 0 ? gap : this.meanGapMs * 0.9 + gap * 0.1;
+        this.maxGapMs = Math.max(gap, this.maxGapMs * MAX_GAP_DECAY);
+      }
     }
     this.lastFrameAt = now;
     this.lastProgressAt = Math.max(this.lastProgressAt, now);
@@ -105,8 +114,11 @@ export class FrameWatchdog {
   /** How long output may pause before something is wrong, ms. */
   limitMs(): number {
     const frames = this.intervals * this.nominalMs;
-    if (!this.awaitingFirst)
-      return this.intervals * Math.max(this.nominalMs, this.meanGapMs) + (this.encodeMs ?? 0);
+    if (!this.awaitingFirst) {
+      const usual =
+        this.intervals * Math.max(this.nominalMs, this.meanGapMs) + (this.encodeMs ?? 0);
+      return Math.max(usual, 1.5 * this.maxGapMs);
+    }
     if (this.firstFrameMs === undefined) return this.startGraceMs;
     return Math.min(this.startGraceMs, Math.max(frames, 2 * this.firstFrameMs));
   }

@@ -46,6 +46,8 @@ export interface SourceEvent {
 
 export interface ProbeReport {
   deviceId: string;
+  /** When the offer was published, ms since the Unix epoch (the origin of the `atMs` below). */
+  offerAt: number;
   /** True when at least one frame arrived (decoded, with decoding on). */
   video: boolean;
   /** Offer published -> answer received. */
@@ -210,6 +212,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const receiveSpanS = Math.max(0.001, (nowUs() - (seen.answerUs ?? offerUs)) / 1e6);
   return {
     deviceId: options.deviceId,
+    offerAt: round(offerUs / 1000),
     video: frameTimesMs.length > 0,
     answerMs: seen.answerUs === null ? null : round((seen.answerUs - offerUs) / 1000),
     timeToFirstFrameMs:

@@ -1,0 +1,276 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runProbe, type ProbeReport } from "./probe/probe.js";
+import { testClipCommand } from "./testing/test-clip.js";
+import {
+  getJson,
+  LOOPBACK_PROBE,
+  startGateway,
+  type GatewayProcess,
+} from "./testing/gateway-process.js";
+
+/**
+ * Faults never end a call (issue 14): `camgw run --source sim` with each of
+ * the virtual board's faults, switched on and off through its live control
+ * file (docs/firmware-sim.md) while a probe watches, so the test knows when
+ * the camera left and came back. Times are printed, never asserted.
+ */
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A metric's value from /metrics text (0 when absent). */
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function metrics(gw: GatewayProcess): Promise<string> {
+  return String((await getJson(`${gw.httpUrl}metrics`)).body);
+}
+
+/**
+ * Waits until a viewer is connected and 60 more frames (2 s) have gone out:
+ * a fault before then would hit a stream the probe has barely seen.
+ */
+async function videoFlowing(gw: GatewayProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let from: number | null = null;
+  while (Date.now() < deadline) {
+    const m = await metrics(gw);
+    if (metric(m, "camgw_connected_sessions") >= 1) {
+      const frames = metric(m, "camgw_frames_packetized_total");
+      from ??= frames;
+      if (frames - from >= 60) return;
+    }
+    await sleep(200);
+  }
+  throw new Error("no video flowing to the viewer");
+}
+
+/** The first frame the probe decoded after `atMs` (epoch), as ms after it; null if none. */
+function resumedAfter(report: ProbeReport, atMs: number): number | null {
+  const freeze = report.freezeList.find(
+    (f) => report.offerAt + f.atMs + f.durationMs >= atMs && report.offerAt + f.atMs <= atMs,
+  );
+  if (!freeze) return null;
+  const end = report.offerAt + freeze.atMs + freeze.durationMs;
+  // A freeze that lasts to the end of the watch never resumed.
+  return report.freezeList.at(-1) === freeze && !report.video ? null : end - atMs;
+}
+
+function describeReport(r: ProbeReport): string {
+  return `${r.frames} frames, ${r.fps} fps, ${r.freezes} freezes (longest ${r.longestFreezeMs} ms), ${r.decodeErrors} decode errors, ${r.plisSent} PLIs, ${r.keyFrames} key frames; camera: ${r.sourceEvents.map((e) => `${e.state}${e.reason ? `(${e.reason})` : ""}@${e.atMs}`).join(" ") || "-"}`;
+}
+
+describe("faults on the virtual board, switched live", () => {
+  let dir: string;
+  let control: string;
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "camgw-faults-"));
+    control = join(dir, "faults");
+    writeFileSync(control, "");
+    gw = await startGateway({
+      sim: { controlFile: control, seed: 7 },
+      args: ["--device-id", "shed"],
+    });
+  });
+
+  afterAll(async () => {
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Watches for `seconds` while `act` runs once video flows; returns the report. */
+  async function watch(seconds: number, act: () => Promise<void>): Promise<ProbeReport> {
+    const report = runProbe({
+      ...LOOPBACK_PROBE,
+      broker: gw.mqttUrl ?? "",
+      deviceId: "shed",
+      seconds,
+    });
+    await videoFlowing(gw);
+    await act();
+    const r = await report;
+    writeFileSync(control, "");
+    return r;
+  }
+
+  it("stall:ms=3000: the camera comes back (restarted after 2 s), one freeze, the session stays", async () => {
+    const before = await metrics(gw);
+    const r = await watch(9, async () => {
+      writeFileSync(control, "stall:ms=3000");
+      await sleep(4000);
+    });
+    console.log(`stall:ms=3000: ${describeReport(r)}`);
+    expect(r.ended).toBeNull();
+    expect(r.video).toBe(true);
+    // The stall, and only it, is a long freeze (a loaded machine adds short ones).
+    expect(r.freezeList.filter((f) => f.durationMs > 1000)).toHaveLength(1);
+    expect(r.sourceEvents.map((e) => e.state)).toEqual(["recovering", "live"]);
+    expect(r.sourceEvents[0]?.reason).toBe("camera-stalled");
+    const after = await metrics(gw);
+    expect(metric(after, "camgw_source_outages_total")).toBe(
+      metric(before, "camgw_source_outages_total") + 1,
+    );
+  });
+
+  it("unplug for 2 s: the session survives, the viewer is told, video resumes once the camera is back", async () => {
+    let backAt = 0;
+    const r = await watch(9, async () => {
+      writeFileSync(control, "unplug");
+      await sleep(2000);
+      writeFileSync(control, "");
+      backAt = nowMs();
+    });
+    const resumed = resumedAfter(r, backAt);
+    console.log(
+      `unplug for 2 s: video resumed ${resumed === null ? "never" : `${Math.round(resumed)} ms`} after the camera came back; ${describeReport(r)}`,
+    );
+    expect(r.ended).toBeNull();
+    expect(r.sourceEvents[0]).toMatchObject({ state: "unavailable", reason: "unplugged" });
+    expect(r.sourceEvents.at(-1)?.state).toBe("live");
+    expect(resumed).not.toBeNull();
+    const m = await metrics(gw);
+    expect(metric(m, "camgw_source_reopens_total")).toBeGreaterThanOrEqual(1);
+    expect(metric(m, 'camgw_sessions_ended_total{reason="source-lost"}')).toBe(0);
+  });
+
+  it("corrupt:rate=0.05: each decode error gets a PLI and the PLI an IDR at once", async () => {
+    const before = await metrics(gw);
+    const r = await watch(10, async () => {
+      writeFileSync(control, "corrupt:rate=0.05");
+      await sleep(6000);
+    });
+    const after = await metrics(gw);
+    const asked =
+      metric(after, "camgw_key_frames_requested_from_source_total") -
+      metric(before, "camgw_key_frames_requested_from_source_total");
+    console.log(`corrupt:rate=0.05: ${describeReport(r)}; ${asked} IDRs asked of the encoder`);
+    expect(r.ended).toBeNull();
+    expect(r.decodeErrors).toBeGreaterThan(0);
+    expect(r.plisSent).toBeGreaterThanOrEqual(r.decodeErrors);
+    // Answered, not deferred: the encoder was asked for an IDR well beyond the join's.
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect(r.keyFrames).toBeGreaterThan(2);
+  });
+
+  it("enc-stop: the watchdog restarts the pipeline, then the software encoder takes over; video resumes", async () => {
+    let stoppedAt = 0;
+    const r = await watch(10, async () => {
+      writeFileSync(control, "enc-stop");
+      stoppedAt = nowMs();
+      await sleep(6000);
+    });
+    const told = r.sourceEvents.find((e) => e.state === "recovering");
+    const resumed = told ? resumedAfter(r, r.offerAt + told.atMs) : null;
+    console.log(
+      `enc-stop: viewer told ${told ? Math.round(r.offerAt + told.atMs - stoppedAt) : "-"} ms after the encoder stopped, video back ${resumed === null ? "never" : `${Math.round(resumed)} ms`} after that; ${describeReport(r)}`,
+    );
+    expect(r.ended).toBeNull();
+    expect(told?.reason).toBe("encoder-stalled");
+    expect(r.sourceEvents.at(-1)?.state).toBe("live");
+    expect(resumed).not.toBeNull();
+    const m = await metrics(gw);
+    expect(metric(m, "camgw_source_encoder_restarts_total")).toBeGreaterThanOrEqual(1);
+    // firmware-sim's enc-stop stays on, so only the software encoder brings video back.
+    expect(metric(m, "camgw_source_encoder_fallbacks_total")).toBe(1);
+    expect(gw.output()).toMatch(/the encoder stalled .*; restarting it/);
+  });
+});
+
+describe("a camera away longer than source-timeout", () => {
+  it("ends the session with bye source-lost", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "camgw-faults-"));
+    const control = join(dir, "faults");
+    writeFileSync(control, "");
+    // 0.05 min: 3 s.
+    const gw = await startGateway({
+      sim: { controlFile: control },
+      args: ["--device-id", "attic", "--source-timeout", "0.05"],
+    });
+    try {
+      const report = runProbe({
+        ...LOOPBACK_PROBE,
+        broker: gw.mqttUrl ?? "",
+        deviceId: "attic",
+        seconds: 30,
+        decode: false,
+      });
+      await videoFlowing(gw);
+      writeFileSync(control, "unplug");
+      const r = await report;
+      console.log(`unplugged for good: ${describeReport(r)}; ended: ${r.ended}`);
+      expect(r.video).toBe(true);
+      expect(r.ended).toBe("source-lost");
+      expect(r.sourceEvents).toEqual([
+        expect.objectContaining({ state: "unavailable", reason: "unplugged" }),
+      ]);
+      const m = await metrics(gw);
+      expect(metric(m, "camgw_source_given_up_total")).toBe(1);
+      expect(metric(m, 'camgw_sessions_ended_total{reason="source-lost"}')).toBe(1);
+      expect(gw.output()).toMatch(
+        /has not been live for 0\.1 min \(unplugged\); ending its sessions/,
+      );
+    } finally {
+      await gw.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a pipe command that fails", () => {
+  /** A command writing 2 s of real-time H.264 (ffmpeg -re), then `then`. */
+  const command = (then: string): string =>
+    `pipe:${testClipCommand({ width: 320, height: 240, fps: 30, frames: 60, gop: 30, realtime: true }).join(" ")}; ${then}`;
+
+  async function watchPipe(then: string, seconds: number): Promise<{ r: ProbeReport; m: string }> {
+    const gw = await startGateway({
+      sim: null,
+      args: ["--device-id", "pipe", "--source", command(then), "--size", "320x240", "--fps", "30"],
+    });
+    try {
+      const r = await runProbe({
+        ...LOOPBACK_PROBE,
+        broker: gw.mqttUrl ?? "",
+        deviceId: "pipe",
+        seconds,
+      });
+      return { r, m: await metrics(gw) };
+    } finally {
+      await gw.stop();
+    }
+  }
+
+  it("that exits is run again (backoff between runs), and the session stays", async () => {
+    const { r, m } = await watchPipe("exit 1", 8);
+    console.log(
+      `pipe exits: ${describeReport(r)}; ${metric(m, "camgw_source_reopens_total")} reopens`,
+    );
+    expect(r.ended).toBeNull();
+    expect(r.sourceEvents).toContainEqual(
+      expect.objectContaining({ state: "unavailable", reason: "command-exited" }),
+    );
+    expect(r.sourceEvents.at(-1)?.state).toBe("live");
+    // More than one run's 60 frames reached the viewer.
+    expect(r.frames).toBeGreaterThan(60);
+    expect(metric(m, "camgw_source_reopens_total")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("that goes quiet is restarted after 2 s, and the session stays", async () => {
+    const { r, m } = await watchPipe("exec sleep 60", 8);
+    console.log(
+      `pipe goes quiet: ${describeReport(r)}; ${metric(m, "camgw_source_stall_restarts_total")} restarts`,
+    );
+    expect(r.ended).toBeNull();
+    expect(r.sourceEvents).toContainEqual(
+      expect.objectContaining({ state: "recovering", reason: "command-quiet" }),
+    );
+    expect(r.frames).toBeGreaterThan(60);
+    expect(metric(m, "camgw_source_stall_restarts_total")).toBeGreaterThanOrEqual(1);
+  });
+});
