@@ -4,12 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProbe, type ProbeReport } from "./probe/probe.js";
 import { testClipCommand } from "./testing/test-clip.js";
-import {
-  getJson,
-  LOOPBACK_PROBE,
-  startGateway,
-  type GatewayProcess,
-} from "./testing/gateway-process.js";
+import { metric, metrics, resumedAfter, videoFlowing } from "./testing/fault-watch.js";
+import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "./testing/gateway-process.js";
 
 /**
  * Faults never end a call (issue 14): `camgw run --source sim` with each of
@@ -20,46 +16,6 @@ import {
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A metric's value from /metrics text (0 when absent). */
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(text);
-  return m ? Number(m[1]) : 0;
-}
-
-async function metrics(gw: GatewayProcess): Promise<string> {
-  return String((await getJson(`${gw.httpUrl}metrics`)).body);
-}
-
-/**
- * Waits until a viewer is connected and 60 more frames (2 s) have gone out:
- * a fault before then would hit a stream the probe has barely seen.
- */
-async function videoFlowing(gw: GatewayProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let from: number | null = null;
-  while (Date.now() < deadline) {
-    const m = await metrics(gw);
-    if (metric(m, "camgw_connected_sessions") >= 1) {
-      const frames = metric(m, "camgw_frames_packetized_total");
-      from ??= frames;
-      if (frames - from >= 60) return;
-    }
-    await sleep(200);
-  }
-  throw new Error("no video flowing to the viewer");
-}
-
-/** The first frame the probe decoded after `atMs` (epoch), as ms after it; null if none. */
-function resumedAfter(report: ProbeReport, atMs: number): number | null {
-  const freeze = report.freezeList.find(
-    (f) => report.offerAt + f.atMs + f.durationMs >= atMs && report.offerAt + f.atMs <= atMs,
-  );
-  if (!freeze) return null;
-  const end = report.offerAt + freeze.atMs + freeze.durationMs;
-  // A freeze that lasts to the end of the watch never resumed.
-  return report.freezeList.at(-1) === freeze && !report.video ? null : end - atMs;
-}
 
 function describeReport(r: ProbeReport): string {
   return `${r.frames} frames, ${r.fps} fps, ${r.freezes} freezes (longest ${r.longestFreezeMs} ms), ${r.decodeErrors} decode errors, ${r.plisSent} PLIs, ${r.keyFrames} key frames; camera: ${r.sourceEvents.map((e) => `${e.state}${e.reason ? `(${e.reason})` : ""}@${e.atMs}`).join(" ") || "-"}`;

@@ -48,6 +48,8 @@ export interface ProbeReport {
   deviceId: string;
   /** When the offer was published, ms since the Unix epoch (the origin of the `atMs` below). */
   offerAt: number;
+  /** When the probe stopped watching, ms after the offer. */
+  watchedMs: number;
   /** True when at least one frame arrived (decoded, with decoding on). */
   video: boolean;
   /** Offer published -> answer received. */
@@ -213,6 +215,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   return {
     deviceId: options.deviceId,
     offerAt: round(offerUs / 1000),
+    watchedMs: round(endMs - offerUs / 1000),
     video: frameTimesMs.length > 0,
     answerMs: seen.answerUs === null ? null : round((seen.answerUs - offerUs) / 1000),
     timeToFirstFrameMs:
