@@ -17,6 +17,18 @@ import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "./testing/gat
 const nowMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
 function describeReport(r: ProbeReport): string {
   return `${r.frames} frames, ${r.fps} fps, ${r.freezes} freezes (longest ${r.longestFreezeMs} ms), ${r.decodeErrors} decode errors, ${r.plisSent} PLIs, ${r.keyFrames} key frames; camera: ${r.sourceEvents.map((e) => `${e.state}${e.reason ? `(${e.reason})` : ""}@${e.atMs}`).join(" ") || "-"}`;
 }
@@ -30,9 +42,12 @@ describe("faults on the virtual board, switched live", () => {
     dir = mkdtempSync(join(tmpdir(), "camgw-faults-"));
     control = join(dir, "faults");
     writeFileSync(control, "");
+    // 640x480, the virtual camera's smallest size: at 720p the probe's own
+    // decoding falls seconds behind on a loaded 2-core machine, its socket
+    // drops packets and it sees a freeze that is not the fault's.
     gw = await startGateway({
       sim: { controlFile: control, seed: 7 },
-      args: ["--device-id", "shed"],
+      args: ["--device-id", "shed", "--size", "640x480"],
     });
   });
 
@@ -41,34 +56,59 @@ describe("faults on the virtual board, switched live", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Watches for `seconds` while `act` runs once video flows; returns the report. */
-  async function watch(seconds: number, act: () => Promise<void>): Promise<ProbeReport> {
+  /**
+   * Watches while `act` runs once video flows, until `recovered` resolves
+   * and a second more; returns the report. The fault list is cleared at the
+   * end. A loaded machine may be slow at any step: nothing here waits for a
+   * fixed time where it can wait for the event.
+   */
+  async function watch(
+    act: () => Promise<void>,
+    recovered: () => Promise<void>,
+  ): Promise<ProbeReport> {
+    const stop = new AbortController();
     const report = runProbe({
       ...LOOPBACK_PROBE,
       broker: gw.mqttUrl ?? "",
       deviceId: "shed",
-      seconds,
+      seconds: 120,
+      signal: stop.signal,
     });
-    await videoFlowing(gw);
-    await act();
-    const r = await report;
-    writeFileSync(control, "");
-    return r;
+    try {
+      await videoFlowing(gw);
+      await act();
+      await recovered();
+      await sleep(1000);
+    } finally {
+      writeFileSync(control, "");
+      stop.abort();
+    }
+    return report;
   }
 
   it("stall:ms=3000: the camera comes back (restarted after 2 s), one freeze, the session stays", async () => {
     const before = await metrics(gw);
-    const r = await watch(9, async () => {
-      writeFileSync(control, "stall:ms=3000");
-      await sleep(4000);
-    });
+    let stalledAt = 0;
+    const r = await watch(
+      async () => {
+        writeFileSync(control, "stall:ms=3000");
+        stalledAt = nowMs();
+        await sleep(3000);
+      },
+      () => videoFlowing(gw, 30),
+    );
     console.log(`stall:ms=3000: ${describeReport(r)}`);
     expect(r.ended).toBeNull();
-    expect(r.video).toBe(true);
-    // The stall, and only it, is a long freeze (a loaded machine adds short ones).
-    expect(r.freezeList.filter((f) => f.durationMs > 1000)).toHaveLength(1);
-    expect(r.sourceEvents.map((e) => e.state)).toEqual(["recovering", "live"]);
-    expect(r.sourceEvents[0]?.reason).toBe("camera-stalled");
+    // One freeze for the stall, not several (no flapping restarts); a loaded
+    // machine may add short ones elsewhere.
+    const during = r.freezeList.filter((f) => {
+      const start = r.offerAt + f.atMs;
+      return start + f.durationMs > stalledAt && start < stalledAt + 3000;
+    });
+    expect(during).toHaveLength(1);
+    expect(r.sourceEvents[0]).toMatchObject({ state: "recovering", reason: "camera-stalled" });
+    expect(r.sourceEvents.at(-1)?.state).toBe("live");
+    expect(r.lastFrameMs ?? -1).toBeGreaterThan(r.sourceEvents.at(-1)?.atMs ?? Infinity);
     const after = await metrics(gw);
     expect(metric(after, "camgw_source_outages_total")).toBe(
       metric(before, "camgw_source_outages_total") + 1,
@@ -77,12 +117,15 @@ describe("faults on the virtual board, switched live", () => {
 
   it("unplug for 2 s: the session survives, the viewer is told, video resumes once the camera is back", async () => {
     let backAt = 0;
-    const r = await watch(9, async () => {
-      writeFileSync(control, "unplug");
-      await sleep(2000);
-      writeFileSync(control, "");
-      backAt = nowMs();
-    });
+    const r = await watch(
+      async () => {
+        writeFileSync(control, "unplug");
+        await sleep(2000);
+        writeFileSync(control, "");
+        backAt = nowMs();
+      },
+      () => videoFlowing(gw, 30),
+    );
     const resumed = resumedAfter(r, backAt);
     console.log(
       `unplug for 2 s: video resumed ${resumed === null ? "never" : `${Math.round(resumed)} ms`} after the camera came back; ${describeReport(r)}`,
@@ -98,10 +141,13 @@ describe("faults on the virtual board, switched live", () => {
 
   it("corrupt:rate=0.05: each decode error gets a PLI and the PLI an IDR at once", async () => {
     const before = await metrics(gw);
-    const r = await watch(10, async () => {
-      writeFileSync(control, "corrupt:rate=0.05");
-      await sleep(6000);
-    });
+    const r = await watch(
+      async () => {
+        writeFileSync(control, "corrupt:rate=0.05");
+        await sleep(6000);
+      },
+      () => Promise.resolve(),
+    );
     const after = await metrics(gw);
     const asked =
       metric(after, "camgw_key_frames_requested_from_source_total") -
@@ -117,11 +163,21 @@ describe("faults on the virtual board, switched live", () => {
 
   it("enc-stop: the watchdog restarts the pipeline, then the software encoder takes over; video resumes", async () => {
     let stoppedAt = 0;
-    const r = await watch(10, async () => {
-      writeFileSync(control, "enc-stop");
-      stoppedAt = nowMs();
-      await sleep(6000);
-    });
+    const r = await watch(
+      () => {
+        writeFileSync(control, "enc-stop");
+        stoppedAt = nowMs();
+        return Promise.resolve();
+      },
+      async () => {
+        // Stays on: only the software encoder brings video back.
+        await until(
+          "the software encoder",
+          async () => metric(await metrics(gw), "camgw_source_encoder_fallbacks_total") >= 1,
+        );
+        await videoFlowing(gw, 30);
+      },
+    );
     const told = r.sourceEvents.find((e) => e.state === "recovering");
     const resumed = told ? resumedAfter(r, r.offerAt + told.atMs) : null;
     console.log(
@@ -184,26 +240,37 @@ describe("a pipe command that fails", () => {
   const command = (then: string): string =>
     `pipe:${testClipCommand({ width: 320, height: 240, fps: 30, frames: 60, gop: 30, realtime: true }).join(" ")}; ${then}`;
 
-  async function watchPipe(then: string, seconds: number): Promise<{ r: ProbeReport; m: string }> {
+  /** Watches a gateway running `command(then)` until `counter` moved and video flows again. */
+  async function watchPipe(then: string, counter: string): Promise<{ r: ProbeReport; m: string }> {
     const gw = await startGateway({
       sim: null,
       args: ["--device-id", "pipe", "--source", command(then), "--size", "320x240", "--fps", "30"],
     });
+    const stop = new AbortController();
     try {
-      const r = await runProbe({
+      const report = runProbe({
         ...LOOPBACK_PROBE,
         broker: gw.mqttUrl ?? "",
         deviceId: "pipe",
-        seconds,
+        seconds: 120,
+        signal: stop.signal,
       });
-      return { r, m: await metrics(gw) };
+      try {
+        await videoFlowing(gw, 30);
+        await until(counter, async () => metric(await metrics(gw), counter) >= 1);
+        await videoFlowing(gw, 30);
+        await sleep(1000);
+      } finally {
+        stop.abort();
+      }
+      return { r: await report, m: await metrics(gw) };
     } finally {
       await gw.stop();
     }
   }
 
   it("that exits is run again (backoff between runs), and the session stays", async () => {
-    const { r, m } = await watchPipe("exit 1", 8);
+    const { r, m } = await watchPipe("exit 1", "camgw_source_reopens_total");
     console.log(
       `pipe exits: ${describeReport(r)}; ${metric(m, "camgw_source_reopens_total")} reopens`,
     );
@@ -211,14 +278,16 @@ describe("a pipe command that fails", () => {
     expect(r.sourceEvents).toContainEqual(
       expect.objectContaining({ state: "unavailable", reason: "command-exited" }),
     );
-    expect(r.sourceEvents.at(-1)?.state).toBe("live");
-    // More than one run's 60 frames reached the viewer.
-    expect(r.frames).toBeGreaterThan(60);
+    // The command exits after every 2 s run, so the last event may be a new
+    // exit: what matters is that a run after the first exit reached the viewer.
+    const back = r.sourceEvents.find((e) => e.state === "live");
+    expect(back).toBeDefined();
+    expect(r.lastFrameMs ?? -1).toBeGreaterThan(back?.atMs ?? Infinity);
     expect(metric(m, "camgw_source_reopens_total")).toBeGreaterThanOrEqual(1);
   });
 
   it("that goes quiet is restarted after 2 s, and the session stays", async () => {
-    const { r, m } = await watchPipe("exec sleep 60", 8);
+    const { r, m } = await watchPipe("exec sleep 60", "camgw_source_stall_restarts_total");
     console.log(
       `pipe goes quiet: ${describeReport(r)}; ${metric(m, "camgw_source_stall_restarts_total")} restarts`,
     );
@@ -226,7 +295,9 @@ describe("a pipe command that fails", () => {
     expect(r.sourceEvents).toContainEqual(
       expect.objectContaining({ state: "recovering", reason: "command-quiet" }),
     );
-    expect(r.frames).toBeGreaterThan(60);
+    const back = r.sourceEvents.find((e) => e.state === "live");
+    expect(back).toBeDefined();
+    expect(r.lastFrameMs ?? -1).toBeGreaterThan(back?.atMs ?? Infinity);
     expect(metric(m, "camgw_source_stall_restarts_total")).toBeGreaterThanOrEqual(1);
   });
 });

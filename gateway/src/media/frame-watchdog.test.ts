@@ -25,6 +25,11 @@ describe("FrameWatchdog", () => {
     expect(verdict).toMatchObject({ kind: "encoder-stalled", captured: 3 });
   });
 
+  it("calls the encoder stalled when even one frame went in and did not come out", () => {
+    const { dog, t, n } = running();
+    expect(dog.check(t + 101, { captured: n + 2, encoded: n }).kind).toBe("encoder-stalled");
+  });
+
   it("calls a source silent, not its encoder stalled, when nothing is captured either", () => {
     const { dog, t, n } = running();
     const verdict = dog.check(t + 500, { captured: n + 1, encoded: n });

@@ -5,8 +5,8 @@
  * mistaken for a stalled encoder: frames waiting in the queue still count).
  *
  * Two ways a source stops:
- * - the encoder stalls: frames go in (captured moves) and nothing comes out
- *   for `intervals` frame intervals beyond the encoder's own latency (the
+ * - the encoder stalls: a frame goes in (captured moves) and nothing comes
+ *   out for `intervals` frame intervals beyond the encoder's own latency (the
  *   Pi's bcm2835-codec is known to hang, e.g. at very low bitrates;
  *   firmware-sim's `enc-stop`). Restarting it is the cure, so this is
  *   decided quickly.
@@ -55,8 +55,15 @@ export type WatchdogVerdict =
   /** Nothing came at all for `silentMs` (at least the limit). */
   | { kind: "silent"; silentMs: number };
 
-/** Frames captured without output that make a stall the encoder's, not the camera's. */
-const CAPTURED_WITHOUT_OUTPUT = 2;
+/**
+ * Frames captured since the last output, and not out by the limit (which
+ * includes the encoder's latency), that make a stall the encoder's: a
+ * stalled camera's last frame comes out within the latency, so its count
+ * is 0. One is enough: with DMABUF the camera's buffers stay queued in a
+ * hung encoder, and a camera with few free buffers left captures only one
+ * more frame (firmware-sim's enc-stop on a loaded machine).
+ */
+const CAPTURED_WITHOUT_OUTPUT = 1;
 /** Gaps longer than this are outages, not a slow frame rate: kept out of the mean and the max. */
 const MAX_MEAN_GAP_MS = 1000;
 /** Per frame, the longest recent pause shrinks by this: to half in 300 frames (10 s at 30 fps). */

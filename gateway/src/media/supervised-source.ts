@@ -186,10 +186,16 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     if (this.inner === inner) this.started();
   }
 
+  /**
+   * Stops streaming and any recovery under way. A camera last seen gone stays
+   * `unavailable` (the status says so until it is tried again); a restart
+   * that was under way is no longer, so `recovering` becomes `live`.
+   */
   async stop(): Promise<void> {
     this.wanted = false;
     this.clearTimers();
     this.endOutageWindow();
+    if (this.current.state === "recovering") this.setStatus(LIVE);
     await this.inner?.stop().catch(() => undefined);
   }
 
@@ -301,7 +307,12 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
       return;
     }
     this.adopt(inner);
-    if (this.bitrateKbps !== null) inner.setBitrate(this.bitrateKbps);
+    try {
+      // The bitrate asked of the one before carries over.
+      if (this.bitrateKbps !== null) inner.setBitrate(this.bitrateKbps);
+    } catch (err) {
+      this.warn(asError(err));
+    }
     inner.start().then(
       () => {
         if (this.inner === inner) this.started();

@@ -23,6 +23,8 @@ export interface ProbeOptions {
   decode?: boolean;
   /** Stop as soon as the first frame is decoded (benches). */
   untilFirstFrame?: boolean;
+  /** Stop watching when this aborts, before `seconds` are up (tests that wait for an event). */
+  signal?: AbortSignal;
   /** How long to wait for the device's answer. */
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
@@ -50,6 +52,8 @@ export interface ProbeReport {
   offerAt: number;
   /** When the probe stopped watching, ms after the offer. */
   watchedMs: number;
+  /** When the last frame was decoded (received, without decoding), ms after the offer. */
+  lastFrameMs: number | null;
   /** True when at least one frame arrived (decoded, with decoding on). */
   video: boolean;
   /** Offer published -> answer received. */
@@ -128,6 +132,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     width: number | null;
     height: number | null;
     ended: string | null;
+    /** When watching stopped (the seconds were up, or the call ended). */
+    endUs?: number;
   } = { firstFrameUs: null, answerUs: null, width: null, height: null, ended: null };
   let call: Call | null = null;
   let finish: () => void = () => undefined;
@@ -193,7 +199,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     seen.answerUs = nowUs();
     await peer.acceptAnswer(answer);
     const timer = setTimeout(finish, options.seconds * 1000);
+    if (options.signal?.aborted) finish();
+    options.signal?.addEventListener("abort", finish, { once: true });
     await done;
+    seen.endUs = nowUs();
     clearTimeout(timer);
   } catch (err) {
     // A refused call carries the spec's code (busy, unsupported, ...).
@@ -206,7 +215,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   }
 
   const stats = peer.stats;
-  const endMs = nowUs() / 1000;
+  // When watching stopped, not after the hang-up and closing (which take a while).
+  const endMs = (seen.endUs ?? nowUs()) / 1000;
   // Only a call that got video and ran its course can freeze at the end.
   const freezes = findFreezes(frameTimesMs, seen.ended === null ? endMs : undefined);
   const spanS =
@@ -216,6 +226,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     deviceId: options.deviceId,
     offerAt: round(offerUs / 1000),
     watchedMs: round(endMs - offerUs / 1000),
+    lastFrameMs:
+      frameTimesMs.length === 0 ? null : round((frameTimesMs.at(-1) ?? 0) - offerUs / 1000),
     video: frameTimesMs.length > 0,
     answerMs: seen.answerUs === null ? null : round((seen.answerUs - offerUs) / 1000),
     timeToFirstFrameMs:
