@@ -10,7 +10,7 @@ import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
 import { EmbeddedBroker } from "./signaling/broker.js";
 import { SignalingDispatcher } from "./signaling/dispatcher.js";
 import { reportLink } from "./signaling/link-report.js";
-import { DEFAULT_STREAM } from "./signaling/messages.js";
+import { DEFAULT_STREAM, type StreamInfo } from "./signaling/messages.js";
 import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
@@ -123,6 +123,27 @@ export class Gateway {
       this.sourceError = err.message;
       log.warn(`source: ${err.message}`);
     });
+    this.source.on("warning", (err) => log.warn(`source: ${err.message}`));
+    // One line per change of state, not per retry: a camera away for an hour logs twice.
+    let downSince: number | null = null;
+    this.source.on("state", (status) => {
+      if (status.state === "live") {
+        const after =
+          downSince === null
+            ? ""
+            : ` after ${((performance.now() - downSince) / 1000).toFixed(1)} s`;
+        log.info(`source: live again${after}`);
+        downSince = null;
+        this.sourceError = null;
+      } else {
+        downSince ??= performance.now();
+        this.sourceError = `${status.state} (${status.reason ?? "unknown"})`;
+        log.warn(
+          `source: ${status.state} (${status.reason ?? "unknown"}); ${status.state === "unavailable" ? "reopening it as soon as it is back" : "restarting it"}, sessions stay for ${config["source-timeout"]} min`,
+        );
+      }
+      this.link?.updateStatus({ streams: this.streamInfo() });
+    });
     this.source.on("frame", () => {
       this.sourceError = null;
     });
@@ -186,7 +207,6 @@ export class Gateway {
    */
   private connectSignaling(url: string): void {
     const { config, log } = this;
-    const info = this.source.info;
     const dispatcher = new SignalingDispatcher({ host: this.sessions });
     dispatcher.on("error", (err) => log.warn(`signaling: ${err.message}`));
     this.dispatcher = dispatcher;
@@ -198,15 +218,7 @@ export class Gateway {
       status: {
         name: config.name,
         version: VERSION,
-        streams: [
-          {
-            id: DEFAULT_STREAM,
-            codec: "H264",
-            width: info.width,
-            height: info.height,
-            fps: info.fps,
-          },
-        ],
+        streams: this.streamInfo(),
       },
       sink: dispatcher,
       ...(config["broker-username"] ? { username: config["broker-username"] } : {}),
@@ -235,6 +247,23 @@ export class Gateway {
     });
     this.whep = whep;
     this.http.addRoute(whep.handle);
+  }
+
+  /** The stream as the retained status describes it, its source's state included. */
+  private streamInfo(): StreamInfo[] {
+    const { width, height, fps } = this.source.info;
+    const status = this.source.status ?? { state: "live" };
+    return [
+      {
+        id: DEFAULT_STREAM,
+        codec: "H264",
+        width,
+        height,
+        fps,
+        state: status.state,
+        ...(status.reason === undefined ? {} : { reason: status.reason }),
+      },
+    ];
   }
 
   health(): HealthPart[] {

@@ -54,6 +54,18 @@ export function integer(min: number, max: number): Parser<number> {
   };
 }
 
+/** A number with an optional fraction (e.g. minutes: 5, 0.5). */
+export function decimal(min: number, max: number): Parser<number> {
+  return (raw) => {
+    const s = text(raw);
+    if (!/^\d+(\.\d+)?$/.test(s))
+      throw new ValueError(`expected a number such as 5 or 0.5, got "${s}"`);
+    const n = Number(s);
+    if (n < min || n > max) throw new ValueError(`must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
+}
+
 export const bool: Parser<boolean> = (raw) => {
   if (typeof raw === "boolean") return raw;
   const s = text(raw).toLowerCase();

@@ -4,6 +4,7 @@ import { Document, parse as parseYaml } from "yaml";
 import {
   bool,
   brokerUrl,
+  decimal,
   formatSize,
   formatSource,
   iceServers,
@@ -151,6 +152,11 @@ export const SCHEMA = {
     parse: bool,
     default: false,
     help: "Keep capture and encoder running with no viewer",
+  },
+  "source-timeout": {
+    parse: decimal(0, 1440),
+    default: 5,
+    help: "Minutes the camera may stay unavailable (unplugged, failing) before its viewers get bye source-lost; 0: at once",
   },
   mtu: { parse: integer(300, 9000), default: 1200, help: "Largest RTP packet, bytes" },
   "consent-timeout": {

@@ -88,6 +88,18 @@ const SOURCE_METRICS: MetricTable<SourceStats> = {
   framesDropped: counter("Frames dropped before JavaScript"),
   encodeTimeMeanUs: gauge("Mean encode time per frame, microseconds"),
   queueDepth: gauge("Encoded frames waiting for JavaScript"),
+  outages: counter("Times the source stopped being live (unavailable or recovering)"),
+  outageMs: counter("Milliseconds the source was not live while wanted"),
+  lastOutageMs: gauge("Length of the last outage, milliseconds"),
+  reopens: counter("Camera or command reopened after it went away or failed"),
+  reopenFailures: counter("Attempts to reopen that failed"),
+  encoderRestarts: counter("Watchdog restarts of a stalled encoder"),
+  stallRestarts: counter("Watchdog restarts of a camera or command that delivered nothing"),
+  encoderFallbacks: counter(
+    "Switches to the software encoder after the hardware one stalled again",
+  ),
+  givenUp: counter("Times the source was given up (viewers got bye source-lost)"),
+  live: gauge("1 while the source is live or idle, 0 while unavailable or recovering"),
 };
 
 /**

@@ -3,7 +3,8 @@ import type { Config } from "./config.js";
 import { ConfigError, SourceError } from "./errors.js";
 import { PipeSource } from "./media/pipe-source.js";
 import type { H264Source } from "./media/source.js";
-import { V4l2Source } from "./media/v4l2-source.js";
+import { SupervisedSource } from "./media/supervised-source.js";
+import { V4l2Source, type V4l2SourceOptions } from "./media/v4l2-source.js";
 
 /** True when this process runs on firmware-sim's virtual board. */
 export function onVirtualBoard(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -23,12 +24,32 @@ export function resolveAutoSource(): string {
   }
 }
 
-/** Builds the configured source; the caller has already re-executed on the virtual board for "sim". */
+/**
+ * Builds the configured source, supervised (media/supervised-source.ts): it
+ * reopens the camera or command after a failure and restarts it when it
+ * stalls, and gives up only after `source-timeout` minutes. The camera is
+ * opened here once, so a bad device still fails at start-up. The caller has
+ * already re-executed on the virtual board for "sim".
+ */
 export function createSource(config: Config): H264Source {
   const { width, height } = config.size;
   const spec = config.source;
+  const lostAfterMs = config["source-timeout"] * 60_000;
   if (spec.kind === "pipe") {
-    return new PipeSource({ command: spec.command, info: { width, height, fps: config.fps } });
+    const info = { width, height, fps: config.fps };
+    const open = (): PipeSource => new PipeSource({ command: spec.command, info });
+    return new SupervisedSource({
+      name: `pipe:${spec.command}`,
+      info,
+      open,
+      initial: open(),
+      lostAfterMs,
+      // A camera command takes a while to start (rpicam-vid: ~1-2 s to its
+      // first frame) and may write in bursts: quiet means seconds, not frames.
+      startGraceMs: 5000,
+      noticeMs: 1000,
+      restartMs: 2000,
+    });
   }
   let device: string;
   if (spec.kind === "v4l2") {
@@ -43,19 +64,32 @@ export function createSource(config: Config): H264Source {
     if (!camera) throw new SourceError("no camera found", { source: spec.kind });
     device = camera.path;
   }
+  const options: V4l2SourceOptions = {
+    device,
+    width,
+    height,
+    fps: config.fps,
+    encoder: config.encoder,
+    bitrateKbps: config.bitrate,
+    keyframeInterval: config["keyframe-interval"],
+  };
+  let initial: V4l2Source;
   try {
-    return V4l2Source.open({
-      device,
-      width,
-      height,
-      fps: config.fps,
-      encoder: config.encoder,
-      bitrateKbps: config.bitrate,
-      keyframeInterval: config["keyframe-interval"],
-    });
+    initial = V4l2Source.open(options);
   } catch (err) {
     throw explainOpenError(err, device);
   }
+  return new SupervisedSource({
+    name: initial.name,
+    info: initial.info,
+    initial,
+    open: (mode) =>
+      V4l2Source.open(mode === "fallback" ? { ...options, encoder: "software" } : options),
+    // Only an encoder camgw chose may be swapped: one the user named stays.
+    canFallBack: config.encoder === "auto" && initial.negotiated?.encoder === "hardware",
+    devicePath: device,
+    lostAfterMs,
+  });
 }
 
 const SEE_DEVICES =

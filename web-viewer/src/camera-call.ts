@@ -100,6 +100,14 @@ export class CameraCall {
     // Remote candidates go to whichever peer is current (a restart swaps it).
     call.on("candidate", (candidate) => this.#peer?.addRemoteCandidate(candidate));
     call.on("ended", (cause) => this.#onCallEnded(cause));
+    // The camera went away or is being restarted (or is back): the session stays.
+    call.on("source", (update) => {
+      this.#report({
+        type: "source",
+        state: update.state,
+        ...(update.reason === undefined ? {} : { reason: update.reason }),
+      });
+    });
     call.answer
       .then((answer) => {
         this.#mark("answer");

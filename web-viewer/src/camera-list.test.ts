@@ -17,6 +17,29 @@ describe("camera list", () => {
     expect(describeDevice(attic)).toBe("offline");
   });
 
+  it("says when an online camera reports its camera away", () => {
+    const away: DeviceState = {
+      ...porch,
+      streams: [
+        {
+          id: "main",
+          codec: "H264",
+          width: 1280,
+          height: 720,
+          fps: 30,
+          state: "unavailable",
+          reason: "unplugged",
+        },
+      ],
+    };
+    expect(describeDevice(away)).toBe("porch · online, camera unavailable · 1280×720 @ 30 fps");
+    const live: DeviceState = {
+      ...porch,
+      streams: away.streams.map((s) => ({ ...s, state: "live" as const })),
+    };
+    expect(describeDevice(live)).toBe("porch · online · 1280×720 @ 30 fps");
+  });
+
   it("does not repeat an id that is also the name", () => {
     expect(describeDevice({ ...porch, name: "porch" })).toBe("online · 1280×720 @ 30 fps");
   });

@@ -9,7 +9,9 @@ import { h } from "./dom.js";
 /** What a row says under the name: the id when the name is not the id, state, main stream. */
 export function describeDevice(device: DeviceState): string {
   const stream = device.streams.find((s) => s.id === "main") ?? device.streams[0];
-  const parts = [device.online ? "online" : "offline"];
+  // A device that reports its camera away (docs/signaling.md, "source") is online without a picture.
+  const away = device.online && stream?.state !== undefined && stream.state !== "live";
+  const parts = [device.online ? (away ? `online, camera ${stream.state}` : "online") : "offline"];
   if (device.name !== undefined && device.name !== device.deviceId) parts.unshift(device.deviceId);
   if (stream) parts.push(`${stream.width}×${stream.height} @ ${stream.fps} fps`);
   return parts.join(" · ");

@@ -133,3 +133,55 @@ describe("tile state machine", () => {
     expect(effects).toEqual(["none", "none"]);
   });
 });
+
+describe("tile state machine: the camera away mid-call", () => {
+  const unplugged: TileEvent = { type: "source", state: "unavailable", reason: "unplugged" };
+  const back: TileEvent = { type: "source", state: "live" };
+
+  it("shows camera unavailable over the picture, keeps the call, and plays again on its next frame", () => {
+    const away = run([up, online, frame, unplugged]);
+    expect(away.model).toMatchObject({ phase: "unavailable", inCall: true, camera: "unavailable" });
+    expect(away.model.detail).toMatch(/disconnected/);
+    expect(away.effects.at(-1)).toBe("none");
+    const returned = run([back], away.model);
+    expect(returned.model.phase).toBe("connecting");
+    expect(returned.effects).toEqual(["none"]);
+    expect(run([frame], returned.model).model).toMatchObject({ phase: "playing", camera: "live" });
+    // The picture may come back before the message that says so.
+    expect(run([frame, back], away.model).model.phase).toBe("playing");
+  });
+
+  it("says recovering while the device restarts a stalled encoder", () => {
+    const { model } = run([
+      up,
+      online,
+      frame,
+      { type: "source", state: "recovering", reason: "encoder-stalled" },
+    ]);
+    expect(model).toMatchObject({ phase: "unavailable", camera: "recovering" });
+    expect(model.detail).toMatch(/encoder stalled/);
+  });
+
+  it("keeps a call whose camera is away while the broker is down", () => {
+    const { model, effects } = run([up, online, frame, unplugged, down]);
+    expect(model).toMatchObject({ phase: "unavailable", inCall: true });
+    expect(effects.at(-1)).toBe("none");
+  });
+
+  it("ends as before when the device gives up (bye source-lost)", () => {
+    const { model, effects } = run([
+      up,
+      online,
+      frame,
+      unplugged,
+      { type: "call-ended", why: "the camera ended the call (source-lost)" },
+    ]);
+    expect(model.phase).toBe("retrying");
+    expect(effects.at(-1)).toBe("retry-later");
+  });
+
+  it("ignores a camera state outside a call", () => {
+    const idle = run([up, offline]).model;
+    expect(run([unplugged], idle).model).toEqual(idle);
+  });
+});

@@ -5,10 +5,17 @@
  * rules here makes them testable without a browser.
  */
 
+import type { SourceState } from "../../gateway/src/signaling/messages.js";
+
 export type Phase =
   /** Broker connected, camera online, a call is being set up. */
   | "connecting"
   | "playing"
+  /**
+   * In a call, but the device says its camera is away or being restarted
+   * (a `source` message): the session stays, the last frame stays on screen.
+   */
+  | "unavailable"
   /** The camera's retained status says offline (or there is none yet). */
   | "offline"
   /** No broker connection and nothing playing. */
@@ -28,6 +35,8 @@ export interface TileModel {
   readonly online: boolean | undefined;
   /** A call (peer connection + signaling session) exists. */
   readonly inCall: boolean;
+  /** The camera's state as the device last said for this call (live until told otherwise). */
+  readonly camera: SourceState;
   /** A person-readable line under the phase. */
   readonly detail: string;
 }
@@ -42,6 +51,8 @@ export type TileEvent =
   | { readonly type: "call-ended"; readonly why: string }
   /** The device refused the offer with an error code. */
   | { readonly type: "refused"; readonly code: string; readonly message: string }
+  /** The device says the call's camera is unavailable, recovering, or live again. */
+  | { readonly type: "source"; readonly state: SourceState; readonly reason?: string }
   /** The retry timer fired, or the person pressed Retry. */
   | { readonly type: "retry" };
 
@@ -69,8 +80,30 @@ export function initialModel(): TileModel {
     broker: false,
     online: undefined,
     inCall: false,
+    camera: "live",
     detail: "connecting to the broker",
   };
+}
+
+/** What a person reads under "Camera unavailable", from the device's reason. */
+export function describeSource(state: SourceState, reason: string | undefined): string {
+  const restarting = state === "recovering" ? "restarting it" : "waiting for it to come back";
+  switch (reason) {
+    case "unplugged":
+      return "the camera was disconnected; waiting for it to come back";
+    case "encoder-stalled":
+      return "the video encoder stalled; restarting it";
+    case "camera-stalled":
+      return "the camera stopped sending pictures; restarting it";
+    case "command-exited":
+      return "the camera program stopped; restarting it";
+    case "command-quiet":
+      return "the camera program went quiet; restarting it";
+    case "error":
+      return `the camera failed; ${restarting}`;
+    default:
+      return reason ? `${reason}; ${restarting}` : restarting;
+  }
 }
 
 /** Browser refused before any signaling: nothing will ever play. */
@@ -79,7 +112,15 @@ export function unsupportedModel(why: string): TileModel {
 }
 
 function startCall(model: TileModel, detail: string): Step {
-  return { model: { ...model, phase: "connecting", inCall: true, detail }, effect: "call" };
+  return {
+    model: { ...model, phase: "connecting", inCall: true, camera: "live", detail },
+    effect: "call",
+  };
+}
+
+/** Phases in which media may still flow while signaling is away. */
+function mediaUp(phase: Phase): boolean {
+  return phase === "playing" || phase === "unavailable";
 }
 
 /** Phases from which a new call may start on its own. */
@@ -94,9 +135,19 @@ export function step(model: TileModel, event: TileEvent): Step {
       const next = { ...model, broker: event.connected };
       if (!event.connected) {
         // Media does not need the broker: a playing call keeps playing while
-        // signaling reconnects (an external broker restart must not blank it).
-        if (model.phase === "playing")
-          return { model: { ...next, detail: "signaling reconnecting" }, effect: "none" };
+        // signaling reconnects (an external broker restart must not blank it),
+        // and a call waiting for its camera keeps its session.
+        if (mediaUp(model.phase))
+          return {
+            model: {
+              ...next,
+              detail:
+                model.phase === "playing"
+                  ? "signaling reconnecting"
+                  : `${model.detail} (signaling reconnecting)`,
+            },
+            effect: "none",
+          };
         return {
           model: {
             ...next,
@@ -108,6 +159,11 @@ export function step(model: TileModel, event: TileEvent): Step {
         };
       }
       if (model.phase === "playing") return { model: { ...next, detail: "" }, effect: "none" };
+      if (model.phase === "unavailable")
+        return {
+          model: { ...next, detail: describeSource(model.camera, undefined) },
+          effect: "none",
+        };
       if (model.online === true && idle(model.phase)) return startCall(next, "broker connected");
       if (model.online === undefined) {
         return {
@@ -135,9 +191,45 @@ export function step(model: TileModel, event: TileEvent): Step {
     case "first-frame":
       if (!model.inCall) return { model, effect: "none" };
       return {
-        model: { ...model, phase: "playing", detail: model.broker ? "" : "signaling reconnecting" },
+        model: {
+          ...model,
+          phase: "playing",
+          camera: "live",
+          detail: model.broker ? "" : "signaling reconnecting",
+        },
         effect: "none",
       };
+    case "source": {
+      if (!model.inCall) return { model, effect: "none" };
+      const next = { ...model, camera: event.state };
+      if (event.state !== "live") {
+        if (
+          model.phase !== "playing" &&
+          model.phase !== "connecting" &&
+          model.phase !== "unavailable"
+        )
+          return { model: next, effect: "none" };
+        return {
+          model: {
+            ...next,
+            phase: "unavailable",
+            detail: describeSource(event.state, event.reason),
+          },
+          effect: "none",
+        };
+      }
+      // Back: the picture follows (its first frame makes the tile "playing").
+      if (model.phase === "unavailable")
+        return {
+          model: {
+            ...next,
+            phase: "connecting",
+            detail: "the camera is back; waiting for the picture",
+          },
+          effect: "none",
+        };
+      return { model: next, effect: "none" };
+    }
     case "ice-lost":
       if (!model.inCall) return { model, effect: "none" };
       if (!model.broker) {
@@ -213,6 +305,7 @@ export function step(model: TileModel, event: TileEvent): Step {
 export const PHASE_LABELS: Readonly<Record<Phase, string>> = {
   connecting: "Connecting",
   playing: "Live",
+  unavailable: "Camera unavailable",
   offline: "Camera offline",
   unreachable: "Broker unreachable",
   busy: "Viewer limit reached",

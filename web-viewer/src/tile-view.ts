@@ -176,12 +176,16 @@ export class TileView {
     const label =
       model.phase === "offline" && model.online === undefined
         ? "No status from this camera"
-        : PHASE_LABELS[model.phase];
+        : model.phase === "unavailable" && model.camera === "recovering"
+          ? "Camera recovering"
+          : PHASE_LABELS[model.phase];
     this.#badge.textContent = label;
     this.#badge.dataset.phase = model.phase;
     this.#coverTitle.textContent = label;
     this.#coverDetail.textContent = model.detail;
     this.#cover.hidden = model.phase === "playing";
+    // Over the last frame, which stays on screen, rather than instead of it.
+    this.#cover.dataset.phase = model.phase;
     this.#snapshotButton.disabled = model.phase !== "playing";
     this.#retryButton.hidden = !["busy", "retrying", "unreachable"].includes(model.phase);
   }

@@ -197,6 +197,9 @@ export class CameraTile {
     if (this.#closed) return;
     const { model, effect } = step(this.#model, event);
     if (model.phase !== this.#model.phase) this.#phaseSince = performance.now();
+    // The camera went away mid-call: its next frame means the picture is back.
+    if (model.phase === "unavailable" && this.#model.phase !== "unavailable")
+      this.#monitor.rearmFirstFrame();
     this.#model = model;
     if (model.phase === "playing") {
       this.#backoff.reset();

@@ -116,6 +116,7 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
               new SourceError(`pipe command exited with ${how}${tail ? `: ${tail}` : ""}`, {
                 source: this.name,
                 code: code ?? undefined,
+                reason: "command-exited",
               }),
             );
             this.emit("end");
@@ -168,7 +169,7 @@ export class PipeSource extends EventEmitter<H264SourceEvents> implements H264So
 
   private fail(message: string): void {
     this.stopping = true;
-    this.emit("error", new SourceError(message, { source: this.name }));
+    this.emit("error", new SourceError(message, { source: this.name, reason: "error" }));
     void this.stop().then(() => this.emit("end"));
   }
 }

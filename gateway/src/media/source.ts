@@ -7,12 +7,47 @@ export interface SourceInfo {
   readonly fps: number;
 }
 
+/**
+ * Whether frames flow, as viewers are told (docs/signaling.md, "source"):
+ * `live` (or idle, nothing wrong known), `recovering` (a watchdog is
+ * restarting the encoder, camera or command), `unavailable` (the camera or
+ * command is gone; it is reopened as soon as it is back).
+ */
+export type SourceState = "live" | "recovering" | "unavailable";
+
+/** Why a source is not live. */
+export type SourceProblem =
+  /** The camera or its encoder went away (unplug, ENODEV). */
+  | "unplugged"
+  /** The device or command failed otherwise (an ioctl error, bad output). */
+  | "error"
+  /** Frames were captured but none came out of the encoder (the watchdog fired). */
+  | "encoder-stalled"
+  /** The camera stopped delivering frames (the watchdog fired). */
+  | "camera-stalled"
+  /** The pipe command exited. */
+  | "command-exited"
+  /** The pipe command stopped writing (the watchdog fired). */
+  | "command-quiet";
+
+export interface SourceStatus {
+  readonly state: SourceState;
+  /** Absent while live. */
+  readonly reason?: SourceProblem;
+}
+
+export const LIVE: SourceStatus = { state: "live" };
+
 export interface H264SourceEvents {
   frame: [AccessUnit];
-  /** A failure the source could not recover from by itself. */
+  /** A failure the source could not recover from by itself: its viewers must go. */
   error: [Error];
-  /** The source ended (device unplugged, pipe command exited). */
+  /** The source ended (device unplugged, pipe command exited) and will not come back by itself. */
   end: [];
+  /** A problem the source is handling by itself (for the log); no action needed. */
+  warning: [Error];
+  /** The source's status changed (a source that recovers by itself emits it). */
+  state: [SourceStatus];
 }
 
 /**
@@ -33,6 +68,26 @@ export interface SourceStats {
   encodeTimeMeanUs?: number;
   /** Encoded frames waiting for JavaScript. */
   queueDepth?: number;
+  /** Times the source stopped being live (unavailable or recovering). */
+  outages?: number;
+  /** Milliseconds spent not live while wanted, all outages together. */
+  outageMs?: number;
+  /** How long the last outage lasted, ms (0 before the first). */
+  lastOutageMs?: number;
+  /** The camera or command was reopened after it had gone (unplug, exit, error). */
+  reopens?: number;
+  /** Attempts to reopen that failed (the device was still absent or failing). */
+  reopenFailures?: number;
+  /** Watchdog restarts for an encoder that took frames and gave none. */
+  encoderRestarts?: number;
+  /** Watchdog restarts for a camera (or pipe command) that delivered nothing. */
+  stallRestarts?: number;
+  /** Switches to the software encoder after the hardware one stalled again right after a restart. */
+  encoderFallbacks?: number;
+  /** Times the source was given up for good (viewers got bye source-lost). */
+  givenUp?: number;
+  /** 1 while live (or idle), 0 while unavailable or recovering. */
+  live?: number;
 }
 
 /**
@@ -55,4 +110,6 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   close(): Promise<void>;
   /** Its counters, where the source keeps any; null while it has nothing open to ask. */
   stats?(): SourceStats | null;
+  /** What viewers are told; a source that never recovers by itself may leave it out (live). */
+  readonly status?: SourceStatus;
 }

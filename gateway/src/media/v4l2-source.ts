@@ -1,5 +1,9 @@
 import { EventEmitter } from "node:events";
-import { CameraPipeline, type PipelineOptions } from "../../../native/lib/index.js";
+import {
+  CameraPipeline,
+  type Negotiated,
+  type PipelineOptions,
+} from "../../../native/lib/index.js";
 import { SourceError } from "../errors.js";
 import type { AccessUnit } from "./access-unit.js";
 import type { H264Source, H264SourceEvents, SourceInfo, SourceStats } from "./source.js";
@@ -44,6 +48,11 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
 
   get running(): boolean {
     return this.pipeline?.running ?? false;
+  }
+
+  /** What the drivers chose, encoder included; null while no pipeline is open. */
+  get negotiated(): Negotiated | null {
+    return this.pipeline?.negotiated ?? null;
   }
 
   /** How the stream is made: which encoder, format and whether buffers are shared. */
@@ -116,14 +125,21 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     pipeline.on("error", (err) => {
       this.emit(
         "error",
-        new SourceError(`${this.name}: ${err.message}`, { source: this.name }, { cause: err }),
+        new SourceError(
+          `${this.name}: ${err.message}`,
+          { source: this.name, reason: "error" },
+          { cause: err },
+        ),
       );
       if (!pipeline.running) this.emit("end");
     });
     pipeline.on("unplugged", () => {
       pipeline.close();
       if (this.pipeline === pipeline) this.pipeline = null;
-      this.emit("error", new SourceError(`${this.name} was unplugged`, { source: this.name }));
+      this.emit(
+        "error",
+        new SourceError(`${this.name} was unplugged`, { source: this.name, reason: "unplugged" }),
+      );
       this.emit("end");
     });
   }

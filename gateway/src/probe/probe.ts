@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { readStamp } from "../media/frame-stamp.js";
-import { DEFAULT_STREAM } from "../signaling/message-types.js";
+import { DEFAULT_STREAM, type SourceState } from "../signaling/message-types.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
 import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
@@ -12,7 +12,7 @@ import {
 } from "../webrtc/receive/headless-viewer.js";
 import { ClockOffset } from "./clock-offset.js";
 import { FrameDecoder } from "./h264-decoder.js";
-import { countFreezes, percentile, round } from "./stats.js";
+import { findFreezes, percentile, round } from "./stats.js";
 
 export interface ProbeOptions {
   broker: string;
@@ -29,6 +29,8 @@ export interface ProbeOptions {
   decode?: boolean;
   /** Stop as soon as the first frame is decoded (benches). */
   untilFirstFrame?: boolean;
+  /** Stop watching when this aborts, before `seconds` are up (tests that wait for an event). */
+  signal?: AbortSignal;
   /** How long to wait for the device's answer. */
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
@@ -37,8 +39,29 @@ export interface ProbeOptions {
   iceServers?: readonly IceServer[];
 }
 
+/**
+ * How often the probe repeats its PLI while it cannot decode, as Chromium
+ * does while it waits for a key frame (VideoReceiveStream2's
+ * max_wait_for_keyframe, 200 ms).
+ */
+export const PLI_REPEAT_MS = 200;
+
+/** A `source` message from the device: its camera became unavailable, recovering or live. */
+export interface SourceEvent {
+  /** ms after the offer was published. */
+  atMs: number;
+  state: SourceState;
+  reason?: string;
+}
+
 export interface ProbeReport {
   deviceId: string;
+  /** When the offer was published, ms since the Unix epoch (the origin of the `atMs` below). */
+  offerAt: number;
+  /** When the probe stopped watching, ms after the offer. */
+  watchedMs: number;
+  /** When the last frame was decoded (received, without decoding), ms after the offer. */
+  lastFrameMs: number | null;
   /** True when at least one frame arrived (decoded, with decoding on). */
   video: boolean;
   /** Offer published -> answer received. */
@@ -51,7 +74,16 @@ export interface ProbeReport {
   packetsReceived: number;
   packetsLost: number;
   keyFrames: number;
+  /** Freezes as webrtc-stats counts them, a stream that stopped for good included. */
   freezes: number;
+  /** The longest of them (0 without any), ms. */
+  longestFreezeMs: number;
+  /** Each freeze: when it began (ms after the offer) and how long it lasted. */
+  freezeList: { atMs: number; durationMs: number }[];
+  /** PLIs sent: on a decode error or a lost packet, repeated every 200 ms while undecodable. */
+  plisSent: number;
+  /** The device's `source` messages for this call, in order. */
+  sourceEvents: SourceEvent[];
   width: number | null;
   height: number | null;
   decodeErrors: number;
@@ -108,6 +140,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     },
   });
   const peer = new HeadlessViewer({
+    // A browser repeats its key frame request while it waits; so does the probe.
+    keyFrameRetryMs: PLI_REPEAT_MS,
     ice: {
       ...(options.hostAddresses?.length ? { hostAddresses: [...options.hostAddresses] } : {}),
       ...(options.iceServers?.length
@@ -122,6 +156,16 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const captured: { shownAtUs: number; captureUnixUs: number }[] = [];
   const clock = new ClockOffset();
   peer.on("senderReport", (r) => clock.senderReport(r.ntpTimestamp, r.receivedAtUs));
+  const sourceEvents: SourceEvent[] = [];
+  // After a decode error, like a browser's decoder: nothing until the next
+  // IDR (later frames reference the broken picture), and a PLI for it.
+  const decoding = { waitForKeyFrame: false, lastPliMs: Number.NEGATIVE_INFINITY };
+  const askForKeyFrame = (): void => {
+    const now = performance.now();
+    if (now - decoding.lastPliMs < PLI_REPEAT_MS) return;
+    decoding.lastPliMs = now;
+    peer.requestKeyFrame();
+  };
   // Written from callbacks, so kept in an object rather than narrowed locals.
   const seen: {
     firstFrameUs: number | null;
@@ -129,6 +173,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     width: number | null;
     height: number | null;
     ended: string | null;
+    /** When watching stopped (the seconds were up, or the call ended). */
+    endUs?: number;
   } = { firstFrameUs: null, answerUs: null, width: null, height: null, ended: null };
   let call: Call | null = null;
   let finish: () => void = () => undefined;
@@ -137,7 +183,18 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const onFrame = (frame: ReceivedFrame): void => {
     let decodedAtUs = frame.receivedAtUs;
     if (decoder) {
+      if (decoding.waitForKeyFrame && !frame.keyframe) {
+        askForKeyFrame();
+        return;
+      }
+      const errorsBefore = decoder.errors;
       const picture = decoder.decode(frame.data);
+      if (decoder.errors > errorsBefore) {
+        decoding.waitForKeyFrame = true;
+        askForKeyFrame();
+      } else if (picture) {
+        decoding.waitForKeyFrame = false;
+      }
       if (!picture) return;
       decodedAtUs = nowUs();
       seen.width = picture.width;
@@ -171,6 +228,13 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     call = active;
     peer.on("candidate", (c) => active.sendCandidate(c));
     active.on("candidate", (c) => peer.addRemoteCandidate(c));
+    active.on("source", (update) => {
+      sourceEvents.push({
+        atMs: round((nowUs() - offerUs) / 1000),
+        state: update.state,
+        ...(update.reason === undefined ? {} : { reason: update.reason }),
+      });
+    });
     active.on("ended", (cause) => {
       // Our own hangup at the end is no news.
       if (cause !== "hangup") seen.ended = cause;
@@ -180,7 +244,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     seen.answerUs = nowUs();
     await peer.acceptAnswer(answer);
     const timer = setTimeout(finish, options.seconds * 1000);
+    if (options.signal?.aborted) finish();
+    options.signal?.addEventListener("abort", finish, { once: true });
     await done;
+    seen.endUs = nowUs();
     clearTimeout(timer);
   } catch (err) {
     // A refused call carries the spec's code (busy, unsupported, ...).
@@ -194,11 +261,19 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   }
 
   const stats = peer.stats;
+  // When watching stopped, not after the hang-up and closing (which take a while).
+  const endMs = (seen.endUs ?? nowUs()) / 1000;
+  // Only a call that got video and ran its course can freeze at the end.
+  const freezes = findFreezes(frameTimesMs, seen.ended === null ? endMs : undefined);
   const spanS =
     frameTimesMs.length > 1 ? ((frameTimesMs.at(-1) ?? 0) - (frameTimesMs[0] ?? 0)) / 1000 : 0;
   const receiveSpanS = Math.max(0.001, (nowUs() - (seen.answerUs ?? offerUs)) / 1e6);
   return {
     deviceId: options.deviceId,
+    offerAt: round(offerUs / 1000),
+    watchedMs: round(endMs - offerUs / 1000),
+    lastFrameMs:
+      frameTimesMs.length === 0 ? null : round((frameTimesMs.at(-1) ?? 0) - offerUs / 1000),
     video: frameTimesMs.length > 0,
     answerMs: seen.answerUs === null ? null : round((seen.answerUs - offerUs) / 1000),
     timeToFirstFrameMs:
@@ -209,7 +284,14 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     packetsReceived: stats.packetsReceived,
     packetsLost: stats.packetsLost,
     keyFrames: stats.keyFrames,
-    freezes: countFreezes(frameTimesMs),
+    freezes: freezes.length,
+    longestFreezeMs: round(Math.max(0, ...freezes.map((f) => f.durationMs))),
+    freezeList: freezes.map((f) => ({
+      atMs: round(f.atMs - offerUs / 1000),
+      durationMs: round(f.durationMs),
+    })),
+    plisSent: stats.plisSent,
+    sourceEvents,
     width: seen.width,
     height: seen.height,
     decodeErrors: decoder?.errors ?? 0,
@@ -233,7 +315,7 @@ export function formatReport(r: ProbeReport): string {
     `camgw probe: ${r.deviceId}: ${r.video ? "video received" : "NO VIDEO"}${r.ended ? ` (${r.ended})` : ""}`,
     `  answer              ${r.answerMs ?? "-"} ms`,
     `  first frame         ${r.timeToFirstFrameMs ?? "-"} ms after the offer`,
-    `  frames              ${r.frames} (${r.fps} fps, ${r.freezes} freezes)`,
+    `  frames              ${r.frames} (${r.fps} fps, ${r.freezes} freezes${r.freezes ? `, longest ${r.longestFreezeMs} ms` : ""})`,
     `  size                ${r.width ?? "?"}x${r.height ?? "?"}`,
     `  bitrate             ${r.bitrateKbps} kbit/s`,
     `  packets             ${r.packetsReceived} received, ${r.packetsLost} lost`,
@@ -260,6 +342,11 @@ export function formatReport(r: ProbeReport): string {
       `  ICE pair            ${end(r.candidatePair.local)} -> ${end(r.candidatePair.remote)}`,
     );
   }
-  if (r.decodeErrors) lines.push(`  decode errors       ${r.decodeErrors}`);
+  if (r.decodeErrors)
+    lines.push(`  decode errors       ${r.decodeErrors} (${r.plisSent} PLIs sent)`);
+  for (const e of r.sourceEvents)
+    lines.push(
+      `  camera              ${e.state}${e.reason ? ` (${e.reason})` : ""} at ${e.atMs} ms`,
+    );
   return lines.join("\n") + "\n";
 }

@@ -72,6 +72,26 @@ describe("SignalingDispatcher offers", () => {
     expect(await v.next()).toEqual({ v: 1, type: "bye", session: "s1", reason: "ice-failed" });
   });
 
+  it("tells a session's viewer when the host says its camera changed state", async () => {
+    const { dispatcher, host } = device();
+    const v = new MemoryViewer(dispatcher, "v1");
+    await v.ask({ v: 1, type: "offer", session: "s1", sdp: GOOD_OFFER });
+    await v.next();
+    await v.next();
+    host.emit("source", "v1", "s1", { stream: "main", state: "unavailable", reason: "unplugged" });
+    expect(await v.next()).toEqual({
+      v: 1,
+      type: "source",
+      session: "s1",
+      stream: "main",
+      state: "unavailable",
+      reason: "unplugged",
+    });
+    // Nothing for a viewer the dispatcher does not know: dropped and counted.
+    host.emit("source", "nobody", "s9", { stream: "main", state: "live" });
+    expect(dispatcher.metrics().dropped).toBe(1);
+  });
+
   it("sends a session's candidates and bye back the way its viewer came, whatever the transport", async () => {
     const { dispatcher, host } = device();
     // Two transports on one dispatcher (MQTT and, one day, WHEP), one viewer each.

@@ -14,11 +14,13 @@ import {
   candidateMessage,
   errorMessage,
   parseDeviceInbound,
+  sourceMessage,
   type ByeReason,
   type DeviceInbound,
   type ErrorCode,
   type IceCandidate,
   type OfferMessage,
+  type SourceUpdate,
   type ViewerInbound,
 } from "./messages.js";
 import { KeyedRateLimiter, type RateLimit } from "./rate-limit.js";
@@ -97,6 +99,15 @@ export class SignalingDispatcher
     this.#forgetIfIdle(viewerId, viewer);
   };
 
+  readonly #onHostSource = (viewerId: string, session: string, update: SourceUpdate): void => {
+    const viewer = this.#viewers.get(viewerId);
+    if (!viewer) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.#send(viewer.transport, sourceMessage(session, update));
+  };
+
   constructor(options: SignalingDispatcherOptions) {
     super();
     this.#host = options.host;
@@ -106,6 +117,7 @@ export class SignalingDispatcher
     );
     this.#host.on("candidate", this.#onHostCandidate);
     this.#host.on("ended", this.#onHostEnded);
+    this.#host.on("source", this.#onHostSource);
   }
 
   /** A copy of the counters, for /metrics. */
@@ -167,6 +179,7 @@ export class SignalingDispatcher
     this.#closed = true;
     this.#host.off("candidate", this.#onHostCandidate);
     this.#host.off("ended", this.#onHostEnded);
+    this.#host.off("source", this.#onHostSource);
   }
 
   #handle(viewer: Viewer, payload: Uint8Array | string): Promise<void> | undefined {

@@ -44,12 +44,36 @@ export interface IceCandidate {
   usernameFragment?: string | null;
 }
 
+/**
+ * Whether a stream's camera gives frames (docs/signaling.md, "source"):
+ * `live`, `recovering` (a watchdog restarts the encoder or camera) or
+ * `unavailable` (the camera is gone; the device reopens it when it is back).
+ * A viewer treats a state it does not know as not live.
+ */
+export const SOURCE_STATES = ["live", "recovering", "unavailable"] as const;
+export type SourceState = (typeof SOURCE_STATES)[number];
+
+export function isSourceState(value: unknown): value is SourceState {
+  return typeof value === "string" && (SOURCE_STATES as readonly string[]).includes(value);
+}
+
+/** A stream's source state as the device reports it; `reason` (a short token) only when not live. */
+export interface SourceUpdate {
+  stream: string;
+  state: SourceState;
+  reason?: string;
+}
+
 export interface StreamInfo {
   id: string;
   codec: string;
   width: number;
   height: number;
   fps: number;
+  /** The source's state (absent from older devices: live). */
+  state?: SourceState;
+  /** Why it is not live, e.g. "unplugged". */
+  reason?: string;
 }
 
 export interface OnlineStatus {
@@ -97,6 +121,12 @@ export interface AnswerMessage {
   session: string;
   sdp: string;
 }
+/** The source of a session's stream changed state (an extension of v1 that older viewers ignore). */
+export interface SourceMessage extends SourceUpdate {
+  v: 1;
+  type: "source";
+  session: string;
+}
 export interface ErrorMessage {
   v: 1;
   type: "error";
@@ -108,7 +138,8 @@ export interface ErrorMessage {
 /** What a viewer sends on rx/<viewerId>. */
 export type DeviceInbound = OfferMessage | CandidateMessage | ByeMessage;
 /** What a device sends on tx/<viewerId>. */
-export type ViewerInbound = AnswerMessage | CandidateMessage | ByeMessage | ErrorMessage;
+export type ViewerInbound =
+  AnswerMessage | CandidateMessage | ByeMessage | ErrorMessage | SourceMessage;
 export type SignalingMessage = StatusMessage | DeviceInbound | ViewerInbound;
 
 // ---- builders -------------------------------------------------------------
@@ -157,6 +188,13 @@ export function byeMessage(session: string, reason?: ByeReason): ByeMessage {
 
 export function answerMessage(session: string, sdp: string): AnswerMessage {
   return { v: 1, type: "answer", session, sdp };
+}
+
+export function sourceMessage(session: string, update: SourceUpdate): SourceMessage {
+  const { stream, state, reason } = update;
+  return reason === undefined
+    ? { v: 1, type: "source", session, stream, state }
+    : { v: 1, type: "source", session, stream, state, reason };
 }
 
 export function errorMessage(code: ErrorCode, message: string, session?: string): ErrorMessage {

@@ -7,6 +7,7 @@ import {
   encodeMessage,
   errorMessage,
   offerMessage,
+  sourceMessage,
   offlineStatus,
   onlineStatus,
   parseDeviceInbound,
@@ -251,6 +252,33 @@ describe("parseViewerInbound", () => {
       expect(parseViewerInbound(encodeMessage(msg))).toEqual({ kind: "message", msg });
   });
 
+  it("parses a source message, defaulting stream to main and reading an unknown state as not live", () => {
+    const away = sourceMessage("s1", { stream: "main", state: "unavailable", reason: "unplugged" });
+    expect(parseViewerInbound(encodeMessage(away))).toEqual({ kind: "message", msg: away });
+    expect(
+      parseViewerInbound(json({ v: 1, type: "source", session: "s1", state: "live" })),
+    ).toEqual({ kind: "message", msg: sourceMessage("s1", { stream: "main", state: "live" }) });
+    expect(
+      parseViewerInbound(
+        json({ v: 1, type: "source", session: "s1", state: "melting", reason: "Not A Token!" }),
+      ),
+    ).toEqual({
+      kind: "message",
+      msg: sourceMessage("s1", { stream: "main", state: "unavailable" }),
+    });
+    expect(
+      parseViewerInbound(json({ v: 1, type: "source", session: "s1", state: 3 })),
+    ).toMatchObject({ kind: "invalid", session: "s1" });
+    expect(
+      parseViewerInbound(json({ v: 1, type: "source", session: "s1", stream: 1, state: "live" })),
+    ).toMatchObject({ kind: "invalid" });
+  });
+
+  it("is a type a device ignores (viewer-bound only)", () => {
+    const msg = sourceMessage("s1", { stream: "main", state: "live" });
+    expect(parseDeviceInbound(encodeMessage(msg))).toMatchObject({ kind: "ignore" });
+  });
+
   it("keeps a bye with an unknown reason, without the reason", () => {
     expect(
       parseViewerInbound(json({ v: 1, type: "bye", session: "s1", reason: "new-reason" })),
@@ -292,6 +320,38 @@ describe("parseStatus", () => {
       ts: 1763700000000,
     });
     expect(parseStatus(encodeMessage(status))).toEqual({ kind: "status", status });
+  });
+
+  it("parses a stream's source state and reason, and leaves them out when absent", () => {
+    const status = onlineStatus({
+      name: "Porch",
+      version: "0.1.0",
+      streams: [
+        {
+          id: "main",
+          codec: "H264",
+          width: 1280,
+          height: 720,
+          fps: 30,
+          state: "unavailable",
+          reason: "unplugged",
+        },
+      ],
+      ts: 1763700000000,
+    });
+    expect(parseStatus(encodeMessage(status))).toEqual({ kind: "status", status });
+    const parsed = parseStatus(
+      json({
+        v: 1,
+        type: "status",
+        online: true,
+        name: "P",
+        version: "1",
+        streams: [{ id: "main", codec: "H264", width: 1, height: 1, fps: 1, state: "new-state" }],
+        ts: 1,
+      }),
+    );
+    expect(parsed).toMatchObject({ status: { streams: [{ state: "unavailable" }] } });
   });
 
   it("parses the offline will", () => {

@@ -13,9 +13,11 @@ import {
   errorMessage,
   isByeReason,
   isErrorCode,
+  isSourceState,
   offerMessage,
   offlineStatus,
   onlineStatus,
+  sourceMessage,
   type DeviceInbound,
   type IceCandidate,
   type StatusMessage,
@@ -180,7 +182,11 @@ const VIEWER_TYPES: readonly string[] = [
   "candidate",
   "bye",
   "error",
+  "source",
 ] satisfies ViewerInbound["type"][];
+
+/** A reason token as the device sends it (e.g. "unplugged"); anything else is dropped. */
+const REASON = /^[a-z0-9-]{1,64}$/;
 
 /**
  * Checks one message a device received on rx/<viewerId>, in the spec's order
@@ -239,6 +245,23 @@ function checkViewerFields(type: ViewerInbound["type"], obj: JsonObject): Step<V
         ok: true,
         value: byeMessage(session.value, isByeReason(obj.reason) ? obj.reason : undefined),
       };
+    case "source": {
+      if (obj.stream !== undefined && typeof obj.stream !== "string")
+        return { ok: false, why: '"stream" must be a string' };
+      if (typeof obj.state !== "string") return { ok: false, why: '"state" must be a string' };
+      // A state from a newer device that this viewer does not know is not live.
+      const state = isSourceState(obj.state) ? obj.state : "unavailable";
+      const reason =
+        typeof obj.reason === "string" && REASON.test(obj.reason) ? obj.reason : undefined;
+      return {
+        ok: true,
+        value: sourceMessage(session.value, {
+          stream: obj.stream ?? DEFAULT_STREAM,
+          state,
+          ...(reason === undefined ? {} : { reason }),
+        }),
+      };
+    }
   }
 }
 
@@ -274,7 +297,11 @@ function checkStream(value: unknown, index: number): Step<StreamInfo> {
   if (typeof width !== "number" || typeof height !== "number" || typeof fps !== "number") {
     return { ok: false, why: `streams[${index}] needs numeric "width", "height" and "fps"` };
   }
-  return { ok: true, value: { id: s.id, codec: s.codec, width, height, fps } };
+  const info: StreamInfo = { id: s.id, codec: s.codec, width, height, fps };
+  // Optional (a device that recovers its camera reports it); older devices leave it out.
+  if (s.state !== undefined) info.state = isSourceState(s.state) ? s.state : "unavailable";
+  if (typeof s.reason === "string" && REASON.test(s.reason)) info.reason = s.reason;
+  return { ok: true, value: info };
 }
 
 /** Checks a retained message on <prefix>/<deviceId>/status. */

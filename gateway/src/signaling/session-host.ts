@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { ByeReason, IceCandidate } from "./message-types.js";
+import type { ByeReason, IceCandidate, SourceUpdate } from "./message-types.js";
 
 /**
  * What the signaling dispatcher needs from the media side. The WebRTC session
@@ -10,13 +10,15 @@ import type { ByeReason, IceCandidate } from "./message-types.js";
  * The candidate and bye-reason types are the protocol's own (message-types.ts),
  * re-exported for the implementer.
  */
-export type { ByeReason, IceCandidate } from "./message-types.js";
+export type { ByeReason, IceCandidate, SourceUpdate } from "./message-types.js";
 
 export interface SessionHostEvents {
   /** A local ICE candidate to trickle to the viewer; null is end-of-candidates. */
   candidate: [viewerId: string, session: string, candidate: IceCandidate | null];
   /** The device ended a session by itself; signaling sends `bye` with the reason. */
   ended: [viewerId: string, session: string, reason: ByeReason];
+  /** The session's camera changed state (unavailable, recovering, live); signaling sends `source`. */
+  source: [viewerId: string, session: string, update: SourceUpdate];
 }
 
 export interface OfferRequest {

@@ -13,6 +13,7 @@ import {
   type DeviceInbound,
   type ErrorCode,
   type IceCandidate,
+  type SourceUpdate,
   type ViewerInbound,
 } from "./messages.js";
 import { TypedEmitter } from "./typed-emitter.js";
@@ -47,6 +48,8 @@ export interface CallEvents extends Record<string, unknown[]> {
   candidate: [candidate: IceCandidate | null];
   /** An error reply that did not end the call (e.g. not-found for a late candidate). */
   error: [error: CallError];
+  /** The device's camera for this call changed state: unavailable, recovering, live again. */
+  source: [update: SourceUpdate];
   /** The call is over; nothing more will be emitted or sent. */
   ended: [cause: CallEndCause];
 }
@@ -151,6 +154,11 @@ export class Call extends TypedEmitter<CallEvents> {
           this.#error("ended", `the device ended the call (${message.reason ?? "bye"})`),
         );
         return;
+      case "source": {
+        const { stream, state, reason } = message;
+        this.emit("source", reason === undefined ? { stream, state } : { stream, state, reason });
+        return;
+      }
       case "error": {
         const error = this.#error(message.code, message.message || message.code);
         // Before the answer the device kept no session: the call is over.

@@ -2,12 +2,13 @@ import { EventEmitter } from "node:events";
 import type { BandwidthEstimate } from "../congestion/bandwidth-estimator.js";
 import type { TraceEvent } from "../congestion/trace.js";
 import { CamgwError, SignalingError } from "../errors.js";
-import type { H264Source } from "../media/source.js";
+import type { H264Source, SourceStatus } from "../media/source.js";
 import type {
   ByeReason,
   IceCandidate,
   OfferRequest,
   SessionHostEvents,
+  SourceUpdate,
 } from "../signaling/session-host.js";
 import type { IceConfig } from "./ice-config.js";
 import { planOffer, type AcceptedOffer } from "./offer-plan.js";
@@ -44,8 +45,8 @@ export interface SessionManagerOptions {
   maxPayloadSize?: number;
   /** Retransmission history per stream, packets (default 1024, >= 1 s at ~9.8 Mbit/s). */
   historyPackets?: number;
-  /** Minimum time between key frame requests to a source (default 500 ms). */
-  keyFrameMinIntervalMs?: number;
+  /** A PLI this soon after an IDR went out is served by it (default 150 ms; keyframe-requester.ts). */
+  keyFrameInFlightMs?: number;
   /** End a session after this long without consent/RTCP/anything (default 15000 ms, spec). */
   livenessTimeoutMs?: number;
   /** Keep sources running with no viewer (default false: stop with the last viewer). */
@@ -176,10 +177,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         source,
         maxPayloadSize: options.maxPayloadSize,
         historyPackets: options.historyPackets,
-        keyFrameMinIntervalMs: options.keyFrameMinIntervalMs,
+        keyFrameInFlightMs: options.keyFrameInFlightMs,
         keepWarm: options.keepWarm,
         profileLevelId: options.profileLevelIds?.[id],
       });
+      // Sessions outlive a camera that recovers: its viewers are told, and
+      // only a source given up for good (source-timeout) ends them.
+      stream.on("state", (status) => this.tellViewers(stream, status));
       stream.on("sourceLost", () => this.endStream(stream, "source-lost"));
       this.streams.set(id, stream);
     }
@@ -434,7 +438,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.created++;
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
     viewer.on("ended", (reason) => this.finish(entry, reason));
-    viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    viewer.video.on("keyFrameRequest", (kind) =>
+      stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs),
+    );
     viewer.video.on("estimate", (estimate) => stream.updateEstimate(viewer.video, estimate));
     stream.attach(viewer.video);
     this.startSweep();
@@ -462,8 +468,17 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         }),
       ]);
       // Candidates trickle after the answer: the caller's continuation (which
-      // publishes the answer) runs before this macrotask.
-      setImmediate(() => viewer.releaseCandidates());
+      // publishes the answer) runs before this macrotask. So does the state
+      // of a camera that is away as the viewer joins.
+      setImmediate(() => {
+        viewer.releaseCandidates();
+        const status = entry.stream.status;
+        if (
+          status.state !== "live" &&
+          this.sessions.get(key(entry.viewerId, entry.session)) === entry
+        )
+          this.emit("source", entry.viewerId, entry.session, updateOf(entry.stream, status));
+      });
       return answer;
     } catch (error) {
       if (this.sessions.get(key(entry.viewerId, entry.session)) === entry) this.remove(entry);
@@ -492,6 +507,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     entry.stream.detach(entry.viewer.video);
     addSenderStats(this.past, entry.viewer.video.stats);
     if (this.sessions.size === 0) this.stopSweep();
+  }
+
+  private tellViewers(stream: StreamFanout, status: SourceStatus): void {
+    const update = updateOf(stream, status);
+    for (const entry of this.sessions.values()) {
+      if (entry.stream === stream) this.emit("source", entry.viewerId, entry.session, update);
+    }
   }
 
   private endStream(stream: StreamFanout, reason: ByeReason): void {
@@ -523,4 +545,10 @@ function addSenderStats(total: VideoSenderStats, add: VideoSenderStats): void {
   for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) {
     total[k] = k === "pacerQueueDelayMaxMs" ? Math.max(total[k], add[k]) : total[k] + add[k];
   }
+}
+
+function updateOf(stream: StreamFanout, status: SourceStatus): SourceUpdate {
+  return status.reason === undefined
+    ? { stream: stream.id, state: status.state }
+    : { stream: stream.id, state: status.state, reason: status.reason };
 }

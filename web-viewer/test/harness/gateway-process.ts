@@ -3,6 +3,7 @@
  * browser tests: restarts keep the HTTP port, so an open page's default
  * broker (ws://<page host>/mqtt) comes back at the same address.
  */
+import type { SimOptions } from "../../../firmware-sim/src/sim-env.js";
 import {
   startGateway,
   type GatewayProcess as Running,
@@ -12,6 +13,8 @@ export interface GatewayOptions {
   deviceId: string;
   /** Extra `camgw run` flags (e.g. --max-viewers 1, --broker mqtt://...). */
   args?: string[];
+  /** The virtual board's options (e.g. a fault control file); default: a plain pi4. */
+  sim?: SimOptions;
 }
 
 export class GatewayProcess {
@@ -45,6 +48,7 @@ export class GatewayProcess {
     const port = this.httpUrl === "" ? 0 : Number(new URL(this.httpUrl).port);
     const id = this.options.deviceId;
     this.#running = await startGateway({
+      ...(this.options.sim ? { sim: this.options.sim } : {}),
       args: [
         "--device-id",
         id,

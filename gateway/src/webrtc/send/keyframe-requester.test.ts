@@ -1,95 +1,117 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KeyFrameRequester } from "./keyframe-requester.js";
 
+/** A requester on a hand-moved clock, counting what reaches the encoder. */
+function requester(options: { inFlightMs?: number; pendingTimeoutMs?: number } = {}) {
+  let now = 1000;
+  let sent = 0;
+  const r = new KeyFrameRequester(() => sent++, { ...options, now: () => now });
+  return {
+    r,
+    sent: () => sent,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
 describe("KeyFrameRequester", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
+  it("passes a PLI to the encoder at once", () => {
+    const { r, sent } = requester();
+    r.request();
+    expect(sent()).toBe(1);
   });
 
-  it("merges requests that arrive while the requested IDR is still on its way", () => {
-    let sent = 0;
-    const r = new KeyFrameRequester(
-      () => sent++,
-      500,
-      () => Date.now(),
-    );
+  it("merges requests that arrive while the requested IDR is still being made", () => {
+    const { r, sent, advance } = requester();
     r.request();
-    vi.advanceTimersByTime(10);
+    advance(10);
     r.request();
-    r.request();
-    vi.advanceTimersByTime(2000);
-    expect(sent).toBe(1);
+    r.request(true);
+    expect(sent()).toBe(1);
     expect(r.received).toBe(3);
+    expect(r.merged).toBe(2);
   });
 
-  it("defers a request made after the IDR went out to the end of the interval", () => {
-    let sent = 0;
-    const r = new KeyFrameRequester(
-      () => sent++,
-      500,
-      () => Date.now(),
-    );
+  it("takes a PLI that crossed the IDR on its way as served by it", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
     r.request();
-    expect(sent).toBe(1);
-    vi.advanceTimersByTime(40);
-    r.keyFrameSeen();
-    for (let i = 0; i < 10; i++) r.request();
-    expect(sent).toBe(1);
-    vi.advanceTimersByTime(459);
-    expect(sent).toBe(1);
-    vi.advanceTimersByTime(1);
-    expect(sent).toBe(2);
-    expect(r.received).toBe(11);
-    expect(r.sent).toBe(2);
+    advance(40);
+    r.keyFrameSent();
+    advance(100);
+    r.request();
+    expect(sent()).toBe(1);
   });
 
-  it("sends at once again after the interval has passed", () => {
-    let sent = 0;
-    const r = new KeyFrameRequester(
-      () => sent++,
-      500,
-      () => Date.now(),
-    );
+  it("answers a PLI after the IDR had time to arrive at once: that viewer lost it or a later frame", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
     r.request();
-    vi.advanceTimersByTime(600);
+    advance(40);
+    r.keyFrameSent();
+    advance(160);
     r.request();
-    expect(sent).toBe(2);
+    expect(sent()).toBe(2);
+    // A corrupt frame every few frames gets an IDR every time: nothing is deferred.
+    for (let i = 0; i < 5; i++) {
+      advance(40);
+      r.keyFrameSent();
+      advance(200);
+      r.request();
+    }
+    expect(sent()).toBe(7);
   });
 
-  it("drops a deferred request when closed", () => {
-    let sent = 0;
-    const r = new KeyFrameRequester(
-      () => sent++,
-      500,
-      () => Date.now(),
-    );
+  it("asks again when the encoder ignored the request", () => {
+    const { r, sent, advance } = requester({ pendingTimeoutMs: 500 });
     r.request();
+    advance(499);
     r.request();
+    expect(sent()).toBe(1);
+    advance(1);
+    r.request();
+    expect(sent()).toBe(2);
+  });
+
+  it("gives a joining viewer its own IDR even right after one went out", () => {
+    const { r, sent, advance } = requester();
+    r.request();
+    advance(30);
+    r.keyFrameSent();
+    advance(5);
+    r.request(true);
+    expect(sent()).toBe(2);
+  });
+
+  it("forgets a pending request when the source restarts, and stops when closed", () => {
+    const { r, sent, advance } = requester();
+    r.request();
+    r.reset();
+    advance(1);
+    r.request();
+    expect(sent()).toBe(2);
     r.close();
-    vi.advanceTimersByTime(1000);
+    advance(10_000);
     r.request();
-    expect(sent).toBe(1);
+    expect(sent()).toBe(2);
   });
+});
 
-  it("lets a joining viewer's request skip the rate limit, but not a pending IDR", () => {
-    let sent = 0;
-    const r = new KeyFrameRequester(
-      () => sent++,
-      500,
-      () => Date.now(),
-    );
+describe("KeyFrameRequester with the viewer's round trip", () => {
+  it("serves a PLI by the IDR only while that IDR can still be on its way to the asker", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
     r.request();
-    r.request(true); // the IDR asked for a moment ago serves the new viewer
-    expect(sent).toBe(1);
-    vi.advanceTimersByTime(40);
-    r.keyFrameSeen();
-    r.request(); // a PLI: deferred
-    r.request(true); // a join: at once, and it serves the deferred PLI too
-    expect(sent).toBe(2);
-    vi.advanceTimersByTime(1000);
-    expect(sent).toBe(2);
+    r.keyFrameSent();
+    advance(10);
+    // 2 ms round trip (a LAN): the PLI 10 ms later came after the IDR arrived.
+    r.request(false, 2);
+    expect(sent()).toBe(2);
+    r.keyFrameSent();
+    advance(200);
+    // 300 ms round trip: a PLI 200 ms after the IDR crossed it.
+    r.request(false, 300);
+    expect(sent()).toBe(2);
+    advance(200);
+    r.request(false, 300);
+    expect(sent()).toBe(3);
   });
 });

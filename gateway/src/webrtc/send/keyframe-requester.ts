@@ -1,84 +1,106 @@
 /**
  * Merges key frame requests from every viewer of a stream (new viewers,
- * PLI, FIR) into at most one encoder request per `minIntervalMs` (joins
- * excepted, see request()).
+ * PLI, FIR) into encoder requests, the way libwebrtc's sender treats PLI
+ * (webrtc/video/encoder_rtcp_feedback.cc): forward it at once, unless an IDR
+ * already answers it. A viewer that lost a picture can show nothing until
+ * its next IDR, so a request is never deferred, only merged:
  *
- * An IDR costs 5-10x a P-frame; a burst of PLIs from several viewers (or a
- * browser repeating PLI while it waits) must not turn into a burst of IDRs.
- * 500 ms by default: a viewer that lost a key frame waits at most half a
- * second plus one frame more than with no limit, and the encoder makes at
- * most 2 extra IDRs a second.
+ * - into an IDR asked of the encoder and not out yet (`pendingTimeoutMs`
+ *   bounds the wait: an encoder that ignored the request is asked again);
+ * - into an IDR sent less than one round trip ago: the viewer asked before
+ *   it could have received it (its PLI crossed the IDR on the way). A PLI
+ *   that arrives later was sent after the IDR reached the viewer, so that
+ *   IDR did not help it (lost, corrupt, or a later frame broke): a new one
+ *   goes out at once. The round trip is the asking viewer's (from its
+ *   receiver reports, send/report-rtt.ts), with a margin; until it is
+ *   measured, `inFlightMs`, which stays below the ~200 ms at which a
+ *   browser repeats its PLI while it waits (Chromium's VideoReceiveStream2,
+ *   max_wait_for_keyframe): a longer round trip then costs one extra IDR,
+ *   never a wait.
  *
- * A request while an IDR is already on its way (asked for less than the
- * interval ago, none seen since) is merged into it: that IDR serves the new
- * asker too. A request after that IDR went out, inside the interval, is
- * deferred to the interval's end, so every asker gets an IDR sent after it
- * asked.
+ * A joining viewer skips the second rule: the IDR that just went out was
+ * not for it (its sender waits for the next one).
+ *
+ * The old rule (at most one IDR per 500 ms, later requests deferred to the
+ * interval's end) made a viewer wait up to half a second per corrupt or
+ * lost frame: at 5% corrupt frames the probe saw 17.5 of 30 fps.
  */
-export const DEFAULT_KEYFRAME_MIN_INTERVAL_MS = 500;
+export const DEFAULT_KEYFRAME_IN_FLIGHT_MS = 150;
+export const DEFAULT_KEYFRAME_PENDING_TIMEOUT_MS = 500;
+
+export interface KeyFrameRequesterOptions {
+  /** Without a measured round trip: a request this soon after an IDR went out is served by it (default 150 ms). */
+  inFlightMs?: number;
+  /** An IDR asked for and not sent after this long is asked for again (default 500 ms). */
+  pendingTimeoutMs?: number;
+  now?: () => number;
+}
 
 export class KeyFrameRequester {
-  /** Requests received (from viewers), and requests passed to the source. */
+  /** Requests received (from viewers), passed to the source, and served by an IDR on its way. */
   received = 0;
   sent = 0;
-  private lastSentAt = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | undefined;
+  merged = 0;
+  readonly inFlightMs: number;
+  readonly pendingTimeoutMs: number;
+  private readonly now: () => number;
+  private askedAt = Number.NEGATIVE_INFINITY;
+  private keyFrameSentAt = Number.NEGATIVE_INFINITY;
   private pending = false;
   private closed = false;
 
   constructor(
     private readonly send: () => void,
-    readonly minIntervalMs = DEFAULT_KEYFRAME_MIN_INTERVAL_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    options: KeyFrameRequesterOptions = {},
+  ) {
+    this.inFlightMs = options.inFlightMs ?? DEFAULT_KEYFRAME_IN_FLIGHT_MS;
+    this.pendingTimeoutMs = options.pendingTimeoutMs ?? DEFAULT_KEYFRAME_PENDING_TIMEOUT_MS;
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /**
-   * `urgent` is for a viewer that just joined: it can show nothing until
-   * its first IDR, so it skips the rate limit (joins are bounded by the
-   * viewer limit); it still merges into an IDR already on its way.
+   * `join`: the asker just joined and has had no IDR yet. `roundTripMs`: the
+   * asker's round trip, when measured.
    */
-  request(urgent = false): void {
+  request(join = false, roundTripMs?: number): void {
     if (this.closed) return;
     this.received++;
-    const wait = this.lastSentAt + this.minIntervalMs - this.now();
-    if (this.pending && wait > 0) return; // the IDR on its way serves this asker too
-    if (urgent) {
-      this.cancel(); // a deferred request is served by this one
-      this.fire();
+    const now = this.now();
+    const inFlight = roundTripMs === undefined ? this.inFlightMs : inFlightWindow(roundTripMs);
+    const onItsWay =
+      (this.pending && now - this.askedAt < this.pendingTimeoutMs) ||
+      (!join && now - this.keyFrameSentAt < inFlight);
+    if (onItsWay) {
+      this.merged++;
       return;
     }
-    if (this.timer) return; // already deferred: merged into that one
-    if (wait <= 0) {
-      this.fire();
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.fire();
-    }, wait);
-  }
-
-  /** The source produced an IDR: later requests need a new one. */
-  keyFrameSeen(): void {
-    this.pending = false;
-  }
-
-  /** Drops a deferred request (the source stopped; nobody is waiting). */
-  cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  close(): void {
-    this.closed = true;
-    this.cancel();
-  }
-
-  private fire(): void {
-    if (this.closed) return;
-    this.lastSentAt = this.now();
+    this.askedAt = now;
     this.pending = true;
     this.sent++;
     this.send();
   }
+
+  /** An IDR went out to the viewers (asked for or periodic). */
+  keyFrameSent(): void {
+    this.pending = false;
+    this.keyFrameSentAt = this.now();
+  }
+
+  /** The source stopped or restarted: nothing asked of it is on its way any more. */
+  reset(): void {
+    this.pending = false;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/**
+ * How long an IDR sent to a viewer with this round trip may still be on its
+ * way, as its PLIs see it: the round trip, a quarter more for jitter, and
+ * 5 ms for the viewer to notice; at most a second.
+ */
+export function inFlightWindow(roundTripMs: number): number {
+  return Math.min(1000, roundTripMs * 1.25 + 5);
 }

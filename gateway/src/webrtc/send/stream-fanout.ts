@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { BandwidthEstimate } from "../../congestion/bandwidth-estimator.js";
 import { RateWindow } from "../../congestion/rate-window.js";
 import type { AccessUnit } from "../../media/access-unit.js";
-import type { H264Source } from "../../media/source.js";
+import { LIVE, type H264Source, type SourceStatus } from "../../media/source.js";
 import { H264Payloader } from "../../rtp/h264-payloader.js";
 import { PacketHistory } from "../../rtp/packet-history.js";
 import { RtpPacketizer } from "../../rtp/packetizer.js";
@@ -23,7 +23,8 @@ export interface StreamFanoutOptions {
   source: H264Source;
   maxPayloadSize?: number;
   historyPackets?: number;
-  keyFrameMinIntervalMs?: number;
+  /** A PLI this soon after an IDR went out is served by it (keyframe-requester.ts). */
+  keyFrameInFlightMs?: number;
   keepWarm?: boolean;
   /** profile-level-id to assume until the first SPS is seen (default 42e01f). */
   profileLevelId?: string;
@@ -37,6 +38,8 @@ export interface StreamFanoutEvents {
    * stream follows (with `viewerEstimates` for all of them at once).
    */
   viewerEstimate: [FrameSink, BandwidthEstimate];
+  /** The source is live again, recovering, or unavailable: its viewers are told. */
+  state: [SourceStatus];
 }
 
 export interface StreamFanoutStats {
@@ -81,6 +84,11 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly onFrame = (au: AccessUnit): void => this.fanOut(au);
   private readonly onError = (error: Error): void => this.lost(error);
   private readonly onEnd = (): void => this.lost(undefined);
+  private readonly onState = (status: SourceStatus): void => {
+    // A restarted encoder owes nothing it was asked before; its first frame is an IDR.
+    this.keyFrames.reset();
+    this.emit("state", status);
+  };
 
   constructor(options: StreamFanoutOptions) {
     super();
@@ -92,13 +100,22 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.packetizer = new RtpPacketizer({
       payloader: new H264Payloader({ maxPayloadSize: options.maxPayloadSize }),
     });
-    this.keyFrames = new KeyFrameRequester(() => {
-      this.stats.keyFramesRequestedFromSource++;
-      this.source.requestKeyFrame();
-    }, options.keyFrameMinIntervalMs);
+    this.keyFrames = new KeyFrameRequester(
+      () => {
+        this.stats.keyFramesRequestedFromSource++;
+        this.source.requestKeyFrame();
+      },
+      { inFlightMs: options.keyFrameInFlightMs },
+    );
     this.source.on("frame", this.onFrame);
     this.source.on("error", this.onError);
     this.source.on("end", this.onEnd);
+    this.source.on("state", this.onState);
+  }
+
+  /** What the stream's viewers are told about its source. */
+  get status(): SourceStatus {
+    return this.source.status ?? LIVE;
   }
 
   get viewerCount(): number {
@@ -134,10 +151,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
   }
 
-  /** A viewer asked for an IDR: merged, and rate-limited unless it just joined. */
-  requestKeyFrame(kind: KeyFrameRequestKind): void {
+  /** A viewer asked for an IDR: passed on at once unless one already serves it. */
+  requestKeyFrame(kind: KeyFrameRequestKind, roundTripMs?: number): void {
     this.stats.keyFrameRequests++;
-    this.keyFrames.request(kind === "join");
+    this.keyFrames.request(kind === "join", roundTripMs);
   }
 
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
@@ -156,6 +173,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.source.off("frame", this.onFrame);
     this.source.off("error", this.onError);
     this.source.off("end", this.onEnd);
+    this.source.off("state", this.onState);
     this.setRunning(false, true);
     await this.transition;
     this.history.clear();
@@ -178,7 +196,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
         }
       } else {
         this.running = false;
-        this.keyFrames.cancel();
+        this.keyFrames.reset();
         await this.source.stop().catch(() => undefined);
       }
     });
@@ -207,7 +225,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       this.stats.badFrames++;
       return;
     }
-    if (frame.keyframe) this.keyFrames.keyFrameSeen();
+    if (frame.keyframe) this.keyFrames.keyFrameSent();
     this.stats.frames++;
     this.stats.packets += frame.packets.length;
     let bytes = 0;

@@ -179,6 +179,11 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     return this.pacer.pacingBps;
   }
 
+  /** Round trip to this viewer from its receiver reports, ms; undefined until measured. */
+  get roundTripTimeMs(): number | undefined {
+    return this.estimator.estimate.rttMs;
+  }
+
   /** Adds the send-only video transceiver to `pc` (before setRemoteDescription). */
   addTo(pc: RTCPeerConnection): void {
     if (this.sender) throw new Error("VideoSender.addTo called twice");
