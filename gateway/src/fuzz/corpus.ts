@@ -52,11 +52,8 @@ export function readCorpus<T>(target: FuzzTarget<T>): CorpusEntry<T>[] {
     });
 }
 
-/** Writes an input as a corpus-format file (findings go to build/fuzz/findings first). */
-export function writeInput<T>(path: string, target: FuzzTarget<T>, input: T, origin: string): void {
+/** Writes an input (as its target's codec encodes it) as a corpus-format file. */
+export function writeInput(path: string, encoded: unknown, origin: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(
-    path,
-    JSON.stringify({ origin, input: target.codec.encode(input) }, null, 2) + "\n",
-  );
+  writeFileSync(path, JSON.stringify({ origin, input: encoded }, null, 2) + "\n");
 }
