@@ -147,7 +147,7 @@ export const offerSdpTarget = defineTarget({
   check([sdp, profile]: Input, notes: Notes) {
     const parsed = documentedThrow("parseOfferSdp", [SignalingError], () => parseOfferSdp(sdp));
     if (!parsed.ok) {
-      const code = (parsed.error as SignalingError).code;
+      const code = parsed.error instanceof SignalingError ? parsed.error.code : parsed.error.name;
       expectThat(code === "bad-request", `parseOfferSdp threw SignalingError ${code}`);
       notes.add("offers refused: bad-request");
       return;
