@@ -54,7 +54,7 @@ export const h264RtpTarget = defineTarget({
     encode: (input: Input) => input,
     decode: (value: unknown) => value as Input,
   },
-  budgetMs: 250,
+  budgetMs: 1000,
   corpusDir: "gateway/src/webrtc/fuzz/corpus/h264-rtp",
   check({ au: hex, mtu }: Input, notes: Notes) {
     const au = Buffer.from(hex, "hex");

@@ -115,7 +115,7 @@ export const rtcpFeedbackTarget = defineTarget({
     "viewer RTCP through werift's RtcpPacketConverter, then FIR detection and the NACK responder",
   arbitrary: mutatedBytes(SEEDS, { tokens: TOKENS, maxLength: 1500 }),
   codec: bytesCodec,
-  budgetMs: 250,
+  budgetMs: 1000,
   corpusDir: "gateway/src/webrtc/fuzz/corpus/rtcp-feedback",
   check(bytes: Uint8Array, notes: Notes) {
     let packets;
