@@ -9,7 +9,7 @@ import { replayCorpus, runTarget } from "./run-target.js";
 import { TARGETS } from "./targets.js";
 
 const SEED = Number(process.env.CAMGW_FUZZ_SEED ?? 20_251_130);
-const RUNS = Number(process.env.CAMGW_FUZZ_RUNS ?? 2000);
+const RUNS = Number(process.env.CAMGW_FUZZ_RUNS ?? 1000);
 
 describe("fuzz targets, short pass", () => {
   for (const target of TARGETS) {
