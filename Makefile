@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.camgw-installed
 NODE ?= node
 
 .PHONY: run test deps dev-deps build lint format format-check typecheck clang-format-check \
-        test-unit bench sim clean node-check
+        test-unit bench sim clean node-check fuzz fuzz-js fuzz-native fuzz-native-short
 
 deps: node-check .apt-run-stamp $(NPM_STAMP)
 
@@ -57,19 +57,62 @@ PRETTIER_PATHS := gateway native/lib firmware-sim/src firmware-sim/bin web-viewe
 
 format:
 	npx prettier --write $(PRETTIER_PATHS)
-	find native/src firmware-sim/vdev firmware-sim/linkem -name '*.c' -o -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
+	find native/src native/fuzz firmware-sim/vdev firmware-sim/linkem -name '*.c' -o -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
 
 format-check: deps
 	npx prettier --check $(PRETTIER_PATHS)
 
 clang-format-check: deps
-	find native/src firmware-sim/vdev firmware-sim/linkem \( -name '*.c' -o -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 -r clang-format --dry-run --Werror
+	find native/src native/fuzz firmware-sim/vdev firmware-sim/linkem \( -name '*.c' -o -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 -r clang-format --dry-run --Werror
 
 test-unit: build
 	tools/run-tests.sh
 
 # test-unit last: its "N passed, N failed" line is the one CI reads at the end.
-test: dev-deps build typecheck lint format-check clang-format-check native-test-asan test-unit
+test: dev-deps build typecheck lint format-check clang-format-check native-test-asan fuzz-native-short test-unit
+
+# Fuzzing (docs/fuzzing.md). `make fuzz` is not in CI: FUZZ_RUNS inputs per
+# target (fast-check targets in worker threads, then libFuzzer on the C/C++
+# parsers); FUZZ_SEED replays a run. `make test` runs a short seeded pass of
+# every target (gateway/src/fuzz/short-pass.test.ts, fuzz-native-short).
+FUZZ_RUNS ?= 1000000
+FUZZ_JOBS ?= 2
+FUZZ_SEED ?=
+fuzz: fuzz-js fuzz-native
+
+# libFuzzer (Debian's clang + libclang-rt, deps/apt/dev/fuzz.txt) on the C/C++
+# that parses device and user data. Each binary keeps its checked-in corpus
+# (seeds and regressions, <dir>/corpus/<name>) and grows a scratch one under
+# build/fuzz/corpus; a crash or hang is written to build/fuzz/findings.
+FUZZ_CC ?= clang
+FUZZ_CXX ?= clang++
+FUZZ_SANITIZE := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_NATIVE_BINS :=
+include native/fuzz/fuzz.mk
+include firmware-sim/vdev/fuzz/fuzz.mk
+# -seed=1 and a fresh scratch corpus make each pass run the same inputs every time.
+fuzz-native-run = for bin in $(FUZZ_NATIVE_BINS); do \
+	  name=$$(basename $$bin); scratch=build/fuzz/corpus/$$name; log=build/fuzz/$$name.log; \
+	  case $$name in vdev-*) corpus=firmware-sim/vdev/fuzz/corpus/$$name;; *) corpus=native/fuzz/corpus/$$name;; esac; \
+	  rm -rf $$scratch; mkdir -p $$scratch build/fuzz/findings; \
+	  $$bin -runs=$(1) -seed=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/findings/$$name- $$scratch $$corpus > $$log 2>&1; rc=$$?; \
+	  echo "== $$name: $$(grep -E '^Done' $$log) (exit $$rc)"; \
+	  grep -E 'stat::average_exec_per_sec|SUMMARY|ERROR|runtime error|Test unit written' $$log; \
+	  test $$rc -eq 0 || exit 1; done
+
+fuzz-native: dev-deps $(FUZZ_NATIVE_BINS)
+	@$(call fuzz-native-run,$(FUZZ_RUNS))
+
+# The short pass `make test` runs: seconds each on a quiet machine, seeded,
+# plus the corpus.
+fuzz-native-short: dev-deps $(FUZZ_NATIVE_BINS)
+	@$(call fuzz-native-run,5000)
+
+fuzz-js: deps
+	npx tsc -p tsconfig.fuzz.json
+	$(NODE) build/fuzz/gateway/src/fuzz/fuzz-runner.js --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS) \
+	  $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) $(FUZZ_TARGETS)
 
 bench: dev-deps build
 	$(NODE) tools/bench.js

@@ -59,6 +59,31 @@ describe("fault list syntax", () => {
     expect(parseDurationMs("soon")).toBeUndefined();
   });
 
+  // Found by fuzzing the library's parser (docs/fuzzing.md, corpus
+  // vdev-faults/duration-overflow): converting such a duration to int64_t
+  // nanoseconds was undefined behaviour.
+  it("refuses a duration past int64_t nanoseconds, as the library does", async () => {
+    expect(parseDurationMs("9000000000s")).toBe(9e12);
+    expect(parseDurationMs("9300000000s")).toBeUndefined();
+    expect(() => parseFaults(`stall:ms=${"1".repeat(40)}`)).toThrow(/ms must be a number/);
+    ensureBuilt();
+    const stderr = await new Promise<string>((resolve) => {
+      execFile(
+        "v4l2-ctl",
+        ["--list-devices"],
+        {
+          env: {
+            ...process.env,
+            LD_PRELOAD: libraryPath,
+            CAMGW_SIM_FAULTS: `stall:ms=${"1".repeat(40)}`,
+          },
+        },
+        (_err, _stdout, err) => resolve(err),
+      );
+    });
+    expect(stderr).toContain("ms must be a number of milliseconds");
+  });
+
   it.each([
     ["explode", /unknown fault/],
     ["drop", /needs rate=/],

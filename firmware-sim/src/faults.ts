@@ -69,12 +69,19 @@ function isName(s: string): s is FaultName {
   return (NAMES as readonly string[]).includes(s);
 }
 
+/**
+ * The library keeps durations as int64_t nanoseconds and refuses longer ones
+ * (vdev/faults.c duration()); the harness refuses the same, not later.
+ */
+const MAX_DURATION_MS = 9.2e12;
+
 /** A duration in milliseconds: `250ms`, `2s`, `1.5s` or a bare number (ms). */
 export function parseDurationMs(v: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v);
   if (!m?.[1]) return undefined;
   const n = Number(m[1]);
-  return m[2] === "s" ? n * 1000 : n;
+  const ms = m[2] === "s" ? n * 1000 : n;
+  return ms < MAX_DURATION_MS ? ms : undefined;
 }
 
 function checkValue(item: string, name: FaultName, key: string, value: string): void {

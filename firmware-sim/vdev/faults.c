@@ -69,6 +69,10 @@ static int duration(const char* v, int64_t* ns) {
     mul = 1e6;
   else
     return -1;
+  /* A duration that does not fit int64_t nanoseconds (~292 years) is refused:
+   * converting it would be undefined behaviour (found by fuzzing,
+   * docs/fuzzing.md). */
+  if (!(x * mul < 9.2e18)) return -1;
   *ns = (int64_t)(x * mul);
   return 0;
 }

@@ -112,6 +112,18 @@ describe("config", () => {
     );
   });
 
+  // Found by fuzzing (docs/fuzzing.md): yaml printed these as Node process
+  // warnings and went on with a guess (`fps: !5` loaded as fps 5).
+  it("refuses YAML its parser only warns about instead of guessing", () => {
+    expect(() => loadConfig({ file: tempFile("fps: !5\n") })).toThrow(
+      /not valid YAML: Unresolved tag: !5/,
+    );
+    expect(() => loadConfig({ file: tempFile("&ps: 05\n") })).toThrow(/not valid YAML/);
+    expect(() => loadConfig({ file: tempFile("? { device-id: a }\n: 1\n") })).toThrow(
+      /unknown key "\{ device-id: a \}"/,
+    );
+  });
+
   it("prints a config that loads back as the same config, every key and source form", () => {
     const forms = [
       { source: "auto" },

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Document, parse as parseYaml } from "yaml";
+import { Document, parseDocument } from "yaml";
 import {
   bool,
   brokerUrl,
@@ -212,16 +212,27 @@ function set(config: Config, key: Key, raw: unknown, origin: string): void {
   }
 }
 
-function readFile(path: string): Record<string, unknown> {
-  let text: string;
+function readFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new ConfigError(`config file ${path}: ${(err as Error).message}`, { file: path });
   }
+}
+
+/** A config file's YAML as its mapping of keys to values; `path` names it in errors. */
+function parseFile(path: string, text: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // yaml 2.9.1 parse() would print its warnings (an unresolved tag, an
+    // ambiguous alias...) to stderr as Node process warnings and go on with
+    // a guess (found by fuzzing, docs/fuzzing.md): a warning is an error here.
+    // logLevel "error" keeps toJS() quiet too: a mapping used as a key
+    // becomes a string key, which the schema refuses as an unknown key.
+    const parsed = parseDocument(text, { logLevel: "error" });
+    const [problem] = [...parsed.errors, ...parsed.warnings];
+    if (problem) throw problem;
+    doc = parsed.toJS();
   } catch (err) {
     throw new ConfigError(`config file ${path}: not valid YAML: ${(err as Error).message}`, {
       file: path,
@@ -238,6 +249,8 @@ function readFile(path: string): Record<string, unknown> {
 
 export interface ConfigInputs {
   file?: string | undefined;
+  /** The file's text when the caller has read it already (`file` still names it in errors). */
+  fileText?: string | undefined;
   env?: NodeJS.ProcessEnv;
   /** Flag values by key, already split from argv by the CLI. */
   flags?: Partial<Record<Key, string | boolean | undefined>>;
@@ -247,7 +260,7 @@ export interface ConfigInputs {
 export function loadConfig(inputs: ConfigInputs = {}): Config {
   const config = Object.fromEntries(KEYS.map((k) => [k, SCHEMA[k].default])) as unknown as Config;
   if (inputs.file) {
-    const doc = readFile(inputs.file);
+    const doc = parseFile(inputs.file, inputs.fileText ?? readFile(inputs.file));
     for (const [key, value] of Object.entries(doc)) {
       if (!(KEYS as string[]).includes(key)) {
         throw new ConfigError(

@@ -109,6 +109,15 @@ void CaptureDevice::start(bool exportDmabuf) {
   CAMGW_IOCTL(fd_.get(), path_, VIDIOC_REQBUFS, &rb);
   if (rb.count < 2)
     throw DeviceError(path_, "VIDIOC_REQBUFS", "driver granted fewer than 2 buffers");
+  // We ask for kCaptureBuffers; a driver may grant a few more (its minimum),
+  // not past vb2's default queue limit, VIDEO_MAX_FRAME (32; Linux 6.8 made
+  // it a per-driver max_num_buffers, which most capture drivers leave at 32).
+  // A count past it is a broken driver, and taking its word would allocate
+  // without bound (found by fuzzing, docs/fuzzing.md).
+  if (rb.count > VIDEO_MAX_FRAME)
+    throw DeviceError(path_, "VIDIOC_REQBUFS",
+                      "driver granted " + std::to_string(rb.count) + " buffers, over " +
+                          std::to_string(VIDEO_MAX_FRAME));
   buffers_.resize(rb.count);
   exported_ = exportDmabuf;
   try {
@@ -183,11 +192,20 @@ bool CaptureDevice::dequeue(CapturedBuffer& out) {
     if (errno == EAGAIN) return false;
     throw DeviceError(path_, "VIDIOC_DQBUF", errno);
   }
+  // The driver's word on which buffer and how much of it is checked before
+  // it is used: an index past the buffers or a payload past the mapping
+  // would read outside it (both found by fuzzing, docs/fuzzing.md).
+  if (b.index >= buffers_.size()) {
+    throw DeviceError(path_, "VIDIOC_DQBUF",
+                      "driver returned buffer " + std::to_string(b.index) + " of " +
+                          std::to_string(buffers_.size()));
+  }
   out.index = b.index;
   out.data = buffers_[b.index].map.data();
   out.length = buffers_[b.index].map.size();
   out.dmabufFd = exported_ ? buffers_[b.index].dmabuf.get() : -1;
   out.bytesused = info_.multiplanar ? planes[0].bytesused : b.bytesused;
+  out.bytesused = std::min<size_t>(out.bytesused, out.length);
   out.timestamp = b.timestamp;
   out.keyframe = (b.flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
   if (b.flags & V4L2_BUF_FLAG_ERROR) out.bytesused = 0;  // corrupt frame: caller skips it

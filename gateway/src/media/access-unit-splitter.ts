@@ -81,7 +81,11 @@ export class AccessUnitSplitter {
    * NAL unit, and a picture with a slice is complete.
    */
   flush(): void {
-    if (this.pending.length > 4) {
+    // Only bytes behind a start code are a NAL unit: a pipe that never sent
+    // one (a command printing an error on stdout) is not H.264, and a
+    // one-byte NAL unit (end of sequence) after a 3-byte start code is one
+    // (both found by fuzzing, docs/fuzzing.md).
+    if (this.findStart(0) === 0 && this.pending.length > this.startCodeLength(0)) {
       const bodyStart = this.startCodeLength(0);
       this.addNal(this.trimTrailingZeros(this.pending.subarray(bodyStart)));
       this.pending = Buffer.alloc(0);

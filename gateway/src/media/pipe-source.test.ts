@@ -71,6 +71,27 @@ describe("access unit splitter", () => {
     expect(units[0]?.keyframe).toBe(true);
   });
 
+  // Regressions found by fuzzing (docs/fuzzing.md, corpus access-unit-splitter).
+  it("emits nothing when a pipe prints text and never a start code", () => {
+    const units: SplitUnit[] = [];
+    const splitter = new AccessUnitSplitter((u) => units.push(u));
+    // Taken for a NAL unit behind a 4-byte start code, "e" (0x65) reads as
+    // an IDR slice: a key frame of garbage to every viewer.
+    splitter.push(Buffer.from("Usage: rpicam-vid [options]\n"));
+    splitter.flush();
+    expect(units).toEqual([]);
+  });
+
+  it("keeps a one-byte NAL unit after a 3-byte start code at the end of the stream", () => {
+    const units: SplitUnit[] = [];
+    const splitter = new AccessUnitSplitter((u) => units.push(u));
+    // IDR slice, non-IDR slice, end of sequence (type 10, one byte).
+    splitter.push(Buffer.from("00000001658884000001410000010a", "hex"));
+    splitter.flush();
+    const nals = units.flatMap((u) => nalTypes(u.data));
+    expect(nals).toEqual([5, 1, 10]);
+  });
+
   it("refuses input with no start code instead of growing without bound", () => {
     const splitter = new AccessUnitSplitter(() => undefined, { maxAccessUnitBytes: 1024 });
     expect(() => splitter.push(Buffer.alloc(2048, 0x41))).toThrow(

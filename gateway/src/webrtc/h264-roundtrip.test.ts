@@ -58,3 +58,19 @@ it("produces FU-A fragments werift reassembles with the original NAL header", ()
   expect(payloads.some((c) => ((c[0]?.[0] ?? 0) & 0x1f) === 28)).toBe(true);
   expect(payloads.some((c) => ((c[0]?.[0] ?? 0) & 0x1f) === 24)).toBe(true);
 });
+
+// Found by fuzzing (docs/fuzzing.md, corpus h264-rtp/one-byte-nal.json):
+// werift 0.24.4 threw TypeError on a one-byte payload.
+it("depacketizes the one-byte end-of-sequence NAL unit the payloader sends alone", () => {
+  const au = Buffer.from("00000001658884000000010a", "hex");
+  const payloads = new H264Payloader({ maxPayloadSize: 3 }).payload(au);
+  let fragment: Buffer | undefined;
+  const restored: Buffer[] = [];
+  for (const chunks of payloads) {
+    const h264 = depacketizeH264(Buffer.concat(chunks), fragment);
+    fragment = h264.fragment;
+    if (h264.annexB) restored.push(h264.annexB);
+  }
+  expect(payloads.at(-1)).toEqual([Buffer.from([0x0a])]);
+  expect(nalsOf(Buffer.concat(restored))).toEqual(["658884", "0a"]);
+});

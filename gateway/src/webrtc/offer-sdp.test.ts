@@ -61,6 +61,15 @@ describe("parseOfferSdp", () => {
     );
   });
 
+  // Found by fuzzing (docs/fuzzing.md, corpus offer-sdp/leading-zero-payload-type.json).
+  it("takes only decimal payload types 0-127 from the m= line as codecs", () => {
+    const odd = CHROME_LIKE.replace(
+      "SAVPF 96 97 102 103 104 105 106 107 112",
+      "SAVPF 096 0x61 1e2 102 128 106",
+    ).replace("a=rtpmap:112 H264", "a=rtpmap:128 H264");
+    expect(video(odd).codecs.map((c) => c.payloadType)).toEqual([102, 106]);
+  });
+
   it.each([
     ["an empty string", ""],
     ["text that is not SDP", "hello world"],

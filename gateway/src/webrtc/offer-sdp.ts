@@ -39,6 +39,13 @@ const LINE = /^[a-z]=/;
 const MEDIA = /^m=([a-z]+) (\d+)(?:\/\d+)? (\S+)((?: \S+)+)$/;
 const RTPMAP = /^a=rtpmap:(\d+) ([^/\s]+)\/(\d+)(?:\/(\d+))?/;
 const FMTP = /^a=fmtp:(\d+) (.*)$/;
+/**
+ * An RTP payload type as an m= line lists it: a decimal 0-127 (RFC 3550
+ * 5.1, 7 bits). Number() alone would read "0124", "0x7c", "1e2" and even ""
+ * as one, naming a codec the offer never listed (found by fuzzing,
+ * docs/fuzzing.md).
+ */
+const PAYLOAD_TYPE = /^(?:\d|[1-9]\d|1[01]\d|12[0-7])$/;
 const DIRECTIONS = new Set(["sendrecv", "sendonly", "recvonly", "inactive"]);
 
 function badRequest(message: string, line?: number): SignalingError {
@@ -115,9 +122,10 @@ function parseSection(
   }
   const codecs: SdpCodec[] = [];
   for (const format of formats) {
+    if (!PAYLOAD_TYPE.test(format)) continue;
     const payloadType = Number(format);
     const rtp = names.get(payloadType);
-    if (!Number.isInteger(payloadType) || !rtp) continue;
+    if (!rtp) continue;
     codecs.push({ payloadType, ...rtp, parameters: params.get(payloadType) ?? new Map() });
   }
   return {

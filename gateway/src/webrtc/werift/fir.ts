@@ -51,19 +51,33 @@ export function onFullIntraRequest(
 ): () => void {
   const subs = [...new Set(pc.dtlsTransports)].map((transport) =>
     transport.onRtcp.subscribe((packet: RtcpPacket) => {
-      if (
-        packet instanceof RtcpPayloadSpecificFeedback &&
-        packet.feedback.count === FIR_FMT &&
-        "fir" in packet.feedback &&
-        packet.feedback.fir.some((entry) => entry.ssrc === sender.ssrc)
-      ) {
-        onFir();
-      }
+      if (asksForKeyFrame(packet, sender.ssrc)) onFir();
     }),
   );
   return () => {
     for (const sub of subs.splice(0)) sub.unSubscribe();
   };
+}
+
+/**
+ * True when `packet` is a FIR with an FCI entry for `ssrc`. Any RTCP a
+ * viewer sends reaches this: werift 0.24.4 leaves `feedback` undefined
+ * (though typed as always set) for payload-specific feedback of an FMT it
+ * does not know (RtcpPayloadSpecificFeedback.deSerialize, packages/rtp/src/
+ * rtcp/psfb/index.ts), so that is checked first (found by fuzzing,
+ * docs/fuzzing.md).
+ */
+export function asksForKeyFrame(packet: RtcpPacket, ssrc: number): boolean {
+  const feedback =
+    packet instanceof RtcpPayloadSpecificFeedback
+      ? (packet.feedback as typeof packet.feedback | undefined)
+      : undefined;
+  return (
+    feedback !== undefined &&
+    feedback.count === FIR_FMT &&
+    "fir" in feedback &&
+    feedback.fir.some((entry) => entry.ssrc === ssrc)
+  );
 }
 
 /** A FIR (one FCI entry, the diagram above) as werift RTCP packets, ready for sendRtcp. */

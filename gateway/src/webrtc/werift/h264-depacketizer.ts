@@ -20,11 +20,33 @@ export interface DepacketizedH264 {
 
 /** One RTP payload through werift's depacketizer; pass the previous `fragment` back in. */
 export function depacketizeH264(payload: Buffer, fragment: Buffer | undefined): DepacketizedH264 {
+  if (payload.length < 2) return shortPayload(payload, fragment);
   const h264 = H264RtpPayload.deSerialize(payload, fragment);
   const chunk: unknown = Reflect.get(h264, "payload");
   return {
     annexB: Buffer.isBuffer(chunk) ? chunk : undefined,
     fragment: h264.fragment,
     keyframe: h264.isKeyframe,
+  };
+}
+
+/**
+ * A payload of 0 or 1 byte. werift 0.24.4 reads the FU header (byte 1) of
+ * every payload before it looks at the type, so it throws TypeError on a
+ * one-byte single NAL unit packet (found by fuzzing, docs/fuzzing.md): the
+ * end-of-sequence and end-of-stream NAL units (H.264 types 10 and 11) are
+ * one byte, and a payloader sends them alone. Such a payload can only be a
+ * single NAL unit packet (RFC 6184 section 5.6).
+ */
+function shortPayload(payload: Buffer, fragment: Buffer | undefined): DepacketizedH264 {
+  const header = payload[0];
+  const type = (header ?? 0) & 0x1f;
+  if (header === undefined || type === 0 || type >= 24) {
+    return { annexB: undefined, fragment, keyframe: false };
+  }
+  return {
+    annexB: Buffer.from([0, 0, 0, 1, header]),
+    fragment: undefined,
+    keyframe: type === 5,
   };
 }

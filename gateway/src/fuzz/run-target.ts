@@ -1,0 +1,141 @@
+/**
+ * Runs one fuzz target: N inputs from a seed (reproducible), each held to
+ * the target's properties and to its time budget, or the regression corpus.
+ * Used by the short pass (short-pass.test.ts) and by `make fuzz`'s workers.
+ */
+import fc from "fast-check";
+import { readCorpus } from "./corpus.js";
+import { Notes, PropertyViolation, type FuzzTarget } from "./fuzz-target.js";
+
+export interface Failure {
+  message: string;
+  /** The (shrunk) failing input, as the target's codec writes it. */
+  input: unknown;
+  /** fast-check's replay path of the shrunk input (with the seed). */
+  path: string | undefined;
+}
+
+export interface RunResult {
+  target: string;
+  seed: number;
+  runs: number;
+  ms: number;
+  failure: Failure | undefined;
+  notes: Record<string, number>;
+}
+
+export interface RunOptions {
+  runs: number;
+  seed: number;
+  /** Atomics.store(progress, 0, inputs started) before each input, for a watchdog. */
+  progress?: Int32Array;
+  /** Called with each input before it runs when its index is this (to capture a hang). */
+  capture?: { index: number; write: (input: unknown) => void };
+}
+
+/**
+ * One input, timed. An input over the budget is run twice more before it
+ * counts as a hang: a GC pause or a busy neighbour on the shared machine is
+ * not one, a quadratic blow-up is slow every time.
+ */
+async function runOne<T>(target: FuzzTarget<T>, input: T, notes: Notes): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    await target.check(input, notes);
+    const ms = performance.now() - t0;
+    if (ms <= target.budgetMs) return;
+    if (attempt === 2) {
+      throw new PropertyViolation(
+        `hang: one input took ${ms.toFixed(0)} ms three times (budget ${target.budgetMs} ms)`,
+      );
+    }
+  }
+}
+
+function runOneSync<T>(target: FuzzTarget<T>, input: T, notes: Notes): void {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    const pending = target.check(input, notes);
+    if (pending instanceof Promise) {
+      throw new Error(`fuzz target ${target.name} is async: mark it async: true`);
+    }
+    const ms = performance.now() - t0;
+    if (ms <= target.budgetMs) return;
+    if (attempt === 2) {
+      throw new PropertyViolation(
+        `hang: one input took ${ms.toFixed(0)} ms three times (budget ${target.budgetMs} ms)`,
+      );
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** `runs` seeded inputs. */
+export async function runTarget<T>(target: FuzzTarget<T>, options: RunOptions): Promise<RunResult> {
+  const notes = new Notes();
+  let started = 0;
+  const before = (input: T): void => {
+    if (options.capture?.index === started) options.capture.write(target.codec.encode(input));
+    started++;
+    if (options.progress) Atomics.store(options.progress, 0, started);
+  };
+  const parameters = { numRuns: options.runs, seed: options.seed };
+  const t0 = performance.now();
+  const details = target.async
+    ? await fc.check(
+        fc.asyncProperty(target.arbitrary, async (input) => {
+          before(input);
+          await runOne(target, input, notes);
+        }),
+        parameters,
+      )
+    : fc.check(
+        fc.property(target.arbitrary, (input) => {
+          before(input);
+          runOneSync(target, input, notes);
+        }),
+        parameters,
+      );
+  const ms = performance.now() - t0;
+  let failure: Failure | undefined;
+  if (details.failed) {
+    const [input] = details.counterexample ?? [];
+    failure = {
+      message: details.errorInstance === null ? "failed" : errorText(details.errorInstance),
+      input: input === undefined ? null : target.codec.encode(input),
+      path: details.counterexamplePath ?? undefined,
+    };
+  }
+  return {
+    target: target.name,
+    seed: options.seed,
+    runs: details.numRuns,
+    ms,
+    failure,
+    notes: Object.fromEntries(notes.counts),
+  };
+}
+
+/** Every input of the target's regression corpus; the first failure, by file. */
+export async function replayCorpus<T>(
+  target: FuzzTarget<T>,
+): Promise<{ files: number; failure: string | undefined; notes: Record<string, number> }> {
+  const notes = new Notes();
+  const entries = readCorpus(target);
+  for (const entry of entries) {
+    try {
+      await runOne(target, entry.input, notes);
+    } catch (error) {
+      return {
+        files: entries.length,
+        failure: `${target.corpusDir}/${entry.file} (${entry.origin}): ${errorText(error)}`,
+        notes: Object.fromEntries(notes.counts),
+      };
+    }
+  }
+  return { files: entries.length, failure: undefined, notes: Object.fromEntries(notes.counts) };
+}

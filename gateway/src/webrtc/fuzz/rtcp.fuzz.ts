@@ -1,0 +1,178 @@
+/**
+ * Fuzz target "rtcp-feedback": a viewer's (decrypted) RTCP as werift hands
+ * it over. werift's RtcpPacketConverter.deSerialize (werift 0.24.4,
+ * packages/rtp/src/rtcp/rtcp.ts) parses the compound packet; its throws
+ * are counted, not failed, since werift's DTLS transport catches them and
+ * drops the packet (transport/dtls.ts, "dropping malformed SRTCP packet").
+ * Then our handlers: FIR detection (werift/fir.ts asksForKeyFrame) and the
+ * NACK responder (send/nack-responder.ts) with a real PacketHistory.
+ * Properties: nothing of ours throws; each lost sequence number of a NACK is
+ * accounted exactly once (werift's cache, our history, or a miss); every
+ * resend carries the viewer's SSRC and payload type and the very packet the
+ * history holds for that sequence number.
+ */
+import {
+  GenericNack,
+  RTCRtpCodecParameters,
+  RTCRtpSender,
+  RtcpPacketConverter,
+  RtcpTransportLayerFeedback,
+  RtpHeader,
+  RtpPacket,
+  type RTCDtlsTransport,
+} from "werift";
+import { PacketHistory } from "../../rtp/packet-history.js";
+import { bytesCodec, defineTarget, expectThat, type Notes } from "../../fuzz/fuzz-target.js";
+import { mutatedBytes } from "../../fuzz/mutate.js";
+import { NackResponder } from "../send/nack-responder.js";
+import { asksForKeyFrame } from "../werift/fir.js";
+
+const SENDER_SSRC = 0x1111_1111;
+const MEDIA_SSRC = 0x1234_5678;
+const PAYLOAD_TYPE = 102;
+const PACKETS_SENT = 2000;
+
+/** An RTCP packet: common header (RFC 3550 section 6.4.1) and its body in 32-bit words. */
+function rtcp(countOrFmt: number, type: number, body: number[]): Buffer {
+  const out = Buffer.alloc(4 + body.length * 4);
+  out[0] = 0x80 | countOrFmt;
+  out[1] = type;
+  out.writeUInt16BE(body.length, 2);
+  body.forEach((word, i) => out.writeUInt32BE(word >>> 0, 4 + i * 4));
+  return out;
+}
+
+const SEEDS: Buffer[] = [
+  // RR with one report block + SDES CNAME "abcd": what a browser sends every second.
+  Buffer.concat([
+    rtcp(1, 201, [SENDER_SSRC, MEDIA_SSRC, 0x0100_0002, 0x0000_07d0, 12, 0, 0]),
+    rtcp(1, 202, [SENDER_SSRC, 0x0104_6162, 0x6364_0000]),
+  ]),
+  // Generic NACK (RFC 4585 section 6.2.1): pid 16, blp 0b101.
+  rtcp(1, 205, [SENDER_SSRC, MEDIA_SSRC, 0x0010_0005]),
+  // Generic NACK of recent packets (werift's cache) and of ones never sent.
+  rtcp(1, 205, [SENDER_SSRC, MEDIA_SSRC, 0x07c0_ffff, 0xfff0_0001]),
+  // PLI (RFC 4585 section 6.3.1).
+  rtcp(1, 206, [SENDER_SSRC, MEDIA_SSRC]),
+  // FIR (RFC 5104 section 4.3.1): media SSRC 0, the target in the FCI.
+  rtcp(4, 206, [SENDER_SSRC, 0, MEDIA_SSRC, 0x0100_0000]),
+  // REMB (draft-alvestrand-rmcat-remb): 1 SSRC, 1.5 Mbit/s.
+  rtcp(15, 206, [SENDER_SSRC, 0, 0x5245_4d42, 0x0116_e360, MEDIA_SSRC]),
+  // transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01):
+  // base 1, 3 packets, a run-length chunk of small deltas.
+  rtcp(15, 205, [SENDER_SSRC, MEDIA_SSRC, 0x0001_0003, 0x0000_0100, 0x2003_0404, 0x0400_0000]),
+  // SR (RFC 3550 section 6.4.1).
+  rtcp(0, 200, [SENDER_SSRC, 0xe000_0000, 0, 90_000, 10, 12_000]),
+];
+
+const TOKENS = [
+  "\x80\xc9",
+  "\x81\xcd",
+  "\x81\xce",
+  "\x84\xce",
+  "\x8f\xcd",
+  "\x8f\xce",
+  "REMB",
+  "\xa0",
+];
+
+/** The stream's recent packets, as the fan-out keeps them (sequence numbers 0..1999). */
+const history = new PacketHistory(PACKETS_SENT);
+history.add(
+  0,
+  Array.from({ length: PACKETS_SENT }, (_, seq) =>
+    new RtpPacket(
+      new RtpHeader({ sequenceNumber: seq, timestamp: seq * 3000, payloadType: 96, ssrc: 1 }),
+      Buffer.from([0x41, seq & 0xff, seq >> 8]),
+    ).serialize(),
+  ),
+  0,
+);
+
+interface Resend {
+  payload: Buffer;
+  header: RtpHeader;
+}
+
+/** A real sender of werift's; only its DTLS transport is a recorder of what would be sent. */
+const sender = new RTCRtpSender("video");
+sender.codec = new RTCRtpCodecParameters({
+  mimeType: "video/H264",
+  clockRate: 90_000,
+  payloadType: PAYLOAD_TYPE,
+});
+const resent: Resend[] = [];
+sender.dtlsTransport = {
+  sendRtp: (payload: Buffer, header: RtpHeader) => {
+    resent.push({ payload, header });
+    return Promise.resolve(payload.length);
+  },
+} as unknown as RTCDtlsTransport;
+
+export const rtcpFeedbackTarget = defineTarget({
+  name: "rtcp-feedback",
+  about:
+    "viewer RTCP through werift's RtcpPacketConverter, then FIR detection and the NACK responder",
+  arbitrary: mutatedBytes(SEEDS, { tokens: TOKENS, maxLength: 1500 }),
+  codec: bytesCodec,
+  budgetMs: 1000,
+  corpusDir: "gateway/src/webrtc/fuzz/corpus/rtcp-feedback",
+  check(bytes: Uint8Array, notes: Notes) {
+    let packets;
+    try {
+      packets = RtcpPacketConverter.deSerialize(Buffer.from(bytes));
+    } catch (error) {
+      notes.add(
+        `werift RtcpPacketConverter.deSerialize threw ${error instanceof Error ? error.name : typeof error} (packet dropped by werift)`,
+      );
+      return;
+    }
+    resent.length = 0;
+    const nacks = new NackResponder(history);
+    nacks.sent(0, PACKETS_SENT);
+    for (const packet of packets) {
+      if (asksForKeyFrame(packet, MEDIA_SSRC)) notes.add("FIR for the stream");
+      if (
+        !(packet instanceof RtcpTransportLayerFeedback) ||
+        !(packet.feedback instanceof GenericNack)
+      ) {
+        continue;
+      }
+      const nack = packet.feedback;
+      const before = { ...nacks.stats };
+      const resentBefore = resent.length;
+      nacks.handle(sender, nack);
+      const s = nacks.stats;
+      expectThat(s.nacksReceived === before.nacksReceived + 1, "a NACK not counted once");
+      const accounted =
+        s.retransmittedByWerift -
+        before.retransmittedByWerift +
+        (s.retransmittedFromHistory - before.retransmittedFromHistory) +
+        (s.nackMisses - before.nackMisses);
+      expectThat(
+        accounted === nack.lost.length,
+        `${nack.lost.length} lost sequence numbers, ${accounted} accounted for`,
+      );
+      const mine = resent.slice(resentBefore);
+      expectThat(
+        mine.length === s.retransmittedFromHistory - before.retransmittedFromHistory,
+        "resends and the count of resends differ",
+      );
+      for (const r of mine) {
+        const held = history.get(r.header.sequenceNumber);
+        expectThat(
+          held !== undefined,
+          `resent ${r.header.sequenceNumber}, which the history does not hold`,
+        );
+        const original = RtpPacket.deSerialize(held.packet);
+        expectThat(
+          r.header.ssrc === sender.ssrc && r.header.payloadType === PAYLOAD_TYPE,
+          "a resend without the viewer's SSRC and payload type",
+        );
+        expectThat(r.payload.equals(original.payload), "a resend with another payload");
+        expectThat(nack.lost.includes(r.header.sequenceNumber), "resent a packet nobody asked for");
+      }
+      notes.add("NACKs handled");
+    }
+  },
+});
