@@ -2,9 +2,11 @@ import { stringify } from "yaml";
 import { parseRunArgs, runHelp } from "./cli-args.js";
 import { describeConfig, loadConfig } from "./config.js";
 import { CamgwError, ConfigError } from "./errors.js";
+import { brokerConfigCommand } from "./commands/broker-config.js";
 import { devicesCommand } from "./commands/devices.js";
 import { probeCommand } from "./commands/probe.js";
 import { runCommand } from "./commands/run.js";
+import { viewerCommand } from "./commands/viewer.js";
 import { VERSION } from "./version.js";
 
 const USAGE = `camgw ${VERSION}: a low-latency WebRTC camera gateway
@@ -12,7 +14,10 @@ const USAGE = `camgw ${VERSION}: a low-latency WebRTC camera gateway
 Usage:
   camgw run [--config FILE] [--KEY VALUE ...]   stream the camera (see camgw run --help)
   camgw devices [--json]                        list cameras and encoders
-  camgw probe DEVICE_ID [--broker URL] [--seconds N] [--json]
+  camgw viewer add NAME [--json] | list | remove NAME
+                                                viewer accounts (see camgw viewer --help)
+  camgw broker-config mosquitto --out DIR       files for an external Mosquitto
+  camgw probe DEVICE_ID [--broker URL] [--pair LINK] [--seconds N] [--json]
                                                 watch a camera headlessly and report
   camgw config [--config FILE] [--KEY VALUE ...]
                                                 print the effective configuration
@@ -30,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
         return devicesCommand(rest);
       case "probe":
         return await probeCommand(rest);
+      case "viewer":
+        return await viewerCommand(rest);
+      case "broker-config":
+        return await brokerConfigCommand(rest);
       case "config": {
         const args = parseRunArgs(rest);
         const config = loadConfig({ file: args.configFile, env: process.env, flags: args.flags });

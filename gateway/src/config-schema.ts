@@ -133,6 +133,24 @@ export const ipList: Parser<string[]> = (raw) =>
     return address;
   });
 
+/** A comma-separated list (or YAML list) of web origins: scheme://host[:port], nothing more. */
+export const originList: Parser<string[]> = (raw) =>
+  listItems(raw).map((item) => {
+    const origin = text(item);
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ValueError(`"${origin}" is not an origin such as https://cams.example.net`);
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.origin !== origin) {
+      throw new ValueError(
+        `"${origin}" is not an origin: write scheme://host[:port] with no path, e.g. ${url.origin}`,
+      );
+    }
+    return origin;
+  });
+
 export const brokerUrl: Parser<string> = (raw) => {
   const s = text(raw);
   if (s === "embedded") return s;

@@ -1,3 +1,4 @@
+import { parsePairing } from "../auth/pairing-link.js";
 import { parseOrExplain } from "../cli-args.js";
 import { brokerUrl, id, integer, ipList, ValueError } from "../config-schema.js";
 import { ConfigError } from "../errors.js";
@@ -11,7 +12,9 @@ frames carry the frame stamp, glass-to-glass latency. Exits 1 when no video
 arrived.
 
   --broker URL        mqtt://, mqtts://, ws:// or wss:// (default mqtt://127.0.0.1:1883)
-  --username U        MQTT username            --password P   MQTT password
+  --username U        MQTT username (a viewer's name; also its viewerId)
+  --password P        MQTT password
+  --pair LINK         take username and password from a pairing link (camgw viewer add)
   --ca FILE           CA certificate (PEM)     --insecure     accept any certificate
   --prefix P          topic prefix (default camgw)
   --stream ID         stream to watch (default main)
@@ -32,6 +35,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
         broker: { type: "string" },
         username: { type: "string" },
         password: { type: "string" },
+        pair: { type: "string" },
         ca: { type: "string" },
         insecure: { type: "boolean" },
         prefix: { type: "string" },
@@ -59,6 +63,18 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const hostAddresses = check("--ice-host-addresses", () =>
     ipList(values["ice-host-addresses"] ?? ""),
   );
+  let username = values.username;
+  let password = values.password;
+  if (values.pair !== undefined) {
+    const paired = parsePairing(values.pair);
+    if (!paired) {
+      throw new ConfigError(
+        "camgw probe --pair: not a pairing link (https://host:port/#pair=NAME.PASSWORD.TOKEN)",
+      );
+    }
+    username = paired.username;
+    password = paired.password;
+  }
   const report = await runProbe({
     broker,
     deviceId,
@@ -67,8 +83,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
     hostAddresses,
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(values.stream ? { stream: values.stream } : {}),
-    ...(values.username ? { username: values.username } : {}),
-    ...(values.password ? { password: values.password } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     ...(values.ca ? { caFile: values.ca } : {}),
     ...(values.insecure ? { insecure: true } : {}),
   });

@@ -24,7 +24,7 @@ import {
 import { KeyedRateLimiter, type RateLimit } from "./rate-limit.js";
 import type { SessionHost } from "./session-host.js";
 import { SignalingCounters, type SignalingCounterSnapshot } from "./signaling-counters.js";
-import type { InboundSink, ViewerTransport } from "./viewer-transport.js";
+import type { InboundSink, ViewerIdentity, ViewerTransport } from "./viewer-transport.js";
 
 export interface SignalingDispatcherOptions {
   /** Where sessions live (the WebRTC session manager). */
@@ -33,6 +33,13 @@ export interface SignalingDispatcherOptions {
   offerRate?: RateLimit;
   /** Error replies per viewer; default burst 20, 10 per second. Over it: dropped and counted. */
   errorReplyRate?: RateLimit;
+  /**
+   * Who may watch: the app admits the accounts it knows. A viewer it does
+   * not admit gets `unauthorized` for offers and candidates (its byes are
+   * ignored), whatever the transport let through: an external broker without
+   * an ACL cannot get anyone a session. Default: everyone (tests).
+   */
+  admit?: (identity: ViewerIdentity) => boolean;
 }
 
 export interface SignalingDispatcherEvents {
@@ -68,6 +75,7 @@ export class SignalingDispatcher
 {
   readonly counters = new SignalingCounters();
   readonly #host: SessionHost;
+  readonly #admit: (identity: ViewerIdentity) => boolean;
   readonly #offers: KeyedRateLimiter;
   readonly #errorReplies: KeyedRateLimiter;
   readonly #viewers = new Map<string, Viewer>();
@@ -100,6 +108,7 @@ export class SignalingDispatcher
   constructor(options: SignalingDispatcherOptions) {
     super();
     this.#host = options.host;
+    this.#admit = options.admit ?? (() => true);
     this.#offers = new KeyedRateLimiter(options.offerRate ?? { burst: 8, perSecond: 1 });
     this.#errorReplies = new KeyedRateLimiter(
       options.errorReplyRate ?? { burst: 20, perSecond: 10 },
@@ -158,6 +167,16 @@ export class SignalingDispatcher
   }
 
   /**
+   * Ends every session of `viewerId` now (bye `kicked`), e.g. when its
+   * account was removed; its later messages are refused by `admit`. Returns
+   * how many sessions ended.
+   */
+  revoke(viewerId: string): number {
+    if (this.#closed) return 0;
+    return this.#host.endViewer(viewerId, "kicked");
+  }
+
+  /**
    * Stops answering and lets go of the host; safe to call twice. The app
    * closes the session host first, so its `ended` events (bye shutdown) are
    * sent before this.
@@ -182,6 +201,20 @@ export class SignalingDispatcher
         this.#replyError(viewer, result.code, result.message, result.session);
         return;
       case "message":
+        // After the spec's checks 1-4 (a valid message), before 5 and 6: who
+        // may watch is decided here, not by the transport.
+        if (!this.#admit(viewer.transport.identity)) {
+          this.counters.unauthorized += 1;
+          if (result.msg.type !== "bye") {
+            this.#replyError(
+              viewer,
+              "unauthorized",
+              "this viewer may not watch this camera",
+              result.msg.session,
+            );
+          }
+          return;
+        }
         return this.#dispatch(viewer, result.msg);
     }
   }
