@@ -160,7 +160,7 @@ export class Gateway {
     }
     this.accounts.on("changed", ({ added, ended }) => {
       for (const name of added) log.info(`viewer ${name} added`);
-      for (const name of ended) this.endViewer(name);
+      for (const name of ended) void this.endViewer(name);
     });
     this.accounts.on("error", (err) => log.warn(`viewer accounts: ${err.message}`));
     this.accounts.watch();
@@ -244,12 +244,13 @@ export class Gateway {
    * A viewer was removed (or got new credentials): its MQTT connections end
    * and its sessions end now (bye `kicked`), whatever transport they came by.
    */
-  private endViewer(name: string): void {
+  private async endViewer(name: string): Promise<void> {
     const started = performance.now();
+    // Sessions first, so their byes reach the viewer before its connections go.
+    const sessions = (await this.dispatcher?.revoke(name)) ?? 0;
     const connections = this.broker?.disconnect(name) ?? 0;
-    const sessions = this.dispatcher?.revoke(name) ?? 0;
     this.log.info(
-      `viewer ${name} removed: ended ${sessions} session(s) and ${connections} MQTT connection(s) in ${Math.round(performance.now() - started)} ms`,
+      `viewer ${name} shut out: ended ${sessions} session(s) and ${connections} MQTT connection(s) in ${Math.round(performance.now() - started)} ms`,
     );
   }
 

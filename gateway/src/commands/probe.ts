@@ -75,7 +75,13 @@ export async function probeCommand(argv: string[]): Promise<number> {
     username = paired.username;
     password = paired.password;
   }
+  // Ctrl-C (or SIGTERM) ends the watch early and still prints the report.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const report = await runProbe({
+    signal: stop.signal,
     broker,
     deviceId,
     seconds,
@@ -88,6 +94,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
     ...(values.ca ? { caFile: values.ca } : {}),
     ...(values.insecure ? { insecure: true } : {}),
   });
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
   return report.video ? 0 : 1;
 }

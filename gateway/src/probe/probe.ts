@@ -27,6 +27,8 @@ export interface ProbeOptions {
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
   hostAddresses?: readonly string[];
+  /** Stops watching early (tests that watch while something else happens). */
+  signal?: AbortSignal;
 }
 
 export interface ProbeReport {
@@ -111,6 +113,13 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     if (options.untilFirstFrame) finish();
   };
 
+  // A login refused later (the viewer was removed) ends the watch: the
+  // device is about to end the call too.
+  client.on("error", (err) => {
+    if (typeof (err as { code?: unknown }).code !== "number") return;
+    seen.ended ??= `refused: ${err.message}`;
+    finish();
+  });
   let offerUs = 0;
   try {
     await client.waitConnected();
@@ -133,8 +142,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     seen.answerUs = nowUs();
     await peer.acceptAnswer(answer);
     const timer = setTimeout(finish, options.seconds * 1000);
+    options.signal?.addEventListener("abort", finish, { once: true });
     await done;
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", finish);
   } catch (err) {
     // A refused call carries the spec's code (busy, unsupported, ...).
     const code = err instanceof CallError ? `${err.code}: ` : "";

@@ -80,6 +80,8 @@ export class SignalingDispatcher
   readonly #errorReplies: KeyedRateLimiter;
   readonly #viewers = new Map<string, Viewer>();
   #closed = false;
+  /** While revoke() runs: the sends of the byes it causes. */
+  #collecting: Promise<unknown>[] | undefined;
   readonly #onHostCandidate = (
     viewerId: string,
     session: string,
@@ -168,12 +170,27 @@ export class SignalingDispatcher
 
   /**
    * Ends every session of `viewerId` now (bye `kicked`), e.g. when its
-   * account was removed; its later messages are refused by `admit`. Returns
-   * how many sessions ended.
+   * account was removed; its later messages are refused by `admit`.
+   * Resolves with how many sessions ended once their byes are handed to the
+   * transport, so the app can cut the viewer's connections after them.
    */
-  revoke(viewerId: string): number {
+  async revoke(viewerId: string): Promise<number> {
     if (this.#closed) return 0;
-    return this.#host.endViewer(viewerId, "kicked");
+    const sends: Promise<unknown>[] = [];
+    this.#collecting = sends;
+    let ended: number;
+    try {
+      ended = this.#host.endViewer(viewerId, "kicked");
+    } finally {
+      this.#collecting = undefined;
+    }
+    // The byes on their way (at most a second: a broker that does not answer
+    // must not hold the viewer's removal up).
+    await Promise.race([
+      Promise.allSettled(sends),
+      new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+    ]);
+    return ended;
   }
 
   /**
@@ -327,10 +344,11 @@ export class SignalingDispatcher
 
   #send(transport: ViewerTransport, message: ViewerInbound): void {
     if (this.#closed) return;
-    transport.send(message).catch((err: unknown) => {
+    const sent = transport.send(message).catch((err: unknown) => {
       this.counters.dropped += 1;
       this.#emitError(err instanceof Error ? err : new Error(String(err)));
     });
+    this.#collecting?.push(sent);
   }
 
   #forgetIfIdle(viewerId: string, viewer: Viewer): void {

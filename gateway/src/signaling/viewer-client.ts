@@ -206,8 +206,10 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const call of [...this.#calls.values()]) call.hangup();
-      // end(false) lets queued publishes (the byes) flush before DISCONNECT.
-      await this.#client.endAsync(false);
+      // end(false) lets queued publishes (the byes) flush before DISCONNECT;
+      // a client that is not connected has nobody to flush to, and would wait
+      // for ever (a refused login leaves its first SUBSCRIBE queued).
+      await this.#client.endAsync(!this.#client.connected);
       this.#setState("closed");
     })();
     return this.#closing;

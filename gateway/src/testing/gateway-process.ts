@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parsePairing, type PairingCredentials } from "../auth/pairing-link.js";
+import type { ProbeReport } from "../probe/probe.js";
 import { simEnv, type SimOptions } from "../../../firmware-sim/src/sim-env.js";
 import { findUp } from "../paths.js";
 
@@ -218,4 +219,57 @@ export async function getJson(url: string): Promise<{ status: number; body: unkn
     // Not JSON (e.g. /metrics): keep the text.
   }
   return { status: res.status, body };
+}
+
+/** A `camgw probe` in a process of its own, watching until stopped. */
+export interface ProbeProcess {
+  /** SIGINT (the probe prints its report so far), then the report. */
+  stop(): Promise<ProbeReport>;
+}
+
+/**
+ * Runs `camgw probe DEVICE --pair LINK --json` as a person would, in its own
+ * process, so what the test process does (e.g. build a 50 MiB attack) cannot
+ * freeze the video it measures.
+ */
+export function startProbeProcess(
+  gw: GatewayProcess,
+  deviceId: string,
+  pairLink: string,
+): ProbeProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      CAMGW_BIN,
+      "probe",
+      deviceId,
+      "--broker",
+      gw.mqttUrl ?? "",
+      "--pair",
+      pairLink,
+      "--json",
+      "--no-decode",
+      "--seconds",
+      "3600",
+      "--ice-host-addresses",
+      "127.0.0.1",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    stop: async () => {
+      child.kill("SIGINT");
+      await exited;
+      try {
+        return JSON.parse(out) as ProbeReport;
+      } catch {
+        throw new Error(`camgw probe printed no report:\n${out}\n${err}`);
+      }
+    },
+  };
 }
