@@ -6,7 +6,7 @@ import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
 import { HeadlessViewer, type ReceivedFrame } from "../webrtc/receive/headless-viewer.js";
 import { FrameDecoder } from "./h264-decoder.js";
-import { countFreezes, percentile, round } from "./stats.js";
+import { countFreezes, longestGap, percentile, round } from "./stats.js";
 
 export interface ProbeOptions {
   broker: string;
@@ -46,6 +46,8 @@ export interface ProbeReport {
   packetsLost: number;
   keyFrames: number;
   freezes: number;
+  /** The longest time between two frames, ms (a person notices a second). */
+  longestGapMs: number;
   width: number | null;
   height: number | null;
   decodeErrors: number;
@@ -173,6 +175,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     packetsLost: stats.packetsLost,
     keyFrames: stats.keyFrames,
     freezes: countFreezes(frameTimesMs),
+    longestGapMs: round(longestGap(frameTimesMs)),
     width: seen.width,
     height: seen.height,
     decodeErrors: decoder?.errors ?? 0,
@@ -195,7 +198,7 @@ export function formatReport(r: ProbeReport): string {
     `camgw probe: ${r.deviceId}: ${r.video ? "video received" : "NO VIDEO"}${r.ended ? ` (${r.ended})` : ""}`,
     `  answer              ${r.answerMs ?? "-"} ms`,
     `  first frame         ${r.timeToFirstFrameMs ?? "-"} ms after the offer`,
-    `  frames              ${r.frames} (${r.fps} fps, ${r.freezes} freezes)`,
+    `  frames              ${r.frames} (${r.fps} fps, ${r.freezes} freezes, longest gap ${r.longestGapMs} ms)`,
     `  size                ${r.width ?? "?"}x${r.height ?? "?"}`,
     `  bitrate             ${r.bitrateKbps} kbit/s`,
     `  packets             ${r.packetsReceived} received, ${r.packetsLost} lost`,

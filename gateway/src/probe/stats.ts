@@ -31,3 +31,12 @@ export function countFreezes(frameTimesMs: readonly number[]): number {
   }
   return freezes;
 }
+
+/** The longest time between two consecutive frames (0 with fewer than two). */
+export function longestGap(frameTimesMs: readonly number[]): number {
+  let longest = 0;
+  for (let i = 1; i < frameTimesMs.length; i++) {
+    longest = Math.max(longest, (frameTimesMs[i] ?? 0) - (frameTimesMs[i - 1] ?? 0));
+  }
+  return longest;
+}

@@ -236,6 +236,7 @@ export function startProbeProcess(
   gw: GatewayProcess,
   deviceId: string,
   pairLink: string,
+  broker = gw.mqttUrl ?? "",
 ): ProbeProcess {
   const child = spawn(
     process.execPath,
@@ -244,7 +245,7 @@ export function startProbeProcess(
       "probe",
       deviceId,
       "--broker",
-      gw.mqttUrl ?? "",
+      broker,
       "--pair",
       pairLink,
       "--json",
