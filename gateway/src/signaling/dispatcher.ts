@@ -149,6 +149,10 @@ export class SignalingDispatcher
     viewer.pending += 1;
     const entry = viewer;
     entry.tail = entry.tail
+      // Each message in a turn of the event loop of its own: a burst of
+      // messages (many viewers' huge offers at once) must not run as one
+      // long chain of microtasks while frames wait to be sent.
+      .then(nextTurn)
       .then(() => this.#handle(entry, payload))
       .catch((err: unknown) => {
         // Handlers catch what they expect; this keeps the queue alive for the rest.
@@ -364,4 +368,31 @@ export class SignalingDispatcher
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Messages waiting for their turn, across all viewers: one is let through per
+ * turn of the event loop, so pending I/O (RTP to every viewer, other
+ * viewers' messages) runs between any two, however many arrive at once.
+ * (One setImmediate each would not do: Node runs every immediate queued in
+ * a turn back to back.)
+ */
+const waitingTurns: (() => void)[] = [];
+let turnScheduled = false;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    waitingTurns.push(resolve);
+    scheduleTurn();
+  });
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled || waitingTurns.length === 0) return;
+  turnScheduled = true;
+  setImmediate(() => {
+    turnScheduled = false;
+    waitingTurns.shift()?.();
+    scheduleTurn();
+  });
 }

@@ -29,6 +29,18 @@ import {
 /** Media sections an offer may have: video, audio, and one spare. */
 export const MAX_MEDIA_SECTIONS = 3;
 
+/**
+ * The m= lines of an SDP text, counted without parsing it: the session
+ * manager refuses an offer of too many sections before it spends time on
+ * each line (a 600-section offer costs ~30 ms to parse on a busy core, and
+ * many viewers can send one each).
+ */
+export function countMediaSections(sdp: string): number {
+  let count = sdp.startsWith("m=") ? 1 : 0;
+  for (let at = sdp.indexOf("\nm="); at >= 0; at = sdp.indexOf("\nm=", at + 3)) count++;
+  return count;
+}
+
 /** What the plan needs to know of the stream the offer asks for. */
 export interface StreamFacts {
   /** H.264 profile-level-id the stream has (or is assumed to have until its first SPS). */

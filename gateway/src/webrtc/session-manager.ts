@@ -8,7 +8,12 @@ import type {
   SessionHostEvents,
 } from "../signaling/session-host.js";
 import type { IceConfig } from "./ice-config.js";
-import { planOffer, type AcceptedOffer } from "./offer-plan.js";
+import {
+  countMediaSections,
+  MAX_MEDIA_SECTIONS,
+  planOffer,
+  type AcceptedOffer,
+} from "./offer-plan.js";
 import { MAX_REMOTE_CANDIDATES } from "./remote-candidates.js";
 import { parseOfferSdp } from "./offer-sdp.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
@@ -270,6 +275,17 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     if (this.closed) throw new SignalingError("internal", "the gateway is shutting down", context);
     // Checked in the spec's order (signaling-v1 "Messages", step 6): parse
     // (bad-request), the plan (unsupported), then the viewer limit (busy).
+    // One exception, before parsing: an offer of more media sections than
+    // the plan takes is unsupported whatever its lines hold, and is refused
+    // without the cost of reading them (docs/signaling.md, "Floods").
+    const sections = countMediaSections(request.sdp);
+    if (sections > MAX_MEDIA_SECTIONS) {
+      throw new SignalingError(
+        "unsupported",
+        `the offer has ${sections} media sections; this camera answers at most ${MAX_MEDIA_SECTIONS}`,
+        { ...context, sections },
+      );
+    }
     const offer = parseOfferSdp(request.sdp);
     const plan = planOffer(offer, request.stream, this.streams.get(request.stream));
     if (!plan.accepted) {
