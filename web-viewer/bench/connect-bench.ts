@@ -64,7 +64,7 @@ try {
   // One warm-up connect (JIT, Chromium's codec init) that is not counted.
   for (let i = 0; i <= runs; i++) {
     const opened = Date.now();
-    const page = await openViewer(browser, `${gateway.httpUrl}?device=bench`);
+    const page = await openViewer(browser, gateway.viewerUrl("?device=bench"));
     const playing = await waitPlaying(page, "bench", 30_000);
     const shown = Date.now() - opened;
     const done = await waitFor(

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parsePairing, type PairingCredentials } from "../auth/pairing-link.js";
+import { pairingLink, parsePairing, type PairingCredentials } from "../auth/pairing-link.js";
 import type { ProbeReport } from "../probe/probe.js";
 import { simEnv, type SimOptions } from "../../../firmware-sim/src/sim-env.js";
 import { findUp } from "../paths.js";
@@ -55,6 +55,8 @@ export interface GatewayProcessOptions {
   startTimeoutMs?: number;
   /** A state directory to use (kept); default a fresh temporary one, removed on stop. */
   stateDir?: string;
+  /** The owner of a state directory used before (a restart prints no pairing link). */
+  owner?: PairingCredentials;
 }
 
 const execFileAsync = promisify(execFile);
@@ -141,11 +143,12 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     });
   });
 
-  const owner = started.link === undefined ? undefined : parsePairing(started.link);
-  if (!owner || started.link === undefined) {
+  const owner = started.link === undefined ? options.owner : parsePairing(started.link);
+  if (!owner) {
     child.kill("SIGKILL");
     throw new Error(`camgw printed no pairing link on its first start:\n${out}`);
   }
+  const ownerLink = started.link ?? pairingLink(started.http, owner);
   const cli = async (...args: string[]): Promise<string> => {
     const { stdout } = await execFileAsync(process.execPath, [
       CAMGW_BIN,
@@ -167,7 +170,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     mqttsUrl: started.mqtts,
     stateDir,
     owner,
-    ownerLink: started.link,
+    ownerLink,
     fingerprint: started.fingerprint,
     addViewer: async (name) =>
       JSON.parse(await cli("add", name, "--json")) as PairingCredentials & {

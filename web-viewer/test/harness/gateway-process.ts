@@ -1,8 +1,18 @@
 /**
  * A restartable handle on the real gateway (`camgw run --source sim`) for
- * browser tests: restarts keep the HTTP port, so an open page's default
- * broker (ws://<page host>/mqtt) comes back at the same address.
+ * browser tests: restarts keep the HTTP port and the state directory, so an
+ * open page's default broker (ws://<page host>/mqtt) comes back at the same
+ * address and its stored login still works. Pages log in the way a person
+ * does: through the pairing link the gateway printed on its first start.
  */
+import { rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  pairingFragment,
+  type PairingCredentials,
+} from "../../../gateway/src/auth/pairing-link.js";
 import {
   startGateway,
   type GatewayProcess as Running,
@@ -18,6 +28,8 @@ export class GatewayProcess {
   readonly options: GatewayOptions;
   #running: Running | undefined;
   #lastOutput = "";
+  #stateDir = "";
+  #owner: PairingCredentials | undefined;
   httpUrl = "";
 
   constructor(options: GatewayOptions) {
@@ -28,6 +40,38 @@ export class GatewayProcess {
     const gateway = new GatewayProcess(options);
     await gateway.start();
     return gateway;
+  }
+
+  /** The viewer's first account, made on the first start. */
+  get owner(): PairingCredentials {
+    if (!this.#owner) throw new Error("gateway not started");
+    return this.#owner;
+  }
+
+  /**
+   * The page with `query` (e.g. "?device=cam1"), logged in through the
+   * pairing link's fragment as a person who opened it would be.
+   */
+  viewerUrl(query = "", who: PairingCredentials = this.owner): string {
+    return `${this.httpUrl}${query}#${pairingFragment(who)}`;
+  }
+
+  /** Another viewer account (`camgw viewer add NAME`). */
+  async addViewer(name: string): Promise<PairingCredentials> {
+    if (!this.#running) throw new Error("gateway not running");
+    return this.#running.addViewer(name);
+  }
+
+  /** `camgw viewer remove NAME`: the running gateway shuts that viewer out. */
+  async removeViewer(name: string): Promise<void> {
+    if (!this.#running) throw new Error("gateway not running");
+    await this.#running.removeViewer(name);
+  }
+
+  /** The HTTPS page (its own self-signed certificate). */
+  get httpsUrl(): string {
+    if (!this.#running) throw new Error("gateway not running");
+    return this.#running.httpsUrl;
   }
 
   /** The page's default broker when it is served by this gateway. */
@@ -44,7 +88,14 @@ export class GatewayProcess {
     if (this.#running) throw new Error("gateway already running");
     const port = this.httpUrl === "" ? 0 : Number(new URL(this.httpUrl).port);
     const id = this.options.deviceId;
+    if (!this.#stateDir) {
+      const dir = await mkdtemp(join(tmpdir(), "camgw-viewer-state-"));
+      this.#stateDir = dir;
+      process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    }
     this.#running = await startGateway({
+      stateDir: this.#stateDir,
+      ...(this.#owner ? { owner: this.#owner } : {}),
       args: [
         "--device-id",
         id,
@@ -56,9 +107,14 @@ export class GatewayProcess {
       ],
     });
     this.httpUrl = this.#running.httpUrl;
+    this.#owner = this.#running.owner;
   }
 
-  /** SIGTERM (clean shutdown: bye + offline status), SIGKILL after 10 s. */
+  /**
+   * SIGTERM (clean shutdown: bye + offline status), SIGKILL after 10 s. The
+   * state directory stays for a later start() (the same viewers log in
+   * again); it is removed when the test process exits.
+   */
   async stop(): Promise<void> {
     const running = this.#running;
     this.#running = undefined;
