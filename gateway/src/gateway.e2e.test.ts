@@ -174,7 +174,13 @@ describe("camgw run on the virtual board", () => {
       seconds: 30,
       decode: false,
     });
-    await sleep(2000);
+    // Stop once media flows to the probe: its login and ICE take a while on a busy machine.
+    const deadline = Date.now() + 30_000;
+    const sent = /^camgw_packets_sent_total [1-9]/m;
+    while (!sent.test(String((await getJson(`${other.httpUrl}metrics`)).body))) {
+      if (Date.now() > deadline) throw new Error("no packet sent to the probe within 30 s");
+      await sleep(200);
+    }
     // The embedded broker goes down with the gateway, so watch the bye on the probe.
     expect(await other.stop()).toBe(0);
     const r = await report;
