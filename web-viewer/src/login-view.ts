@@ -56,7 +56,7 @@ export class LoginView {
       h(
         "p",
         { class: "hint" },
-        "Open the pairing link that `camgw viewer add NAME` printed on the camera, or paste it here. " +
+        "Open the pairing link that “camgw viewer add NAME” printed on the camera, or paste it here. " +
           "A viewer's name and MQTT password work too.",
       ),
       form,
@@ -81,7 +81,7 @@ export class LoginView {
     if (link !== "") {
       const paired = parsePairing(link);
       return (
-        paired ?? "That is not a pairing link: copy the whole link `camgw viewer add` printed."
+        paired ?? "That is not a pairing link: copy the whole link “camgw viewer add” printed."
       );
     }
     const username = this.#username.value.trim();
