@@ -97,7 +97,7 @@ try {
   }
 } finally {
   await browser.close();
-  await gateway.stop();
+  await gateway.close();
 }
 console.log("");
 console.log(

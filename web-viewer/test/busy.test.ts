@@ -22,7 +22,7 @@ describe("busy in Chromium", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
   });
 
   it("shows busy when the limit is hit, then plays once the first viewer leaves", async () => {

@@ -27,7 +27,7 @@ describe("logging in to the viewer in Chromium", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
   });
 
   it("shows a login and no camera without a stored login", async () => {

@@ -27,7 +27,7 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
   });
 
   it("lists the camera live from its retained status", async () => {

@@ -45,7 +45,7 @@ describe("recovery in Chromium", () => {
       expect(after.videoWidth).toBe(1280);
       await page.context().close();
     } finally {
-      await gateway.stop();
+      await gateway.close();
     }
   });
 
@@ -91,7 +91,7 @@ describe("recovery in Chromium", () => {
       expect(chip).toContain("connected");
       await page.context().close();
     } finally {
-      await gateway.stop();
+      await gateway.close();
       await mosquitto.close();
     }
   });

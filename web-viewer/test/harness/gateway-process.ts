@@ -5,8 +5,7 @@
  * address and its stored login still works. Pages log in the way a person
  * does: through the pairing link the gateway printed on its first start.
  */
-import { rmSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -88,11 +87,7 @@ export class GatewayProcess {
     if (this.#running) throw new Error("gateway already running");
     const port = this.httpUrl === "" ? 0 : Number(new URL(this.httpUrl).port);
     const id = this.options.deviceId;
-    if (!this.#stateDir) {
-      const dir = await mkdtemp(join(tmpdir(), "camgw-viewer-state-"));
-      this.#stateDir = dir;
-      process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-    }
+    if (!this.#stateDir) this.#stateDir = await mkdtemp(join(tmpdir(), "camgw-viewer-state-"));
     this.#running = await startGateway({
       stateDir: this.#stateDir,
       ...(this.#owner ? { owner: this.#owner } : {}),
@@ -113,7 +108,7 @@ export class GatewayProcess {
   /**
    * SIGTERM (clean shutdown: bye + offline status), SIGKILL after 10 s. The
    * state directory stays for a later start() (the same viewers log in
-   * again); it is removed when the test process exits.
+   * again); close() removes it.
    */
   async stop(): Promise<void> {
     const running = this.#running;
@@ -121,6 +116,13 @@ export class GatewayProcess {
     if (!running) return;
     await running.stop();
     this.#lastOutput = running.output();
+  }
+
+  /** stop(), then remove the state directory (it holds the viewers' secrets): the end of a test. */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.#stateDir) await rm(this.#stateDir, { recursive: true, force: true });
+    this.#stateDir = "";
   }
 
   async restart(): Promise<void> {
