@@ -1,5 +1,11 @@
 import { join } from "node:path";
+import { accountAuthenticator } from "./auth/account-authenticator.js";
+import { AccountStore, type NewViewer } from "./auth/account-store.js";
+import { deviceCredential, type DeviceCredential } from "./auth/device-credential.js";
+import { ensureStateDir, stateDirFrom } from "./auth/state-dir.js";
+import { lanAddresses, loadTlsMaterial, type TlsMaterial } from "./auth/tls-material.js";
 import type { Config } from "./config.js";
+import type { HttpAccess } from "./http/access.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
 import { MetricsRegistry } from "./http/metrics.js";
 import { findUp } from "./paths.js";
@@ -15,7 +21,11 @@ import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
 import { SessionManager } from "./webrtc/session-manager.js";
-import { sharedTokenAuthorizer } from "./whep/whep-auth.js";
+import {
+  accountTokenAuthorizer,
+  SHARED_TOKEN_ACCOUNT,
+  sharedTokenAuthorizer,
+} from "./whep/whep-auth.js";
 import { WhepEndpoint } from "./whep/whep-endpoint.js";
 import { WhipEgress } from "./whip/whip-egress.js";
 
@@ -43,11 +53,32 @@ function viewerRoot(): string | null {
 }
 
 export interface GatewayAddresses {
+  /** The plain viewer page, on loopback unless allow-plain-lan: http://127.0.0.1:8080/ */
   http: string;
-  /** The embedded broker's MQTT/TCP URL, when it runs. */
+  /** The HTTPS viewer page for the LAN (a LAN address when listening on all): https://192.168.1.20:8443/ */
+  https: string;
+  /** The HTTPS page as this machine reaches it: https://127.0.0.1:8443/ */
+  httpsLocal: string;
+  /** The embedded broker's plain MQTT/TCP URL, when it runs. */
   mqtt?: string;
+  /** The embedded broker's MQTT over TLS URL, when it runs. */
+  mqtts?: string;
   /** Where the device itself connects for signaling. */
   brokerUrl: string;
+}
+
+export interface GatewayOptions {
+  /**
+   * Make a first viewer ("owner") when the state directory has no accounts
+   * file yet, so `make run` ends with a link a person can open. The CLI
+   * turns it off when its output goes to the journal (secrets never go to logs).
+   */
+  createFirstViewer?: boolean;
+}
+
+/** The plain listeners' address: loopback, unless the config lets them on the LAN. */
+export function plainHost(config: Config): string {
+  return config["allow-plain-lan"] ? config.listen : "127.0.0.1";
 }
 
 /**
@@ -62,9 +93,12 @@ export class Gateway {
   private link: MqttLink | null = null;
   private whep: WhepEndpoint | null = null;
   private whip: WhipEgress | null = null;
+  private broker: EmbeddedBroker | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   addresses: GatewayAddresses | null = null;
+  /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
+  firstViewer: NewViewer | null = null;
 
   private constructor(
     private readonly config: Config,
@@ -73,10 +107,22 @@ export class Gateway {
     readonly sessions: SessionManager,
     private readonly http: HttpServer,
     private readonly metrics: MetricsRegistry,
-    private broker: EmbeddedBroker | null = null,
+    readonly accounts: AccountStore,
+    readonly tls: TlsMaterial,
+    readonly stateDir: string,
   ) {}
 
-  static async start(config: Config, log: Logger): Promise<Gateway> {
+  static async start(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
+    // Secrets first: a state directory we cannot use stops the start with its path.
+    const stateDir = stateDirFrom(config["state-dir"]);
+    await ensureStateDir(stateDir);
+    const accounts = await AccountStore.open(stateDir);
+    const tls = await loadTlsMaterial({
+      stateDir,
+      ...(config["tls-cert"] ? { certFile: config["tls-cert"] } : {}),
+      ...(config["tls-key"] ? { keyFile: config["tls-key"] } : {}),
+    });
+    if (tls.created) log.info(`made a self-signed TLS certificate in ${stateDir}`);
     const source = createSource(config);
     const sessions = new SessionManager({
       streams: { [DEFAULT_STREAM]: source },
@@ -100,16 +146,24 @@ export class Gateway {
     });
     const metrics = new MetricsRegistry();
     let gateway: Gateway | null = null;
+    const access: HttpAccess = {
+      verifyToken: (token) => accounts.verifyToken(token),
+      metrics: config["metrics-access"],
+      allowedOrigins: config["allowed-origins"],
+    };
     const http = new HttpServer({
-      host: config.listen,
-      port: config["http-port"],
+      listeners: [
+        { host: plainHost(config), port: config["http-port"] },
+        { host: config.listen, port: config["https-port"], tls },
+      ],
       viewerRoot: viewerRoot(),
       health: () => gateway?.health() ?? [{ name: "gateway", ok: false, detail: "starting" }],
       metrics,
+      access,
     });
-    gateway = new Gateway(config, log, source, sessions, http, metrics);
+    gateway = new Gateway(config, log, source, sessions, http, metrics, accounts, tls, stateDir);
     try {
-      await gateway.bringUp();
+      await gateway.bringUp(options);
     } catch (err) {
       await gateway.close();
       throw err;
@@ -117,8 +171,17 @@ export class Gateway {
     return gateway;
   }
 
-  private async bringUp(): Promise<void> {
+  private async bringUp(options: GatewayOptions): Promise<void> {
     const { config, log } = this;
+    if (options.createFirstViewer === true && !this.accounts.existed) {
+      this.firstViewer = await this.accounts.add("owner");
+    }
+    this.accounts.on("changed", ({ added, ended }) => {
+      for (const name of added) log.info(`viewer ${name} added`);
+      for (const name of ended) void this.endViewer(name);
+    });
+    this.accounts.on("error", (err) => log.warn(`viewer accounts: ${err.message}`));
+    this.accounts.watch();
     this.source.on("error", (err) => {
       this.sourceError = err.message;
       log.warn(`source: ${err.message}`);
@@ -159,24 +222,51 @@ export class Gateway {
       }),
     );
 
-    const httpAddress = await this.http.listen();
-    const httpHost = config.listen === "0.0.0.0" ? "127.0.0.1" : config.listen;
-    const httpUrl = `http://${httpHost}:${httpAddress.port}/`;
+    const [plain, secure] = await this.http.listen();
+    const local = reachable(plainHost(config));
+    const secureLocal = reachable(config.listen);
+    const lan = config.listen === "0.0.0.0" ? (lanAddresses()[0] ?? secureLocal) : secureLocal;
+    const httpUrl = `http://${local}:${plain?.port ?? 0}/`;
+    const httpsPort = secure?.port ?? 0;
     let brokerUrl = config.broker;
     let mqttUrl: string | undefined;
+    let mqttsUrl: string | undefined;
+    const device = await this.deviceCredential();
     if (config.broker === "embedded") {
       this.broker = await EmbeddedBroker.start({
-        host: config.listen,
+        host: plainHost(config),
         port: config["mqtt-port"],
         wsPort: config["mqtt-ws-port"] || null,
+        tls: {
+          host: config.listen,
+          port: config["mqtts-port"],
+          cert: this.tls.cert,
+          key: this.tls.key,
+        },
+        auth: accountAuthenticator(
+          { prefix: config.prefix, deviceId: config["device-id"] },
+          device,
+          this.accounts,
+        ),
       });
       this.broker.on("clientError", (err) => log.debug(`broker: ${err.message}`));
-      this.broker.attachTo(this.http.server, "/mqtt");
-      mqttUrl = `mqtt://${httpHost}:${this.broker.port ?? 0}`;
+      this.broker.on("loginRefused", (id, why) => log.debug(`broker: refused ${id}: ${why}`));
+      for (const server of this.http.servers) {
+        this.broker.attachTo(server, "/mqtt", this.http.mqttUpgradeCheck);
+      }
+      mqttUrl = `mqtt://${local}:${this.broker.port ?? 0}`;
+      mqttsUrl = `mqtts://${secureLocal}:${this.broker.tlsPort ?? 0}`;
       brokerUrl = mqttUrl;
     }
-    this.addresses = { http: httpUrl, brokerUrl, ...(mqttUrl ? { mqtt: mqttUrl } : {}) };
-    this.connectSignaling(brokerUrl);
+    this.addresses = {
+      http: httpUrl,
+      https: `https://${urlHost(lan)}:${httpsPort}/`,
+      httpsLocal: `https://${urlHost(secureLocal)}:${httpsPort}/`,
+      brokerUrl,
+      ...(mqttUrl ? { mqtt: mqttUrl } : {}),
+      ...(mqttsUrl ? { mqtts: mqttsUrl } : {}),
+    };
+    this.connectSignaling(brokerUrl, device);
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
   }
 
@@ -201,13 +291,46 @@ export class Gateway {
   }
 
   /**
+   * The device's broker login: its own secret from the state directory, for
+   * the embedded broker and for an external one set up with `camgw
+   * broker-config`; the configured broker-username/password when given.
+   */
+  private async deviceCredential(): Promise<DeviceCredential> {
+    const { config } = this;
+    const own = await deviceCredential(this.stateDir, config["device-id"]);
+    if (config.broker === "embedded" || !config["broker-username"]) return own;
+    return { username: config["broker-username"], password: config["broker-password"] };
+  }
+
+  /**
+   * A viewer was removed (or got new credentials): its MQTT connections end
+   * and its sessions end now (bye `kicked`), whatever transport they came by.
+   */
+  private async endViewer(name: string): Promise<void> {
+    const started = performance.now();
+    // Sessions first, so their byes reach the viewer before its connections go.
+    const sessions = (await this.dispatcher?.revoke(name)) ?? 0;
+    const connections = this.broker?.disconnect(name) ?? 0;
+    this.log.info(
+      `viewer ${name} shut out: ended ${sessions} session(s) and ${connections} MQTT connection(s) in ${Math.round(performance.now() - started)} ms`,
+    );
+  }
+
+  /**
    * Starts signaling: the dispatcher on the session manager, and the MQTT
    * link that feeds it. The link reconnects by itself for as long as it is
    * open; an unreachable broker is never fatal, /healthz and the log say so.
    */
-  private connectSignaling(url: string): void {
+  private connectSignaling(url: string, device: DeviceCredential): void {
     const { config, log } = this;
-    const dispatcher = new SignalingDispatcher({ host: this.sessions });
+    const dispatcher = new SignalingDispatcher({
+      host: this.sessions,
+      // Who may watch: known accounts only, whatever the broker lets through.
+      admit: (identity) =>
+        identity.account === SHARED_TOKEN_ACCOUNT
+          ? config["whep-token"] !== ""
+          : this.accounts.has(identity.account ?? identity.viewerId),
+    });
     dispatcher.on("error", (err) => log.warn(`signaling: ${err.message}`));
     this.dispatcher = dispatcher;
     this.serveWhep(dispatcher);
@@ -221,8 +344,8 @@ export class Gateway {
         streams: this.streamInfo(),
       },
       sink: dispatcher,
-      ...(config["broker-username"] ? { username: config["broker-username"] } : {}),
-      ...(config["broker-password"] ? { password: config["broker-password"] } : {}),
+      username: device.username,
+      password: device.password,
       ...(config["broker-ca"] ? { caFile: config["broker-ca"] } : {}),
       rejectUnauthorized: !config["broker-insecure"],
     });
@@ -233,14 +356,17 @@ export class Gateway {
 
   /**
    * WHEP on the HTTP port (docs/whep.md): a second transport into the same
-   * dispatcher and session manager. It refuses everything until a whep-token
-   * is configured.
+   * dispatcher and session manager. Players log in with a viewer's bearer token
+   * (or the shared whep-token, when configured).
    */
   private serveWhep(dispatcher: SignalingDispatcher): void {
     const { config } = this;
     const whep = new WhepEndpoint({
       sink: dispatcher,
-      authorizer: sharedTokenAuthorizer(config["whep-token"]),
+      authorizer: accountTokenAuthorizer(
+        (token) => this.accounts.verifyToken(token),
+        sharedTokenAuthorizer(config["whep-token"]),
+      ),
       hasStream: (stream) => stream === DEFAULT_STREAM,
       iceServers: () => iceServers(config),
       corsOrigins: config["whep-cors-origins"],
@@ -306,5 +432,18 @@ export class Gateway {
     await this.source.close();
     await this.broker?.close();
     await this.http.close();
+    this.accounts.close();
   }
+}
+
+/** An address a client on this machine can use for a bind address (0.0.0.0 -> 127.0.0.1). */
+function reachable(bind: string): string {
+  if (bind === "0.0.0.0") return "127.0.0.1";
+  if (bind === "::") return "::1";
+  return bind;
+}
+
+/** An address as the host part of a URL (IPv6 in brackets). */
+function urlHost(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
 }

@@ -13,7 +13,8 @@ export interface ParsedRun {
   help: boolean;
 }
 
-function configOptions(): Options {
+/** Every config key as a flag, plus --config and --help (for `camgw run` and the commands that share its config). */
+export function configOptions(): Options {
   const options: Options = {
     config: { type: "string", short: "c" },
     help: { type: "boolean", short: "h" },
@@ -120,6 +121,13 @@ export function parseRunArgs(argv: string[]): ParsedRun {
     { args: argv, options: configOptions(), strict: true, allowPositionals: false },
     "run",
   );
+  return configFlags(values);
+}
+
+/** The config file and key flags out of parsed values (configOptions()). */
+export function configFlags(
+  values: Record<string, string | boolean | undefined | (string | boolean)[]>,
+): ParsedRun {
   const flags: Partial<Record<Key, string | boolean>> = {};
   for (const key of KEYS) {
     const value = values[key];

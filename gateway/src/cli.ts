@@ -8,7 +8,10 @@ const USAGE = `camgw ${VERSION}: a low-latency WebRTC camera gateway
 Usage:
   camgw run [--config FILE] [--KEY VALUE ...]   stream the camera (see camgw run --help)
   camgw devices [--json]                        list cameras and encoders
-  camgw probe DEVICE_ID [--broker URL] [--seconds N] [--json]
+  camgw viewer add NAME [--json] | list | remove NAME
+                                                viewer accounts (see camgw viewer --help)
+  camgw broker-config mosquitto --out DIR       files for an external Mosquitto
+  camgw probe DEVICE_ID [--broker URL] [--pair LINK] [--seconds N] [--json]
                                                 watch a camera headlessly and report
   camgw config [--config FILE] [--KEY VALUE ...]
                                                 print the effective configuration
@@ -28,6 +31,10 @@ export async function main(argv: string[]): Promise<number> {
         return (await import("./commands/devices.js")).devicesCommand(rest);
       case "probe":
         return await (await import("./commands/probe.js")).probeCommand(rest);
+      case "viewer":
+        return await (await import("./commands/viewer.js")).viewerCommand(rest);
+      case "broker-config":
+        return await (await import("./commands/broker-config.js")).brokerConfigCommand(rest);
       case "config": {
         const args = parseRunArgs(rest);
         const config = loadConfig({ file: args.configFile, env: process.env, flags: args.flags });

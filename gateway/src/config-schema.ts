@@ -164,6 +164,24 @@ export const ipList: Parser<string[]> = (raw) =>
     return address;
   });
 
+/** A comma-separated list (or YAML list) of web origins: scheme://host[:port], nothing more. */
+export const originList: Parser<string[]> = (raw) =>
+  listItems(raw).map((item) => {
+    const origin = text(item);
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ValueError(`"${origin}" is not an origin such as https://cams.example.net`);
+    }
+    if (!["http:", "https:"].includes(url.protocol) || url.origin !== origin) {
+      throw new ValueError(
+        `"${origin}" is not an origin: write scheme://host[:port] with no path, e.g. ${url.origin}`,
+      );
+    }
+    return origin;
+  });
+
 export const brokerUrl: Parser<string> = (raw) => {
   const s = text(raw);
   if (s === "embedded") return s;
@@ -222,23 +240,8 @@ function optionalText(obj: Record<string, unknown>, key: string): Record<string,
  * list): each `scheme://host[:port]` as browsers send it in Origin, or "*"
  * for any.
  */
-export const originList: Parser<string[]> = (raw) =>
-  listItems(raw).map((item) => {
-    const origin = text(item);
-    if (origin === "*") return origin;
-    let url: URL;
-    try {
-      url = new URL(origin);
-    } catch {
-      throw new ValueError(`"${origin}" is not an origin such as https://player.example.net`);
-    }
-    if (!["http:", "https:"].includes(url.protocol) || url.origin !== origin) {
-      throw new ValueError(
-        `"${origin}" is not an origin: scheme://host[:port] with nothing after, e.g. https://player.example.net`,
-      );
-    }
-    return origin;
-  });
+export const corsOriginList: Parser<string[]> = (raw) =>
+  listItems(raw).flatMap((item) => (text(item) === "*" ? ["*"] : originList(text(item))));
 
 /** An http(s) URL, or empty for "off". */
 export const optionalHttpUrl: Parser<string> = (raw) => {

@@ -13,6 +13,7 @@ import {
   integer,
   oneOf,
   optionalHttpUrl,
+  corsOriginList,
   originList,
   prefix,
   size,
@@ -111,22 +112,61 @@ export const SCHEMA = {
   "mqtt-port": {
     parse: integer(0, 65535),
     default: 1883,
-    help: "Embedded broker's MQTT/TCP port (0 picks a free one)",
+    help: "Embedded broker's plain MQTT/TCP port, on 127.0.0.1 unless allow-plain-lan (0 picks a free one)",
+  },
+  "mqtts-port": {
+    parse: integer(0, 65535),
+    default: 8883,
+    help: "Embedded broker's MQTT over TLS port, on the listen address (0 picks a free one)",
   },
   "mqtt-ws-port": {
     parse: integer(0, 65535),
     default: 0,
-    help: "Embedded broker's own MQTT/WebSocket port (0: off; /mqtt on the HTTP port is always served)",
+    help: "Embedded broker's own plain MQTT/WebSocket port, like mqtt-port (0: off; /mqtt on the web ports is always served)",
   },
   listen: {
     parse: str,
     default: "0.0.0.0",
-    help: "Address the HTTP server and embedded broker bind to",
+    help: "Address HTTPS and MQTT over TLS bind to (plain HTTP and MQTT: 127.0.0.1 unless allow-plain-lan)",
   },
   "http-port": {
     parse: integer(0, 65535),
     default: 8080,
-    help: "HTTP port: viewer, /healthz, /metrics, /mqtt",
+    help: "Plain HTTP port (viewer, /healthz, /metrics, /mqtt), on 127.0.0.1 unless allow-plain-lan",
+  },
+  "https-port": {
+    parse: integer(0, 65535),
+    default: 8443,
+    help: "HTTPS port (the same as http-port), on the listen address (0 picks a free one)",
+  },
+  "allow-plain-lan": {
+    parse: bool,
+    default: false,
+    help: "Also serve plain HTTP and MQTT on the listen address, not only on 127.0.0.1 (trusted networks only)",
+  },
+  "tls-cert": {
+    parse: str,
+    default: "",
+    defaultText: "self-signed, made in state-dir",
+    help: "PEM certificate for HTTPS and MQTT over TLS (with tls-key)",
+  },
+  "tls-key": { parse: str, default: "", help: "PEM private key of tls-cert" },
+  "state-dir": {
+    parse: str,
+    default: "",
+    defaultText: "$XDG_STATE_HOME/camgw or ~/.local/state/camgw",
+    help: "Where viewer accounts, the device's broker secret and the TLS key are kept",
+  },
+  "allowed-origins": {
+    parse: originList,
+    default: [],
+    defaultText: "only the page's own",
+    help: "Other web origins whose pages may use /mqtt (comma-separated)",
+  },
+  "metrics-access": {
+    parse: oneOf("loopback", "token"),
+    default: "loopback",
+    help: "loopback: /metrics open to this machine, a viewer's token elsewhere; token: a token always",
   },
   "ice-servers": {
     parse: iceServers,
@@ -167,11 +207,11 @@ export const SCHEMA = {
   "whep-token": {
     parse: str,
     default: "",
-    help: "Bearer token WHEP players must send (empty: WHEP refuses every request)",
+    help: "A shared bearer token WHEP players may send besides the viewers' own (empty: only theirs)",
     secret: true,
   },
   "whep-cors-origins": {
-    parse: originList,
+    parse: corsOriginList,
     default: [],
     defaultText: "none (same origin only)",
     help: "Origins whose web pages may use WHEP (comma-separated; * for any)",

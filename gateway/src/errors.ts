@@ -35,6 +35,17 @@ export class SourceError extends CamgwError {
 }
 
 /**
+ * The state directory (docs/security.md: accounts, the device's secret, the
+ * TLS key) or a file in it cannot be used: not writable, owned by another
+ * user, or a file that is not what camgw wrote. The message names the path.
+ */
+export class StateError extends CamgwError {
+  constructor(message: string, context: ErrorContext = {}, options?: ErrorOptions) {
+    super("state", message, context, options);
+  }
+}
+
+/**
  * A viewer's signaling message was refused. `code` is the spec's error code
  * and nothing else: it is what the viewer reads in the `error` reply and what
  * /metrics counts refusals by (signaling-v1, "Messages").

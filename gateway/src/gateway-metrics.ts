@@ -60,6 +60,9 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
     label: "transport",
   },
   iceRestarts: counter("Offers that restarted ICE on a live session instead of replacing it"),
+  candidatesRefused: counter(
+    "Viewer ICE candidates not paired with (unreachable kind, over the cap)",
+  ),
 };
 
 const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
@@ -74,11 +77,16 @@ const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
   dropped: counter("Messages to viewers not sent (error-reply budget, transport failure)"),
   overflowed: counter("Messages dropped unread: too many queued behind a viewer's slow offer"),
   hostErrors: counter("Session host failures (answered internal)"),
+  unauthorized: counter("Messages from viewers that are not accounts (answered unauthorized)"),
 };
 
 const LINK_METRICS: MetricTable<MqttLinkStats> = {
   connects: counter("Connections to the broker"),
   connectFailures: counter("Broker connection attempts that failed, and connections lost"),
+  retainedIgnored: counter("Retained messages on rx/ dropped unread"),
+  statusRestored: counter(
+    "Times the device restored its retained status after another client changed it",
+  ),
 };
 
 const SOURCE_METRICS: MetricTable<SourceStats> = {

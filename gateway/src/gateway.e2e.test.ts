@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +11,7 @@ import { runProbe } from "./probe/probe.js";
 import {
   CAMGW_BIN,
   getJson,
-  LOOPBACK_PROBE,
+  probeLogin,
   startGateway,
   type GatewayProcess,
 } from "./testing/gateway-process.js";
@@ -35,7 +38,7 @@ describe("camgw run on the virtual board", () => {
   it("reports healthy and publishes a retained online status", async () => {
     const health = await getJson(`${gw.httpUrl}healthz`);
     expect(health.status).toBe(200);
-    const client = new ViewerClient({ url: gw.mqttUrl ?? "" });
+    const client = new ViewerClient({ url: gw.mqttUrl ?? "", ...gw.owner });
     try {
       await client.waitConnected();
       await waitFor(() => client.devices.get("porch")?.online === true);
@@ -49,12 +52,7 @@ describe("camgw run on the virtual board", () => {
   });
 
   it("streams stamped 1280x720 video that a probe decodes, with glass-to-glass latency", async () => {
-    const report = await runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
-      deviceId: "porch",
-      seconds: 3,
-    });
+    const report = await runProbe({ ...probeLogin(gw), deviceId: "porch", seconds: 3 });
     expect(report.ended).toBeNull();
     expect(report.video).toBe(true);
     expect(report.width).toBe(1280);
@@ -77,7 +75,7 @@ describe("camgw run on the virtual board", () => {
     const pc = new wrtc.RTCPeerConnection();
     pc.addTransceiver("video", { direction: "recvonly" });
     const offer = await pc.createOffer();
-    const client = new ViewerClient({ url: gw.mqttUrl ?? "" });
+    const client = new ViewerClient({ url: gw.mqttUrl ?? "", ...gw.owner });
     try {
       await client.waitConnected();
       const call = client.call("porch", { sdp: offer.sdp ?? "" });
@@ -88,8 +86,7 @@ describe("camgw run on the virtual board", () => {
     }
     expect((await getJson(`${gw.httpUrl}healthz`)).status).toBe(200);
     const report = await runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw),
       deviceId: "porch",
       seconds: 1,
       decode: false,
@@ -98,44 +95,32 @@ describe("camgw run on the virtual board", () => {
   });
 
   it("answers busy over the viewer limit while the others keep streaming", async () => {
-    const first = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
-      deviceId: "porch",
-      seconds: 4,
-      decode: false,
-    });
-    const second = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
-      deviceId: "porch",
-      seconds: 4,
-      decode: false,
-    });
+    // Three accounts: a viewer's own cap (2 sessions) is not what this is about.
+    const [a, b, c] = await Promise.all(["kitchen", "hall", "attic"].map((n) => gw.addViewer(n)));
+    const first = runProbe({ ...probeLogin(gw, a), deviceId: "porch", seconds: 4, decode: false });
+    const second = runProbe({ ...probeLogin(gw, b), deviceId: "porch", seconds: 4, decode: false });
     await sleep(1000);
     const third = await runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw, c),
       deviceId: "porch",
       seconds: 1,
       decode: false,
     });
     expect(third.video).toBe(false);
     expect(third.ended).toMatch(/busy/);
-    const [a, b] = await Promise.all([first, second]);
-    expect(a.video && b.video).toBe(true);
-    expect(a.freezes + b.freezes).toBe(0);
+    const [one, two] = await Promise.all([first, second]);
+    expect(one.video && two.video).toBe(true);
+    expect(one.freezes + two.freezes).toBe(0);
   });
 
   it("replies to malformed messages per the spec and keeps a live session undisturbed", async () => {
-    const watching = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
-      deviceId: "porch",
-      seconds: 4,
-      decode: false,
+    const watching = runProbe({ ...probeLogin(gw), deviceId: "porch", seconds: 4, decode: false });
+    const mallory = await gw.addViewer("mallory");
+    const raw = await mqtt.connectAsync(gw.mqttUrl ?? "", {
+      username: mallory.username,
+      password: mallory.password,
+      clientId: "mallory.raw",
     });
-    const raw = await mqtt.connectAsync(gw.mqttUrl ?? "");
     const replies: Record<string, unknown>[] = [];
     await raw.subscribeAsync("camgw/porch/tx/mallory", { qos: 1 });
     raw.on("message", (_t, payload) =>
@@ -169,7 +154,7 @@ describe("camgw run on the virtual board", () => {
     expect((await getJson(`${gw.httpUrl}healthz`)).status).toBe(200);
   });
 
-  it("counts sessions and packets in /metrics", async () => {
+  it("counts sessions and packets in /metrics (open on loopback)", async () => {
     const metrics = await getJson(`${gw.httpUrl}metrics`);
     expect(metrics.status).toBe(200);
     const body = String(metrics.body);
@@ -189,17 +174,22 @@ describe("camgw run on the virtual board", () => {
 
   it("says bye (shutdown) to viewers and publishes offline on SIGTERM", async () => {
     const other = await startGateway({ args: ["--device-id", "garage"] });
-    const client = new ViewerClient({ url: other.mqttUrl ?? "" });
+    const client = new ViewerClient({ url: other.mqttUrl ?? "", ...other.owner });
     await client.waitConnected();
     await waitFor(() => client.devices.get("garage")?.online === true);
     const report = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: other.mqttUrl ?? "",
+      ...probeLogin(other),
       deviceId: "garage",
       seconds: 30,
       decode: false,
     });
-    await sleep(2000);
+    // Stop once media flows to the probe: its login and ICE take a while on a busy machine.
+    const deadline = Date.now() + 30_000;
+    const sent = /^camgw_packets_sent_total [1-9]/m;
+    while (!sent.test(String((await getJson(`${other.httpUrl}metrics`)).body))) {
+      if (Date.now() > deadline) throw new Error("no packet sent to the probe within 30 s");
+      await sleep(200);
+    }
     // The embedded broker goes down with the gateway, so watch the bye on the probe.
     expect(await other.stop()).toBe(0);
     const r = await report;
@@ -258,11 +248,20 @@ describe("camgw run with bad input", () => {
   });
 
   it("reports a v4l2 device that does not exist, naming it and what to try instead", () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "camgw-state-"));
     const r = spawnSync(
       process.execPath,
-      [CAMGW_BIN, "run", "--source", "v4l2:/dev/video99", "--http-port", "0", "--mqtt-port", "0"],
+      [
+        CAMGW_BIN,
+        "run",
+        "--source",
+        "v4l2:/dev/video99",
+        ...["--http-port", "0", "--mqtt-port", "0", "--https-port", "0", "--mqtts-port", "0"],
+        ...["--listen", "127.0.0.1", "--state-dir", stateDir],
+      ],
       { encoding: "utf8", timeout: 20_000 },
     );
+    rmSync(stateDir, { recursive: true, force: true });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /^camgw: no camera at \/dev\/video99 \(ENOENT .*\): `camgw devices` lists the cameras here; `--source sim`/,

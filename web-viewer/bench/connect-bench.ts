@@ -77,7 +77,7 @@ try {
   // One warm-up connect (JIT, Chromium's codec init) that is not counted.
   for (let i = 0; i <= runs; i++) {
     const opened = Date.now();
-    const page = await openViewer(browser, `${gateway.httpUrl}?device=bench`);
+    const page = await openViewer(browser, gateway.viewerUrl("?device=bench"));
     const playing = await waitPlaying(page, "bench", 30_000);
     const shown = Date.now() - opened;
     const done = await waitFor(
@@ -136,7 +136,7 @@ try {
   }
 } finally {
   await browser.close();
-  await gateway.stop();
+  await gateway.close();
   await player.close();
 }
 console.log("");

@@ -1,13 +1,16 @@
 /**
- * The viewer page: wires the broker connection, the camera list, the grid of
- * tiles, the settings form, the link in the address bar and the keyboard.
+ * The viewer page: wires the login, the broker connection, the camera list,
+ * the grid of tiles, the settings form, the link in the address bar and the
+ * keyboard.
  */
 import { DEFAULT_PREFIX } from "../../gateway/src/signaling/messages.js";
 import { ViewerClient, type ConnectionState } from "../../gateway/src/signaling/viewer-client.js";
+import { parsePairing } from "../../gateway/src/auth/pairing-link.js";
 import { BrokerForm } from "./broker-form.js";
 import { CameraList } from "./camera-list.js";
-import { h } from "./dom.js";
+import { button, h } from "./dom.js";
 import { keyAction } from "./keys.js";
+import { LoginView, type Login } from "./login-view.js";
 import { buildViewerQuery, parseViewerQuery } from "./query.js";
 import { defaultBrokerUrl, loadSettings, saveSettings, type BrokerSettings } from "./settings.js";
 import { CameraTile, type TileSnapshot } from "./tile.js";
@@ -47,6 +50,9 @@ class ViewerApp {
     "Pick a camera from the list to watch it. Several make a grid.",
   );
   readonly #brokerChip = h("span", { class: "chip", role: "status", "aria-live": "polite" });
+  readonly #login = new LoginView((login) => this.#logIn(login));
+  readonly #logout = button("Log out", { class: "logout", hidden: true });
+  readonly #main: HTMLElement;
   readonly #notice = h("p", { class: "notice", role: "alert", hidden: true });
   #settings: BrokerSettings;
   #client: ViewerClient | undefined;
@@ -57,28 +63,88 @@ class ViewerApp {
     this.#settings = loadSettings(localStorage, location, query);
     this.#statsVisible = query.stats;
     if (query.problems.length > 0) this.#showNotice(query.problems.join(". "));
+    this.#takePairingLink();
     const header = h(
       "header",
       { class: "top" },
       h("h1", {}, "camgw"),
       this.#brokerChip,
       this.#form.root,
+      this.#logout,
     );
-    document.body.replaceChildren(
-      header,
-      this.#notice,
-      h(
-        "main",
-        { class: "layout" },
-        this.#list.root,
-        h("div", { class: "grid-wrap" }, this.#emptyGrid, this.#grid),
-      ),
+    this.#main = h(
+      "main",
+      { class: "layout" },
+      this.#list.root,
+      h("div", { class: "grid-wrap" }, this.#emptyGrid, this.#grid),
     );
+    document.body.replaceChildren(header, this.#notice, this.#login.root, this.#main);
+    this.#logout.addEventListener("click", () => this.#logOut());
     this.#form.show(this.#settings);
-    for (const id of query.devices) this.#addTile(id);
-    this.connect(this.#settings);
     document.addEventListener("keydown", (event) => this.#onKey(event));
     this.#exposeStats();
+    // No camera before a login (docs/viewer.md).
+    if (this.#settings.username === "") {
+      this.#pending = query.devices;
+      this.#askLogin();
+      return;
+    }
+    for (const id of query.devices) this.#addTile(id);
+    this.connect(this.#settings);
+  }
+
+  /** Cameras the link asked for, opened once the person has logged in. */
+  #pending: readonly string[] = [];
+
+  /**
+   * A pairing link (`#pair=...`): its login is stored for this page's broker
+   * and the fragment leaves the address bar at once, so it is in no
+   * bookmark, screenshot or shared link. Browsers never send a fragment to
+   * the server (RFC 3986 3.5).
+   */
+  #takePairingLink(): void {
+    if (!location.hash.includes("pair=")) return;
+    const paired = parsePairing(location.hash);
+    history.replaceState(null, "", `${location.pathname}${location.search}`);
+    if (!paired) {
+      this.#showNotice("This pairing link is damaged: ask for a new one (camgw viewer add).");
+      return;
+    }
+    this.#settings = { ...this.#settings, ...paired };
+    saveSettings(localStorage, this.#settings, true);
+  }
+
+  #askLogin(reason?: string): void {
+    this.#main.hidden = true;
+    this.#logout.hidden = true;
+    this.#login.show(reason, this.#settings.username);
+  }
+
+  #logIn(login: Login): void {
+    this.#settings = {
+      ...this.#settings,
+      username: login.username,
+      password: login.password,
+      ...(login.token ? { token: login.token } : {}),
+    };
+    saveSettings(localStorage, this.#settings, true);
+    this.#form.show(this.#settings);
+    for (const id of this.#pending) this.#addTile(id);
+    this.#pending = [];
+    this.connect(this.#settings);
+  }
+
+  /** Forgets the stored login on this browser and closes every camera. */
+  #logOut(): void {
+    const { url, prefix } = this.#settings;
+    this.#settings = { url, prefix, username: "", password: "" };
+    saveSettings(localStorage, this.#settings, false);
+    for (const tile of [...this.#tiles.values()]) tile.close();
+    const old = this.#client;
+    this.#client = undefined;
+    void old?.close();
+    this.#renderBroker("closed");
+    this.#askLogin();
   }
 
   connect(settings: BrokerSettings): void {
@@ -87,6 +153,9 @@ class ViewerApp {
     this.#client = undefined;
     void old?.close();
     this.#list.reset();
+    this.#login.hide();
+    this.#main.hidden = false;
+    this.#logout.hidden = settings.username === "";
     let client: ViewerClient;
     try {
       client = new ViewerClient({
@@ -109,7 +178,20 @@ class ViewerApp {
     client.on("state", (state) => current() && this.#renderBroker(state));
     client.on("device", (device) => current() && this.#list.update(device));
     client.on("removed", (id) => current() && this.#list.remove(id));
-    client.on("error", (err) => current() && this.#renderBroker(client.state, err.message));
+    client.on("error", (err) => {
+      if (!current()) return;
+      this.#renderBroker(client.state, err.message);
+      // CONNACK 4 or 5: the broker refused this login (a removed viewer, a
+      // wrong password). Retrying would not help: ask the person.
+      const code = (err as { code?: unknown }).code;
+      if (code === 4 || code === 5) {
+        this.#client = undefined;
+        void client.close();
+        this.#askLogin(
+          `The camera did not accept the login of "${settings.username || "anonymous"}" (${err.message}).`,
+        );
+      }
+    });
     for (const tile of this.#tiles.values()) tile.attach(client);
     this.#renderBroker(client.state);
     this.#syncUrl();

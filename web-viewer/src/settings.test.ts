@@ -58,9 +58,28 @@ describe("loadSettings", () => {
       { url: "wss://b/mqtt", username: "ann", password: "pw", prefix: "home" },
       true,
     );
-    const s = loadSettings(store, page, { broker: "ws://other/mqtt", prefix: "lab" });
-    expect(s).toEqual({ url: "ws://other/mqtt", username: "ann", password: "pw", prefix: "lab" });
+    const s = loadSettings(store, page, { broker: "wss://b/mqtt", prefix: "lab" });
+    expect(s).toEqual({ url: "wss://b/mqtt", username: "ann", password: "pw", prefix: "lab" });
     expect(loadSettings(store, page, {}).url).toBe("wss://b/mqtt");
+  });
+
+  it("never gives the stored login to a broker a link names instead", () => {
+    const store = new MemoryStore();
+    const saved = {
+      url: "ws://192.168.1.20:8080/mqtt",
+      username: "ann",
+      password: "pw",
+      prefix: "camgw",
+      token: "ann.t",
+    };
+    saveSettings(store, saved, true);
+    expect(loadSettings(store, page, {})).toEqual(saved);
+    expect(loadSettings(store, page, { broker: "wss://evil.example/mqtt" })).toEqual({
+      url: "wss://evil.example/mqtt",
+      username: "",
+      password: "",
+      prefix: "camgw",
+    });
   });
 
   it("forgets the stored settings when remember is off", () => {

@@ -1,7 +1,10 @@
 /**
  * Broker settings: URL, credentials and topic prefix. Remembered in
- * localStorage so a person types them once; a `broker`/`prefix` in the link
- * wins for that page load without overwriting what was saved.
+ * localStorage so a person types them once (or opens a pairing link once);
+ * a `broker`/`prefix` in the link wins for that page load without
+ * overwriting what was saved. The stored login belongs to the broker it was
+ * saved with: a link naming another broker never gets it (a link
+ * `?broker=wss://someone-else/` must not collect the camera's password).
  */
 import { DEFAULT_PREFIX } from "../../gateway/src/signaling/messages.js";
 
@@ -10,6 +13,8 @@ export interface BrokerSettings {
   readonly username: string;
   readonly password: string;
   readonly prefix: string;
+  /** The viewer's bearer token for the gateway's HTTP side (from the pairing link); "" without one. */
+  readonly token?: string;
 }
 
 /** The part of Web Storage we use (tests pass a Map-backed one). */
@@ -43,7 +48,7 @@ function readStored(store: KeyValueStore): Partial<BrokerSettings> {
     if (typeof value !== "object" || value === null) return {};
     const obj = value as Record<string, unknown>;
     const out: Record<string, string> = {};
-    for (const key of ["url", "username", "password", "prefix"] as const) {
+    for (const key of ["url", "username", "password", "prefix", "token"] as const) {
       const field = obj[key];
       if (typeof field === "string") out[key] = field;
     }
@@ -59,11 +64,14 @@ export function loadSettings(
   query: { readonly broker?: string | undefined; readonly prefix?: string | undefined },
 ): BrokerSettings {
   const stored = readStored(store);
+  const url = query.broker ?? (stored.url || defaultBrokerUrl(location));
+  const ours = (stored.url || defaultBrokerUrl(location)) === url;
   return {
-    url: query.broker ?? (stored.url || defaultBrokerUrl(location)),
-    username: stored.username ?? "",
-    password: stored.password ?? "",
+    url,
+    username: ours ? (stored.username ?? "") : "",
+    password: ours ? (stored.password ?? "") : "",
     prefix: query.prefix ?? (stored.prefix || DEFAULT_PREFIX),
+    ...(ours && stored.token ? { token: stored.token } : {}),
   };
 }
 

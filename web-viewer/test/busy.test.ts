@@ -22,13 +22,16 @@ describe("busy in Chromium", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
   });
 
   it("shows busy when the limit is hit, then plays once the first viewer leaves", async () => {
-    const first = await openViewer(browser, `${gateway.httpUrl}?device=cam3`);
+    const first = await openViewer(browser, gateway.viewerUrl("?device=cam3"));
     await waitPlaying(first, "cam3");
-    const second = await openViewer(browser, `${gateway.httpUrl}?device=cam3`);
+    const second = await openViewer(
+      browser,
+      gateway.viewerUrl("?device=cam3", await gateway.addViewer("second")),
+    );
     const busy = await waitFor("busy", async () => {
       const t = await tileStats(second, "cam3");
       return t?.phase === "busy" ? t : undefined;

@@ -27,11 +27,11 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
   });
 
   it("lists the camera live from its retained status", async () => {
-    page = await openViewer(browser, gateway.httpUrl);
+    page = await openViewer(browser, gateway.viewerUrl());
     const row = page.locator('li.camera[data-device="cam1"]');
     await row.waitFor({ timeout: 20_000 });
     expect(await row.getAttribute("data-online")).toBe("true");
@@ -82,20 +82,35 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
     await screenshot(page, "playing-with-stats");
   });
 
-  it("opens a camera directly from ?device= and a grid from ?devices=", async () => {
-    const direct = await openViewer(browser, `${gateway.httpUrl}?device=cam1&stats=1`);
-    await waitPlaying(direct, "cam1");
-    const grid = await openViewer(browser, `${gateway.httpUrl}?devices=cam1,nosuchcam`);
-    await waitPlaying(grid, "cam1");
-    const missing = await tileStats(grid, "nosuchcam");
-    expect(missing?.phase).toBe("offline");
-    await screenshot(grid, "grid-with-unknown-camera");
-    await direct.context().close();
-    await grid.context().close();
-  });
+  // Two more Chromium pages and a `camgw viewer add` process: slow on a busy machine.
+  it(
+    "opens a camera directly from ?device= and a grid from ?devices=",
+    { timeout: 120_000 },
+    async () => {
+      // Viewers of their own: the owner plays in `page`, and a closed page's
+      // session may linger until the gateway notices (it sends no bye), so
+      // later tests (the owner's) could meet the two-sessions-per-viewer cap.
+      const [alice, bob] = await Promise.all([
+        gateway.addViewer("direct"),
+        gateway.addViewer("grid"),
+      ]);
+      const direct = await openViewer(browser, gateway.viewerUrl("?device=cam1&stats=1", alice));
+      const grid = await openViewer(browser, gateway.viewerUrl("?devices=cam1,nosuchcam", bob));
+      try {
+        await waitPlaying(direct, "cam1");
+        await waitPlaying(grid, "cam1");
+        const missing = await tileStats(grid, "nosuchcam");
+        expect(missing?.phase).toBe("offline");
+        await screenshot(grid, "grid-with-unknown-camera");
+      } finally {
+        await direct.context().close();
+        await grid.context().close();
+      }
+    },
+  );
 
   it("fits a phone-width screen without sideways scrolling", async () => {
-    const phone = await openViewer(browser, `${gateway.httpUrl}?device=cam1&stats=1`, {
+    const phone = await openViewer(browser, gateway.viewerUrl("?device=cam1&stats=1"), {
       width: 390,
       height: 844,
     });
@@ -126,7 +141,7 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
     const dead = `ws://127.0.0.1:${await freePort()}/mqtt`;
     const lost = await openViewer(
       browser,
-      `${gateway.httpUrl}?device=cam1&broker=${encodeURIComponent(dead)}`,
+      gateway.viewerUrl(`?device=cam1&broker=${encodeURIComponent(dead)}`),
     );
     const tile = await waitFor("the unreachable state", async () => {
       const t = await tileStats(lost, "cam1");
@@ -141,7 +156,7 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
   });
 
   it("takes broker settings from the form, remembers them, and puts a non-default broker in the link", async () => {
-    const other = await openViewer(browser, `${gateway.httpUrl}?device=cam1`);
+    const other = await openViewer(browser, gateway.viewerUrl("?device=cam1"));
     await waitPlaying(other, "cam1");
     const dead = `ws://127.0.0.1:${await freePort()}/mqtt`;
     await other.getByText("Broker settings").click();
@@ -161,7 +176,9 @@ describe("the viewer in Chromium against the gateway on the virtual board", () =
     await other.getByText("Broker settings").click();
     await other.getByLabel("Broker URL").fill("mqtt://127.0.0.1:1883");
     await other.getByRole("button", { name: "Connect" }).click();
-    expect(await other.locator(".form-error").textContent()).toContain("ws:// or wss://");
+    expect(await other.locator(".broker-form .form-error").textContent()).toContain(
+      "ws:// or wss://",
+    );
     await other.getByLabel("Broker URL").fill(gateway.wsUrl);
     await other.getByRole("button", { name: "Connect" }).click();
     await waitPlaying(other, "cam1");

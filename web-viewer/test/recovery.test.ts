@@ -30,7 +30,7 @@ describe("recovery in Chromium", () => {
   it("plays again after the gateway restarts", async () => {
     const gateway = await GatewayProcess.start({ deviceId: "cam1" });
     try {
-      const page = await openViewer(browser, `${gateway.httpUrl}?device=cam1`);
+      const page = await openViewer(browser, gateway.viewerUrl("?device=cam1"));
       const before = await waitPlaying(page, "cam1");
       await gateway.stop();
       // The clean shutdown says bye and publishes offline; the page shows it.
@@ -45,7 +45,7 @@ describe("recovery in Chromium", () => {
       expect(after.videoWidth).toBe(1280);
       await page.context().close();
     } finally {
-      await gateway.stop();
+      await gateway.close();
     }
   });
 
@@ -58,7 +58,7 @@ describe("recovery in Chromium", () => {
     try {
       const page = await openViewer(
         browser,
-        `${gateway.httpUrl}?device=cam2&broker=${encodeURIComponent(mosquitto.wsUrl)}`,
+        gateway.viewerUrl(`?device=cam2&broker=${encodeURIComponent(mosquitto.wsUrl)}`),
       );
       await waitPlaying(page, "cam2");
       expect(
@@ -91,7 +91,7 @@ describe("recovery in Chromium", () => {
       expect(chip).toContain("connected");
       await page.context().close();
     } finally {
-      await gateway.stop();
+      await gateway.close();
       await mosquitto.close();
     }
   });

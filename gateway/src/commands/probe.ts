@@ -1,3 +1,4 @@
+import { parsePairing } from "../auth/pairing-link.js";
 import { parseOrExplain } from "../cli-args.js";
 import { brokerUrl, iceServers, id, integer, ipList, ValueError } from "../config-schema.js";
 import { CamgwError, ConfigError } from "../errors.js";
@@ -21,7 +22,9 @@ cameras the broker knows. A camera's id is its --device-id: by default the
 host name of the machine it runs on.
 
   --broker URL        mqtt://, mqtts://, ws:// or wss:// (default mqtt://127.0.0.1:1883)
-  --username U        MQTT username            --password P   MQTT password
+  --username U        MQTT username (a viewer's name; also its viewerId)
+  --password P        MQTT password
+  --pair LINK         take username and password from a pairing link (camgw viewer add)
   --ca FILE           CA certificate (PEM)     --insecure     accept any certificate
   --prefix P          topic prefix (default camgw)
   --stream ID         stream to watch (default main)
@@ -44,6 +47,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
         broker: { type: "string" },
         username: { type: "string" },
         password: { type: "string" },
+        pair: { type: "string" },
         ca: { type: "string" },
         insecure: { type: "boolean" },
         prefix: { type: "string" },
@@ -75,11 +79,23 @@ export async function probeCommand(argv: string[]): Promise<number> {
   const hostAddresses = check("--ice-host-addresses", () =>
     ipList(values["ice-host-addresses"] ?? ""),
   );
+  let username = values.username;
+  let password = values.password;
+  if (values.pair !== undefined) {
+    const paired = parsePairing(values.pair);
+    if (!paired) {
+      throw new ConfigError(
+        "camgw probe --pair: not a pairing link (https://host:port/#pair=NAME.PASSWORD.TOKEN)",
+      );
+    }
+    username = paired.username;
+    password = paired.password;
+  }
   const login: BrokerLogin = {
     broker,
     prefix: values.prefix,
-    username: values.username,
-    password: values.password,
+    username,
+    password,
     caFile: values.ca,
     insecure: values.insecure,
   };
@@ -94,7 +110,13 @@ export async function probeCommand(argv: string[]): Promise<number> {
       ...(values["ice-credential"] ? { credential: values["ice-credential"] } : {}),
     }),
   );
+  // Ctrl-C (or SIGTERM) ends the watch early and still prints the report.
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const report = await runProbe({
+    signal: stop.signal,
     broker,
     deviceId: chosen,
     seconds,
@@ -103,11 +125,13 @@ export async function probeCommand(argv: string[]): Promise<number> {
     iceServers: servers,
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(values.stream ? { stream: values.stream } : {}),
-    ...(values.username ? { username: values.username } : {}),
-    ...(values.password ? { password: values.password } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     ...(values.ca ? { caFile: values.ca } : {}),
     ...(values.insecure ? { insecure: true } : {}),
   });
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report));
   return report.video ? 0 : 1;
 }

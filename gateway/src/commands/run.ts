@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "../logger.js";
 import { findUp } from "../paths.js";
 import { ServiceNotifier } from "../service-notifier.js";
 import { onVirtualBoard, resolveAutoSource } from "../source-factory.js";
+import { formatPairing, type PairingPlaces } from "./pairing-output.js";
 
 /** `camgw run`: start the gateway and serve until SIGINT/SIGTERM. */
 export async function runCommand(argv: string[]): Promise<number> {
@@ -21,24 +22,51 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (!onVirtualBoard() && wantsVirtualBoard(config, log))
     return reexecOnVirtualBoard(config, argv, log);
 
-  const gateway = await Gateway.start(config, log);
+  // systemd sets JOURNAL_STREAM when stdout is the journal: secrets never go
+  // to a log, so a service's first start makes no viewer (its log says how).
+  const toJournal = process.env.JOURNAL_STREAM !== undefined;
+  const gateway = await Gateway.start(config, log, { createFirstViewer: !toJournal });
   const where = gateway.addresses;
   if (where) {
+    const tls = gateway.tls;
+    const out = (line: string): boolean => process.stdout.write(`camgw: ${line}\n`);
     // Scripts and tests read these lines to find the ports (port 0 picks free ones).
-    process.stdout.write(`camgw: viewer at ${where.http}\n`);
-    if (where.mqtt)
-      process.stdout.write(
-        `camgw: embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http.replace(/^http/, "ws")}mqtt)\n`,
+    out(`viewer at ${where.http} (this computer)`);
+    out(`viewer at ${where.https} (your network; TLS certificate SHA-256 ${tls.fingerprint})`);
+    if (where.mqtt) {
+      out(
+        `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http}mqtt), over TLS at ${where.mqtts ?? "-"}`,
       );
+    }
+    if (config["allow-plain-lan"]) {
+      log.warn(
+        `allow-plain-lan: plain HTTP and MQTT are served on ${config.listen}; anyone on that network can read logins and signaling there`,
+      );
+    }
+    const places: PairingPlaces = {
+      local: where.http,
+      lan: where.https,
+      fingerprint: tls.fingerprint,
+      selfSigned: tls.origin === "self-signed",
+    };
+    if (gateway.firstViewer) {
+      out(`first start: made the viewer "owner" (accounts in ${gateway.stateDir}).`);
+      process.stdout.write(formatPairing(gateway.firstViewer, places));
+    } else {
+      const names = gateway.accounts.list().map((v) => v.name);
+      out(
+        names.length === 0
+          ? `no viewers yet: add one with \`camgw viewer add NAME\` (it prints a link that logs in)`
+          : `viewers: ${names.join(", ")}; \`camgw viewer add NAME\` prints a new pairing link`,
+      );
+    }
     // The id is what `camgw probe ID` and viewer links take: say where it came from.
     const id = config["device-id"];
     const idNote =
       id === SCHEMA["device-id"].default
         ? ` (id "${id}" is the host name; --device-id sets it)`
         : "";
-    process.stdout.write(
-      `camgw: device ${config.prefix}/${id} from ${gateway.source.name}${idNote}\n`,
-    );
+    out(`device ${config.prefix}/${id} from ${gateway.source.name}${idNote}`);
   }
   const service = new ServiceNotifier(log);
   service.ready(`serving ${config.prefix}/${config["device-id"]}`);

@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { LOOPBACK_ONLY, type HttpAccess } from "./access.js";
 import { HttpServer, type HealthPart } from "./http-server.js";
 import { MetricsRegistry } from "./metrics.js";
 
@@ -31,7 +32,11 @@ describe("http server", () => {
     await server?.close();
   });
 
-  async function start(health: HealthPart[], viewerRoot: string | null = null) {
+  async function start(
+    health: HealthPart[],
+    viewerRoot: string | null = null,
+    access: HttpAccess = LOOPBACK_ONLY,
+  ) {
     const metrics = new MetricsRegistry();
     metrics.register(() => [
       { name: "camgw_viewers", help: "Live viewer sessions", type: "gauge", value: 2 },
@@ -44,13 +49,13 @@ describe("http server", () => {
       },
     ]);
     server = new HttpServer({
-      host: "127.0.0.1",
-      port: 0,
+      listeners: [{ host: "127.0.0.1", port: 0 }],
       viewerRoot,
       health: () => health,
       metrics,
+      access,
     });
-    return (await server.listen()).port;
+    return (await server.listen())[0]?.port ?? 0;
   }
 
   it("answers /healthz 200 when every part is up", async () => {

@@ -12,7 +12,7 @@ import {
 } from "../webrtc/receive/headless-viewer.js";
 import { ClockOffset } from "./clock-offset.js";
 import { FrameDecoder } from "./h264-decoder.js";
-import { findFreezes, percentile, round } from "./stats.js";
+import { findFreezes, longestGap, percentile, round } from "./stats.js";
 
 export interface ProbeOptions {
   broker: string;
@@ -84,6 +84,8 @@ export interface ProbeReport {
   plisSent: number;
   /** The device's `source` messages for this call, in order. */
   sourceEvents: SourceEvent[];
+  /** The longest time between two frames, ms (a person notices a second). */
+  longestGapMs: number;
   width: number | null;
   height: number | null;
   decodeErrors: number;
@@ -214,6 +216,13 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     if (options.untilFirstFrame) finish();
   };
 
+  // A login refused later (the viewer was removed) ends the watch: the
+  // device is about to end the call too.
+  client.on("error", (err) => {
+    if (typeof (err as { code?: unknown }).code !== "number") return;
+    seen.ended ??= `refused: ${err.message}`;
+    finish();
+  });
   let offerUs = 0;
   let candidatePair: SelectedPair | null = null;
   try {
@@ -249,6 +258,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     await done;
     seen.endUs = nowUs();
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", finish);
   } catch (err) {
     // A refused call carries the spec's code (busy, unsupported, ...).
     const code = err instanceof CallError ? `${err.code}: ` : "";
@@ -292,6 +302,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     })),
     plisSent: stats.plisSent,
     sourceEvents,
+    longestGapMs: round(longestGap(frameTimesMs)),
     width: seen.width,
     height: seen.height,
     decodeErrors: decoder?.errors ?? 0,
@@ -315,7 +326,7 @@ export function formatReport(r: ProbeReport): string {
     `camgw probe: ${r.deviceId}: ${r.video ? "video received" : "NO VIDEO"}${r.ended ? ` (${r.ended})` : ""}`,
     `  answer              ${r.answerMs ?? "-"} ms`,
     `  first frame         ${r.timeToFirstFrameMs ?? "-"} ms after the offer`,
-    `  frames              ${r.frames} (${r.fps} fps, ${r.freezes} freezes${r.freezes ? `, longest ${r.longestFreezeMs} ms` : ""})`,
+    `  frames              ${r.frames} (${r.fps} fps, ${r.freezes} freezes${r.freezes ? `, longest ${r.longestFreezeMs} ms` : ""}, longest gap ${r.longestGapMs} ms)`,
     `  size                ${r.width ?? "?"}x${r.height ?? "?"}`,
     `  bitrate             ${r.bitrateKbps} kbit/s`,
     `  packets             ${r.packetsReceived} received, ${r.packetsLost} lost`,

@@ -51,3 +51,12 @@ export function findFreezes(frameTimesMs: readonly number[], endMs?: number): Fr
 export function countFreezes(frameTimesMs: readonly number[], endMs?: number): number {
   return findFreezes(frameTimesMs, endMs).length;
 }
+
+/** The longest time between two consecutive frames (0 with fewer than two). */
+export function longestGap(frameTimesMs: readonly number[]): number {
+  let longest = 0;
+  for (let i = 1; i < frameTimesMs.length; i++) {
+    longest = Math.max(longest, (frameTimesMs[i] ?? 0) - (frameTimesMs[i - 1] ?? 0));
+  }
+  return longest;
+}

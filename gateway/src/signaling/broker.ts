@@ -1,7 +1,13 @@
 /**
- * The embedded MQTT broker (aedes, in memory): MQTT over TCP, and MQTT over
- * WebSocket on its own port and/or at a path of an existing HTTP server, so
- * one port can serve the viewer and its signaling.
+ * The embedded MQTT broker (aedes, in memory): MQTT over TCP, MQTT over TLS,
+ * and MQTT over WebSocket on its own port and/or at a path of an existing
+ * HTTP(S) server, so one port can serve the viewer and its signaling.
+ *
+ * Security (docs/security.md): with `auth`, every client logs in and may
+ * touch only its own topics (broker-auth.ts, auth/broker-acl.ts); packets
+ * over 70 KB end the connection before they are buffered
+ * (mqtt-frame-guard.ts); connections are capped, and a client that has not
+ * sent CONNECT within 10 s is dropped.
  *
  * Latency: Nagle is turned off on every accepted TCP socket. Without it a
  * small reply written while the previous one is unacknowledged waits for the
@@ -21,8 +27,17 @@ import {
   type Socket,
 } from "node:net";
 import type { Duplex } from "node:stream";
-import { Aedes, type AuthenticateError } from "aedes";
+import {
+  createServer as createTlsServer,
+  type Server as TlsServer,
+  type TLSSocket,
+} from "node:tls";
+import { Aedes, type AedesOptions, type AuthenticateError, type Client } from "aedes";
 import { WebSocketServer, createWebSocketStream, type WebSocket } from "ws";
+import type { Principal } from "../auth/broker-acl.js";
+import { MAX_PACKET_BYTES } from "../auth/mosquitto-files.js";
+import { aedesAuthHooks, principalName, type BrokerAuthenticator } from "./broker-auth.js";
+import { guardMqttFrames } from "./mqtt-frame-guard.js";
 
 export interface EmbeddedBrokerOptions {
   /** Bind address; default "0.0.0.0" (a board serves its LAN). Tests use 127.0.0.1. */
@@ -31,10 +46,25 @@ export interface EmbeddedBrokerOptions {
   port?: number | null;
   /** MQTT over WebSocket on its own port (any path); default null (none), 0 picks a free port. */
   wsPort?: number | null;
-  /** When set, clients must present these credentials (CONNACK 4 otherwise). */
+  /** MQTT over TLS (on `tls.host`, default `host`), with this certificate and key (PEM). */
+  tls?: { host?: string; port: number; cert: string; key: string };
+  /**
+   * Logins and topic rules (broker-auth.ts). Without it (and without
+   * username/password) the broker is open: only for tests that stand in for
+   * an external broker without ACL.
+   */
+  auth?: BrokerAuthenticator;
+  /** A single login for everyone, no topic rules (tests); CONNACK 4 otherwise. */
   username?: string;
   password?: string;
+  /** Connections open at once, all listeners together; default 128. */
+  maxConnections?: number;
+  /** Largest MQTT packet (Remaining Length) accepted; default 70 000 bytes. */
+  maxPacketBytes?: number;
 }
+
+/** Refuses a WebSocket upgrade: a reason (answered 403), or undefined to accept. */
+export type UpgradeCheck = (req: IncomingMessage) => string | undefined;
 
 export interface EmbeddedBrokerEvents {
   /**
@@ -46,6 +76,8 @@ export interface EmbeddedBrokerEvents {
   clientError: [error: Error];
   clientConnected: [clientId: string];
   clientDisconnected: [clientId: string];
+  /** A login was refused (anonymous, bad password, a client id of someone else's). */
+  loginRefused: [clientId: string, reason: string];
 }
 
 function listen(
@@ -72,23 +104,48 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   readonly host: string;
   readonly #aedes: Aedes;
   readonly #wss = new WebSocketServer({ noServer: true });
-  readonly #sockets = new Set<Socket>();
+  readonly #sockets = new Set<Duplex>();
   readonly #detachers = new Set<() => void>();
+  readonly #principals: WeakMap<Client, Principal>;
+  readonly #clientsByName = new Map<string, Set<Client>>();
+  readonly #maxConnections: number;
+  readonly #maxPacketBytes: number;
   #tcp: NetServer | undefined;
+  #tls: TlsServer | undefined;
   #http: HttpServer | undefined;
   #port: number | undefined;
+  #tlsPort: number | undefined;
   #wsPort: number | undefined;
   #closing: Promise<void> | undefined;
   readonly #onListenerError = (err: Error): void => {
     this.emit("clientError", err);
   };
 
-  private constructor(aedes: Aedes, host: string) {
+  private constructor(
+    aedes: Aedes,
+    principals: WeakMap<Client, Principal>,
+    options: EmbeddedBrokerOptions,
+  ) {
     super();
     this.#aedes = aedes;
-    this.host = host;
-    aedes.on("client", (client) => this.emit("clientConnected", client.id));
-    aedes.on("clientDisconnect", (client) => this.emit("clientDisconnected", client.id));
+    this.#principals = principals;
+    this.host = options.host ?? "0.0.0.0";
+    this.#maxConnections = options.maxConnections ?? 128;
+    this.#maxPacketBytes = options.maxPacketBytes ?? MAX_PACKET_BYTES;
+    aedes.on("client", (client) => {
+      const principal = principals.get(client);
+      if (principal) {
+        const name = principalName(principal);
+        const set = this.#clientsByName.get(name) ?? new Set();
+        set.add(client);
+        this.#clientsByName.set(name, set);
+      }
+      this.emit("clientConnected", client.id);
+    });
+    aedes.on("clientDisconnect", (client) => {
+      this.#forget(client);
+      this.emit("clientDisconnected", client.id);
+    });
     // A client's protocol error or broken socket is that client's problem;
     // aedes closes it. Surface it for logs, never crash the broker.
     aedes.on("clientError", (client, err) => this.emit("clientError", withClient(err, client.id)));
@@ -99,8 +156,20 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
 
   /** Starts aedes and the enabled listeners; on failure nothing is left running. */
   static async start(options: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
-    const aedes = await Aedes.createBroker(authOptions(options));
-    const broker = new EmbeddedBroker(aedes, options.host ?? "0.0.0.0");
+    const principals = new WeakMap<Client, Principal>();
+    let refused: (clientId: string, reason: string) => void = () => undefined;
+    const aedes = await Aedes.createBroker({
+      // A client that opened a connection has this long to log in.
+      connectTimeout: 10_000,
+      // Client ids are `<username>[.<suffix>]` (auth/broker-acl.ts); usernames
+      // reach 77 characters (camgw-device-<64-char id>).
+      maxClientsIdLength: 160,
+      ...(options.auth
+        ? aedesAuthHooks(options.auth, principals, (id, why) => refused(id, why))
+        : authOptions(options)),
+    });
+    const broker = new EmbeddedBroker(aedes, principals, options);
+    refused = (id, why) => broker.emit("loginRefused", id, why);
     try {
       await broker.#listen(options);
     } catch (err) {
@@ -115,6 +184,11 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
     return this.#port;
   }
 
+  /** The bound MQTT/TLS port, if that listener is enabled. */
+  get tlsPort(): number | undefined {
+    return this.#tlsPort;
+  }
+
   /** The bound MQTT/WebSocket port, if that listener is enabled. */
   get wsPort(): number | undefined {
     return this.#wsPort;
@@ -127,6 +201,25 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
         this.#acceptTcp(socket);
       });
       this.#port = await listen(this.#tcp, tcpPort, this.host, this.#onListenerError);
+    }
+    if (options.tls) {
+      this.#tls = createTlsServer({
+        cert: options.tls.cert,
+        key: options.tls.key,
+        // A TLS handshake left hanging holds a connection slot.
+        handshakeTimeout: 10_000,
+      });
+      this.#tls.on("secureConnection", (socket: TLSSocket) => {
+        this.#acceptTcp(socket);
+      });
+      // A failed handshake is that client's problem.
+      this.#tls.on("tlsClientError", (err) => this.emit("clientError", err));
+      this.#tlsPort = await listen(
+        this.#tls,
+        options.tls.port,
+        options.tls.host ?? this.host,
+        this.#onListenerError,
+      );
     }
     if (options.wsPort !== undefined && options.wsPort !== null) {
       this.#http = createHttpServer((_req, res) => {
@@ -144,14 +237,35 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   }
 
   /**
+   * Ends every connection of the account `name` (a viewer that was removed,
+   * or whose credentials were replaced); returns how many there were.
+   */
+  disconnect(name: string): number {
+    const clients = [...(this.#clientsByName.get(name) ?? [])];
+    for (const client of clients) client.close();
+    this.#clientsByName.delete(name);
+    return clients.length;
+  }
+
+  /**
    * Serves MQTT over WebSocket on `server` at `path` (default /mqtt). Upgrades
    * for other paths are left to the server's other 'upgrade' listeners.
+   * `check` may refuse an upgrade (e.g. a foreign Origin): 403, no WebSocket.
    * Returns a function that detaches it.
    */
-  attachTo(server: HttpServer, path = "/mqtt"): () => void {
+  attachTo(server: HttpServer, path = "/mqtt", check?: UpgradeCheck): () => void {
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
-      if (pathname === path) this.#upgrade(req, socket, head);
+      if (pathname !== path) return;
+      const refusal = check?.(req);
+      if (refusal !== undefined) {
+        const body = `${refusal}\n`;
+        socket.end(
+          `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+        return;
+      }
+      this.#upgrade(req, socket, head);
     };
     server.on("upgrade", onUpgrade);
     const detach = (): void => {
@@ -166,7 +280,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const detach of [...this.#detachers]) detach();
-      const closed = [this.#tcp, this.#http].map(
+      const closed = [this.#tcp, this.#tls, this.#http].map(
         (server) =>
           new Promise<void>((resolve) => {
             if (!server?.listening) resolve();
@@ -187,28 +301,56 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   }
 
   #acceptTcp(socket: Socket): void {
-    if (this.#closing) {
+    if (this.#closing || this.#full(socket)) {
       socket.destroy();
       return;
     }
-    // createServer's noDelay covers this already; stated again because the
-    // latency budget depends on it (see the file comment).
+    // createServer's noDelay covers plain TCP already; stated again (and
+    // needed for TLS) because the latency budget depends on it.
     socket.setNoDelay(true);
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-    this.#aedes.handle(socket);
+    this.#handle(socket);
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.#closing) {
+    if (this.#closing || this.#full(socket)) {
       socket.destroy();
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const stream = createWebSocketStream(ws);
       stream.on("error", (err) => this.emit("clientError", err));
-      this.#aedes.handle(stream, req);
+      this.#handle(stream, req);
     });
+  }
+
+  /** Every connection, whatever its listener: counted, size-guarded, handed to aedes. */
+  #handle(connection: Duplex, req?: IncomingMessage): void {
+    const guarded = guardMqttFrames(connection, this.#maxPacketBytes, (err) =>
+      this.emit("clientError", err),
+    );
+    this.#sockets.add(connection);
+    connection.once("close", () => this.#sockets.delete(connection));
+    this.#aedes.handle(guarded, req);
+  }
+
+  #full(socket: Duplex): boolean {
+    if (this.#sockets.size < this.#maxConnections) return false;
+    this.emit(
+      "clientError",
+      new Error(
+        `${this.#maxConnections} MQTT connections open already: refused one from ${"remoteAddress" in socket ? String(socket.remoteAddress) : "?"}`,
+      ),
+    );
+    return true;
+  }
+
+  #forget(client: Client): void {
+    const principal = this.#principals.get(client);
+    if (!principal) return;
+    const name = principalName(principal);
+    const set = this.#clientsByName.get(name);
+    set?.delete(client);
+    if (set?.size === 0) this.#clientsByName.delete(name);
   }
 }
 
@@ -217,9 +359,7 @@ function withClient(err: Error, clientId: string): Error {
   return new Error(`MQTT client ${clientId}: ${err.message}`, { cause: err });
 }
 
-function authOptions(options: EmbeddedBrokerOptions): {
-  authenticate?: NonNullable<Parameters<typeof Aedes.createBroker>[0]>["authenticate"];
-} {
+function authOptions(options: EmbeddedBrokerOptions): Pick<AedesOptions, "authenticate"> {
   const { username, password } = options;
   if (username === undefined && password === undefined) return {};
   return {

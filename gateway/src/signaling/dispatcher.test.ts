@@ -314,6 +314,9 @@ describe("SignalingDispatcher invalid messages", () => {
     const { dispatcher, host, errors } = device();
     const v = new MemoryViewer(dispatcher, "v1");
     await v.ask({ v: 1, type: "offer", session: "s1", sdp: GOOD_OFFER });
+    // The host's trickle (a candidate, then null) comes first.
+    expect((await v.next()).type).toBe("candidate");
+    expect(await v.next()).toMatchObject({ type: "candidate", candidate: null });
     host.bye = () => {
       throw new Error("bye exploded");
     };

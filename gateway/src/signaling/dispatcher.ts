@@ -26,7 +26,7 @@ import {
 import { KeyedRateLimiter, type RateLimit } from "./rate-limit.js";
 import type { SessionHost } from "./session-host.js";
 import { SignalingCounters, type SignalingCounterSnapshot } from "./signaling-counters.js";
-import type { InboundSink, ViewerTransport } from "./viewer-transport.js";
+import type { InboundSink, ViewerIdentity, ViewerTransport } from "./viewer-transport.js";
 
 export interface SignalingDispatcherOptions {
   /** Where sessions live (the WebRTC session manager). */
@@ -35,6 +35,13 @@ export interface SignalingDispatcherOptions {
   offerRate?: RateLimit;
   /** Error replies per viewer; default burst 20, 10 per second. Over it: dropped and counted. */
   errorReplyRate?: RateLimit;
+  /**
+   * Who may watch: the app admits the accounts it knows. A viewer it does
+   * not admit gets `unauthorized` for offers and candidates (its byes are
+   * ignored), whatever the transport let through: an external broker without
+   * an ACL cannot get anyone a session. Default: everyone (tests).
+   */
+  admit?: (identity: ViewerIdentity) => boolean;
 }
 
 export interface SignalingDispatcherEvents {
@@ -70,10 +77,13 @@ export class SignalingDispatcher
 {
   readonly counters = new SignalingCounters();
   readonly #host: SessionHost;
+  readonly #admit: (identity: ViewerIdentity) => boolean;
   readonly #offers: KeyedRateLimiter;
   readonly #errorReplies: KeyedRateLimiter;
   readonly #viewers = new Map<string, Viewer>();
   #closed = false;
+  /** While revoke() runs: the sends of the byes it causes. */
+  #collecting: Promise<unknown>[] | undefined;
   readonly #onHostCandidate = (
     viewerId: string,
     session: string,
@@ -111,6 +121,7 @@ export class SignalingDispatcher
   constructor(options: SignalingDispatcherOptions) {
     super();
     this.#host = options.host;
+    this.#admit = options.admit ?? (() => true);
     this.#offers = new KeyedRateLimiter(options.offerRate ?? { burst: 8, perSecond: 1 });
     this.#errorReplies = new KeyedRateLimiter(
       options.errorReplyRate ?? { burst: 20, perSecond: 10 },
@@ -150,6 +161,10 @@ export class SignalingDispatcher
     viewer.pending += 1;
     const entry = viewer;
     entry.tail = entry.tail
+      // Each message in a turn of the event loop of its own: a burst of
+      // messages (many viewers' huge offers at once) must not run as one
+      // long chain of microtasks while frames wait to be sent.
+      .then(nextTurn)
       .then(() => this.#handle(entry, payload))
       .catch((err: unknown) => {
         // Handlers catch what they expect; this keeps the queue alive for the rest.
@@ -167,6 +182,31 @@ export class SignalingDispatcher
         entry.pending -= 1;
         this.#forgetIfIdle(viewerId, entry);
       });
+  }
+
+  /**
+   * Ends every session of `viewerId` now (bye `kicked`), e.g. when its
+   * account was removed; its later messages are refused by `admit`.
+   * Resolves with how many sessions ended once their byes are handed to the
+   * transport, so the app can cut the viewer's connections after them.
+   */
+  async revoke(viewerId: string): Promise<number> {
+    if (this.#closed) return 0;
+    const sends: Promise<unknown>[] = [];
+    this.#collecting = sends;
+    let ended: number;
+    try {
+      ended = this.#host.endViewer(viewerId, "kicked");
+    } finally {
+      this.#collecting = undefined;
+    }
+    // The byes on their way (at most a second: a broker that does not answer
+    // must not hold the viewer's removal up).
+    await Promise.race([
+      Promise.allSettled(sends),
+      new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+    ]);
+    return ended;
   }
 
   /**
@@ -195,6 +235,20 @@ export class SignalingDispatcher
         this.#replyError(viewer, result.code, result.message, result.session);
         return;
       case "message":
+        // After the spec's checks 1-4 (a valid message), before 5 and 6: who
+        // may watch is decided here, not by the transport.
+        if (!this.#admit(viewer.transport.identity)) {
+          this.counters.unauthorized += 1;
+          if (result.msg.type !== "bye") {
+            this.#replyError(
+              viewer,
+              "unauthorized",
+              "this viewer may not watch this camera",
+              result.msg.session,
+            );
+          }
+          return;
+        }
         return this.#dispatch(viewer, result.msg);
     }
   }
@@ -308,10 +362,11 @@ export class SignalingDispatcher
 
   #send(transport: ViewerTransport, message: ViewerInbound): void {
     if (this.#closed) return;
-    transport.send(message).catch((err: unknown) => {
+    const sent = transport.send(message).catch((err: unknown) => {
       this.counters.dropped += 1;
       this.#emitError(err instanceof Error ? err : new Error(String(err)));
     });
+    this.#collecting?.push(sent);
   }
 
   #forgetIfIdle(viewerId: string, viewer: Viewer): void {
@@ -327,4 +382,31 @@ export class SignalingDispatcher
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Messages waiting for their turn, across all viewers: one is let through per
+ * turn of the event loop, so pending I/O (RTP to every viewer, other
+ * viewers' messages) runs between any two, however many arrive at once.
+ * (One setImmediate each would not do: Node runs every immediate queued in
+ * a turn back to back.)
+ */
+const waitingTurns: (() => void)[] = [];
+let turnScheduled = false;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    waitingTurns.push(resolve);
+    scheduleTurn();
+  });
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled || waitingTurns.length === 0) return;
+  turnScheduled = true;
+  setImmediate(() => {
+    turnScheduled = false;
+    waitingTurns.shift()?.();
+    scheduleTurn();
+  });
 }

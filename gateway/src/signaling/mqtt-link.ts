@@ -34,6 +34,7 @@ import {
   type TlsOptions,
 } from "./mqtt-connection.js";
 import { RetrySchedule, type LinkRetry } from "./retry-schedule.js";
+import { StatusGuard } from "./status-guard.js";
 import type { InboundSink, ViewerTransport } from "./viewer-transport.js";
 
 export type { LinkRetry } from "./retry-schedule.js";
@@ -84,6 +85,8 @@ export interface MqttLinkEvents {
   retrying: [retry: LinkRetry];
   /** A problem while connected: the retained status could not be published. */
   error: [error: BrokerError];
+  /** Another client changed or wiped the device's retained status; the device restores it. */
+  statusTampered: [];
   /** close() was called. */
   closed: [];
 }
@@ -94,6 +97,10 @@ export interface MqttLinkStats {
   connects: number;
   /** Attempts that failed, and connections lost. */
   connectFailures: number;
+  /** Retained messages on rx/ (replayed by the broker on subscribe), dropped unread. */
+  retainedIgnored: number;
+  /** Times another client's status was replaced by the device's own. */
+  statusRestored: number;
 }
 
 /** How long close() lets the offline status wait for the broker's PUBACK. */
@@ -103,7 +110,12 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   readonly deviceId: string;
   readonly prefix: string;
   readonly url: string;
-  readonly stats: MqttLinkStats = { connects: 0, connectFailures: 0 };
+  readonly stats: MqttLinkStats = {
+    connects: 0,
+    connectFailures: 0,
+    retainedIgnored: 0,
+    statusRestored: 0,
+  };
   readonly #clientOptions: IClientOptions;
   readonly #sink: InboundSink;
   readonly #retries: RetrySchedule;
@@ -111,6 +123,12 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   #state: LinkState = "idle";
   #client: MqttClient | undefined;
   #closing: Promise<void> | undefined;
+  readonly #statusGuard = new StatusGuard({
+    restore: () => {
+      this.stats.statusRestored += 1;
+      if (this.#state !== "closed" && this.#client?.connected) this.#publishStatus(this.#client);
+    },
+  });
 
   /** Checks the settings (throws ConfigError) and reads the CA file; connects only on connect(). */
   constructor(options: MqttLinkOptions) {
@@ -188,8 +206,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     client.on("close", () => {
       this.#onClose();
     });
-    client.on("message", (topic, payload) => {
-      this.#onMessage(topic, payload);
+    client.on("message", (topic, payload, packet) => {
+      this.#onMessage(topic, payload, packet.retain);
     });
     this.#state = "connecting";
     client.connect();
@@ -255,6 +273,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   async #close(): Promise<void> {
     const wasConnected = this.#state === "connected";
     this.#state = "closed";
+    this.#statusGuard.stop();
     this.#retries.cancel();
     this.emit("closed");
     const client = this.#client;
@@ -277,6 +296,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   #onConnect(client: MqttClient): void {
     if (this.#state === "closed") return;
     this.#publishStatus(client);
+    // Watching its own status is a defence, not a need: a broker whose ACL
+    // does not let the device read it still carries signaling.
+    client.subscribe(this.#statusTopic(), { qos: 1 }, () => undefined);
     const filter = deviceRxFilter(this.prefix, this.deviceId);
     client.subscribe(filter, { qos: 1 }, (err, granted) => {
       if (this.#state === "closed" || client !== this.#client) return;
@@ -305,6 +327,7 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   }
 
   #onClose(): void {
+    this.#statusGuard.stop();
     // MQTT.js can close a stream twice (a failed CONNACK, then the socket).
     if (this.#state === "closed" || this.#retries.pending) return;
     const wasConnected = this.#state === "connected";
@@ -327,23 +350,36 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     this.emit("retrying", retry);
   }
 
-  #onMessage(topic: string, payload: Buffer): void {
+  #onMessage(topic: string, payload: Buffer, retained: boolean): void {
     if (this.#state === "closed") return;
+    if (topic === this.#statusTopic()) {
+      if (this.#statusGuard.observed(payload.toString("utf8"))) this.emit("statusTampered");
+      return;
+    }
     const parsed = parseTopic(this.prefix, topic);
     if (parsed?.kind !== "rx" || parsed.deviceId !== this.deviceId) return;
+    // A retained message is one the broker replays on subscribe (MQTT 3.1.1
+    // 3.3.1.3): an old offer or bye, possibly left by someone else. Live
+    // messages arrive with the flag clear, however they were published.
+    if (retained) {
+      this.stats.retainedIgnored += 1;
+      return;
+    }
     this.#sink.receive(this.#viewer(parsed.viewerId), payload);
   }
 
   /**
    * The way back to one viewer: its tx topic. The viewer's identity is its
-   * topic level; the device cannot see the viewer's MQTT username, so a
-   * broker that enforces one (spec: viewerId = username, ACL on rx/<username>)
-   * is what vouches for it.
+   * topic level, and its account the same name: the device cannot see the
+   * viewer's MQTT username, but a broker that enforces the ACL (the embedded
+   * one, or Mosquitto with `camgw broker-config`) lets only user V publish
+   * to rx/V. Where a broker does not, the dispatcher still admits only
+   * known accounts.
    */
   #viewer(viewerId: string): ViewerTransport {
     const topic = txTopic(this.prefix, this.deviceId, viewerId);
     return {
-      identity: { viewerId },
+      identity: { viewerId, account: viewerId },
       via: "mqtt",
       send: (message: ViewerInbound) => this.#publish(topic, message, viewerId),
     };
@@ -369,8 +405,9 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   }
 
   #publishStatus(client: MqttClient): void {
-    const status = onlineStatus({ ...this.#status });
-    client.publish(this.#statusTopic(), encodeMessage(status), { qos: 1, retain: true }, (err) => {
+    const payload = encodeMessage(onlineStatus({ ...this.#status }));
+    this.#statusGuard.published(payload);
+    client.publish(this.#statusTopic(), payload, { qos: 1, retain: true }, (err) => {
       if (err && this.#state !== "closed") {
         this.#emitError(
           new BrokerError(

@@ -43,6 +43,11 @@ export interface SessionHost extends EventEmitter<SessionHostEvents> {
   addCandidate(viewerId: string, session: string, candidate: IceCandidate | null): boolean;
   /** The viewer said bye: free the session (no reply). */
   bye(viewerId: string, session: string): void;
+  /**
+   * Ends every session of a viewer (its account was removed): each is freed
+   * and reported through `ended` with `reason`. Returns how many there were.
+   */
+  endViewer(viewerId: string, reason: ByeReason): number;
   /** Live sessions, negotiating ones included. */
   readonly sessionCount: number;
 }

@@ -33,6 +33,8 @@ export interface SignalingCounterSnapshot {
   overflowed: number;
   /** The session host threw where it should not (the viewer got `internal`, or nothing on bye). */
   hostErrors: number;
+  /** Valid messages from viewers the app does not admit (answered unauthorized, byes ignored). */
+  unauthorized: number;
 }
 
 export class SignalingCounters {
@@ -45,6 +47,7 @@ export class SignalingCounters {
   dropped = 0;
   overflowed = 0;
   hostErrors = 0;
+  unauthorized = 0;
   readonly #invalid: Record<InvalidKind, number> = { payload: 0, header: 0, fields: 0 };
   readonly #errorReplies = new Map<ErrorCode, number>();
 
@@ -69,6 +72,7 @@ export class SignalingCounters {
       dropped: this.dropped,
       overflowed: this.overflowed,
       hostErrors: this.hostErrors,
+      unauthorized: this.unauthorized,
     };
   }
 }

@@ -44,7 +44,11 @@ export interface ViewerClientOptions {
   password?: string;
   /** Topic prefix, default "camgw". */
   prefix?: string;
-  /** Default: a random id per instance (spec: one per page load). */
+  /**
+   * Default: the username when there is one (a broker that enforces its ACL
+   * lets user V use only rx/V and tx/V, docs/signaling.md), else a random
+   * id per instance (spec: one per page load).
+   */
   viewerId?: string;
   /** How long a call waits for the answer, default 10 000 ms. */
   answerTimeoutMs?: number;
@@ -94,7 +98,7 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
   constructor(options: ViewerClientOptions) {
     super();
     const prefix = options.prefix ?? DEFAULT_PREFIX;
-    const viewerId = options.viewerId ?? randomId();
+    const viewerId = options.viewerId ?? (options.username || randomId());
     if (!isValidPrefix(prefix))
       throw new RangeError(`invalid topic prefix ${JSON.stringify(prefix)}`);
     if (!isValidId(viewerId)) throw new RangeError(`invalid viewerId ${JSON.stringify(viewerId)}`);
@@ -103,7 +107,10 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
     this.#answerTimeoutMs = options.answerTimeoutMs ?? 10_000;
     const connect = options.connect ?? mqtt.connect;
     this.#client = connect(options.url, {
-      clientId: `camgw-viewer-${this.viewerId}`,
+      // `<viewerId>.<random>`: bound to the username where the broker checks
+      // (auth/broker-acl.ts), and one per tab, so two tabs of one viewer do
+      // not push each other off (one client id, one connection: MQTT 3.1.1 3.1.4).
+      clientId: `${this.viewerId}.${randomId(8)}`,
       ...(options.username === undefined ? {} : { username: options.username }),
       ...(options.password === undefined ? {} : { password: options.password }),
       ...options.mqttOptions,
@@ -199,8 +206,10 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const call of [...this.#calls.values()]) call.hangup();
-      // end(false) lets queued publishes (the byes) flush before DISCONNECT.
-      await this.#client.endAsync(false);
+      // end(false) lets queued publishes (the byes) flush before DISCONNECT;
+      // a client that is not connected has nobody to flush to, and would wait
+      // for ever (a refused login leaves its first SUBSCRIBE queued).
+      await this.#client.endAsync(!this.#client.connected);
       this.#setState("closed");
     })();
     return this.#closing;

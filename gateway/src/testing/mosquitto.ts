@@ -98,6 +98,14 @@ export interface MosquittoOptions {
   tls?: { material: TlsMaterial; users: Record<string, string> };
   /** Adds an anonymous MQTT-over-WebSocket listener. */
   websockets?: boolean;
+  /**
+   * Instead of the anonymous plain listener: these global settings (e.g.
+   * the lines of `camgw broker-config`'s camgw.conf), then a plain listener
+   * that they govern. The TLS and WebSocket listeners are not added then.
+   */
+  settings?: string[];
+  /** The plain listener's port; default a free one. */
+  plainPort?: number;
 }
 
 export class Mosquitto {
@@ -115,10 +123,27 @@ export class Mosquitto {
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "camgw-mosquitto-")));
     const broker = new Mosquitto(
       dir,
-      await freePort(),
+      options.plainPort ?? (await freePort()),
       options.tls ? await freePort() : undefined,
       options.websockets ? await freePort() : undefined,
     );
+    if (options.settings) {
+      const lines = [
+        "user root",
+        "persistence false",
+        "log_dest stderr",
+        "log_type error",
+        "log_type warning",
+        ...options.settings,
+        // Settings with their own listener (camgw.conf) name the port themselves.
+        ...(options.settings.some((l) => l.startsWith("listener "))
+          ? []
+          : [`listener ${broker.plainPort} 127.0.0.1`]),
+      ];
+      await writeFile(join(dir, "mosquitto.conf"), lines.join("\n") + "\n");
+      await broker.start();
+      return broker;
+    }
     const lines = [
       // Running as root in CI: keep root, or mosquitto drops to a user that cannot read the temp dir.
       "user root",

@@ -52,8 +52,22 @@ const without = (section: string[], pt: number): string[] =>
     .filter((l) => !l.startsWith(`a=rtpmap:${pt} `) && !l.startsWith(`a=fmtp:${pt} `))
     .map((l) => (l.startsWith("m=") ? l.replace(` ${pt}`, "") : l));
 
-const offer = (...sections: string[][]) =>
-  parseOfferSdp([...header, ...sections.flat(), ""].join("\r\n"));
+/** An offer of these sections, bundled as browsers bundle them (RFC 9143). */
+const offer = (...sections: string[][]) => {
+  const mids = sections.flatMap((lines) =>
+    lines.filter((l) => l.startsWith("a=mid:")).map((l) => l.slice(6)),
+  );
+  return unbundled([`a=group:BUNDLE ${mids.join(" ")}`], ...sections);
+};
+
+const unbundled = (session: string[], ...sections: string[][]) =>
+  parseOfferSdp([...header, ...session, ...sections.flat(), ""].join("\r\n"));
+
+const application = (mid: string): string[] => [
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+  `a=mid:${mid}`,
+  "a=sctp-port:5000",
+];
 
 const BASELINE = { profileLevelId: "42e01f" };
 
@@ -95,11 +109,9 @@ describe("planOffer", () => {
   });
 
   it("answers every other audio and video section inactive with its first media codec", () => {
-    const plan = accepted(
-      planOffer(offer(audio("0"), vp8Only("1"), video("2"), audio("3", 0)), "main", BASELINE),
-    );
+    const plan = accepted(planOffer(offer(audio("0"), vp8Only("1"), video("2")), "main", BASELINE));
     expect(plan.section.mid).toBe("2");
-    // red (audio) and rtx (video) only repair another codec; a port-0 section stays as offered.
+    // red (audio) and rtx (video) only repair another codec.
     expect(plan.inactive.map((s) => [s.kind, s.codec.name, s.codec.payloadType])).toEqual([
       ["audio", "opus", 111],
       ["video", "VP8", 96],
@@ -109,7 +121,18 @@ describe("planOffer", () => {
       [111],
       [96],
       [106],
+    ]);
+  });
+
+  it("leaves a rejected (port 0) section as offered, outside the bundle", () => {
+    const plan = accepted(
+      planOffer(unbundled(["a=group:BUNDLE 1"], audio("0", 0), video("1")), "main", BASELINE),
+    );
+    expect(plan.inactive).toEqual([]);
+    const narrowed = parseOfferSdp(plan.sdp);
+    expect(narrowed.media.map((m) => m.codecs.map((c) => c.payloadType))).toEqual([
       [63, 111],
+      [106],
     ]);
   });
 
@@ -155,6 +178,32 @@ describe("planOffer", () => {
       planOffer(offer(without(video("0"), 112)), "main", { profileLevelId: "640028" }),
     );
     expect(high.context).toEqual({ profileLevelId: "640028" });
+  });
+
+  it("refuses an offer of 600 sections without BUNDLE (issue 10's flood) by its section count", () => {
+    const sections = Array.from({ length: 600 }, (_, i) => video(String(i)));
+    const plan = refused(planOffer(unbundled([], ...sections), "main", BASELINE));
+    expect(plan.code).toBe("unsupported");
+    expect(plan.message).toMatch(/600 media sections; this camera answers at most 3/);
+  });
+
+  it("refuses several sections that are not all bundled", () => {
+    const none = refused(planOffer(unbundled([], audio("0"), video("1")), "main", BASELINE));
+    expect(none.message).toMatch(/must bundle them all/);
+    const partly = refused(
+      planOffer(unbundled(["a=group:BUNDLE 1"], audio("0"), video("1")), "main", BASELINE),
+    );
+    expect(partly.message).toMatch(/must bundle them all/);
+  });
+
+  it("refuses a data channel section unless the device offers one", () => {
+    const sdp = offer(video("0"), application("1"));
+    expect(refused(planOffer(sdp, "main", BASELINE)).message).toMatch(/data channel/);
+    expect(accepted(planOffer(sdp, "main", BASELINE, { dataChannel: true })).section.mid).toBe("0");
+  });
+
+  it("answers one unbundled section: bundling needs two", () => {
+    expect(accepted(planOffer(unbundled([], video("0")), "main", BASELINE)).section.mid).toBe("0");
   });
 
   it("checks in the spec's order: no video before an unknown stream", () => {

@@ -13,10 +13,34 @@ import {
  * alone (no werift, no session state): which video section and H.264 codec
  * we send in, which other sections are answered inactive, or why the offer
  * is refused. The checks run in the spec's order (signaling-v1 "Messages",
- * step 6): no video section, unknown stream, no receivable H.264 with
- * packetization-mode=1 — each `unsupported`. Parsing (`bad-request`) comes
- * before and the viewer limit (`busy`) after, in the session manager.
+ * step 6), each `unsupported`: the offer's shape (at most 3 media sections,
+ * bundled when there are several, no data channel unless the device offers
+ * one), no video section, unknown stream, no receivable H.264 with
+ * packetization-mode=1. Parsing (`bad-request`) comes before and the viewer
+ * limit (`busy`) after, in the session manager.
+ *
+ * The shape checks come first because they bound the work an offer can make:
+ * every unbundled section is a transport of its own, with its own UDP
+ * sockets and candidates, and werift opened 601 sockets and blocked the event
+ * loop for ~5 s for one 52 KB offer of 600 sections (issue 10). A browser
+ * offers one section per track it wants, bundled (RFC 9143; Chrome and
+ * Firefox do by default): video, and audio once two-way audio comes.
  */
+
+/** Media sections an offer may have: video, audio, and one spare. */
+export const MAX_MEDIA_SECTIONS = 3;
+
+/**
+ * The m= lines of an SDP text, counted without parsing it: the session
+ * manager refuses an offer of too many sections before it spends time on
+ * each line (a 600-section offer costs ~30 ms to parse on a busy core, and
+ * many viewers can send one each).
+ */
+export function countMediaSections(sdp: string): number {
+  let count = sdp.startsWith("m=") ? 1 : 0;
+  for (let at = sdp.indexOf("\nm="); at >= 0; at = sdp.indexOf("\nm=", at + 3)) count++;
+  return count;
+}
 
 /** What the plan needs to know of the stream the offer asks for. */
 export interface StreamFacts {
@@ -71,7 +95,10 @@ export function planOffer<S extends StreamFacts>(
   offer: OfferSdp,
   streamId: string,
   stream: S | undefined,
+  options: { dataChannel?: boolean } = {},
 ): OfferPlan<S> {
+  const shape = shapeProblem(offer, options.dataChannel === true);
+  if (shape !== undefined) return refuse(shape);
   const videos = offer.media.filter((m) => m.kind === "video" && m.port !== 0);
   if (videos.length === 0) return refuse("the offer has no video section");
   if (!stream) return refuse(`no stream named "${streamId}"`, { stream: streamId });
@@ -119,4 +146,33 @@ export function planOffer<S extends StreamFacts>(
     inactive,
     sdp: narrowOffer(offer, choices),
   };
+}
+
+/** Why the offer's sections are not a shape the device answers; undefined when they are. */
+function shapeProblem(offer: OfferSdp, dataChannel: boolean): string | undefined {
+  const count = offer.media.length;
+  if (count > MAX_MEDIA_SECTIONS) {
+    return `the offer has ${count} media sections; this camera answers at most ${MAX_MEDIA_SECTIONS}`;
+  }
+  if (!dataChannel && offer.media.some((m) => m.kind === "application")) {
+    return "the offer has a data channel section; this camera offers none";
+  }
+  const used = offer.media.filter((m) => m.port !== 0);
+  if (used.length > 1) {
+    const bundle = bundleGroup(offer);
+    if (!used.every((m) => m.mid !== undefined && bundle.includes(m.mid))) {
+      return "an offer with several media sections must bundle them all (a=group:BUNDLE, RFC 9143)";
+    }
+  }
+  return undefined;
+}
+
+/** The mids of the session-level `a=group:BUNDLE` line (RFC 9143 7.1); empty without one. */
+function bundleGroup(offer: OfferSdp): string[] {
+  const end = offer.media[0]?.startLine ?? offer.lines.length;
+  for (const line of offer.lines.slice(0, end)) {
+    if (line.startsWith("a=group:BUNDLE"))
+      return line.slice("a=group:BUNDLE".length).trim().split(/\s+/);
+  }
+  return [];
 }

@@ -64,18 +64,19 @@ export function parseOfferSdp(sdp: string): OfferSdp {
 
   let sessionDirection = "sendrecv";
   const media: SdpMediaSection[] = [];
-  let index = lines.findIndex((l) => l.startsWith("m="));
-  for (let i = 1; i < (index < 0 ? lines.length : index); i++) {
+  // One pass for the m= lines: an offer of many sections must cost linear
+  // time (issue 10 sent 600), however the plan refuses it afterwards.
+  const starts: number[] = [];
+  lines.forEach((l, i) => {
+    if (l.startsWith("m=")) starts.push(i);
+  });
+  for (let i = 1; i < (starts[0] ?? lines.length); i++) {
     const attr = lines[i]?.slice(2) ?? "";
     if (DIRECTIONS.has(attr)) sessionDirection = attr;
   }
-  while (index >= 0) {
-    const start = index;
-    let end = lines.findIndex((l, i) => i > start && l.startsWith("m="));
-    if (end < 0) end = lines.length;
-    media.push(parseSection(lines, start, end, sessionDirection));
-    index = end < lines.length ? end : -1;
-  }
+  starts.forEach((start, k) => {
+    media.push(parseSection(lines, start, starts[k + 1] ?? lines.length, sessionDirection));
+  });
   return { lines, media };
 }
 

@@ -11,10 +11,16 @@ import type {
   SourceUpdate,
 } from "../signaling/session-host.js";
 import type { IceConfig } from "./ice-config.js";
-import { planOffer, type AcceptedOffer } from "./offer-plan.js";
+import {
+  countMediaSections,
+  MAX_MEDIA_SECTIONS,
+  planOffer,
+  type AcceptedOffer,
+} from "./offer-plan.js";
 import { isIceRestart } from "./ice-restart.js";
 import { parseOfferSdp, type OfferSdp } from "./offer-sdp.js";
 import { offerCodec, OutboundSession, type OutboundRequest } from "./outbound-session.js";
+import { MAX_REMOTE_CANDIDATES } from "./remote-candidates.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { RepairPolicyOptions } from "./send/repair-policy.js";
 import type { VideoSenderOptions } from "./send/video-sender.js";
@@ -37,8 +43,21 @@ export interface SessionManagerOptions {
    * source's first SPS says; default "42e01f" (constrained baseline 3.1).
    */
   profileLevelIds?: Readonly<Record<string, string>>;
-  /** Live sessions allowed, negotiating ones included (default 8). */
+  /**
+   * Sessions allowed at once (default 8): connected ones, and negotiating
+   * ones for their first `negotiationGraceMs` (see negotiate()).
+   */
   maxViewers?: number;
+  /** Sessions one viewer may hold at once, negotiating ones included (default 2). */
+  maxSessionsPerViewer?: number;
+  /** A session that has not connected (ICE + DTLS) this long after its offer ends with bye `timeout` (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /**
+   * How long a negotiating session holds its slot against a new offer when
+   * the device is full (default 3000 ms); an older one is ended for the new
+   * offer (bye `timeout`).
+   */
+  negotiationGraceMs?: number;
   /** ICE servers and host candidate policy (default: no servers, all host addresses). */
   ice?: IceConfig;
   /** Maximum RTP payload size in bytes (default 1200, see h264-payloader.ts). */
@@ -107,6 +126,8 @@ export interface SessionManagerStats {
   video: VideoSenderStats;
   /** Each connected viewer's estimate and pacer. */
   viewers: ViewerSenderState[];
+  /** Viewer candidates not paired with: unreachable kinds, or over the per-session cap. */
+  candidatesRefused: number;
 }
 
 interface Entry {
@@ -120,12 +141,18 @@ interface Entry {
   offer: OfferSdp | undefined;
   /** Set for an outbound session (openOutbound): its end goes there, not to signaling. */
   readonly outbound?: OutboundSession;
+  /** When the offer that made it arrived (performance.now()). */
+  readonly openedAt: number;
 }
 
 const key = (viewerId: string, session: string): string => `${viewerId}\u0000${session}`;
 
 export class SessionManager extends EventEmitter<SessionHostEvents> {
   readonly maxViewers: number;
+  readonly maxSessionsPerViewer: number;
+  private readonly connectTimeoutMs: number;
+  private readonly negotiationGraceMs: number;
+  private candidatesRefused = 0;
   private readonly ice: IceConfig;
   private readonly livenessTimeoutMs: number;
   private readonly answerTimeoutMs: number;
@@ -159,6 +186,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   constructor(options: SessionManagerOptions) {
     super();
     this.maxViewers = options.maxViewers ?? 8;
+    this.maxSessionsPerViewer = options.maxSessionsPerViewer ?? 2;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.negotiationGraceMs = options.negotiationGraceMs ?? 3000;
     this.ice = options.ice ?? {};
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 15_000;
     this.answerTimeoutMs = options.answerTimeoutMs ?? 1000;
@@ -209,11 +239,35 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     }
   }
 
+  /**
+   * Adds a viewer's candidate; false when the session does not exist. One
+   * the device cannot pair with is counted and dropped; past the
+   * per-session cap the viewer is told (bad-request).
+   */
   addCandidate(viewerId: string, session: string, candidate: IceCandidate | null): boolean {
     const entry = this.sessions.get(key(viewerId, session));
     if (!entry) return false;
-    entry.viewer.addRemoteCandidate(candidate);
+    const result = entry.viewer.addRemoteCandidate(candidate);
+    if (result !== "added") this.candidatesRefused++;
+    if (result === "over-limit") {
+      throw new SignalingError(
+        "bad-request",
+        `more than ${MAX_REMOTE_CANDIDATES} candidates for this session; the rest are ignored`,
+        { viewerId, session },
+      );
+    }
     return true;
+  }
+
+  /** Ends every session of a viewer (e.g. its account was removed); returns how many. */
+  endViewer(viewerId: string, reason: ByeReason): number {
+    let ended = 0;
+    for (const entry of [...this.sessions.values()]) {
+      if (entry.viewerId !== viewerId) continue;
+      this.finish(entry, reason);
+      ended++;
+    }
+    return ended;
   }
 
   bye(viewerId: string, session: string): void {
@@ -283,6 +337,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       iceRestarts: this.iceRestarts,
       video: total,
       viewers,
+      candidatesRefused: this.candidatesRefused,
     };
   }
 
@@ -292,6 +347,17 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     if (this.closed) throw new SignalingError("internal", "the gateway is shutting down", context);
     // Checked in the spec's order (signaling-v1 "Messages", step 6): parse
     // (bad-request), the plan (unsupported), then the viewer limit (busy).
+    // One exception, before parsing: an offer of more media sections than
+    // the plan takes is unsupported whatever its lines hold, and is refused
+    // without the cost of reading them (docs/signaling.md, "Floods").
+    const sections = countMediaSections(request.sdp);
+    if (sections > MAX_MEDIA_SECTIONS) {
+      throw new SignalingError(
+        "unsupported",
+        `the offer has ${sections} media sections; this camera answers at most ${MAX_MEDIA_SECTIONS}`,
+        { ...context, sections },
+      );
+    }
     const offer = parseOfferSdp(request.sdp);
     const plan = planOffer(offer, request.stream, this.streams.get(request.stream));
     if (!plan.accepted) {
@@ -301,13 +367,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     if (existing?.offer && isIceRestart(existing.offer, offer)) {
       return this.restartIce(existing, offer, plan);
     }
-    const otherSessions = this.viewerCount() - (existing ? 1 : 0);
-    if (otherSessions >= this.maxViewers) {
-      throw new SignalingError("busy", `the viewer limit (${this.maxViewers}) is reached`, {
-        ...context,
-        maxViewers: this.maxViewers,
-      });
-    }
+    this.admit(viewerId, existing);
     if (existing) {
       // A replacing offer (ICE restart, renegotiation) ends the old peer
       // connection without a bye (spec "Session rules").
@@ -317,16 +377,6 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     }
     const entry = this.open(viewerId, session, plan.stream, request.transport ?? "direct", offer);
     return this.answer(entry, plan);
-  }
-
-  /**
-   * Sessions that count against maxViewers: outbound ones (WHIP egress) are
-   * not viewers of this gateway, though they keep the stream running.
-   */
-  private viewerCount(): number {
-    let n = 0;
-    for (const entry of this.sessions.values()) if (!entry.outbound) n++;
-    return n;
   }
 
   /** An offer that only restarts ICE: answered on the same peer connection (ice-restart.ts). */
@@ -401,6 +451,44 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     return outbound;
   }
 
+  /**
+   * The limits, after the plan (spec step 6: busy comes last). A viewer may
+   * hold `maxSessionsPerViewer` sessions. The device holds `maxViewers`:
+   * connected sessions count, and negotiating ones for their first
+   * `negotiationGraceMs`; when that leaves no room but an older negotiating
+   * session would, the oldest such one ends (bye `timeout`) for the new
+   * offer. So offers that never do ICE cannot hold the device's slots
+   * (issue 10), and two viewers that offer at once do not push each other
+   * out. A replacing offer never counts twice.
+   */
+  private admit(viewerId: string, existing: Entry | undefined): void {
+    const now = performance.now();
+    // Outbound sessions (WHIP egress) are not viewers of this gateway.
+    const others = [...this.sessions.values()].filter((e) => e !== existing && !e.outbound);
+    const own = others.filter((e) => e.viewerId === viewerId).length;
+    if (own >= this.maxSessionsPerViewer) {
+      throw new SignalingError(
+        "busy",
+        `this viewer has ${own} sessions already (at most ${this.maxSessionsPerViewer})`,
+        { viewerId, maxSessionsPerViewer: this.maxSessionsPerViewer },
+      );
+    }
+    const holding = others.filter(
+      (e) => e.viewer.state === "connected" || now - e.openedAt < this.negotiationGraceMs,
+    );
+    if (holding.length >= this.maxViewers) {
+      throw new SignalingError("busy", `the viewer limit (${this.maxViewers}) is reached`, {
+        viewerId,
+        maxViewers: this.maxViewers,
+      });
+    }
+    const stalled = others
+      .filter((e) => !holding.includes(e))
+      .sort((a, b) => a.openedAt - b.openedAt);
+    const excess = holding.length + stalled.length + 1 - this.maxViewers;
+    for (const entry of stalled.slice(0, Math.max(0, excess))) this.finish(entry, "timeout");
+  }
+
   /** Creates a session for a viewer of `stream` and wires it to the stream and to signaling. */
   private open(
     viewerId: string,
@@ -432,6 +520,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       stream,
       transport,
       offer,
+      openedAt: performance.now(),
       ...(outbound ? { outbound: outbound.outbound } : {}),
     };
     this.sessions.set(key(viewerId, session), entry);
@@ -522,14 +611,23 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     }
   }
 
-  /** One timer for all sessions, running only while there are any. */
+  /**
+   * One timer for all sessions, running only while there are any: ends
+   * sessions silent for the liveness timeout, and sessions that have not
+   * connected within connectTimeoutMs of their offer.
+   */
   private startSweep(): void {
     if (this.sweepTimer) return;
-    const every = Math.max(50, Math.min(1000, Math.floor(this.livenessTimeoutMs / 4)));
+    const shortest = Math.min(this.livenessTimeoutMs, this.connectTimeoutMs);
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     this.sweepTimer = setInterval(() => {
       const now = performance.now();
       for (const entry of [...this.sessions.values()]) {
-        if (entry.viewer.isSilentFor(this.livenessTimeoutMs, now)) this.finish(entry, "timeout");
+        const unconnected =
+          entry.viewer.state !== "connected" && now - entry.openedAt > this.connectTimeoutMs;
+        if (unconnected || entry.viewer.isSilentFor(this.livenessTimeoutMs, now)) {
+          this.finish(entry, "timeout");
+        }
       }
     }, every);
   }

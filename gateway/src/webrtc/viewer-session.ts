@@ -5,6 +5,12 @@ import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.
 import type { AcceptedOffer } from "./offer-plan.js";
 import type { SdpCodec } from "./offer-sdp.js";
 import { h264SendCodec, VideoSender, type VideoSenderOptions } from "./send/video-sender.js";
+import {
+  candidatePolicy,
+  candidateRefusal,
+  MAX_REMOTE_CANDIDATES,
+  type CandidatePolicy,
+} from "./remote-candidates.js";
 import { closeAfterGathering } from "./werift/close-after-gathering.js";
 import { clearDefaultStunServer } from "./werift/default-stun.js";
 import { answerAsDtlsServer } from "./werift/dtls-role.js";
@@ -45,6 +51,9 @@ export interface ViewerSessionOptions {
   dtlsRole?: "server" | "client";
 }
 
+/** What became of a viewer's candidate (remote-candidates.ts). */
+export type RemoteCandidateResult = "added" | "refused" | "over-limit";
+
 export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   readonly viewerId: string;
   readonly session: string;
@@ -53,6 +62,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   state: "new" | "negotiating" | "connected" | "closed" = "new";
 
   private readonly ice: IceConfig;
+  private readonly candidatePolicy: CandidatePolicy;
+  private remoteCandidates = 0;
   private readonly dtlsRole: "server" | "client";
   private pc: RTCPeerConnection | undefined;
   private readonly unsubscribers: (() => void)[] = [];
@@ -74,6 +85,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.session = options.session;
     this.video = new VideoSender(options.video);
     this.ice = options.ice;
+    this.candidatePolicy = candidatePolicy(options.ice);
     this.dtlsRole = options.dtlsRole ?? "server";
     this.lastActivityAt = performance.now();
   }
@@ -230,15 +242,25 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   /**
    * Adds a viewer candidate without waiting: werift resolves an mDNS
-   * `.local` candidate for up to 10 s, and nothing may wait on that.
+   * `.local` candidate for up to 10 s, and nothing may wait on that. Only
+   * candidates the device can pair with are added (remote-candidates.ts),
+   * at most 32 per session.
    */
-  addRemoteCandidate(candidate: IceCandidate | null): void {
-    if (this.isClosed()) return;
+  addRemoteCandidate(candidate: IceCandidate | null): RemoteCandidateResult {
+    if (this.isClosed()) return "refused";
+    // null, or an empty candidate, is end-of-candidates (RFC 8838 8.2).
+    if (candidate !== null && candidate.candidate !== "") {
+      this.remoteCandidates += 1;
+      if (this.remoteCandidates > MAX_REMOTE_CANDIDATES) return "over-limit";
+      if (candidateRefusal(this.candidatePolicy, candidate.candidate) !== undefined)
+        return "refused";
+    }
     if (!this.remoteDescriptionSet) {
       this.pendingCandidates.push(candidate);
-      return;
+      return "added";
     }
     this.applyCandidate(candidate);
+    return "added";
   }
 
   /**

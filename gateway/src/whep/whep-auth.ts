@@ -5,9 +5,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
  * draft-ietf-wish-whep section 4.7) is handed to a WhepAuthorizer, which
  * names the account it belongs to or refuses it. The account becomes the
  * viewer identity's `account` (signaling/viewer-transport.ts), so the
- * dispatcher, not WHEP, decides what it may do. Accounts with their own
- * tokens plug in here; until then `sharedTokenAuthorizer` checks one
- * configured token (`whep-token`).
+ * dispatcher, not WHEP, decides what it may do. `accountTokenAuthorizer`
+ * takes the viewers' own tokens (`camgw viewer add`, docs/security.md), and
+ * `sharedTokenAuthorizer` one configured token (`whep-token`) for players
+ * that cannot hold one per viewer.
  */
 
 export interface AuthorizedViewer {
@@ -22,8 +23,11 @@ export interface WhepAuthorizer {
   readonly disabledReason?: string;
 }
 
-/** The account name requests with the shared `whep-token` get. */
-export const SHARED_TOKEN_ACCOUNT = "whep";
+/**
+ * The account name requests with the shared `whep-token` get: under the
+ * prefix no viewer account may take (auth/account-store.ts RESERVED_PREFIX).
+ */
+export const SHARED_TOKEN_ACCOUNT = "camgw-whep";
 
 /**
  * One shared token for every WHEP player. An empty token refuses every
@@ -58,4 +62,21 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
   return m?.[1];
+}
+
+/**
+ * The viewers' own bearer tokens (`token` of `camgw viewer add --json`),
+ * then `fallback` (the shared whep-token) for a token that is none of them.
+ */
+export function accountTokenAuthorizer(
+  verifyToken: (token: string) => Promise<string | undefined>,
+  fallback: WhepAuthorizer,
+): WhepAuthorizer {
+  return {
+    async authorize(token: string): Promise<AuthorizedViewer | null> {
+      const account = await verifyToken(token);
+      if (account !== undefined) return { account };
+      return fallback.disabledReason === undefined ? fallback.authorize(token) : null;
+    },
+  };
 }

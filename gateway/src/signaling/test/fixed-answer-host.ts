@@ -108,6 +108,12 @@ export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements 
       this.emit("ended", viewerId, session, reason);
   }
 
+  endViewer(viewerId: string, reason: ByeReason): number {
+    const mine = [...this.sessions.values()].filter((s) => s.viewerId === viewerId);
+    for (const s of mine) this.end(s.viewerId, s.session, reason);
+    return mine.length;
+  }
+
   /** Ends every session with bye(shutdown), as the app does before closing signaling. */
   close(): void {
     for (const s of [...this.sessions.values()]) this.end(s.viewerId, s.session, "shutdown");

@@ -47,14 +47,14 @@ export async function startWhepStack(
     ...options.endpoint,
   });
   const http = new HttpServer({
-    host: "127.0.0.1",
-    port: 0,
+    listeners: [{ host: "127.0.0.1", port: 0 }],
     viewerRoot: null,
     health: () => [],
     metrics: new MetricsRegistry(),
   });
   http.addRoute(endpoint.handle);
-  const { port } = await http.listen();
+  const [address] = await http.listen();
+  const port = address?.port ?? 0;
   return {
     url: `http://127.0.0.1:${port}`,
     manager,
