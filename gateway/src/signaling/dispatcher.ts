@@ -394,6 +394,11 @@ function errorText(err: unknown): string {
 const waitingTurns: (() => void)[] = [];
 let turnScheduled = false;
 
+/** Messages still waiting for their turn, across all dispatchers (tests and fuzzing settle on 0). */
+export function messagesWaitingTurn(): number {
+  return waitingTurns.length;
+}
+
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => {
     waitingTurns.push(resolve);

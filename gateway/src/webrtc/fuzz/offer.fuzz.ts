@@ -175,7 +175,7 @@ export const offerSdpTarget = defineTarget({
       return;
     }
     notes.add("offers accepted");
-    const { section, codec, sdp: narrowed } = plan.value;
+    const { section, codec, rtx, sdp: narrowed } = plan.value;
     expectThat(isH264Mode1(codec), `chose ${codec.name} without packetization-mode=1`);
     expectThat(
       section.kind === "video" &&
@@ -183,19 +183,25 @@ export const offerSdpTarget = defineTarget({
         (section.direction === "recvonly" || section.direction === "sendrecv"),
       `sends in a section that does not receive video (${section.kind}, ${section.direction})`,
     );
+    // The chosen codec, and its RTX (RFC 4588) when the viewer offered one for it.
+    const kept = [String(codec.payloadType), ...(rtx ? [String(rtx.payloadType)] : [])];
+    expectThat(
+      rtx === undefined || rtx.name.toLowerCase() === "rtx",
+      `kept ${rtx?.name ?? ""} as the repair codec`,
+    );
     const again = parsesAgain(narrowed);
     const index = offer.media.indexOf(section);
     const narrowedSection = again.media[index];
     expectThat(
       narrowedSection !== undefined &&
-        narrowedSection.formats.length === 1 &&
-        narrowedSection.formats[0] === String(codec.payloadType),
-      `the narrowed section lists ${JSON.stringify(narrowedSection?.formats)}, not ${codec.payloadType}`,
+        narrowedSection.formats.length === kept.length &&
+        kept.every((pt, i) => narrowedSection.formats[i] === pt),
+      `the narrowed section lists ${JSON.stringify(narrowedSection?.formats)}, not ${JSON.stringify(kept)}`,
     );
     for (const line of again.lines.slice(narrowedSection.startLine, narrowedSection.endLine)) {
       const pt = /^a=(?:rtpmap|fmtp|rtcp-fb):(\S+) /.exec(line)?.[1];
       expectThat(
-        pt === undefined || pt === "*" || pt === String(codec.payloadType),
+        pt === undefined || pt === "*" || kept.includes(pt),
         `the narrowed section keeps "${line}"`,
       );
     }
