@@ -3,13 +3,16 @@ import { RTCPeerConnection } from "werift";
 import type { PacketHistory } from "../rtp/packet-history.js";
 import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
+import type { TurnTransport } from "./ice-server-provider.js";
 import type { AcceptedOffer } from "./offer-plan.js";
 import { h264SendCodec, videoHeaderExtensions, VideoSender } from "./send/video-sender.js";
 import { closeAfterGathering } from "./werift/close-after-gathering.js";
 import { clearDefaultStunServer } from "./werift/default-stun.js";
 import { answerAsDtlsServer } from "./werift/dtls-role.js";
 import { replayEarlyDtls } from "./werift/early-dtls.js";
+import { relayAllocationTransport } from "./werift/ice-servers.js";
 import { declaredCodec } from "./werift/inactive-section.js";
+import { selectedPair, type SelectedPair } from "./werift/selected-pair.js";
 
 /**
  * One viewer's werift RTCPeerConnection and its lifecycle: negotiation
@@ -26,6 +29,8 @@ export interface ViewerSessionEvents {
   connected: [];
   /** The session ended by itself (never emitted for close()). */
   ended: [ByeReason];
+  /** Gathering is complete and made a TURN allocation over this transport. */
+  relay: [TurnTransport];
 }
 
 export interface ViewerSessionOptions {
@@ -126,10 +131,18 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     // Not awaited: werift's setLocalDescription waits for gathering to
     // finish before it starts ICE checks; the answer text is final already.
     this.gathering = pc.setLocalDescription(answer).then(
-      () => undefined,
+      () => {
+        const relay = relayAllocationTransport(pc);
+        if (relay && !this.isClosed()) this.emit("relay", relay);
+      },
       () => this.end("ice-failed"),
     );
     return answer.sdp;
+  }
+
+  /** The candidate pair ICE nominated, or null before it has one. */
+  get pair(): SelectedPair | null {
+    return selectedPair(this.pc);
   }
 
   /** Lets held local candidates go out (call once the answer was handed over). */
