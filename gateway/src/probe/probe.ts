@@ -2,16 +2,18 @@ import { readFileSync } from "node:fs";
 import { readStamp } from "../media/frame-stamp.js";
 import { DEFAULT_STREAM } from "../signaling/message-types.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
-import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
 import type { IceServer } from "../webrtc/ice-config.js";
 import {
-  HeadlessViewer,
+  describePair,
   type ReceivedFrame,
   type SelectedPair,
 } from "../webrtc/receive/headless-viewer.js";
 import { FrameDecoder } from "./h264-decoder.js";
+import { RecoveringViewer, type ProbeEvent, type Recovery } from "./recovering-viewer.js";
 import { countFreezes, percentile, round } from "./stats.js";
+
+export type { ProbeEvent, Recovery } from "./recovering-viewer.js";
 
 export interface ProbeOptions {
   broker: string;
@@ -28,16 +30,27 @@ export interface ProbeOptions {
   decode?: boolean;
   /** Stop as soon as the first frame is decoded (benches). */
   untilFirstFrame?: boolean;
+  /** Stop once this many frames have arrived (decoded, with decoding on). */
+  untilFrames?: number;
   /** How long to wait for the device's answer. */
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
   hostAddresses?: readonly string[];
-  /** STUN/TURN servers (default none: host candidates only). */
+  /**
+   * STUN/TURN servers to use instead of the ones the device gives (default:
+   * the device's, docs/signaling.md "ICE servers").
+   */
   iceServers?: readonly IceServer[];
+  /** Recover a call that played, as a browser app does (default true). */
+  recover?: boolean;
+  /** Each event as it happens (`camgw probe --events`). */
+  onEvent?: (event: ProbeEvent & { at: number }) => void;
 }
 
 export interface ProbeReport {
   deviceId: string;
+  /** This viewer's id in signaling (the device's log names it). */
+  viewerId: string;
   /** True when at least one frame arrived (decoded, with decoding on). */
   video: boolean;
   /** Offer published -> answer received. */
@@ -56,17 +69,24 @@ export interface ProbeReport {
   decodeErrors: number;
   /** Capture (frame stamp) -> decoded here, ms; null when frames carry no stamp. */
   glassToGlassMs: { p50: number; p95: number; max: number; samples: number } | null;
-  /** Why the call ended early, if it did. */
+  /** Why the call ended early, if it did (the device's bye reason, an error code). */
   ended: string | null;
-  /** The ICE candidate pair the media came through (null: none was nominated). */
+  /** Offer published -> the call ended early, ms (null when it did not). */
+  endedAfterMs: number | null;
+  /** The ICE candidate pair the media came through at the end (null: none was nominated). */
   candidatePair: SelectedPair | null;
+  /** Where the ICE servers of the first offer came from. */
+  iceServers: "given" | "cached" | "from-device" | "none";
+  /** Outages the viewer came back from (ICE restart or new session), in order. */
+  recoveries: Recovery[];
 }
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /**
  * A headless viewer: signals like a browser over MQTT, receives the stream
- * with werift, decodes it, and measures what a person would see.
+ * with werift, decodes it, measures what a person would see, and recovers
+ * from outages as a browser app would (recovering-viewer.ts).
  */
 export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const client = new ViewerClient({
@@ -80,28 +100,41 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     mqttOptions: {
       ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      // A broker that comes back is found again within a second.
+      reconnectPeriod: 1000,
     },
   });
-  const peer = new HeadlessViewer({
-    ice: {
-      ...(options.hostAddresses?.length ? { hostAddresses: [...options.hostAddresses] } : {}),
-      ...(options.iceServers?.length
-        ? { iceServers: options.iceServers.map((s) => ({ ...s })) }
-        : {}),
-    },
+  const viewer = new RecoveringViewer({
+    client,
+    deviceId: options.deviceId,
+    stream: options.stream ?? DEFAULT_STREAM,
+    ...(options.hostAddresses?.length ? { hostAddresses: options.hostAddresses } : {}),
+    ...(options.iceServers?.length ? { iceServers: options.iceServers } : {}),
+    recover: options.recover ?? true,
   });
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
   const latenciesMs: number[] = [];
   // Written from callbacks, so kept in an object rather than narrowed locals.
   const seen: {
+    offerUs: number | null;
     firstFrameUs: number | null;
     answerUs: number | null;
+    endedUs: number | null;
     width: number | null;
     height: number | null;
     ended: string | null;
-  } = { firstFrameUs: null, answerUs: null, width: null, height: null, ended: null };
-  let call: Call | null = null;
+    iceServers: ProbeReport["iceServers"];
+  } = {
+    offerUs: null,
+    firstFrameUs: null,
+    answerUs: null,
+    endedUs: null,
+    width: null,
+    height: null,
+    ended: null,
+    iceServers: "none",
+  };
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
@@ -123,54 +156,51 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     seen.firstFrameUs ??= decodedAtUs;
     frameTimesMs.push(decodedAtUs / 1000);
     if (options.untilFirstFrame) finish();
+    if (options.untilFrames !== undefined && frameTimesMs.length >= options.untilFrames) finish();
   };
 
-  let offerUs = 0;
-  let candidatePair: SelectedPair | null = null;
+  viewer.on("frame", onFrame);
+  viewer.on("event", (event) => {
+    if (event.event === "offer" && seen.offerUs === null) {
+      seen.offerUs = nowUs();
+      seen.iceServers = event.iceServers;
+    }
+    if (event.event === "answer") seen.answerUs ??= nowUs();
+    options.onEvent?.(event);
+  });
+  viewer.on("ended", (reason) => {
+    seen.ended = reason;
+    seen.endedUs = nowUs();
+    finish();
+  });
+  let timer: NodeJS.Timeout | undefined;
   try {
     await client.waitConnected();
-    const offer = await peer.createOffer();
-    peer.on("frame", onFrame);
-    offerUs = nowUs();
-    const active = client.call(options.deviceId, {
-      sdp: offer,
-      stream: options.stream ?? DEFAULT_STREAM,
-    });
-    call = active;
-    peer.on("candidate", (c) => active.sendCandidate(c));
-    active.on("candidate", (c) => peer.addRemoteCandidate(c));
-    active.on("ended", (cause) => {
-      // Our own hangup at the end is no news.
-      if (cause !== "hangup") seen.ended = cause;
-      finish();
-    });
-    const answer = await active.answer;
-    seen.answerUs = nowUs();
-    await peer.acceptAnswer(answer);
-    const timer = setTimeout(finish, options.seconds * 1000);
+    viewer.start();
+    timer = setTimeout(finish, options.seconds * 1000);
     await done;
-    clearTimeout(timer);
   } catch (err) {
-    // A refused call carries the spec's code (busy, unsupported, ...).
-    const code = err instanceof CallError ? `${err.code}: ` : "";
-    seen.ended = `${code}${(err as Error).message}`;
+    seen.ended = (err as Error).message;
+    seen.endedUs = nowUs();
   } finally {
-    candidatePair = peer.selectedPair;
-    call?.hangup();
-    await peer.close();
+    clearTimeout(timer);
+    await viewer.close();
     await client.close();
   }
 
-  const stats = peer.stats;
+  const offerUs = seen.offerUs ?? nowUs();
+  const stats = viewer.stats;
   const spanS =
     frameTimesMs.length > 1 ? ((frameTimesMs.at(-1) ?? 0) - (frameTimesMs[0] ?? 0)) / 1000 : 0;
   const receiveSpanS = Math.max(0.001, (nowUs() - (seen.answerUs ?? offerUs)) / 1e6);
+  const since = (us: number | null): number | null =>
+    us === null ? null : round((us - offerUs) / 1000);
   return {
     deviceId: options.deviceId,
+    viewerId: client.viewerId,
     video: frameTimesMs.length > 0,
-    answerMs: seen.answerUs === null ? null : round((seen.answerUs - offerUs) / 1000),
-    timeToFirstFrameMs:
-      seen.firstFrameUs === null ? null : round((seen.firstFrameUs - offerUs) / 1000),
+    answerMs: since(seen.answerUs),
+    timeToFirstFrameMs: since(seen.firstFrameUs),
     frames: frameTimesMs.length,
     fps: spanS > 0 ? round((frameTimesMs.length - 1) / spanS) : 0,
     bitrateKbps: round((stats.bytesReceived * 8) / 1000 / receiveSpanS),
@@ -191,7 +221,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
             samples: latenciesMs.length,
           },
     ended: seen.ended,
-    candidatePair,
+    endedAfterMs: since(seen.endedUs),
+    candidatePair: viewer.selectedPair,
+    iceServers: seen.iceServers,
+    recoveries: viewer.recoveries,
   };
 }
 
@@ -215,11 +248,11 @@ export function formatReport(r: ProbeReport): string {
   } else {
     lines.push("  glass-to-glass      - (frames carry no stamp)");
   }
-  if (r.candidatePair) {
-    const end = (e: SelectedPair["local"]): string =>
-      `${e.type} ${e.address}:${e.port}/${e.protocol}`;
+  if (r.candidatePair) lines.push(`  ICE pair            ${describePair(r.candidatePair)}`);
+  lines.push(`  ICE servers         ${r.iceServers}`);
+  for (const x of r.recoveries) {
     lines.push(
-      `  ICE pair            ${end(r.candidatePair.local)} -> ${end(r.candidatePair.remote)}`,
+      `  recovered           ${x.trigger}: video back after ${x.gapMs} ms (${x.method}, ${x.attempts} attempt${x.attempts === 1 ? "" : "s"})`,
     );
   }
   if (r.decodeErrors) lines.push(`  decode errors       ${r.decodeErrors}`);
