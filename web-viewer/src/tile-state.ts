@@ -9,6 +9,8 @@ export type Phase =
   /** Broker connected, camera online, a call is being set up. */
   | "connecting"
   | "playing"
+  /** It was playing and the picture stopped: ICE is being restarted on the same call. */
+  | "reconnecting"
   /** The camera's retained status says offline (or there is none yet). */
   | "offline"
   /** No broker connection and nothing playing. */
@@ -155,7 +157,11 @@ export function step(model: TileModel, event: TileEvent): Step {
       return {
         model: {
           ...model,
-          phase: "connecting",
+          // A picture that was there is coming back: say so, not "connecting".
+          phase:
+            model.phase === "playing" || model.phase === "reconnecting"
+              ? "reconnecting"
+              : "connecting",
           detail: `connection ${event.state}, restarting ICE`,
         },
         effect: "ice-restart",
@@ -213,6 +219,7 @@ export function step(model: TileModel, event: TileEvent): Step {
 export const PHASE_LABELS: Readonly<Record<Phase, string>> = {
   connecting: "Connecting",
   playing: "Live",
+  reconnecting: "Reconnecting",
   offline: "Camera offline",
   unreachable: "Broker unreachable",
   busy: "Viewer limit reached",
