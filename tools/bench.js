@@ -25,5 +25,9 @@ run("netlab", process.execPath, [
   "-e",
   "import('./build/firmware-sim/src/net/net-lab-bench.js').then((m) => m.netLabBench())",
 ]);
+run("matrix", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/traversal/matrix-bench.js').then((m) => m.matrixBench())",
+]);
 if (existsSync("web-viewer/bench/bench.js"))
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
