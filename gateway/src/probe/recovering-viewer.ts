@@ -302,7 +302,11 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
       });
     } else if (!this.#everPlayed) {
       this.#everPlayed = true;
-      this.#emitEvent({ event: "playing", session: this.#call?.session ?? "", pair: this.selectedPair });
+      this.#emitEvent({
+        event: "playing",
+        session: this.#call?.session ?? "",
+        pair: this.selectedPair,
+      });
     }
     this.#lastFrameAt = now;
     this.emit("frame", frame);
@@ -359,7 +363,10 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
       return;
     }
     if (this.#waitingForBroker === undefined && now - outage.attemptAt > this.#o.restartTimeoutMs) {
-      this.#attempt(`no video ${this.#o.restartTimeoutMs / 1000} s after the ${outage.method}`, "new-session");
+      this.#attempt(
+        `no video ${this.#o.restartTimeoutMs / 1000} s after the ${outage.method}`,
+        "new-session",
+      );
     }
   }
 }

@@ -332,7 +332,9 @@ describe("ICE servers and restarts (docs/signaling.md)", () => {
       [{ iceServers: [], ttl: "1" }, /"ttl"/],
     ];
     for (const [fields, why] of bad) {
-      expect(parseViewerInbound(json({ v: 1, type: "ice-servers", ...(fields as object) }))).toEqual({
+      expect(
+        parseViewerInbound(json({ v: 1, type: "ice-servers", ...(fields as object) })),
+      ).toEqual({
         kind: "invalid",
         why: expect.stringMatching(why) as unknown,
       });

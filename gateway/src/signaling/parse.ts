@@ -157,7 +157,10 @@ function checkIceServer(value: unknown, index: number): Step<IceServerEntry> {
   const s = value as JsonObject;
   const urls = typeof s.urls === "string" ? [s.urls] : s.urls;
   if (!Array.isArray(urls) || urls.length === 0) {
-    return { ok: false, why: `iceServers[${index}].urls must be a URL or a non-empty list of them` };
+    return {
+      ok: false,
+      why: `iceServers[${index}].urls must be a URL or a non-empty list of them`,
+    };
   }
   for (const url of urls as unknown[]) {
     if (typeof url !== "string" || !ICE_SERVER_URL.test(url)) {

@@ -80,7 +80,10 @@ describe("IceServerProvider", () => {
     const first = p.forGateway();
     advance(10_000);
     const second = p.forGateway();
-    expect(first.servers[1]).toMatchObject({ urls: "turn:turn.example.net:3478", ...credentials("porch") });
+    expect(first.servers[1]).toMatchObject({
+      urls: "turn:turn.example.net:3478",
+      ...credentials("porch"),
+    });
     expect(second.servers[1]?.username).toBe(`${NOW / 1000 + 10 + 3600}:porch`);
     expect(first.servers[0]).toEqual({ urls: "stun:stun.example.net:3478" });
   });

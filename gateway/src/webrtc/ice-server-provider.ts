@@ -123,7 +123,10 @@ export class IceServerProvider extends EventEmitter<IceServerProviderEvents> {
         firstTurn = false;
         return pinned ? `${url}${url.includes("?") ? "&" : "?"}transport=tcp` : url;
       });
-      const out: IceServer = { ...server, urls: Array.isArray(server.urls) ? urls : (urls[0] ?? "") };
+      const out: IceServer = {
+        ...server,
+        urls: Array.isArray(server.urls) ? urls : (urls[0] ?? ""),
+      };
       if (!urls.some(isTurn) || (server.username !== undefined && server.credential !== undefined))
         return out;
       if (rest) return { ...out, username: rest.username, credential: rest.credential };

@@ -12,7 +12,12 @@ import {
   type RtpPacket,
 } from "werift";
 import type { IceCandidate } from "../../signaling/session-host.js";
-import { weriftCandidate, weriftIceOptions, type IceConfig, type IceServer } from "../ice-config.js";
+import {
+  weriftCandidate,
+  weriftIceOptions,
+  type IceConfig,
+  type IceServer,
+} from "../ice-config.js";
 import { clearDefaultStunServer } from "../werift/default-stun.js";
 import { fullIntraRequest } from "../werift/fir.js";
 import { setIceServersBeforeGathering } from "../werift/ice-servers.js";
