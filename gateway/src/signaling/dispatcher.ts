@@ -13,6 +13,8 @@ import {
   byeMessage,
   candidateMessage,
   errorMessage,
+  iceRestartMessage,
+  iceServersMessage,
   parseDeviceInbound,
   sourceMessage,
   type ByeReason,
@@ -35,6 +37,8 @@ export interface SignalingDispatcherOptions {
   offerRate?: RateLimit;
   /** Error replies per viewer; default burst 20, 10 per second. Over it: dropped and counted. */
   errorReplyRate?: RateLimit;
+  /** ICE-server requests per viewer; default burst 8, 1 per second. Over it: dropped and counted. */
+  iceServersRate?: RateLimit;
 }
 
 export interface SignalingDispatcherEvents {
@@ -72,6 +76,7 @@ export class SignalingDispatcher
   readonly #host: SessionHost;
   readonly #offers: KeyedRateLimiter;
   readonly #errorReplies: KeyedRateLimiter;
+  readonly #iceServerReplies: KeyedRateLimiter;
   readonly #viewers = new Map<string, Viewer>();
   #closed = false;
   readonly #onHostCandidate = (
@@ -98,6 +103,15 @@ export class SignalingDispatcher
     viewer.sessions.delete(session);
     this.#forgetIfIdle(viewerId, viewer);
   };
+  readonly #onHostRestart = (viewerId: string, session: string, reason: string): void => {
+    const viewer = this.#viewers.get(viewerId);
+    if (!viewer) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.counters.iceRestartsSent += 1;
+    this.#send(viewer.transport, iceRestartMessage(session, reason));
+  };
 
   readonly #onHostSource = (viewerId: string, session: string, update: SourceUpdate): void => {
     const viewer = this.#viewers.get(viewerId);
@@ -115,9 +129,13 @@ export class SignalingDispatcher
     this.#errorReplies = new KeyedRateLimiter(
       options.errorReplyRate ?? { burst: 20, perSecond: 10 },
     );
+    this.#iceServerReplies = new KeyedRateLimiter(
+      options.iceServersRate ?? { burst: 8, perSecond: 1 },
+    );
     this.#host.on("candidate", this.#onHostCandidate);
     this.#host.on("ended", this.#onHostEnded);
     this.#host.on("source", this.#onHostSource);
+    this.#host.on("ice-restart", this.#onHostRestart);
   }
 
   /** A copy of the counters, for /metrics. */
@@ -180,6 +198,7 @@ export class SignalingDispatcher
     this.#host.off("candidate", this.#onHostCandidate);
     this.#host.off("ended", this.#onHostEnded);
     this.#host.off("source", this.#onHostSource);
+    this.#host.off("ice-restart", this.#onHostRestart);
   }
 
   #handle(viewer: Viewer, payload: Uint8Array | string): Promise<void> | undefined {
@@ -228,6 +247,9 @@ export class SignalingDispatcher
           this.#replyHostError(viewer, err, msg.session);
         }
         return;
+      case "ice-servers":
+        this.#replyIceServers(viewer);
+        return;
       case "bye":
         // Spec step 5: a bye for a session this viewer does not have is ignored.
         viewer.sessions.delete(msg.session);
@@ -271,6 +293,38 @@ export class SignalingDispatcher
     }
     this.counters.answers += 1;
     this.#send(viewer.transport, answerMessage(msg.session, sdp));
+  }
+
+  /**
+   * The STUN/TURN servers for this viewer, TURN credentials made for it
+   * (docs/signaling.md, "ICE servers"). A host that has none answers an
+   * empty list, so the viewer stops waiting for one. Each reply costs an
+   * HMAC and a publish: past the per-viewer budget requests are dropped and
+   * counted (the viewer gathers without them once the answer is in).
+   */
+  #replyIceServers(viewer: Viewer): void {
+    const viewerId = viewer.transport.identity.viewerId;
+    if (!this.#iceServerReplies.take(viewerId)) {
+      this.counters.dropped += 1;
+      return;
+    }
+    let servers;
+    try {
+      servers = this.#host.iceServersFor?.(viewerId) ?? { iceServers: [] };
+    } catch (err) {
+      this.counters.hostErrors += 1;
+      this.#emitError(
+        new SignalingError(
+          "internal",
+          `session host failed on ice-servers: ${errorText(err)}`,
+          { viewerId, via: viewer.transport.via },
+          { cause: err },
+        ),
+      );
+      servers = { iceServers: [] };
+    }
+    this.counters.iceServersSent += 1;
+    this.#send(viewer.transport, iceServersMessage(servers.iceServers, servers.ttl));
   }
 
   /**
