@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.camgw-installed
 NODE ?= node
 
 .PHONY: run test deps dev-deps build lint format format-check typecheck clang-format-check \
-        test-unit bench sim clean node-check fuzz fuzz-js fuzz-native fuzz-native-short
+        test-unit bench matrix sim clean node-check fuzz fuzz-js fuzz-native fuzz-native-short
 
 deps: node-check .apt-run-stamp $(NPM_STAMP)
 
@@ -116,6 +116,11 @@ fuzz-js: deps
 
 bench: dev-deps build
 	$(NODE) tools/bench.js
+
+# The whole connectivity matrix in the network lab (root; several minutes):
+# `make test` runs one row of it.
+matrix: dev-deps build
+	CAMGW_MATRIX=full npx vitest run gateway/src/traversal/matrix.e2e.test.ts
 
 sim: build
 	$(NODE) firmware-sim/bin/firmware-sim.js up $(ARGS)

@@ -33,6 +33,10 @@ run("pacing", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/pacing-bench.js').then((m) => m.pacingBench())",
 ]);
+run("matrix", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/traversal/matrix-bench.js').then((m) => m.matrixBench())",
+]);
 if (existsSync("web-viewer/bench/bench.js")) {
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
   run("playout-delay", process.execPath, ["web-viewer/bench/bench.js", "playout-delay-bench"]);

@@ -2,7 +2,8 @@
 VIEWER_SOURCES := $(wildcard web-viewer/src/*.ts web-viewer/static/*) web-viewer/build.mjs
 # The isomorphic gateway modules the bundle pulls in.
 VIEWER_SHARED := $(addprefix gateway/src/,errors.ts media/frame-stamp.ts \
-  $(addprefix signaling/,messages.ts topics.ts typed-emitter.ts viewer-call.ts viewer-client.ts))
+  $(addprefix signaling/,messages.ts message-types.ts parse.ts topics.ts typed-emitter.ts \
+    viewer-call.ts viewer-client.ts))
 
 .PHONY: viewer-build viewer-test viewer-e2e viewer-bench
 viewer-build: deps web-viewer/dist/app.js

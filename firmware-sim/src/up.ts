@@ -36,8 +36,9 @@ also starts N headless viewers (camgw probe) and reports what they saw.
                                the gateway on the board's host, each viewer on a
                                viewer site of its own, signaling through the lab's
                                broker, ICE servers from the lab's coturn
-  --ice LIST                   the lab's ICE servers for the gateway and the viewers:
-                               stun, turn-udp, turn-tcp, turns (default stun,turn-udp)
+  --ice LIST                   the lab's ICE servers for the gateway, which gives the
+                               viewers theirs: stun, turn (the client picks UDP or
+                               TCP), turn-udp, turn-tcp, turns (default stun,turn-udp)
 
 ${NET_USAGE}
 Without the lab, ICE stays on 127.0.0.1, for a browser on this machine; to
@@ -120,7 +121,7 @@ export function parseUpArgs(argv: string[]): UpArgs {
   };
 }
 
-const ICE_CHOICES: readonly IceChoice[] = ["stun", "turn-udp", "turn-tcp", "turns"];
+const ICE_CHOICES: readonly IceChoice[] = ["stun", "turn", "turn-udp", "turn-tcp", "turns"];
 
 function iceChoices(list: string): IceChoice[] {
   return list
@@ -197,10 +198,12 @@ async function bootBoard(args: UpArgs, sim: SimOptions): Promise<Board> {
   }
   const lab = await startNetLab(args.net);
   try {
-    const ice = lab.turn ? args.ice : [];
+    const ice = lab.turn ? lab.gatewayIce(args.ice) : { args: [], env: {} };
+    // The viewers get their ICE servers (and TURN credentials) from the gateway.
     const gateway = await lab.startGateway({
       sim,
-      args: [...lab.iceArgs(ice, "board"), "--http-port", "8080", ...args.gatewayArgs],
+      env: ice.env,
+      args: [...ice.args, "--http-port", "8080", ...args.gatewayArgs],
     });
     return {
       gateway,
@@ -211,7 +214,6 @@ async function bootBoard(args: UpArgs, sim: SimOptions): Promise<Board> {
             lab.probe(v.name, {
               deviceId,
               seconds,
-              ice,
               args: n <= 4 ? [] : ["--no-decode"],
             }),
           ),

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { accountAuthenticator } from "./auth/account-authenticator.js";
 import { AccountStore, type NewViewer } from "./auth/account-store.js";
@@ -6,6 +7,7 @@ import { ensureStateDir, stateDirFrom } from "./auth/state-dir.js";
 import { lanAddresses, loadTlsMaterial, type TlsMaterial } from "./auth/tls-material.js";
 import type { Config } from "./config.js";
 import type { HttpAccess } from "./http/access.js";
+import { ConfigError } from "./errors.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
 import { MetricsRegistry } from "./http/metrics.js";
 import { findUp } from "./paths.js";
@@ -16,34 +18,41 @@ import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
 import { EmbeddedBroker } from "./signaling/broker.js";
 import { SignalingDispatcher } from "./signaling/dispatcher.js";
 import { reportLink } from "./signaling/link-report.js";
-import { DEFAULT_STREAM, type StreamInfo } from "./signaling/messages.js";
+import { DEFAULT_STREAM, type IceServerEntry, type StreamInfo } from "./signaling/messages.js";
 import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
+import { AddressWatch } from "./webrtc/address-watch.js";
+import { IceServerProvider } from "./webrtc/ice-server-provider.js";
 import { SessionManager } from "./webrtc/session-manager.js";
 import {
   accountTokenAuthorizer,
   SHARED_TOKEN_ACCOUNT,
   sharedTokenAuthorizer,
 } from "./whep/whep-auth.js";
+import type { LinkIceServer } from "./whep/link-header.js";
 import { WhepEndpoint } from "./whep/whep-endpoint.js";
 import { WhipEgress } from "./whip/whip-egress.js";
 
-/**
- * The configured STUN/TURN servers, with ice-username/ice-credential filled
- * in where a server has none. A function, so that short-lived TURN
- * credentials can be made per call.
- */
-function iceServers(config: Config): Config["ice-servers"] {
-  return config["ice-servers"].map((s) => ({
-    ...s,
-    ...(s.username === undefined && config["ice-username"]
-      ? { username: config["ice-username"] }
-      : {}),
-    ...(s.credential === undefined && config["ice-credential"]
-      ? { credential: config["ice-credential"] }
-      : {}),
-  }));
+/** Servers as WHEP's Link headers carry them: one URL each (RFC 9725 section 4.6). */
+function linkServers(servers: readonly IceServerEntry[]): LinkIceServer[] {
+  return servers.flatMap((server) =>
+    (Array.isArray(server.urls) ? server.urls : [server.urls]).map((urls) => ({
+      urls,
+      ...(server.username === undefined ? {} : { username: server.username }),
+      ...(server.credential === undefined ? {} : { credential: server.credential }),
+    })),
+  );
+}
+
+/** The turns: CA certificates from `turn-ca`, or undefined (the system's list). */
+function readTurnCa(path: string): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`turn-ca ${path}: ${(err as Error).message}`, { key: "turn-ca" });
+  }
 }
 
 /** Where the built viewer lives: web-viewer/dist beside gateway/, in the repo and in /opt/camgw. */
@@ -96,6 +105,7 @@ export class Gateway {
   private broker: EmbeddedBroker | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
+  private addressWatch: AddressWatch | null = null;
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
@@ -123,15 +133,32 @@ export class Gateway {
       ...(config["tls-key"] ? { keyFile: config["tls-key"] } : {}),
     });
     if (tls.created) log.info(`made a self-signed TLS certificate in ${stateDir}`);
+    const turnTlsCa = readTurnCa(config["turn-ca"]);
     const source = createSource(config);
+    const iceServers = new IceServerProvider({
+      servers: config["ice-servers"],
+      turnSecret: config["turn-secret"],
+      credentialTtlS: config["turn-credential-ttl"],
+      deviceId: config["device-id"],
+      username: config["ice-username"],
+      credential: config["ice-credential"],
+    });
+    iceServers.on("transport", (url, transport) => {
+      log.info(
+        transport === "tcp"
+          ? `TURN ${url}: UDP got no allocation and TCP did; new sessions use TCP there for 10 min`
+          : `TURN ${url}: UDP allocates again`,
+      );
+    });
     const sessions = new SessionManager({
       streams: { [DEFAULT_STREAM]: source },
       maxViewers: config["max-viewers"],
+      iceServers,
       ice: {
-        iceServers: iceServers(config),
         ...(config["ice-host-addresses"].length
           ? { hostAddresses: config["ice-host-addresses"] }
           : {}),
+        ...(turnTlsCa ? { turnTlsCa } : {}),
       },
       // The config's MTU bounds the whole RTP packet; the payloader's limit
       // is the payload after the fixed RTP header (RFC 3550 5.1).
@@ -211,6 +238,13 @@ export class Gateway {
       this.sourceError = null;
     });
     if (config["keep-warm"]) await this.sessions.warmUp();
+    this.sessions.on("connected", (viewerId, session, path) => {
+      log.info(`viewer ${viewerId} (session ${session}) connected: ${path}`);
+    });
+    this.sessions.on("ice-restart", (viewerId, session, reason) => {
+      log.info(`viewer ${viewerId} (session ${session}): asked to restart ICE (${reason})`);
+    });
+    this.watchAddresses();
     this.metrics.register(() =>
       gatewayMetrics({
         sessions: this.sessions,
@@ -368,7 +402,9 @@ export class Gateway {
         sharedTokenAuthorizer(config["whep-token"]),
       ),
       hasStream: (stream) => stream === DEFAULT_STREAM,
-      iceServers: () => iceServers(config),
+      // The same servers an MQTT viewer asks for: TURN credentials made for
+      // this account, never the gateway's fixed ones (ice-server-provider.ts).
+      iceServers: (viewer) => linkServers(this.sessions.iceServersFor(viewer.account).iceServers),
       corsOrigins: config["whep-cors-origins"],
     });
     this.whep = whep;
@@ -390,6 +426,22 @@ export class Gateway {
         ...(status.reason === undefined ? {} : { reason: status.reason }),
       },
     ];
+  }
+
+  /**
+   * When this host's addresses change, the MQTT connection (from an address
+   * that may be gone) is made again at once, and viewers whose media used a
+   * gone address are asked to restart ICE (docs/signaling.md, "Recovery").
+   */
+  private watchAddresses(): void {
+    const watch = new AddressWatch();
+    this.addressWatch = watch;
+    watch.on("changed", ({ added, removed }) => {
+      const list = (xs: string[]): string => (xs.length ? xs.join(", ") : "none");
+      this.log.info(`network: addresses changed (new: ${list(added)}; gone: ${list(removed)})`);
+      if (removed.length > 0) this.link?.reconnect(`address ${removed.join(", ")} is gone`);
+      this.sessions.networkChanged(removed);
+    });
   }
 
   health(): HealthPart[] {
@@ -417,6 +469,7 @@ export class Gateway {
   }
 
   private async shutdown(): Promise<void> {
+    this.addressWatch?.close();
     // A link that is down is closed first: no bye could reach a viewer
     // through it, and no new attempt may start while the rest shuts down.
     // Closing it never waits for its retry timer.

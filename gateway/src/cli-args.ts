@@ -7,6 +7,11 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 /** Config keys that are switches: `--keep-warm` and `--no-keep-warm`. */
 const BOOLEAN_KEYS = new Set<Key>(KEYS.filter((k) => typeof SCHEMA[k].default === "boolean"));
 
+/** Config keys that are no flags (secrets: a flag's value shows in `ps`). */
+const FILE_OR_ENV_KEYS = new Set<Key>(
+  KEYS.filter((k) => (SCHEMA[k] as { noFlag?: boolean }).noFlag === true),
+);
+
 export interface ParsedRun {
   configFile: string | undefined;
   flags: Partial<Record<Key, string | boolean>>;
@@ -20,6 +25,7 @@ export function configOptions(): Options {
     help: { type: "boolean", short: "h" },
   };
   for (const key of KEYS) {
+    if (FILE_OR_ENV_KEYS.has(key)) continue;
     if (BOOLEAN_KEYS.has(key)) {
       options[key] = { type: "boolean" };
       options[`no-${key}`] = { type: "boolean" };
@@ -117,6 +123,14 @@ export function parseOrExplain<T extends ParseArgsConfig>(
 
 /** Parses `camgw run` arguments: every config key as a flag, plus --config. */
 export function parseRunArgs(argv: string[]): ParsedRun {
+  for (const key of FILE_OR_ENV_KEYS) {
+    if (argv.some((a) => a === `--${key}` || a.startsWith(`--${key}=`))) {
+      throw new ConfigError(
+        `camgw run: --${key} is not a flag (its value would show in ps): put it in the config file or ${envName(key)}`,
+        { command: "run", option: `--${key}` },
+      );
+    }
+  }
   const { values } = parseOrExplain(
     { args: argv, options: configOptions(), strict: true, allowPositionals: false },
     "run",
@@ -150,7 +164,11 @@ export function runHelp(): string {
   const line = (flag: string, text: string): string => `  ${flag.padEnd(FLAG_COLUMN)}  ${text}`;
   const lines = KEYS.map((key) => {
     const spec = SCHEMA[key];
-    const flag = BOOLEAN_KEYS.has(key) ? `--[no-]${key}` : `--${key} VALUE`;
+    const flag = FILE_OR_ENV_KEYS.has(key)
+      ? `(${key}: file or env)`
+      : BOOLEAN_KEYS.has(key)
+        ? `--[no-]${key}`
+        : `--${key} VALUE`;
     const def = "defaultText" in spec ? spec.defaultText : JSON.stringify(spec.default);
     return line(flag, `${spec.help} [${envName(key)}; default ${def}]`);
   });

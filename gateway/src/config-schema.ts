@@ -16,6 +16,8 @@ export interface KeySpec<T> {
   readonly defaultText?: string;
   /** Never printed back (passwords). */
   readonly secret?: boolean;
+  /** Not a flag (config file and environment only): a flag's value shows in `ps`. */
+  readonly noFlag?: boolean;
   /**
    * The value as written in a config file, when that is not the value itself
    * (`camgw config` prints what `run --config` reads back: parse(format(v)) = v).

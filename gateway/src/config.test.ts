@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.js";
 import { configYaml, envName, KEYS, loadConfig } from "./config.js";
+import { parseRunArgs } from "./cli-args.js";
 
 function tempFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "camgw-config-"));
@@ -199,6 +200,42 @@ describe("config", () => {
     expect(() => loadConfig({ flags: { "whip-url": "not a url" } })).toThrow(
       /must be an http:\/\/ or https:\/\/ URL/,
     );
+  });
+
+  it("takes the TURN secret from the file or the environment, never prints it, and refuses it as a flag", () => {
+    const file = tempFile("ice-servers: turn:198.18.0.2:3478\nturn-secret: from-the-file\n");
+    const fromFile = loadConfig({ file });
+    expect(fromFile["turn-secret"]).toBe("from-the-file");
+    const fromEnv = loadConfig({ file, env: { CAMGW_TURN_SECRET: "from-env" } });
+    expect(fromEnv["turn-secret"]).toBe("from-env");
+    const yaml = configYaml(fromEnv);
+    expect(yaml).not.toContain("from-env");
+    expect(yaml).toMatch(/not printed.*turn-secret \(or CAMGW_TURN_SECRET\)/);
+    expect(() => parseRunArgs(["--turn-secret", "x"])).toThrow(
+      /--turn-secret is not a flag.*config file or CAMGW_TURN_SECRET/,
+    );
+    expect(() => parseRunArgs(["--turn-secret=x"])).toThrow(/not a flag/);
+  });
+
+  it("refuses a TURN secret with fixed credentials, or with no TURN URL to use it on", () => {
+    expect(() =>
+      loadConfig({
+        env: { CAMGW_TURN_SECRET: "s" },
+        flags: { "ice-servers": "turn:198.18.0.2:3478", "ice-username": "u" },
+      }),
+    ).toThrow(/turn-secret and ice-username\/ice-credential are both set/);
+    expect(() =>
+      loadConfig({ env: { CAMGW_TURN_SECRET: "s" }, flags: { "ice-servers": "stun:198.18.0.2" } }),
+    ).toThrow(/no turn: or turns: URL/);
+    expect(
+      loadConfig({
+        env: { CAMGW_TURN_SECRET: "s" },
+        flags: {
+          "ice-servers": "stun:198.18.0.2,turns:198.18.0.2:5349",
+          "turn-credential-ttl": "600",
+        },
+      })["turn-credential-ttl"],
+    ).toBe(600);
   });
 
   it("is documented key by key in docs/config.md", () => {

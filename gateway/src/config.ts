@@ -187,6 +187,24 @@ export const SCHEMA = {
     help: "Credential for turn: servers given as URLs",
     secret: true,
   },
+  "turn-secret": {
+    parse: str,
+    default: "",
+    help: "TURN REST shared secret (coturn static-auth-secret): short-lived credentials for the turn: URLs of ice-servers, for the gateway and each viewer (config file or environment only)",
+    secret: true,
+    noFlag: true,
+  },
+  "turn-credential-ttl": {
+    parse: integer(60, 30 * 86_400),
+    default: 86_400,
+    help: "Seconds the TURN credentials made from turn-secret stay valid",
+  },
+  "turn-ca": {
+    parse: str,
+    default: "",
+    defaultText: "the system's CAs (and NODE_EXTRA_CA_CERTS)",
+    help: "PEM file of the CA that signs the turns: servers' certificates",
+  },
   "max-viewers": { parse: integer(1, 256), default: 8, help: "Live sessions allowed at once" },
   "keep-warm": {
     parse: bool,
@@ -324,7 +342,28 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
     if (value !== undefined) set(config, key, value, `flag --${key}`);
   }
   if (!config.name) config.name = config["device-id"];
+  checkTurn(config);
   return config;
+}
+
+/** The TURN keys that only make sense together, or not at all. */
+function checkTurn(config: Config): void {
+  if (!config["turn-secret"]) return;
+  if (config["ice-username"] || config["ice-credential"]) {
+    throw new ConfigError(
+      "turn-secret and ice-username/ice-credential are both set: give the secret (credentials made per session, and for viewers) or fixed credentials, not both",
+      { key: "turn-secret" },
+    );
+  }
+  const turnUrls = config["ice-servers"].filter(
+    (s) => /^turns?:/i.test(s.urls) && s.username === undefined && s.credential === undefined,
+  );
+  if (turnUrls.length === 0) {
+    throw new ConfigError(
+      "turn-secret is set but ice-servers has no turn: or turns: URL to use it with (e.g. --ice-servers turn:turn.example.net:3478)",
+      { key: "turn-secret" },
+    );
+  }
 }
 
 /** What `camgw config` prints: values as a config file takes them, and what it left out. */

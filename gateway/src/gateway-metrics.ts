@@ -63,6 +63,11 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
   candidatesRefused: counter(
     "Viewer ICE candidates not paired with (unreachable kind, over the cap)",
   ),
+  connectionsByPath: counter(
+    "Sessions connected, by ICE candidate pair (local type-remote type: host, srflx, prflx, relay)",
+    "path",
+  ),
+  iceRestartsRequested: counter("Viewers asked to restart ICE, by reason", "reason"),
 };
 
 const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
@@ -73,8 +78,12 @@ const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
   errorReplies: counter("Error replies sent, by code", "code"),
   candidatesSent: counter("ICE candidates trickled to viewers, end-of-candidates included"),
   byesSent: counter("Byes sent to viewers (sessions the device ended)"),
+  iceServersSent: counter("ICE-server lists sent to viewers"),
+  iceRestartsSent: counter("Requests to viewers to restart ICE"),
   rateLimited: counter("Offers refused by the per-viewer rate limit"),
-  dropped: counter("Messages to viewers not sent (error-reply budget, transport failure)"),
+  dropped: counter(
+    "Messages to viewers not sent (error-reply or ICE-server budget, transport failure)",
+  ),
   overflowed: counter("Messages dropped unread: too many queued behind a viewer's slow offer"),
   hostErrors: counter("Session host failures (answered internal)"),
   unauthorized: counter("Messages from viewers that are not accounts (answered unauthorized)"),

@@ -73,13 +73,21 @@ export class CameraCall {
     return this.#call?.session;
   }
 
-  /** Makes the offer and publishes it; the answer and what follows arrive as events. */
+  /**
+   * Makes the offer and publishes it; the answer and what follows arrive as
+   * events. With ICE servers from an earlier call in hand it gathers with
+   * them at once; otherwise the offer goes out first and gathering starts
+   * when the camera's servers arrive (they come before its answer), so the
+   * first offer can use TURN without a round trip of its own
+   * (docs/signaling.md, "ICE servers").
+   */
   async start(): Promise<void> {
-    const peer = this.#newPeer();
+    const cached = this.#client.cachedIceServers(this.#deviceId);
+    const peer = this.#newPeer(cached);
     this.#peer = peer;
     let sdp: string;
     try {
-      sdp = await peer.createOffer();
+      sdp = await peer.makeOffer();
     } catch (err) {
       this.#report({ type: "call-ended", why: `could not make an offer (${String(err)})` });
       return;
@@ -108,8 +116,12 @@ export class CameraCall {
         ...(update.reason === undefined ? {} : { reason: update.reason }),
       });
     });
-    call.answer
-      .then((answer) => {
+    call.on("ice-restart", (reason) => this.#onCameraRestart(reason));
+    const gathered = (async () => {
+      await peer.gather(cached ? undefined : ((await call.iceServers) ?? []));
+    })();
+    Promise.all([call.answer, gathered])
+      .then(([answer]) => {
         this.#mark("answer");
         return peer.acceptAnswer(answer);
       })
@@ -121,9 +133,11 @@ export class CameraCall {
    * ICE restart, signaling-wise: a new offer for the same session, which the
    * camera takes as a replacement (spec, "Session rules"). The offer comes
    * from a fresh peer connection, not createOffer({iceRestart}) on the old
-   * one: the camgw gateway answers a replacing offer with a new peer (new
-   * DTLS certificate), and Chrome keeps the old DTLS transport on an ICE
-   * restart, so media would never resume (seen with Chromium 156).
+   * one: gateways before the in-place ICE restart answered every replacing
+   * offer with a new peer (new DTLS certificate), and Chrome keeps the old
+   * DTLS transport on an ICE restart, so media would never resume there
+   * (seen with Chromium 156); a fresh peer connection works with every
+   * gateway (docs/viewer.md). A camera's `ice-restart` request comes here too.
    */
   async restartIce(): Promise<void> {
     const call = this.#call;
@@ -137,12 +151,14 @@ export class CameraCall {
       return;
     }
     this.#restartPending = true;
-    const peer = this.#newPeer();
+    // This call has had the camera's servers, if it gives any.
+    const peer = this.#newPeer(this.#client.cachedIceServers(this.#deviceId));
     this.#peer?.close();
     this.#peer = peer;
     try {
-      const sdp = await peer.createOffer();
+      const sdp = await peer.makeOffer();
       if (peer !== this.#peer) return;
+      void peer.gather().catch(() => undefined);
       const answer = await call.renegotiate(sdp);
       if (peer !== this.#peer) return;
       await peer.acceptAnswer(answer);
@@ -180,8 +196,8 @@ export class CameraCall {
   }
 
   /** A peer connection whose events count only while it is the current one. */
-  #newPeer(): CameraPeerConnection {
-    const peer = new CameraPeerConnection();
+  #newPeer(iceServers: RTCIceServer[] | undefined): CameraPeerConnection {
+    const peer = new CameraPeerConnection({ iceServers: iceServers ?? [] });
     this.#monitor.useReceiver(peer.receiver);
     const current = (): boolean => this.#isCurrent(peer);
     peer.on("track", (stream) => {
@@ -225,6 +241,16 @@ export class CameraCall {
         }
       }, DISCONNECTED_GRACE_MS);
     }
+  }
+
+  /**
+   * The camera asks for an ICE restart (its address changed, or our checks
+   * stopped reaching it): as if this side had lost the connection, unless
+   * a restart is already under way.
+   */
+  #onCameraRestart(reason: string): void {
+    if (this.#restartPending || this.#closed) return;
+    this.#report({ type: "ice-lost", state: `lost on the camera's side (${reason})` });
   }
 
   #onCallEnded(cause: CallEndCause): void {

@@ -2,7 +2,9 @@
  * This browser's peer connection to one camera: a recvonly H.264
  * transceiver tuned for latency. It makes the offer, applies the answer,
  * and queues remote candidates until the answer is in (trickled candidates
- * may arrive while setRemoteDescription is still running). An ICE restart
+ * may arrive while setRemoteDescription is still running). The offer can be
+ * sent before gathering starts, so that ICE servers the camera gives can
+ * still be used for it (docs/signaling.md, "ICE servers"). An ICE restart
  * uses a new CameraPeerConnection on the same signaling session (see
  * camera-call.ts).
  */
@@ -37,6 +39,9 @@ type LatencyReceiver = RTCRtpReceiver & { playoutDelayHint?: number | null };
 export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvents> {
   readonly pc: RTCPeerConnection;
   readonly receiver: RTCRtpReceiver;
+  readonly #config: RTCConfiguration;
+  #offer: RTCSessionDescriptionInit | undefined;
+  #gathering: Promise<void> | undefined;
   #answered: Promise<void> = Promise.resolve();
   #markAnswered: () => void = () => undefined;
   #closed = false;
@@ -45,7 +50,8 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
     super();
     // No ICE servers by default: cameras and viewers share a LAN (the gateway
     // does the same); config may add STUN/TURN.
-    this.pc = new RTCPeerConnection({ bundlePolicy: "max-bundle", ...config });
+    this.#config = { bundlePolicy: "max-bundle", ...config };
+    this.pc = new RTCPeerConnection(this.#config);
     const transceiver = this.pc.addTransceiver("video", { direction: "recvonly" });
     const caps = RTCRtpReceiver.getCapabilities("video");
     const codecs = caps ? preferredCodecs(caps.codecs) : [];
@@ -72,17 +78,35 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
     });
   }
 
-  /** The local offer; remote candidates wait until its answer is applied. */
-  async createOffer(): Promise<string> {
+  /**
+   * The local offer, not applied yet: nothing is gathered until gather()
+   * (candidates trickle then). Remote candidates wait until its answer is in.
+   */
+  async makeOffer(): Promise<string> {
     this.#answered = new Promise((resolve) => {
       this.#markAnswered = resolve;
     });
     const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    return this.pc.localDescription?.sdp ?? offer.sdp ?? "";
+    this.#offer = offer;
+    return offer.sdp ?? "";
+  }
+
+  /**
+   * Applies the offer, which starts gathering; with `iceServers` given they
+   * replace the constructor's first (setConfiguration before
+   * setLocalDescription: nothing has been gathered with the old ones). Once only.
+   */
+  gather(iceServers?: RTCIceServer[]): Promise<void> {
+    if (this.#gathering) return this.#gathering;
+    const offer = this.#offer;
+    if (!offer) return Promise.reject(new Error("gather() before makeOffer()"));
+    if (iceServers) this.pc.setConfiguration({ ...this.#config, iceServers });
+    this.#gathering = this.pc.setLocalDescription(offer);
+    return this.#gathering;
   }
 
   async acceptAnswer(sdp: string): Promise<void> {
+    await this.gather();
     await this.pc.setRemoteDescription({ type: "answer", sdp });
     // Chrome may reset the receiver's hints on renegotiation; set them again.
     tuneForLatency(this.receiver);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   initialModel,
+  PHASE_LABELS,
   step,
   unsupportedModel,
   type TileEvent,
@@ -64,8 +65,15 @@ describe("tile state machine", () => {
   it("restarts ICE when the connection drops and the broker is up", () => {
     const { model, effects } = run([up, online, frame, { type: "ice-lost", state: "failed" }]);
     expect(effects.at(-1)).toBe("ice-restart");
-    expect(model.phase).toBe("connecting");
+    expect(model.phase).toBe("reconnecting");
+    expect(PHASE_LABELS[model.phase]).toBe("Reconnecting");
     expect(run([frame], model).model.phase).toBe("playing");
+  });
+
+  it("says connecting, not reconnecting, when a call that never played restarts ICE", () => {
+    const { model, effects } = run([up, online, { type: "ice-lost", state: "failed" }]);
+    expect(effects.at(-1)).toBe("ice-restart");
+    expect(model.phase).toBe("connecting");
   });
 
   it("hangs up on ICE loss without a broker and calls again when the broker returns", () => {

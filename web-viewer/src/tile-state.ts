@@ -16,6 +16,8 @@ export type Phase =
    * (a `source` message): the session stays, the last frame stays on screen.
    */
   | "unavailable"
+  /** It was playing and the picture stopped: ICE is being restarted on the same call. */
+  | "reconnecting"
   /** The camera's retained status says offline (or there is none yet). */
   | "offline"
   /** No broker connection and nothing playing. */
@@ -203,9 +205,12 @@ export function step(model: TileModel, event: TileEvent): Step {
       if (!model.inCall) return { model, effect: "none" };
       const next = { ...model, camera: event.state };
       if (event.state !== "live") {
+        // A camera away explains a picture that stopped better than the
+        // network does: a tile reconnecting says the camera is unavailable.
         if (
           model.phase !== "playing" &&
           model.phase !== "connecting" &&
+          model.phase !== "reconnecting" &&
           model.phase !== "unavailable"
         )
           return { model: next, effect: "none" };
@@ -247,7 +252,11 @@ export function step(model: TileModel, event: TileEvent): Step {
       return {
         model: {
           ...model,
-          phase: "connecting",
+          // A picture that was there is coming back: say so, not "connecting".
+          phase:
+            model.phase === "playing" || model.phase === "reconnecting"
+              ? "reconnecting"
+              : "connecting",
           detail: `connection ${event.state}, restarting ICE`,
         },
         effect: "ice-restart",
@@ -306,6 +315,7 @@ export const PHASE_LABELS: Readonly<Record<Phase, string>> = {
   connecting: "Connecting",
   playing: "Live",
   unavailable: "Camera unavailable",
+  reconnecting: "Reconnecting",
   offline: "Camera offline",
   unreachable: "Broker unreachable",
   busy: "Viewer limit reached",

@@ -265,7 +265,10 @@ export class CameraTile {
     const lastFrame = this.#monitor.lastFrameAt ?? this.#phaseSince;
     if (this.#model.phase === "playing" && now - lastFrame > STALL_MS) {
       this.#dispatch({ type: "ice-lost", state: `stalled (no video for ${STALL_MS / 1000} s)` });
-    } else if (this.#model.phase === "connecting" && now - this.#phaseSince > CONNECT_TIMEOUT_MS) {
+    } else if (
+      (this.#model.phase === "connecting" || this.#model.phase === "reconnecting") &&
+      now - this.#phaseSince > CONNECT_TIMEOUT_MS
+    ) {
       this.#dispatch({ type: "call-ended", why: `no video within ${CONNECT_TIMEOUT_MS / 1000} s` });
     }
   }

@@ -25,8 +25,11 @@ export interface TurnServerOptions {
 export interface TurnInfo {
   address: string;
   stunUrl: string;
-  /** turn: over UDP and TCP, turns: over TLS (checked against caFile). */
-  urls: { udp: string; tcp: string; tls: string };
+  /**
+   * turn: over UDP and TCP, turns: over TLS (checked against caFile), and a
+   * plain turn: URL that leaves the transport to the client.
+   */
+  urls: { udp: string; tcp: string; tls: string; plain: string };
   /** The REST-API shared secret (coturn's static-auth-secret). */
   secret: string;
   realm: string;
@@ -96,6 +99,7 @@ export async function startCoturn(
         udp: `turn:${address}:${TURN_PORT}?transport=udp`,
         tcp: `turn:${address}:${TURN_PORT}?transport=tcp`,
         tls: `turns:${address}:${TURNS_PORT}?transport=tcp`,
+        plain: `turn:${address}:${TURN_PORT}`,
       },
       secret,
       realm: TURN_REALM,

@@ -43,9 +43,17 @@ describe("the virtual board behind a home NAT, watched from another", () => {
     expect(report.candidatePair?.local.address).toBe(lab.address("viewer1"));
   });
 
-  it("finds no path without STUN on the viewer's side: private addresses do not cross the internet", async () => {
-    const report = await lab.probe("viewer1", { deviceId: "cam1", seconds: 3 });
-    expect(report.video).toBe(false);
-    expect(report.candidatePair).toBeNull();
+  it("finds no path without STUN: private addresses do not cross the internet", async () => {
+    // A gateway of its own with no ICE servers: the viewer, which takes the
+    // device's servers (docs/signaling.md, "ICE servers"), gets none either.
+    const bare = await lab.startGateway({ args: ["--device-id", "cam2"] });
+    try {
+      const report = await lab.probe("viewer1", { deviceId: "cam2", seconds: 3 });
+      expect(report.iceServers).toBe("from-device");
+      expect(report.video).toBe(false);
+      expect(report.candidatePair).toBeNull();
+    } finally {
+      await bare.stop();
+    }
   });
 });

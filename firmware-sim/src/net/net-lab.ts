@@ -77,8 +77,12 @@ export interface NetLabOptions {
   onControlError?: (err: Error) => void;
 }
 
-/** ICE servers the lab can hand out (see iceServers()). */
-export type IceChoice = "stun" | "turn-udp" | "turn-tcp" | "turns";
+/**
+ * ICE servers the lab can hand out (see iceServers()): STUN, TURN with the
+ * transport fixed (UDP, TCP, TLS), and `turn`, a plain turn: URL whose
+ * transport the client picks.
+ */
+export type IceChoice = "stun" | "turn" | "turn-udp" | "turn-tcp" | "turns";
 
 export interface LabProbeOptions {
   deviceId: string;
@@ -346,7 +350,12 @@ export class NetLab {
       c === "stun"
         ? { urls: turn.stunUrl }
         : {
-            urls: { "turn-udp": turn.urls.udp, "turn-tcp": turn.urls.tcp, turns: turn.urls.tls }[c],
+            urls: {
+              turn: turn.urls.plain,
+              "turn-udp": turn.urls.udp,
+              "turn-tcp": turn.urls.tcp,
+              turns: turn.urls.tls,
+            }[c],
             username: creds.username,
             credential: creds.credential,
           },
@@ -370,6 +379,20 @@ export class NetLab {
           ]
         : []),
     ];
+  }
+
+  /**
+   * The lab's ICE servers for `camgw run` as a deployment gives them: the
+   * URLs as `--ice-servers` and the TURN REST secret in the environment
+   * (CAMGW_TURN_SECRET; it is no flag), so the gateway makes TURN
+   * credentials for itself and hands viewers theirs over signaling.
+   */
+  gatewayIce(choices: readonly IceChoice[]): { args: string[]; env: NodeJS.ProcessEnv } {
+    const servers = this.iceServers(choices);
+    if (servers.length === 0) return { args: [], env: {} };
+    const args = ["--ice-servers", servers.map((s) => s.urls).join(",")];
+    const turn = servers.some((s) => s.username !== undefined);
+    return { args, env: turn && this.turn ? { CAMGW_TURN_SECRET: this.turn.secret } : {} };
   }
 
   /**

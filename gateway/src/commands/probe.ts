@@ -15,8 +15,11 @@ import {
 export const PROBE_USAGE = `Usage: camgw probe [DEVICE_ID] [options]
 
 Watches a camera like a browser would (MQTT signaling, WebRTC, H.264 decode)
-and reports time to first frame, fps, bitrate, loss, key frames and, when
-frames carry the frame stamp, glass-to-glass latency. Exits 1 when no video
+and reports time to first frame, fps, bitrate, loss, key frames, the ICE
+candidate pair and, when frames carry the frame stamp, glass-to-glass
+latency. It uses the STUN/TURN servers the camera gives it, and when video
+that played stops (a network change, a dropped link) it recovers as a browser
+app would, and reports how long each outage lasted. Exits 1 when no video
 arrived. Without DEVICE_ID (or with one that is not online) it lists the
 cameras the broker knows. A camera's id is its --device-id: by default the
 host name of the machine it runs on.
@@ -29,10 +32,14 @@ host name of the machine it runs on.
   --prefix P          topic prefix (default camgw)
   --stream ID         stream to watch (default main)
   --seconds N         how long to watch (default 5)
+  --frames N          stop once N frames have arrived
   --ice-host-addresses A,B   local addresses for ICE host candidates (e.g. 127.0.0.1)
-  --ice-servers URLS  comma-separated stun:/turn:/turns: URLs (default none: host candidates only)
+  --ice-servers URLS  comma-separated stun:/turn:/turns: URLs to use instead of the camera's
   --ice-username U    username for the turn: servers   --ice-credential C   their credential
+  --no-recover        end at the first outage instead of recovering
   --no-decode         count frames without decoding (cheaper; no latency figures)
+  --events            print what happens (offer, playing, stalled, ice-restart, recovered...)
+                      as JSON lines on stderr, with the time in ms since the epoch
   --json              print the report as JSON
 `;
 
@@ -53,11 +60,14 @@ export async function probeCommand(argv: string[]): Promise<number> {
         prefix: { type: "string" },
         stream: { type: "string" },
         seconds: { type: "string" },
+        frames: { type: "string" },
         "ice-host-addresses": { type: "string" },
         "ice-servers": { type: "string" },
         "ice-username": { type: "string" },
         "ice-credential": { type: "string" },
         "no-decode": { type: "boolean" },
+        "no-recover": { type: "boolean" },
+        events: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -76,6 +86,10 @@ export async function probeCommand(argv: string[]): Promise<number> {
   if (broker === "embedded")
     throw new ConfigError("camgw probe --broker needs a URL such as mqtt://127.0.0.1:1883");
   const seconds = check("--seconds", () => integer(1, 86_400)(values.seconds ?? "5"));
+  const frames =
+    values.frames === undefined
+      ? undefined
+      : check("--frames", () => integer(1, 1_000_000)(values.frames));
   const hostAddresses = check("--ice-host-addresses", () =>
     ipList(values["ice-host-addresses"] ?? ""),
   );
@@ -121,8 +135,13 @@ export async function probeCommand(argv: string[]): Promise<number> {
     deviceId: chosen,
     seconds,
     decode: values["no-decode"] !== true,
+    ...(frames === undefined ? {} : { untilFrames: frames }),
+    recover: values["no-recover"] !== true,
     hostAddresses,
     iceServers: servers,
+    ...(values.events
+      ? { onEvent: (event) => process.stderr.write(`${JSON.stringify(event)}\n`) }
+      : {}),
     ...(values.prefix ? { prefix: values.prefix } : {}),
     ...(values.stream ? { stream: values.stream } : {}),
     ...(username ? { username } : {}),

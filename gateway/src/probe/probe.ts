@@ -2,17 +2,19 @@ import { readFileSync } from "node:fs";
 import { readStamp } from "../media/frame-stamp.js";
 import { DEFAULT_STREAM, type SourceState } from "../signaling/message-types.js";
 import { connectNoDelay } from "../signaling/mqtt-connection.js";
-import { CallError, type Call } from "../signaling/viewer-call.js";
 import { ViewerClient } from "../signaling/viewer-client.js";
 import type { IceServer } from "../webrtc/ice-config.js";
 import {
-  HeadlessViewer,
+  describePair,
   type ReceivedFrame,
   type SelectedPair,
 } from "../webrtc/receive/headless-viewer.js";
 import { ClockOffset } from "./clock-offset.js";
 import { FrameDecoder } from "./h264-decoder.js";
+import { RecoveringViewer, type ProbeEvent, type Recovery } from "./recovering-viewer.js";
 import { findFreezes, longestGap, percentile, round } from "./stats.js";
+
+export type { ProbeEvent, Recovery } from "./recovering-viewer.js";
 
 export interface ProbeOptions {
   broker: string;
@@ -23,20 +25,29 @@ export interface ProbeOptions {
   password?: string;
   caFile?: string;
   insecure?: boolean;
-  /** How long to watch after the call starts. */
+  /** How long to watch after the device answered. */
   seconds: number;
   /** Decode pictures (time to first decoded frame, glass-to-glass); off: count frames only. */
   decode?: boolean;
   /** Stop as soon as the first frame is decoded (benches). */
   untilFirstFrame?: boolean;
+  /** Stop once this many frames have arrived (decoded, with decoding on). */
+  untilFrames?: number;
   /** Stop watching when this aborts, before `seconds` are up (tests that wait for an event). */
   signal?: AbortSignal;
   /** How long to wait for the device's answer. */
   answerTimeoutMs?: number;
   /** Local addresses to offer as ICE host candidates (default: every non-loopback interface). */
   hostAddresses?: readonly string[];
-  /** STUN/TURN servers (default none: host candidates only). */
+  /**
+   * STUN/TURN servers to use instead of the ones the device gives (default:
+   * the device's, docs/signaling.md "ICE servers").
+   */
   iceServers?: readonly IceServer[];
+  /** Recover a call that played, as a browser app does (default true). */
+  recover?: boolean;
+  /** Each event as it happens (`camgw probe --events`). */
+  onEvent?: (event: ProbeEvent & { at: number }) => void;
 }
 
 /**
@@ -56,6 +67,8 @@ export interface SourceEvent {
 
 export interface ProbeReport {
   deviceId: string;
+  /** This viewer's id in signaling (the device's log names it). */
+  viewerId: string;
   /** When the offer was published, ms since the Unix epoch (the origin of the `atMs` below). */
   offerAt: number;
   /** When the probe stopped watching, ms after the offer. */
@@ -98,10 +111,16 @@ export interface ProbeReport {
    * capture time or no sender report came.
    */
   captureToFrameMs: Percentiles | null;
-  /** Why the call ended early, if it did. */
+  /** Why the call ended early, if it did (the device's bye reason, an error code). */
   ended: string | null;
-  /** The ICE candidate pair the media came through (null: none was nominated). */
+  /** Offer published -> the call ended early, ms (null when it did not). */
+  endedAfterMs: number | null;
+  /** The ICE candidate pair the media came through at the end (null: none was nominated). */
   candidatePair: SelectedPair | null;
+  /** Where the ICE servers of the first offer came from. */
+  iceServers: "given" | "cached" | "from-device" | "none";
+  /** Outages the viewer came back from (ICE restart or new session), in order. */
+  recoveries: Recovery[];
 }
 
 export interface Percentiles {
@@ -125,7 +144,8 @@ const nowUs = (): number => Math.round((performance.timeOrigin + performance.now
 
 /**
  * A headless viewer: signals like a browser over MQTT, receives the stream
- * with werift, decodes it, and measures what a person would see.
+ * with werift, decodes it, measures what a person would see, and recovers
+ * from outages as a browser app would (recovering-viewer.ts).
  */
 export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const client = new ViewerClient({
@@ -139,17 +159,19 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     mqttOptions: {
       ...(options.caFile ? { ca: readFileSync(options.caFile) } : {}),
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      // A broker that comes back is found again within a second.
+      reconnectPeriod: 1000,
     },
   });
-  const peer = new HeadlessViewer({
+  const viewer = new RecoveringViewer({
+    client,
+    deviceId: options.deviceId,
+    stream: options.stream ?? DEFAULT_STREAM,
+    ...(options.hostAddresses?.length ? { hostAddresses: options.hostAddresses } : {}),
+    ...(options.iceServers?.length ? { iceServers: options.iceServers } : {}),
+    recover: options.recover ?? true,
     // A browser repeats its key frame request while it waits; so does the probe.
     keyFrameRetryMs: PLI_REPEAT_MS,
-    ice: {
-      ...(options.hostAddresses?.length ? { hostAddresses: [...options.hostAddresses] } : {}),
-      ...(options.iceServers?.length
-        ? { iceServers: options.iceServers.map((s) => ({ ...s })) }
-        : {}),
-    },
   });
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
@@ -157,7 +179,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   /** Frames with a capture time: when shown here (our clock) and captured (the camera's). */
   const captured: { shownAtUs: number; captureUnixUs: number }[] = [];
   const clock = new ClockOffset();
-  peer.on("senderReport", (r) => clock.senderReport(r.ntpTimestamp, r.receivedAtUs));
+  viewer.on("senderReport", (r) => clock.senderReport(r.ntpTimestamp, r.receivedAtUs));
   const sourceEvents: SourceEvent[] = [];
   // After a decode error, like a browser's decoder: nothing until the next
   // IDR (later frames reference the broken picture), and a PLI for it.
@@ -166,19 +188,30 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     const now = performance.now();
     if (now - decoding.lastPliMs < PLI_REPEAT_MS) return;
     decoding.lastPliMs = now;
-    peer.requestKeyFrame();
+    viewer.requestKeyFrame();
   };
   // Written from callbacks, so kept in an object rather than narrowed locals.
   const seen: {
+    offerUs: number | null;
     firstFrameUs: number | null;
     answerUs: number | null;
+    endedUs: number | null;
     width: number | null;
     height: number | null;
     ended: string | null;
+    iceServers: ProbeReport["iceServers"];
     /** When watching stopped (the seconds were up, or the call ended). */
     endUs?: number;
-  } = { firstFrameUs: null, answerUs: null, width: null, height: null, ended: null };
-  let call: Call | null = null;
+  } = {
+    offerUs: null,
+    firstFrameUs: null,
+    answerUs: null,
+    endedUs: null,
+    width: null,
+    height: null,
+    ended: null,
+    iceServers: "none",
+  };
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
@@ -214,6 +247,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     seen.firstFrameUs ??= decodedAtUs;
     frameTimesMs.push(decodedAtUs / 1000);
     if (options.untilFirstFrame) finish();
+    if (options.untilFrames !== undefined && frameTimesMs.length >= options.untilFrames) finish();
   };
 
   // A login refused later (the viewer was removed) ends the watch: the
@@ -223,54 +257,51 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     seen.ended ??= `refused: ${err.message}`;
     finish();
   });
-  let offerUs = 0;
-  let candidatePair: SelectedPair | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  viewer.on("frame", onFrame);
+  viewer.on("event", (event) => {
+    if (event.event === "offer" && seen.offerUs === null) {
+      seen.offerUs = nowUs();
+      seen.iceServers = event.iceServers;
+    }
+    if (event.event === "answer") {
+      seen.answerUs ??= nowUs();
+      // `seconds` of watching count from the first answer, as they always have.
+      timer ??= setTimeout(finish, options.seconds * 1000);
+    }
+    options.onEvent?.(event);
+  });
+  viewer.on("source", (update) => {
+    sourceEvents.push({
+      atMs: round((nowUs() - (seen.offerUs ?? nowUs())) / 1000),
+      state: update.state,
+      ...(update.reason === undefined ? {} : { reason: update.reason }),
+    });
+  });
+  viewer.on("ended", (reason) => {
+    seen.ended = reason;
+    seen.endedUs = nowUs();
+    finish();
+  });
   try {
     await client.waitConnected();
-    const offer = await peer.createOffer();
-    peer.on("frame", onFrame);
-    offerUs = nowUs();
-    const active = client.call(options.deviceId, {
-      sdp: offer,
-      stream: options.stream ?? DEFAULT_STREAM,
-    });
-    call = active;
-    peer.on("candidate", (c) => active.sendCandidate(c));
-    active.on("candidate", (c) => peer.addRemoteCandidate(c));
-    active.on("source", (update) => {
-      sourceEvents.push({
-        atMs: round((nowUs() - offerUs) / 1000),
-        state: update.state,
-        ...(update.reason === undefined ? {} : { reason: update.reason }),
-      });
-    });
-    active.on("ended", (cause) => {
-      // Our own hangup at the end is no news.
-      if (cause !== "hangup") seen.ended = cause;
-      finish();
-    });
-    const answer = await active.answer;
-    seen.answerUs = nowUs();
-    await peer.acceptAnswer(answer);
-    const timer = setTimeout(finish, options.seconds * 1000);
+    viewer.start();
     if (options.signal?.aborted) finish();
     options.signal?.addEventListener("abort", finish, { once: true });
     await done;
     seen.endUs = nowUs();
-    clearTimeout(timer);
     options.signal?.removeEventListener("abort", finish);
   } catch (err) {
-    // A refused call carries the spec's code (busy, unsupported, ...).
-    const code = err instanceof CallError ? `${err.code}: ` : "";
-    seen.ended = `${code}${(err as Error).message}`;
+    seen.ended = (err as Error).message;
+    seen.endedUs = nowUs();
   } finally {
-    candidatePair = peer.selectedPair;
-    call?.hangup();
-    await peer.close();
+    clearTimeout(timer);
+    await viewer.close();
     await client.close();
   }
 
-  const stats = peer.stats;
+  const offerUs = seen.offerUs ?? nowUs();
+  const stats = viewer.stats;
   // When watching stopped, not after the hang-up and closing (which take a while).
   const endMs = (seen.endUs ?? nowUs()) / 1000;
   // Only a call that got video and ran its course can freeze at the end.
@@ -278,16 +309,18 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const spanS =
     frameTimesMs.length > 1 ? ((frameTimesMs.at(-1) ?? 0) - (frameTimesMs[0] ?? 0)) / 1000 : 0;
   const receiveSpanS = Math.max(0.001, (nowUs() - (seen.answerUs ?? offerUs)) / 1e6);
+  const since = (us: number | null): number | null =>
+    us === null ? null : round((us - offerUs) / 1000);
   return {
     deviceId: options.deviceId,
+    viewerId: client.viewerId,
     offerAt: round(offerUs / 1000),
     watchedMs: round(endMs - offerUs / 1000),
     lastFrameMs:
       frameTimesMs.length === 0 ? null : round((frameTimesMs.at(-1) ?? 0) - offerUs / 1000),
     video: frameTimesMs.length > 0,
-    answerMs: seen.answerUs === null ? null : round((seen.answerUs - offerUs) / 1000),
-    timeToFirstFrameMs:
-      seen.firstFrameUs === null ? null : round((seen.firstFrameUs - offerUs) / 1000),
+    answerMs: since(seen.answerUs),
+    timeToFirstFrameMs: since(seen.firstFrameUs),
     frames: frameTimesMs.length,
     fps: spanS > 0 ? round((frameTimesMs.length - 1) / spanS) : 0,
     bitrateKbps: round((stats.bytesReceived * 8) / 1000 / receiveSpanS),
@@ -316,7 +349,10 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       }),
     ),
     ended: seen.ended,
-    candidatePair,
+    endedAfterMs: since(seen.endedUs),
+    candidatePair: viewer.selectedPair,
+    iceServers: seen.iceServers,
+    recoveries: viewer.recoveries,
   };
 }
 
@@ -346,11 +382,11 @@ export function formatReport(r: ProbeReport): string {
       `  capture-to-frame    p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms (abs-capture-time, ${c.samples} frames)`,
     );
   }
-  if (r.candidatePair) {
-    const end = (e: SelectedPair["local"]): string =>
-      `${e.type} ${e.address}:${e.port}/${e.protocol}`;
+  if (r.candidatePair) lines.push(`  ICE pair            ${describePair(r.candidatePair)}`);
+  lines.push(`  ICE servers         ${r.iceServers}`);
+  for (const x of r.recoveries) {
     lines.push(
-      `  ICE pair            ${end(r.candidatePair.local)} -> ${end(r.candidatePair.remote)}`,
+      `  recovered           ${x.trigger}: video back after ${x.gapMs} ms (${x.method}, ${x.attempts} attempt${x.attempts === 1 ? "" : "s"})`,
     );
   }
   if (r.decodeErrors)

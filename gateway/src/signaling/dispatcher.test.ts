@@ -391,3 +391,72 @@ describe("SignalingDispatcher invalid messages", () => {
     expect(dispatcher.metrics().received).toBe(1);
   });
 });
+
+describe("SignalingDispatcher ICE servers and restarts", () => {
+  it("answers an ice-servers request with the host's servers for that viewer", async () => {
+    const { dispatcher, host } = device();
+    const v = new MemoryViewer(dispatcher, "v1");
+    expect(await v.ask({ v: 1, type: "ice-servers" })).toEqual({
+      v: 1,
+      type: "ice-servers",
+      iceServers: [
+        { urls: ["stun:127.0.0.1:3478"] },
+        { urls: ["turn:127.0.0.1:3478"], username: "9999999999:v1", credential: "c" },
+      ],
+      ttl: 600,
+    });
+    expect(host.iceServerCalls).toEqual(["v1"]);
+    expect(dispatcher.metrics().iceServersSent).toBe(1);
+  });
+
+  it("sends the servers before the answer when a viewer asks right before its offer", async () => {
+    const { dispatcher } = device();
+    const v = new MemoryViewer(dispatcher, "v1");
+    v.send({ v: 1, type: "ice-servers" });
+    v.send({ v: 1, type: "offer", session: "s1", sdp: GOOD_OFFER });
+    expect((await v.next()).type).toBe("ice-servers");
+    expect((await v.next()).type).toBe("answer");
+  });
+
+  it("answers an empty list when the host has no ICE servers to give", async () => {
+    const host = new FixedAnswerHost();
+    Object.assign(host, { iceServersFor: undefined });
+    const { dispatcher } = device(host);
+    const v = new MemoryViewer(dispatcher, "v1");
+    expect(await v.ask({ v: 1, type: "ice-servers" })).toEqual({
+      v: 1,
+      type: "ice-servers",
+      iceServers: [],
+    });
+  });
+
+  it("drops and counts ice-servers requests over the per-viewer budget", async () => {
+    const { dispatcher, host } = device(undefined, {
+      iceServersRate: { burst: 2, perSecond: 0.001 },
+    });
+    const v = new MemoryViewer(dispatcher, "v1");
+    for (let i = 0; i < 5; i++) v.send({ v: 1, type: "ice-servers" });
+    await waitFor(() => dispatcher.metrics().dropped === 3);
+    expect(v.received.length).toBe(2);
+    expect(host.iceServerCalls.length).toBe(2);
+    // Another viewer is not held to the first one's budget.
+    const w = new MemoryViewer(dispatcher, "v2");
+    expect((await w.ask({ v: 1, type: "ice-servers" })).type).toBe("ice-servers");
+  });
+
+  it("asks the viewer to restart ICE when the host says its path broke", async () => {
+    const { dispatcher, host } = device();
+    const v = new MemoryViewer(dispatcher, "v1");
+    await v.ask({ v: 1, type: "offer", session: "s1", sdp: GOOD_OFFER });
+    await v.next();
+    await v.next();
+    host.askRestart("v1", "s1", "address-changed");
+    expect(await v.next()).toEqual({
+      v: 1,
+      type: "ice-restart",
+      session: "s1",
+      reason: "address-changed",
+    });
+    expect(dispatcher.metrics().iceRestartsSent).toBe(1);
+  });
+});

@@ -13,6 +13,8 @@ import {
   byeMessage,
   candidateMessage,
   errorMessage,
+  iceRestartMessage,
+  iceServersMessage,
   parseDeviceInbound,
   sourceMessage,
   type ByeReason,
@@ -42,6 +44,8 @@ export interface SignalingDispatcherOptions {
    * an ACL cannot get anyone a session. Default: everyone (tests).
    */
   admit?: (identity: ViewerIdentity) => boolean;
+  /** ICE-server requests per viewer; default burst 8, 1 per second. Over it: dropped and counted. */
+  iceServersRate?: RateLimit;
 }
 
 export interface SignalingDispatcherEvents {
@@ -80,6 +84,7 @@ export class SignalingDispatcher
   readonly #admit: (identity: ViewerIdentity) => boolean;
   readonly #offers: KeyedRateLimiter;
   readonly #errorReplies: KeyedRateLimiter;
+  readonly #iceServerReplies: KeyedRateLimiter;
   readonly #viewers = new Map<string, Viewer>();
   #closed = false;
   /** While revoke() runs: the sends of the byes it causes. */
@@ -108,6 +113,15 @@ export class SignalingDispatcher
     viewer.sessions.delete(session);
     this.#forgetIfIdle(viewerId, viewer);
   };
+  readonly #onHostRestart = (viewerId: string, session: string, reason: string): void => {
+    const viewer = this.#viewers.get(viewerId);
+    if (!viewer) {
+      this.counters.dropped += 1;
+      return;
+    }
+    this.counters.iceRestartsSent += 1;
+    this.#send(viewer.transport, iceRestartMessage(session, reason));
+  };
 
   readonly #onHostSource = (viewerId: string, session: string, update: SourceUpdate): void => {
     const viewer = this.#viewers.get(viewerId);
@@ -126,9 +140,13 @@ export class SignalingDispatcher
     this.#errorReplies = new KeyedRateLimiter(
       options.errorReplyRate ?? { burst: 20, perSecond: 10 },
     );
+    this.#iceServerReplies = new KeyedRateLimiter(
+      options.iceServersRate ?? { burst: 8, perSecond: 1 },
+    );
     this.#host.on("candidate", this.#onHostCandidate);
     this.#host.on("ended", this.#onHostEnded);
     this.#host.on("source", this.#onHostSource);
+    this.#host.on("ice-restart", this.#onHostRestart);
   }
 
   /** A copy of the counters, for /metrics. */
@@ -220,6 +238,7 @@ export class SignalingDispatcher
     this.#host.off("candidate", this.#onHostCandidate);
     this.#host.off("ended", this.#onHostEnded);
     this.#host.off("source", this.#onHostSource);
+    this.#host.off("ice-restart", this.#onHostRestart);
   }
 
   #handle(viewer: Viewer, payload: Uint8Array | string): Promise<void> | undefined {
@@ -244,7 +263,7 @@ export class SignalingDispatcher
               viewer,
               "unauthorized",
               "this viewer may not watch this camera",
-              result.msg.session,
+              "session" in result.msg ? result.msg.session : undefined,
             );
           }
           return;
@@ -281,6 +300,9 @@ export class SignalingDispatcher
         } catch (err) {
           this.#replyHostError(viewer, err, msg.session);
         }
+        return;
+      case "ice-servers":
+        this.#replyIceServers(viewer);
         return;
       case "bye":
         // Spec step 5: a bye for a session this viewer does not have is ignored.
@@ -325,6 +347,38 @@ export class SignalingDispatcher
     }
     this.counters.answers += 1;
     this.#send(viewer.transport, answerMessage(msg.session, sdp));
+  }
+
+  /**
+   * The STUN/TURN servers for this viewer, TURN credentials made for it
+   * (docs/signaling.md, "ICE servers"). A host that has none answers an
+   * empty list, so the viewer stops waiting for one. Each reply costs an
+   * HMAC and a publish: past the per-viewer budget requests are dropped and
+   * counted (the viewer gathers without them once the answer is in).
+   */
+  #replyIceServers(viewer: Viewer): void {
+    const viewerId = viewer.transport.identity.viewerId;
+    if (!this.#iceServerReplies.take(viewerId)) {
+      this.counters.dropped += 1;
+      return;
+    }
+    let servers;
+    try {
+      servers = this.#host.iceServersFor?.(viewerId) ?? { iceServers: [] };
+    } catch (err) {
+      this.counters.hostErrors += 1;
+      this.#emitError(
+        new SignalingError(
+          "internal",
+          `session host failed on ice-servers: ${errorText(err)}`,
+          { viewerId, via: viewer.transport.via },
+          { cause: err },
+        ),
+      );
+      servers = { iceServers: [] };
+    }
+    this.counters.iceServersSent += 1;
+    this.#send(viewer.transport, iceServersMessage(servers.iceServers, servers.ttl));
   }
 
   /**

@@ -64,6 +64,19 @@ export interface SourceUpdate {
   reason?: string;
 }
 
+/**
+ * One STUN/TURN server as RTCPeerConnection takes it (W3C RTCIceServer):
+ * stun:, turn: or turns: URLs; TURN ones with the credentials to use.
+ */
+export interface IceServerEntry {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** A URL a viewer may be given: stun:, turn: or turns:, nothing else (no spaces). */
+export const ICE_SERVER_URL = /^(stun|turn|turns):[^\s]+$/;
+
 export interface StreamInfo {
   id: string;
   codec: string;
@@ -115,6 +128,15 @@ export interface ByeMessage {
   /** Set by the device; a viewer's bye carries none. */
   reason?: ByeReason;
 }
+/**
+ * A viewer asks for the STUN/TURN servers it should use with this device
+ * (docs/signaling.md, "ICE servers"); the device replies with an
+ * IceServersMessage on the same viewer's tx topic.
+ */
+export interface IceServersRequest {
+  v: 1;
+  type: "ice-servers";
+}
 export interface AnswerMessage {
   v: 1;
   type: "answer";
@@ -135,11 +157,38 @@ export interface ErrorMessage {
   message: string;
 }
 
+/** The device's reply to an IceServersRequest: servers for this viewer, credentials made for it. */
+export interface IceServersMessage {
+  v: 1;
+  type: "ice-servers";
+  /** Empty when the device has none (a LAN): host candidates only. */
+  iceServers: IceServerEntry[];
+  /** Seconds the credentials in it stay valid; absent when it has none. */
+  ttl?: number;
+}
+/**
+ * The device asks the viewer to restart ICE on a session (a new offer for
+ * the same session), e.g. because its own address changed.
+ */
+export interface IceRestartMessage {
+  v: 1;
+  type: "ice-restart";
+  session: string;
+  /** Why, for people and logs: "address-changed", "consent-lost", or a newer reason. */
+  reason?: string;
+}
+
 /** What a viewer sends on rx/<viewerId>. */
-export type DeviceInbound = OfferMessage | CandidateMessage | ByeMessage;
+export type DeviceInbound = OfferMessage | CandidateMessage | ByeMessage | IceServersRequest;
 /** What a device sends on tx/<viewerId>. */
 export type ViewerInbound =
-  AnswerMessage | CandidateMessage | ByeMessage | ErrorMessage | SourceMessage;
+  | AnswerMessage
+  | CandidateMessage
+  | ByeMessage
+  | ErrorMessage
+  | SourceMessage
+  | IceServersMessage
+  | IceRestartMessage;
 export type SignalingMessage = StatusMessage | DeviceInbound | ViewerInbound;
 
 // ---- builders -------------------------------------------------------------
@@ -201,6 +250,22 @@ export function errorMessage(code: ErrorCode, message: string, session?: string)
   return session === undefined
     ? { v: 1, type: "error", code, message }
     : { v: 1, type: "error", session, code, message };
+}
+
+export function iceServersRequest(): IceServersRequest {
+  return { v: 1, type: "ice-servers" };
+}
+
+export function iceServersMessage(iceServers: IceServerEntry[], ttl?: number): IceServersMessage {
+  return ttl === undefined
+    ? { v: 1, type: "ice-servers", iceServers }
+    : { v: 1, type: "ice-servers", iceServers, ttl };
+}
+
+export function iceRestartMessage(session: string, reason?: string): IceRestartMessage {
+  return reason === undefined
+    ? { v: 1, type: "ice-restart", session }
+    : { v: 1, type: "ice-restart", session, reason };
 }
 
 /** The wire form: UTF-8 JSON (MQTT.js encodes the string as UTF-8). */

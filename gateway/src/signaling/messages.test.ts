@@ -6,6 +6,9 @@ import {
   candidateMessage,
   encodeMessage,
   errorMessage,
+  iceRestartMessage,
+  iceServersMessage,
+  iceServersRequest,
   offerMessage,
   sourceMessage,
   offlineStatus,
@@ -308,6 +311,72 @@ describe("parseViewerInbound", () => {
     expect(parseViewerInbound(json({ v: 1, type: "offer", session: "s1", sdp: "" }))).toMatchObject(
       { kind: "ignore" },
     );
+  });
+});
+
+describe("ICE servers and restarts (docs/signaling.md)", () => {
+  it("takes a viewer's ice-servers request, with or without a session", () => {
+    expect(parseDeviceInbound(json({ v: 1, type: "ice-servers" }))).toEqual({
+      kind: "message",
+      msg: iceServersRequest(),
+    });
+    expect(parseDeviceInbound(json({ v: 1, type: "ice-servers", session: 5 }))).toEqual({
+      kind: "message",
+      msg: iceServersRequest(),
+    });
+  });
+
+  it("reads the device's list and restart request", () => {
+    const messages = [
+      iceServersMessage([]),
+      iceServersMessage(
+        [
+          { urls: ["stun:198.18.0.2:3478"] },
+          {
+            urls: ["turn:198.18.0.2:3478", "turns:198.18.0.2:5349?transport=tcp"],
+            username: "1767229200:v1",
+            credential: "abc=",
+          },
+        ],
+        86_400,
+      ),
+      iceServersMessage([{ urls: "stun:stun.example.net" }]),
+      iceRestartMessage("s1", "address-changed"),
+      iceRestartMessage("s1"),
+    ];
+    for (const msg of messages)
+      expect(parseViewerInbound(encodeMessage(msg))).toEqual({ kind: "message", msg });
+  });
+
+  it("refuses an ICE server list a browser would choke on", () => {
+    const bad: [unknown, RegExp][] = [
+      [{ iceServers: "stun:x" }, /must be a list/],
+      [{ iceServers: [42] }, /iceServers\[0\] is not an object/],
+      [{ iceServers: [{ urls: [] }] }, /non-empty list/],
+      [{ iceServers: [{ urls: "http://x" }] }, /not a stun:, turn: or turns: URL/],
+      [{ iceServers: [{ urls: ["stun:a", "stun: b"] }] }, /"stun: b" is not/],
+      [{ iceServers: [{ urls: "turn:x", username: 1 }] }, /username must be a string/],
+      [{ iceServers: [], ttl: -1 }, /"ttl" must be a positive number/],
+      [{ iceServers: [], ttl: "1" }, /"ttl"/],
+    ];
+    for (const [fields, why] of bad) {
+      expect(
+        parseViewerInbound(json({ v: 1, type: "ice-servers", ...(fields as object) })),
+      ).toEqual({
+        kind: "invalid",
+        why: expect.stringMatching(why) as unknown,
+      });
+    }
+  });
+
+  it("needs a session on a restart request", () => {
+    expect(parseViewerInbound(json({ v: 1, type: "ice-restart" }))).toMatchObject({
+      kind: "invalid",
+    });
+    // A reason that is not a string is left out, the request still counts.
+    expect(
+      parseViewerInbound(json({ v: 1, type: "ice-restart", session: "s1", reason: 7 })),
+    ).toEqual({ kind: "message", msg: iceRestartMessage("s1") });
   });
 });
 

@@ -253,6 +253,32 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     });
   }
 
+  /**
+   * Drops the connection and connects again (or tries again at once when
+   * waiting), e.g. because this host's address changed: a TCP connection
+   * from an address that is gone is dead, but nothing says so until the
+   * keepalive runs out (~22 s), and a broker with a clean session drops
+   * what viewers send meanwhile. `why` is what the log says.
+   */
+  reconnect(why: string): void {
+    const client = this.#client;
+    if (!client) return;
+    if (this.#state === "waiting") {
+      this.#retries.cancel();
+      this.#state = "connecting";
+      client.connect();
+      return;
+    }
+    if (this.#state !== "connected" && this.#state !== "connecting") return;
+    this.#retries.noteError(
+      new BrokerError("unreachable", `reconnecting to MQTT broker ${redact(this.url)}: ${why}`, {
+        url: redact(this.url),
+      }),
+      false,
+    );
+    client.stream.destroy();
+  }
+
   /** Re-publishes the retained status, e.g. when the streams changed. */
   updateStatus(status: Partial<DeviceStatusInfo>): void {
     this.#status = { ...this.#status, ...status };

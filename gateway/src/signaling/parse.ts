@@ -11,6 +11,10 @@ import {
   byeMessage,
   candidateMessage,
   errorMessage,
+  iceRestartMessage,
+  iceServersMessage,
+  iceServersRequest,
+  ICE_SERVER_URL,
   isByeReason,
   isErrorCode,
   isSourceState,
@@ -20,6 +24,7 @@ import {
   sourceMessage,
   type DeviceInbound,
   type IceCandidate,
+  type IceServerEntry,
   type StatusMessage,
   type StreamInfo,
   type ViewerInbound,
@@ -146,8 +151,61 @@ function checkCandidate(obj: JsonObject): Step<IceCandidate | null> {
   return { ok: true, value };
 }
 
+/** One RTCIceServer: `urls` a stun:/turn:/turns: URL or a non-empty list of them, optional strings. */
+function checkIceServer(value: unknown, index: number): Step<IceServerEntry> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, why: `iceServers[${index}] is not an object` };
+  }
+  const s = value as JsonObject;
+  const urls = typeof s.urls === "string" ? [s.urls] : s.urls;
+  if (!Array.isArray(urls) || urls.length === 0) {
+    return {
+      ok: false,
+      why: `iceServers[${index}].urls must be a URL or a non-empty list of them`,
+    };
+  }
+  for (const url of urls as unknown[]) {
+    if (typeof url !== "string" || !ICE_SERVER_URL.test(url)) {
+      return {
+        ok: false,
+        why: `iceServers[${index}].urls: ${JSON.stringify(url)} is not a stun:, turn: or turns: URL`,
+      };
+    }
+  }
+  for (const key of ["username", "credential"] as const) {
+    if (s[key] !== undefined && typeof s[key] !== "string") {
+      return { ok: false, why: `iceServers[${index}].${key} must be a string` };
+    }
+  }
+  return {
+    ok: true,
+    value: {
+      urls: typeof s.urls === "string" ? s.urls : [...(urls as string[])],
+      ...(typeof s.username === "string" ? { username: s.username } : {}),
+      ...(typeof s.credential === "string" ? { credential: s.credential } : {}),
+    },
+  };
+}
+
+function checkIceServers(obj: JsonObject): Step<{ iceServers: IceServerEntry[]; ttl?: number }> {
+  if (!Array.isArray(obj.iceServers)) return { ok: false, why: '"iceServers" must be a list' };
+  const iceServers: IceServerEntry[] = [];
+  for (const [index, raw] of (obj.iceServers as unknown[]).entries()) {
+    const server = checkIceServer(raw, index);
+    if (!server.ok) return server;
+    iceServers.push(server.value);
+  }
+  const { ttl } = obj;
+  if (ttl !== undefined && (typeof ttl !== "number" || !Number.isFinite(ttl) || ttl <= 0)) {
+    return { ok: false, why: '"ttl" must be a positive number of seconds' };
+  }
+  return { ok: true, value: ttl === undefined ? { iceServers } : { iceServers, ttl } };
+}
+
 /** Spec step 4 for the messages a device accepts. */
 function checkDeviceFields(type: DeviceInbound["type"], obj: JsonObject): Step<DeviceInbound> {
+  // A request for ICE servers has no fields (a session, if any, is ignored).
+  if (type === "ice-servers") return { ok: true, value: iceServersRequest() };
   const session = checkSession(obj);
   if (!session.ok) return session;
   switch (type) {
@@ -176,6 +234,7 @@ const DEVICE_TYPES: readonly string[] = [
   "offer",
   "candidate",
   "bye",
+  "ice-servers",
 ] satisfies DeviceInbound["type"][];
 const VIEWER_TYPES: readonly string[] = [
   "answer",
@@ -183,6 +242,8 @@ const VIEWER_TYPES: readonly string[] = [
   "bye",
   "error",
   "source",
+  "ice-servers",
+  "ice-restart",
 ] satisfies ViewerInbound["type"][];
 
 /** A reason token as the device sends it (e.g. "unplugged"); anything else is dropped. */
@@ -226,6 +287,11 @@ function checkViewerFields(type: ViewerInbound["type"], obj: JsonObject): Step<V
     const text = code === obj.code ? message : `${obj.code}: ${message}`;
     return { ok: true, value: errorMessage(code, text, session) };
   }
+  if (type === "ice-servers") {
+    const servers = checkIceServers(obj);
+    if (!servers.ok) return servers;
+    return { ok: true, value: iceServersMessage(servers.value.iceServers, servers.value.ttl) };
+  }
   const session = checkSession(obj);
   if (!session.ok) return session;
   switch (type) {
@@ -239,6 +305,14 @@ function checkViewerFields(type: ViewerInbound["type"], obj: JsonObject): Step<V
       if (!candidate.ok) return candidate;
       return { ok: true, value: candidateMessage(session.value, candidate.value) };
     }
+    case "ice-restart":
+      return {
+        ok: true,
+        value: iceRestartMessage(
+          session.value,
+          typeof obj.reason === "string" ? obj.reason : undefined,
+        ),
+      };
     case "bye":
       // A reason this viewer does not know (a newer device) still ends the call.
       return {

@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { ByeReason, IceCandidate, SourceUpdate } from "./message-types.js";
+import type { ByeReason, IceCandidate, IceServerEntry, SourceUpdate } from "./message-types.js";
 
 /**
  * What the signaling dispatcher needs from the media side. The WebRTC session
@@ -19,6 +19,21 @@ export interface SessionHostEvents {
   ended: [viewerId: string, session: string, reason: ByeReason];
   /** The session's camera changed state (unavailable, recovering, live); signaling sends `source`. */
   source: [viewerId: string, session: string, update: SourceUpdate];
+  /**
+   * The session's media path is broken on the device's side (its address
+   * changed, the viewer's consent checks stopped): signaling asks the viewer
+   * to restart ICE (`ice-restart`).
+   */
+  "ice-restart": [viewerId: string, session: string, reason: string];
+  /** A session's media flows; `path` describes its ICE candidate pair, for the log. */
+  connected: [viewerId: string, session: string, path: string];
+}
+
+/** The STUN/TURN servers a viewer is given, credentials made for it (docs/signaling.md, "ICE servers"). */
+export interface ViewerIceServers {
+  iceServers: IceServerEntry[];
+  /** Seconds the credentials stay valid; absent when there are none. */
+  ttl?: number;
 }
 
 export interface OfferRequest {
@@ -50,4 +65,9 @@ export interface SessionHost extends EventEmitter<SessionHostEvents> {
   endViewer(viewerId: string, reason: ByeReason): number;
   /** Live sessions, negotiating ones included. */
   readonly sessionCount: number;
+  /**
+   * The ICE servers for this viewer, with fresh TURN credentials; a host
+   * without it gives none (the viewer uses host candidates only).
+   */
+  iceServersFor?(viewerId: string): ViewerIceServers;
 }

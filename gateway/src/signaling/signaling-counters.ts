@@ -21,6 +21,10 @@ export interface SignalingCounterSnapshot {
   errorReplies: Partial<Record<ErrorCode, number>>;
   candidatesSent: number;
   byesSent: number;
+  /** ICE-server lists sent (replies to viewers' requests). */
+  iceServersSent: number;
+  /** Requests to viewers to restart ICE (the device's path broke). */
+  iceRestartsSent: number;
   /** Offers refused by the per-viewer offer rate limit (answered busy). */
   rateLimited: number;
   /**
@@ -43,6 +47,8 @@ export class SignalingCounters {
   answers = 0;
   candidatesSent = 0;
   byesSent = 0;
+  iceServersSent = 0;
+  iceRestartsSent = 0;
   rateLimited = 0;
   dropped = 0;
   overflowed = 0;
@@ -68,6 +74,8 @@ export class SignalingCounters {
       errorReplies: Object.fromEntries(this.#errorReplies),
       candidatesSent: this.candidatesSent,
       byesSent: this.byesSent,
+      iceServersSent: this.iceServersSent,
+      iceRestartsSent: this.iceRestartsSent,
       rateLimited: this.rateLimited,
       dropped: this.dropped,
       overflowed: this.overflowed,

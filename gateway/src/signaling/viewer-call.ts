@@ -8,12 +8,14 @@ import {
   DEFAULT_STREAM,
   byeMessage,
   candidateMessage,
+  iceServersRequest,
   offerMessage,
   type ByeReason,
   type DeviceInbound,
   type ErrorCode,
   type IceCandidate,
   type SourceUpdate,
+  type IceServerEntry,
   type ViewerInbound,
 } from "./messages.js";
 import { TypedEmitter } from "./typed-emitter.js";
@@ -50,6 +52,10 @@ export interface CallEvents extends Record<string, unknown[]> {
   error: [error: CallError];
   /** The device's camera for this call changed state: unavailable, recovering, live again. */
   source: [update: SourceUpdate];
+  /** The device's ICE servers for this viewer (it sends them before its answer). */
+  "ice-servers": [servers: IceServerEntry[]];
+  /** The device asks for an ICE restart: a new offer on this session (renegotiate). */
+  "ice-restart": [reason: string];
   /** The call is over; nothing more will be emitted or sent. */
   ended: [cause: CallEndCause];
 }
@@ -74,6 +80,16 @@ export class Call extends TypedEmitter<CallEvents> {
   readonly session: string;
   /** Resolves with the first answer; rejects with a CallError (busy, unsupported, timeout...). */
   readonly answer: Promise<string>;
+  /**
+   * The ICE servers the device gave for this call, or null when its answer
+   * came without them (a device that does not know the request) or the call
+   * ended first. Never rejects. A viewer that has none cached makes its
+   * offer, sends it, and gathers once this settles (docs/signaling.md,
+   * "ICE servers"), so relay candidates are in the first attempt without a
+   * round trip of its own.
+   */
+  readonly iceServers: Promise<IceServerEntry[] | null>;
+  #settleIceServers: (servers: IceServerEntry[] | null) => void = () => undefined;
   readonly #transport: CallTransport;
   readonly #answerTimeoutMs: number;
   #pending: Pending | undefined;
@@ -93,6 +109,9 @@ export class Call extends TypedEmitter<CallEvents> {
     this.session = session;
     this.#transport = transport;
     this.#answerTimeoutMs = answerTimeoutMs;
+    this.iceServers = new Promise((resolve) => {
+      this.#settleIceServers = resolve;
+    });
     this.answer = this.#expectAnswer();
     // The caller may never await `answer` (it listens to events instead):
     // a rejection must not become an unhandled one.
@@ -117,6 +136,8 @@ export class Call extends TypedEmitter<CallEvents> {
     if (this.#ended) return Promise.reject(this.#error("ended", "the call has ended"));
     this.#pending?.reject(this.#error("ended", "replaced by a new offer"));
     const answer = this.#expectAnswer();
+    // Fresh credentials for the next time (a restart uses what it has).
+    this.#send(iceServersRequest());
     this.#send(offerMessage(this.session, sdp, stream));
     return answer;
   }
@@ -137,7 +158,16 @@ export class Call extends TypedEmitter<CallEvents> {
   receive(message: ViewerInbound): void {
     if (this.#ended) return;
     switch (message.type) {
+      case "ice-servers":
+        this.#settleIceServers(message.iceServers);
+        this.emit("ice-servers", message.iceServers);
+        return;
+      case "ice-restart":
+        this.emit("ice-restart", message.reason ?? "asked by the device");
+        return;
       case "answer":
+        // No ice-servers before it: the device does not know the request.
+        this.#settleIceServers(null);
         if (this.#pending) {
           clearTimeout(this.#pending.timer);
           this.#pending.resolve(message.sdp);
@@ -174,6 +204,9 @@ export class Call extends TypedEmitter<CallEvents> {
       // Subscribe to tx first, or a fast answer could be lost (spec, "Topics").
       await this.#transport.ready();
       if (this.#ended) return;
+      // The ICE servers first: the device replies before it answers, and the
+      // reply arrives while this viewer would be waiting for the answer anyway.
+      this.#transport.send(iceServersRequest()).catch(() => undefined);
       const sending = this.#transport.send(offerMessage(this.session, offer.sdp, offer.stream));
       // MQTT.js sends publishes in call order, so what waited goes out right
       // behind the offer without waiting for its PUBACK.
@@ -220,6 +253,7 @@ export class Call extends TypedEmitter<CallEvents> {
       this.#pending = undefined;
     }
     this.#queue = undefined;
+    this.#settleIceServers(null);
     this.#transport.release();
     this.emit("ended", cause);
   }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import mqtt from "mqtt";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "./broker.js";
@@ -180,6 +181,59 @@ describe("ViewerClient calls", () => {
     await client.close();
     await waitFor(() => host.sessionCount === 0);
     expect(client.state).toBe("closed");
+  });
+});
+
+describe("ViewerClient ICE servers and restarts", () => {
+  it("gets the device's ICE servers before its answer, and keeps them for the next call", async () => {
+    const client = await viewer();
+    expect(client.cachedIceServers("porch")).toBeUndefined();
+    const call = client.call("porch", { sdp: GOOD_OFFER });
+    let answered = false;
+    void call.answer.then(() => (answered = true));
+    const servers = await call.iceServers;
+    expect(answered).toBe(false);
+    expect(servers).toEqual([
+      { urls: ["stun:127.0.0.1:3478"] },
+      { urls: ["turn:127.0.0.1:3478"], username: `9999999999:${client.viewerId}`, credential: "c" },
+    ]);
+    expect(client.cachedIceServers("porch")).toEqual(servers);
+    await call.answer;
+    // Every offer asks again, so the cache stays fresh.
+    await call.renegotiate(GOOD_OFFER);
+    await waitFor(() => host.iceServerCalls.length === 2);
+  });
+
+  it("settles the servers as null when a device that does not know the request answers", async () => {
+    // A device of before the ice-servers message: it answers offers and ignores the rest.
+    const old = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`);
+    cleanups.push(() => old.endAsync());
+    await old.subscribeAsync("camgw/old/rx/+", { qos: 1 });
+    old.on("message", (topic, payload) => {
+      const msg = JSON.parse(payload.toString()) as { type: string; session: string };
+      if (msg.type !== "offer") return;
+      const tx = topic.replace("/rx/", "/tx/");
+      void old.publishAsync(
+        tx,
+        JSON.stringify({ v: 1, type: "answer", session: msg.session, sdp: FIXED_ANSWER }),
+        { qos: 1 },
+      );
+    });
+    const client = await viewer();
+    const call = client.call("old", { sdp: GOOD_OFFER });
+    expect(await call.iceServers).toBeNull();
+    expect(await call.answer).toBe(FIXED_ANSWER);
+    expect(client.cachedIceServers("old")).toBeUndefined();
+  });
+
+  it("hears the device ask for an ICE restart on the call", async () => {
+    const client = await viewer();
+    const call = client.call("porch", { sdp: GOOD_OFFER });
+    await call.answer;
+    const asked = new Promise<string>((resolve) => call.once("ice-restart", resolve));
+    host.askRestart(client.viewerId, call.session, "address-changed");
+    expect(await asked).toBe("address-changed");
+    expect(call.ended).toBe(false);
   });
 });
 

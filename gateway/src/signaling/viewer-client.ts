@@ -22,6 +22,8 @@ import {
   statusFilter,
   txTopic,
   type ErrorMessage,
+  type IceServerEntry,
+  type IceServersMessage,
   type StreamInfo,
 } from "./messages.js";
 import { TypedEmitter } from "./typed-emitter.js";
@@ -92,6 +94,8 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
   readonly #devices = new Map<string, DeviceState>();
   readonly #calls = new Map<string, Call>();
   readonly #txSubscriptions = new Map<string, Promise<void>>();
+  /** Each device's last ICE-server list for this viewer, and until when to use it (performance.now()). */
+  readonly #iceServers = new Map<string, { servers: IceServerEntry[]; useUntil: number }>();
   #state: ConnectionState = "connecting";
   #closing: Promise<void> | undefined;
 
@@ -202,6 +206,20 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
     return call;
   }
 
+  /**
+   * The ICE servers `deviceId` last gave this viewer, while their
+   * credentials have a while to run (a tenth of their lifetime, at most
+   * 5 minutes, is kept in hand), or undefined. Every call asks again, so
+   * the next one has fresh ones (docs/signaling.md, "ICE servers").
+   */
+  cachedIceServers(deviceId: string): IceServerEntry[] | undefined {
+    const known = this.#iceServers.get(deviceId);
+    if (!known) return undefined;
+    if (performance.now() < known.useUntil) return known.servers;
+    this.#iceServers.delete(deviceId);
+    return undefined;
+  }
+
   /** Hangs up every call (bye), then disconnects; safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -236,12 +254,26 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
       if (result.kind === "invalid") this.emit("invalid", topic, result.why);
       if (result.kind !== "message") return;
       const msg = result.msg;
+      if (msg.type === "ice-servers") {
+        this.#onIceServers(parsed.deviceId, msg);
+        return;
+      }
       const call =
         msg.session === undefined
           ? undefined
           : this.#calls.get(`${parsed.deviceId}/${msg.session}`);
       if (call) call.receive(msg);
       else if (msg.type === "error") this.emit("error-reply", parsed.deviceId, msg);
+    }
+  }
+
+  /** A device's ICE servers: kept for the next calls, and given to every call with it. */
+  #onIceServers(deviceId: string, msg: IceServersMessage): void {
+    const ttlMs = (msg.ttl ?? Infinity) * 1000;
+    const useUntil = performance.now() + ttlMs - Math.min(300_000, ttlMs / 10);
+    this.#iceServers.set(deviceId, { servers: msg.iceServers, useUntil });
+    for (const call of this.#calls.values()) {
+      if (call.deviceId === deviceId) call.receive(msg);
     }
   }
 

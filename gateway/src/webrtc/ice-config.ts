@@ -21,6 +21,11 @@ export interface IceConfig {
   portRange?: [number, number];
   /** Gather IPv6 host candidates too (default true, as werift). */
   useIpv6?: boolean;
+  /**
+   * CA certificates (PEM) that sign the turns: servers' certificates, in
+   * place of Node's own list (NODE_EXTRA_CA_CERTS adds to that list instead).
+   */
+  turnTlsCa?: string;
 }
 
 /** The werift peer configuration for an IceConfig (no codecs). */
@@ -29,6 +34,7 @@ export function weriftIceOptions(ice: IceConfig): Partial<PeerConfig> {
     iceServers: (ice.iceServers ?? []).map((s) => ({ ...s })),
     icePortRange: ice.portRange,
     iceUseIpv6: ice.useIpv6 ?? true,
+    ...(ice.turnTlsCa ? { turnTlsOptions: { ca: ice.turnTlsCa } } : {}),
   };
   if (ice.hostAddresses && ice.hostAddresses.length > 0) {
     // werift 0.24.4 (docs/werift.md "Host addresses"): with both families

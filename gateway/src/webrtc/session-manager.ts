@@ -9,8 +9,10 @@ import type {
   OfferRequest,
   SessionHostEvents,
   SourceUpdate,
+  ViewerIceServers,
 } from "../signaling/session-host.js";
-import type { IceConfig } from "./ice-config.js";
+import type { IceConfig, IceServer } from "./ice-config.js";
+import { IceServerProvider } from "./ice-server-provider.js";
 import {
   countMediaSections,
   MAX_MEDIA_SECTIONS,
@@ -27,6 +29,7 @@ import type { VideoSenderOptions } from "./send/video-sender.js";
 import { emptyVideoSenderStats, type VideoSenderStats } from "./send/video-sender-stats.js";
 import { ViewerSession } from "./viewer-session.js";
 import type { WireHeader } from "./werift/rtp-send.js";
+import { describePair } from "./werift/selected-pair.js";
 
 /**
  * The device side of every viewer session. Implements SessionHost
@@ -60,6 +63,18 @@ export interface SessionManagerOptions {
   negotiationGraceMs?: number;
   /** ICE servers and host candidate policy (default: no servers, all host addresses). */
   ice?: IceConfig;
+  /**
+   * Where each session's ICE servers (fresh TURN credentials) and each
+   * viewer's come from; in place of `ice.iceServers`. Default: a provider of
+   * `ice.iceServers` as they are (viewers get their STUN URLs only).
+   */
+  iceServers?: IceServerProvider;
+  /**
+   * Ask a connected viewer to restart ICE after this long without consent
+   * or RTCP from it (default 3000 ms; 0: never): its path may have changed
+   * (docs/signaling.md, "Recovery").
+   */
+  restartHintAfterMs?: number;
   /** Maximum RTP payload size in bytes (default 1200, see h264-payloader.ts). */
   maxPayloadSize?: number;
   /** Retransmission history per stream, packets (default 1024, >= 1 s at ~9.8 Mbit/s). */
@@ -128,6 +143,10 @@ export interface SessionManagerStats {
   viewers: ViewerSenderState[];
   /** Viewer candidates not paired with: unreachable kinds, or over the per-session cap. */
   candidatesRefused: number;
+  /** Sessions that connected, by path: "<local type>-<remote type>" of the nominated pair. */
+  connectionsByPath: Record<string, number>;
+  /** Viewers asked to restart ICE, by reason (address-changed, consent-lost). */
+  iceRestartsRequested: Record<string, number>;
 }
 
 interface Entry {
@@ -143,6 +162,8 @@ interface Entry {
   readonly outbound?: OutboundSession;
   /** When the offer that made it arrived (performance.now()). */
   readonly openedAt: number;
+  /** An ice-restart was asked for this silence; reset when the viewer is heard again. */
+  hinted: boolean;
 }
 
 const key = (viewerId: string, session: string): string => `${viewerId}\u0000${session}`;
@@ -154,6 +175,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private readonly negotiationGraceMs: number;
   private candidatesRefused = 0;
   private readonly ice: IceConfig;
+  private readonly iceServers: IceServerProvider;
+  private readonly restartHintAfterMs: number;
+  private readonly paths: Record<string, number> = {};
+  private readonly restartsRequested: Record<string, number> = {};
   private readonly livenessTimeoutMs: number;
   private readonly answerTimeoutMs: number;
   private readonly dtlsRole: "server" | "client";
@@ -190,6 +215,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.negotiationGraceMs = options.negotiationGraceMs ?? 3000;
     this.ice = options.ice ?? {};
+    this.iceServers =
+      options.iceServers ??
+      new IceServerProvider({ servers: this.ice.iceServers ?? [], deviceId: "camgw" });
+    this.restartHintAfterMs = options.restartHintAfterMs ?? 3000;
     this.livenessTimeoutMs = options.livenessTimeoutMs ?? 15_000;
     this.answerTimeoutMs = options.answerTimeoutMs ?? 1000;
     this.dtlsRole = options.dtlsRole ?? "server";
@@ -270,6 +299,37 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     return ended;
   }
 
+  /** The ICE servers for one viewer, TURN credentials made for it now (any transport's answer). */
+  iceServersFor(viewerId: string): ViewerIceServers {
+    return this.iceServers.forViewer(viewerId);
+  }
+
+  /**
+   * This host's addresses changed. werift gathers once per ICE generation,
+   * so a session whose path used a removed address cannot heal by itself:
+   * its viewer is asked to restart ICE. Its restart offer is answered in
+   * place (restartIce: a new ICE generation that gathers on the addresses
+   * there are now, the same DTLS association), or, from a viewer that
+   * offers from a new peer connection, by a replacing session. A relayed
+   * or reflexive path is asked too, its base may have been the removed
+   * address. Outbound sessions (WHIP) have nobody to ask: the liveness
+   * timeout ends them and the egress reconnects. Returns how many viewers
+   * were asked.
+   */
+  networkChanged(removed: readonly string[]): number {
+    this.iceServers.forgetTransports();
+    if (removed.length === 0) return 0;
+    let asked = 0;
+    for (const entry of this.sessions.values()) {
+      if (entry.outbound || entry.viewer.state !== "connected") continue;
+      const local = entry.viewer.pair?.local;
+      if (local?.type === "host" && !removed.includes(local.address)) continue;
+      this.requestRestart(entry, "address-changed");
+      asked++;
+    }
+    return asked;
+  }
+
   bye(viewerId: string, session: string): void {
     const entry = this.sessions.get(key(viewerId, session));
     if (!entry) return;
@@ -338,6 +398,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       video: total,
       viewers,
       candidatesRefused: this.candidatesRefused,
+      connectionsByPath: { ...this.paths },
+      iceRestartsRequested: { ...this.restartsRequested },
     };
   }
 
@@ -435,9 +497,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     const outbound = new OutboundSession(viewerId, session, () => this.bye(viewerId, session));
     const entry = this.open(viewerId, session, stream, request.transport, undefined, {
       outbound,
-      ice: request.iceServers
-        ? { ...this.ice, iceServers: [...(this.ice.iceServers ?? []), ...request.iceServers] }
-        : this.ice,
+      ...(request.iceServers ? { iceServers: request.iceServers } : {}),
     });
     try {
       outbound.bind(entry.viewer, await entry.viewer.offer(offerCodec(stream.profileLevelId)));
@@ -496,10 +556,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     stream: StreamFanout,
     transport: string,
     offer: OfferSdp | undefined,
-    outbound?: { outbound: OutboundSession; ice: IceConfig },
+    outbound?: { outbound: OutboundSession; iceServers?: IceServer[] },
   ): Entry {
     const drop = this.dropOnWire;
     const trace = this.congestionTrace;
+    // Fresh servers per session: its TURN credentials are made now. An
+    // outbound session adds the media server's own (its Link headers).
+    const servers = this.iceServers.forGateway();
     const viewer = new ViewerSession({
       viewerId,
       session,
@@ -510,7 +573,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         ...(drop ? { dropOnWire: (header: WireHeader) => drop(viewerId, header) } : {}),
         ...(trace ? { trace: (event: TraceEvent) => trace(viewerId, event) } : {}),
       },
-      ice: outbound?.ice ?? this.ice,
+      ice: { ...this.ice, iceServers: [...servers.servers, ...(outbound?.iceServers ?? [])] },
       dtlsRole: this.dtlsRole,
     });
     const entry: Entry = {
@@ -521,12 +584,22 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       transport,
       offer,
       openedAt: performance.now(),
+      hinted: false,
       ...(outbound ? { outbound: outbound.outbound } : {}),
     };
     this.sessions.set(key(viewerId, session), entry);
     this.created++;
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
     viewer.on("ended", (reason) => this.finish(entry, reason));
+    viewer.on("relay", (transport) => {
+      if (servers.racedTurnUrl) this.iceServers.noteTurnTransport(servers.racedTurnUrl, transport);
+    });
+    viewer.on("connected", () => {
+      const pair = viewer.pair;
+      const path = pair ? `${pair.local.type}-${pair.remote.type}` : "unknown";
+      this.paths[path] = (this.paths[path] ?? 0) + 1;
+      this.emit("connected", viewerId, session, pair ? describePair(pair) : "unknown pair");
+    });
     viewer.video.on("keyFrameRequest", (kind) =>
       stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs),
     );
@@ -591,6 +664,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     else this.emit("ended", entry.viewerId, entry.session, reason);
   }
 
+  /** Asks the viewer (through signaling) for a new offer on this session. */
+  private requestRestart(entry: Entry, reason: string): void {
+    entry.hinted = true;
+    this.restartsRequested[reason] = (this.restartsRequested[reason] ?? 0) + 1;
+    this.emit("ice-restart", entry.viewerId, entry.session, reason);
+  }
+
   private remove(entry: Entry): void {
     this.sessions.delete(key(entry.viewerId, entry.session));
     entry.stream.detach(entry.viewer.video);
@@ -618,7 +698,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
    */
   private startSweep(): void {
     if (this.sweepTimer) return;
-    const shortest = Math.min(this.livenessTimeoutMs, this.connectTimeoutMs);
+    const shortest = Math.min(
+      this.livenessTimeoutMs,
+      this.connectTimeoutMs,
+      this.restartHintAfterMs || Infinity,
+    );
     const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     this.sweepTimer = setInterval(() => {
       const now = performance.now();
@@ -627,7 +711,16 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
           entry.viewer.state !== "connected" && now - entry.openedAt > this.connectTimeoutMs;
         if (unconnected || entry.viewer.isSilentFor(this.livenessTimeoutMs, now)) {
           this.finish(entry, "timeout");
+          continue;
         }
+        if (this.restartHintAfterMs <= 0 || entry.outbound || entry.viewer.state !== "connected")
+          continue;
+        // A viewer whose checks stopped may have moved (a phone between
+        // networks) and still hear signaling: a restart brings it back
+        // well before the liveness timeout would end the session.
+        const silent = entry.viewer.isSilentFor(this.restartHintAfterMs, now);
+        if (silent && !entry.hinted) this.requestRestart(entry, "consent-lost");
+        else if (!silent) entry.hinted = false;
       }
     }, every);
   }

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { RTCPeerConnection } from "werift";
 import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
+import type { TurnTransport } from "./ice-server-provider.js";
 import type { AcceptedOffer } from "./offer-plan.js";
 import type { SdpCodec } from "./offer-sdp.js";
 import { h264SendCodec, VideoSender, type VideoSenderOptions } from "./send/video-sender.js";
@@ -17,8 +18,10 @@ import { answerAsDtlsServer } from "./werift/dtls-role.js";
 import { replayEarlyDtls } from "./werift/early-dtls.js";
 import { videoHeaderExtensions } from "./werift/header-extensions.js";
 import { startRestartedIce } from "./werift/ice-restart-start.js";
+import { relayAllocationTransport } from "./werift/ice-servers.js";
 import { declaredCodec } from "./werift/inactive-section.js";
 import { rtxCodec } from "./werift/rtx.js";
+import { selectedPair, type SelectedPair } from "./werift/selected-pair.js";
 
 /**
  * One viewer's werift RTCPeerConnection and its lifecycle: negotiation
@@ -35,6 +38,8 @@ export interface ViewerSessionEvents {
   connected: [];
   /** The session ended by itself (never emitted for close()). */
   ended: [ByeReason];
+  /** Gathering is complete and made a TURN allocation over this transport. */
+  relay: [TurnTransport];
 }
 
 export interface ViewerSessionOptions {
@@ -147,7 +152,10 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     // Not awaited: werift's setLocalDescription waits for gathering to
     // finish before it starts ICE checks; the answer text is final already.
     this.gathering = pc.setLocalDescription(answer).then(
-      () => undefined,
+      () => {
+        const relay = relayAllocationTransport(pc);
+        if (relay && !this.isClosed()) this.emit("relay", relay);
+      },
       () => this.end("ice-failed"),
     );
     return answer.sdp;
@@ -231,6 +239,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.video.transportsReady(pc);
     this.remoteDescriptionSet = true;
     for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
+  }
+
+  /** The candidate pair ICE nominated, or null before it has one. */
+  get pair(): SelectedPair | null {
+    return selectedPair(this.pc);
   }
 
   /** Lets held local candidates go out (call once the answer was handed over). */

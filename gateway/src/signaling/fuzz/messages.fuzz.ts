@@ -7,6 +7,7 @@
  */
 import fc from "fast-check";
 import {
+  ICE_SERVER_URL,
   isErrorCode,
   isValidId,
   parseDeviceInbound,
@@ -48,6 +49,17 @@ const SEEDS: unknown[] = [
   },
   { v: 1, type: "status", online: false },
   { v: 1, type: "hello", session: "s1" },
+  { v: 1, type: "ice-servers" },
+  {
+    v: 1,
+    type: "ice-servers",
+    iceServers: [
+      { urls: ["stun:198.18.0.2:3478"] },
+      { urls: "turn:198.18.0.2:3478", username: "1763786400:viewer-1", credential: "c" },
+    ],
+    ttl: 86400,
+  },
+  { v: 1, type: "ice-restart", session: "s1", reason: "address-changed" },
 ];
 
 /** An offer just under the 64 KiB limit: mutations push it over, or keep it under. */
@@ -67,6 +79,9 @@ const TOKENS = [
   '"type":"offer",',
   '"type":"candidate",',
   '"type":"bye",',
+  '"type":"ice-servers",',
+  '"type":"ice-restart",',
+  '"iceServers":[{"urls":"stun:x"}],',
   '"session":"s1",',
   '"session":"x".repeat',
   '"candidate":null,',
@@ -128,8 +143,12 @@ export const signalingMessagesTarget = defineTarget({
       default: {
         expectThat(result.kind === "message", `spec says ${expected.kind}, parser said ${said}`);
         const msg = result.msg;
+        if (expected.kind === "ice-servers") {
+          expectThat(msg.type === "ice-servers", `spec says ice-servers, parser said ${said}`);
+          break;
+        }
         expectThat(
-          msg.type === expected.kind && msg.session === expected.session,
+          msg.type === expected.kind && "session" in msg && msg.session === expected.session,
           `spec says ${expected.kind} for ${expected.session}, parser said ${said}`,
         );
         if (msg.type === "offer" && expected.kind === "offer") {
@@ -172,6 +191,15 @@ export const signalingMessagesTarget = defineTarget({
         expectThat(
           msg.session === undefined || isValidId(msg.session),
           "error with a bad session id",
+        );
+      } else if (msg.type === "ice-servers") {
+        expectThat(
+          msg.iceServers.every((server) =>
+            (Array.isArray(server.urls) ? server.urls : [server.urls]).every((url) =>
+              ICE_SERVER_URL.test(url),
+            ),
+          ),
+          "viewer accepted an ICE server URL that is not stun:, turn: or turns:",
         );
       } else {
         expectThat(isValidId(msg.session), `viewer accepted a bad session id in ${msg.type}`);

@@ -12,7 +12,9 @@ export type ExpectedOutcome =
   | { kind: "ignore" }
   | { kind: "offer"; session: string; sdp: string; stream: string }
   | { kind: "candidate"; session: string; candidate: unknown }
-  | { kind: "bye"; session: string };
+  | { kind: "bye"; session: string }
+  /** A request for the device's ICE servers ("ICE servers"): no fields, a session is ignored. */
+  | { kind: "ice-servers" };
 
 const MAX_BYTES = 65_536;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -55,9 +57,16 @@ export function expectedOutcome(payload: Uint8Array): ExpectedOutcome {
   const session = isId(msg.session) ? msg.session : undefined;
   if (msg.v !== 1 || typeof msg.type !== "string") return { kind: "bad-request", session };
   // Step 3: types a device does not know are ignored.
-  if (msg.type !== "offer" && msg.type !== "candidate" && msg.type !== "bye") {
+  if (
+    msg.type !== "offer" &&
+    msg.type !== "candidate" &&
+    msg.type !== "bye" &&
+    msg.type !== "ice-servers"
+  ) {
     return { kind: "ignore" };
   }
+  // Step 4 for ice-servers: it has no fields to check.
+  if (msg.type === "ice-servers") return { kind: "ice-servers" };
   // Step 4: the fields of the known type.
   if (session === undefined) return { kind: "bad-request", session };
   switch (msg.type) {

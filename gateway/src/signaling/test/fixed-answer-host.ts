@@ -13,6 +13,7 @@ import type {
   OfferRequest,
   SessionHost,
   SessionHostEvents,
+  ViewerIceServers,
 } from "../session-host.js";
 
 export const FIXED_ANSWER = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=camgw-test\r\nt=0 0\r\n";
@@ -46,6 +47,8 @@ export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements 
   answerDelayMs = 0;
   /** Make offer() throw a plain Error (a bug), to test `internal`. */
   crashOnOffer = false;
+  /** Viewers iceServersFor() was asked for (it gives a STUN server, and a TURN one in the viewer's name). */
+  iceServerCalls: string[] = [];
 
   constructor(readonly maxViewers = 8) {
     super();
@@ -96,6 +99,22 @@ export class FixedAnswerHost extends EventEmitter<SessionHostEvents> implements 
     if (!s) return false;
     s.remoteCandidates.push(candidate);
     return true;
+  }
+
+  iceServersFor(viewerId: string): ViewerIceServers {
+    this.iceServerCalls.push(viewerId);
+    return {
+      iceServers: [
+        { urls: ["stun:127.0.0.1:3478"] },
+        { urls: ["turn:127.0.0.1:3478"], username: `9999999999:${viewerId}`, credential: "c" },
+      ],
+      ttl: 600,
+    };
+  }
+
+  /** The device's path broke: the viewer is asked to restart ICE. */
+  askRestart(viewerId: string, session: string, reason: string): void {
+    this.emit("ice-restart", viewerId, session, reason);
   }
 
   bye(viewerId: string, session: string): void {

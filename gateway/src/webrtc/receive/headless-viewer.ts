@@ -15,13 +15,20 @@ import {
 } from "werift";
 import { FeedbackRecorder } from "../../congestion/feedback-recorder.js";
 import type { IceCandidate } from "../../signaling/session-host.js";
-import { weriftCandidate, weriftIceOptions, type IceConfig } from "../ice-config.js";
+import {
+  weriftCandidate,
+  weriftIceOptions,
+  type IceConfig,
+  type IceServer,
+} from "../ice-config.js";
 import { readAbsCaptureTime, readPlayoutDelay, URI } from "../send/rtp-extensions.js";
 import { clearDefaultStunServer } from "../werift/default-stun.js";
 import { fullIntraRequest } from "../werift/fir.js";
 import { videoHeaderExtensions } from "../werift/header-extensions.js";
 import { startRestartedIce } from "../werift/ice-restart-start.js";
+import { setIceServersBeforeGathering } from "../werift/ice-servers.js";
 import { sendRtcpBytes, takeReceiverFeedback } from "../werift/receiver-feedback.js";
+import { selectedPair, type SelectedPair } from "../werift/selected-pair.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
 
 /**
@@ -80,19 +87,7 @@ export interface SenderReport {
 
 export { unixUsFromNtp } from "../../rtp/ntp.js";
 
-/** One end of the ICE candidate pair in use (RFC 8445 candidate types). */
-export interface PairEnd {
-  type: string;
-  protocol: string;
-  address: string;
-  port: number;
-}
-
-/** The candidate pair ICE nominated: which path the media takes (host, srflx, prflx, relay). */
-export interface SelectedPair {
-  local: PairEnd;
-  remote: PairEnd;
-}
+export { describePair, type PairEnd, type SelectedPair } from "../werift/selected-pair.js";
 
 export interface HeadlessViewerStats {
   packetsReceived: number;
@@ -139,6 +134,9 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private wireWatched = false;
   private readonly heldCandidates: (IceCandidate | null)[] = [];
   private released = false;
+  private offer: { type: "offer"; sdp: string } | undefined;
+  /** setLocalDescription: werift gathers inside it, and the answer may only follow it. */
+  private gathering: Promise<void> | undefined;
   private mediaSsrc: number | undefined;
   // The gateway sends an IDR on join by itself; PLI only if none came within keyFrameRetryMs.
   private lastPliAt = performance.now();
@@ -237,28 +235,63 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     for (const sub of subs) this.unsubscribers.push(() => sub.unSubscribe());
   }
 
-  /** Creates the recvonly offer (host candidates included); trickled ones follow. */
+  /**
+   * Creates the recvonly offer and gathers (werift's setLocalDescription
+   * waits for every candidate, so the SDP has them all; they trickle too).
+   */
   async createOffer(): Promise<string> {
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    setImmediate(() => this.releaseCandidates());
-    return this.pc.localDescription?.sdp ?? offer.sdp;
+    const sdp = await this.makeOffer();
+    await this.gather();
+    return this.pc.localDescription?.sdp ?? sdp;
   }
 
   /**
    * An ICE restart offer on the same peer connection (new ufrag and pwd, the
    * same DTLS association, RFC 8839 section 4.4.1.1.1), as a browser's
-   * createOffer({iceRestart: true}); send it, then acceptAnswer().
+   * createOffer({iceRestart: true}), gathered with the servers the peer has;
+   * send it, then acceptAnswer().
    */
   async restartIce(): Promise<string> {
+    await this.gathering;
     const first = this.pc.localDescription?.sdp ?? "";
     this.pc.restartIce();
     const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
+    this.gathering = this.pc.setLocalDescription(offer).then(() => undefined);
+    await this.gathering;
     return sameOrigin(first, this.pc.localDescription?.sdp ?? offer.sdp);
   }
 
+  /**
+   * The recvonly offer without gathering yet: its candidates trickle once
+   * gather() runs. A viewer that learns its ICE servers from the device
+   * sends this at once and gathers when they arrive (docs/signaling.md,
+   * "ICE servers").
+   */
+  async makeOffer(): Promise<string> {
+    const offer = await this.pc.createOffer();
+    this.offer = { type: "offer", sdp: offer.sdp };
+    return offer.sdp;
+  }
+
+  /**
+   * Gathers candidates for the offer made by makeOffer(), with these ICE
+   * servers in place of the constructor's when given; resolves when
+   * gathering is complete. Once only.
+   */
+  gather(iceServers?: readonly IceServer[]): Promise<void> {
+    if (this.gathering) return this.gathering;
+    const offer = this.offer;
+    if (!offer) return Promise.reject(new Error("HeadlessViewer.gather before makeOffer"));
+    if (iceServers) setIceServersBeforeGathering(this.pc, iceServers);
+    this.gathering = this.pc.setLocalDescription(offer).then(() => undefined);
+    // Candidates go out once the caller has handed the offer over.
+    setImmediate(() => this.releaseCandidates());
+    return this.gathering;
+  }
+
+  /** Applies the answer once gathering for the offer is complete (werift wants that order). */
   async acceptAnswer(sdp: string): Promise<void> {
+    await this.gather();
     await this.pc.setRemoteDescription({ type: "answer", sdp });
     if (this.closed) return;
     if (!this.wireWatched) {
@@ -284,15 +317,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
 
   /** The nominated candidate pair, or null before ICE has one. */
   get selectedPair(): SelectedPair | null {
-    const pair = this.pc.iceTransports[0]?.connection.nominated;
-    if (!pair) return null;
-    const end = (c: typeof pair.localCandidate): PairEnd => ({
-      type: c.type,
-      protocol: c.transport.toLowerCase(),
-      address: c.host,
-      port: c.port,
-    });
-    return { local: end(pair.localCandidate), remote: end(pair.remoteCandidate) };
+    return selectedPair(this.pc);
   }
 
   /** Sends a PLI (RFC 4585 section 6.3.1) for the received stream. */
@@ -356,6 +381,9 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     this.feedbackTimer = undefined;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.removeAllListeners();
+    // werift 0.24.4 leaks the sockets bound after a close during gathering
+    // (werift/close-after-gathering.ts).
+    await this.gathering?.catch(() => undefined);
     await this.pc.close().catch(() => undefined);
   }
 

@@ -42,6 +42,7 @@ it('has the patch applied to the bundle that `import "werift"` loads', () => {
     "var ICE_PAC_TIMEOUT = ",
     "static PermissionRefreshTime = ",
     "function allocateTurnRacingTransports(",
+    "var STUN_AFTER_RELAY_GRACE = ",
   ]) {
     expect(bundle, marker).toContain(marker);
   }
