@@ -165,6 +165,9 @@ export class Gateway {
       maxPayloadSize: config.mtu - RTP_HEADER_SIZE,
       livenessTimeoutMs: config["consent-timeout"] * 1000,
       keepWarm: config["keep-warm"],
+      ...(config["adapt-bitrate"]
+        ? { encoderBitrate: { minKbps: config["min-bitrate"], maxKbps: config.bitrate } }
+        : {}),
       // The spec wants an answer within 1 s and werift gives one in a few
       // ms; this only bounds a negotiation that hangs. A slow board (or
       // qemu) can take over 1 s for its very first answer: answer late

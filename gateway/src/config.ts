@@ -86,7 +86,21 @@ export const SCHEMA = {
     help: "Capture size WxH",
   },
   fps: { parse: integer(1, 120), default: 30, help: "Frames per second" },
-  bitrate: { parse: integer(100, 50_000), default: 2000, help: "Target bitrate, kbit/s" },
+  bitrate: {
+    parse: integer(100, 50_000),
+    default: 2000,
+    help: "Target bitrate, kbit/s: the most the encoder sends (see adapt-bitrate)",
+  },
+  "adapt-bitrate": {
+    parse: bool,
+    default: true,
+    help: "The encoder follows the viewers' bandwidth (lowest estimate) between min-bitrate and bitrate",
+  },
+  "min-bitrate": {
+    parse: integer(100, 50_000),
+    default: 150,
+    help: "The least the encoder is asked for while adapting, kbit/s",
+  },
   "keyframe-interval": {
     parse: integer(1, 3600),
     default: 120,
@@ -343,6 +357,12 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
   }
   if (!config.name) config.name = config["device-id"];
   checkTurn(config);
+  if (config["adapt-bitrate"] && config["min-bitrate"] > config.bitrate) {
+    throw new ConfigError(
+      `min-bitrate (${config["min-bitrate"]} kbit/s) is above bitrate (${config.bitrate} kbit/s): lower min-bitrate or raise bitrate`,
+      { key: "min-bitrate" },
+    );
+  }
   return config;
 }
 

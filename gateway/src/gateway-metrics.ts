@@ -54,6 +54,9 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
   pliReceived: counter("Picture loss indications received"),
   firReceived: counter("Full intra requests received"),
   badFrames: counter("Access units the payloader refused (malformed Annex-B)"),
+  encoderTargetKbps: gauge(
+    "Bitrate the encoder follows its viewers' estimates to, kbit/s (0: fixed)",
+  ),
   sessionsByTransport: {
     type: "gauge",
     help: "Live sessions by the transport they came through (mqtt, whep, whip)",

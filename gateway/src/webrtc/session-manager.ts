@@ -23,6 +23,7 @@ import { isIceRestart } from "./ice-restart.js";
 import { parseOfferSdp, type OfferSdp } from "./offer-sdp.js";
 import { offerCodec, OutboundSession, type OutboundRequest } from "./outbound-session.js";
 import { MAX_REMOTE_CANDIDATES } from "./remote-candidates.js";
+import type { BitratePolicyOptions } from "./send/bitrate-policy.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { RepairPolicyOptions } from "./send/repair-policy.js";
 import type { VideoSenderOptions } from "./send/video-sender.js";
@@ -89,6 +90,11 @@ export interface SessionManagerOptions {
   answerTimeoutMs?: number;
   /** DTLS role for actpass offers (default "server": answer setup:passive, see werift/dtls-role.ts). */
   dtlsRole?: "server" | "client";
+  /**
+   * Each stream's encoder follows its lowest viewer estimate within these
+   * bounds (send/bitrate-policy.ts); absent, encoders keep their rate.
+   */
+  encoderBitrate?: BitratePolicyOptions;
   /** Start, floor and ceiling of each viewer's bandwidth estimate, bit/s (docs/congestion.md). */
   bandwidth?: VideoSenderOptions["bandwidth"];
   /** Pacing over the estimate (default factor 2.5); false: packets leave as the encoder makes them. */
@@ -133,6 +139,8 @@ export interface SessionManagerStats {
   pliReceived: number;
   firReceived: number;
   badFrames: number;
+  /** What the encoders are asked for, kbit/s, summed over streams that follow their viewers (0: none does). */
+  encoderTargetKbps: number;
   /** Live sessions by the transport they came through (mqtt, whep, whip). */
   sessionsByTransport: Record<string, number>;
   /** Offers that restarted ICE on a live session rather than replacing it. */
@@ -237,6 +245,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         maxPayloadSize: options.maxPayloadSize,
         historyPackets: options.historyPackets,
         keyFrameInFlightMs: options.keyFrameInFlightMs,
+        ...(options.encoderBitrate ? { bitrate: options.encoderBitrate } : {}),
         keepWarm: options.keepWarm,
         profileLevelId: options.profileLevelIds?.[id],
       });
@@ -393,6 +402,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       pliReceived: total.pliReceived,
       firReceived: total.firReceived,
       badFrames: streams.badFrames,
+      encoderTargetKbps: [...this.streams.values()].reduce(
+        (sum, st) => sum + (st.encoderTargetKbps ?? 0),
+        0,
+      ),
       sessionsByTransport: byTransport,
       iceRestarts: this.iceRestarts,
       video: total,

@@ -7,6 +7,7 @@ import { H264Payloader } from "../../rtp/h264-payloader.js";
 import { PacketHistory } from "../../rtp/packet-history.js";
 import { RtpPacketizer } from "../../rtp/packetizer.js";
 import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-profile.js";
+import { BitratePolicy, type BitratePolicyOptions } from "./bitrate-policy.js";
 import { KeyFrameRequester } from "./keyframe-requester.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
@@ -28,6 +29,11 @@ export interface StreamFanoutOptions {
   keepWarm?: boolean;
   /** profile-level-id to assume until the first SPS is seen (default 42e01f). */
   profileLevelId?: string;
+  /**
+   * The encoder follows the lowest viewer estimate within these bounds
+   * (bitrate-policy.ts); absent, the source keeps its configured rate.
+   */
+  bitrate?: BitratePolicyOptions;
 }
 
 export interface StreamFanoutEvents {
@@ -76,6 +82,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly viewers = new Set<FrameSink>();
   private readonly estimates = new Map<FrameSink, BandwidthEstimate>();
   private readonly rate = new RateWindow(1000);
+  private readonly bitrate: BitratePolicy | null;
   private wantRunning = false;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
@@ -97,6 +104,9 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.keepWarm = options.keepWarm ?? false;
     this.profileLevelId = options.profileLevelId ?? DEFAULT_PROFILE_LEVEL_ID;
     this.history = new PacketHistory(options.historyPackets);
+    this.bitrate = options.bitrate
+      ? new BitratePolicy(options.bitrate, (kbps) => this.source.setBitrate(kbps))
+      : null;
     this.packetizer = new RtpPacketizer({
       payloader: new H264Payloader({ maxPayloadSize: options.maxPayloadSize }),
     });
@@ -127,6 +137,11 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     return this.rate.rateBps(performance.now());
   }
 
+  /** What the encoder is asked for, kbit/s; null when it does not follow the viewers. */
+  get encoderTargetKbps(): number | null {
+    return this.bitrate?.targetKbps ?? null;
+  }
+
   /** The latest bandwidth estimate of every viewer that has one. */
   get viewerEstimates(): ReadonlyMap<FrameSink, BandwidthEstimate> {
     return this.estimates;
@@ -136,6 +151,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   updateEstimate(viewer: FrameSink, estimate: BandwidthEstimate): void {
     if (!this.viewers.has(viewer)) return;
     this.estimates.set(viewer, estimate);
+    this.bitrate?.update(this.estimates.values());
     this.emit("viewerEstimate", viewer, estimate);
   }
 
@@ -147,7 +163,8 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
 
   detach(viewer: FrameSink): void {
     this.viewers.delete(viewer);
-    this.estimates.delete(viewer);
+    // The weakest viewer leaving frees the others from its limit.
+    if (this.estimates.delete(viewer)) this.bitrate?.update(this.estimates.values());
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
   }
 
