@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { runProbe } from "../../gateway/src/probe/probe.js";
-import { LOOPBACK_PROBE, startGateway } from "../../gateway/src/testing/gateway-process.js";
+import { probeLogin, startGateway } from "../../gateway/src/testing/gateway-process.js";
 import { defaultLibraryPath, simEnv, type SimProfile, type SimScene } from "./sim-env.js";
 
 /**
@@ -54,8 +54,7 @@ async function sentKbps(profile: SimProfile, scene: SimScene): Promise<number> {
   });
   try {
     const watching = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw),
       deviceId: "scene",
       seconds: 16,
       decode: false,

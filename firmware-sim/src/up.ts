@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../../gateway/src/errors.js";
 import { formatReport, runProbe, type ProbeReport } from "../../gateway/src/probe/probe.js";
 import {
-  LOOPBACK_PROBE,
+  probeLogin,
   startGateway,
   type GatewayProcess,
 } from "../../gateway/src/testing/gateway-process.js";
@@ -186,8 +186,7 @@ async function bootBoard(args: UpArgs, sim: SimOptions): Promise<Board> {
         Promise.all(
           Array.from({ length: n }, () =>
             runProbe({
-              ...LOOPBACK_PROBE,
-              broker: gateway.mqttUrl ?? "",
+              ...probeLogin(gateway),
               deviceId,
               seconds,
               decode: n <= 4,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProbe, type ProbeReport } from "./probe/probe.js";
 import { testClipCommand } from "./testing/test-clip.js";
 import { metric, metrics, resumedAfter, videoFlowing } from "./testing/fault-watch.js";
-import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "./testing/gateway-process.js";
+import { probeLogin, startGateway, type GatewayProcess } from "./testing/gateway-process.js";
 
 /**
  * Faults never end a call (issue 14): `camgw run --source sim` with each of
@@ -68,8 +68,7 @@ describe("faults on the virtual board, switched live", () => {
   ): Promise<ProbeReport> {
     const stop = new AbortController();
     const report = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw),
       deviceId: "shed",
       seconds: 120,
       signal: stop.signal,
@@ -207,8 +206,7 @@ describe("a camera away longer than source-timeout", () => {
     });
     try {
       const report = runProbe({
-        ...LOOPBACK_PROBE,
-        broker: gw.mqttUrl ?? "",
+        ...probeLogin(gw),
         deviceId: "attic",
         seconds: 30,
         decode: false,
@@ -249,8 +247,7 @@ describe("a pipe command that fails", () => {
     const stop = new AbortController();
     try {
       const report = runProbe({
-        ...LOOPBACK_PROBE,
-        broker: gw.mqttUrl ?? "",
+        ...probeLogin(gw),
         deviceId: "pipe",
         seconds: 120,
         signal: stop.signal,

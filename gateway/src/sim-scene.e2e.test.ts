@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProbe } from "./probe/probe.js";
-import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "./testing/gateway-process.js";
+import { probeLogin, startGateway, type GatewayProcess } from "./testing/gateway-process.js";
 
 async function counter(httpUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${httpUrl}metrics`)).text();
@@ -41,8 +41,7 @@ describe("camgw run --sim-scene realistic", () => {
 
   it("streams at close to the bitrate asked, with every frame's stamp readable", async () => {
     const watching = runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw),
       deviceId: "street",
       seconds: 7,
     });

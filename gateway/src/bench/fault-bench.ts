@@ -10,7 +10,7 @@ import {
   resumedAfter,
   videoFlowing,
 } from "../testing/fault-watch.js";
-import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
+import { probeLogin, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 
 /**
  * `make bench`, faults part: the virtual board at 1280x720@30, one probe
@@ -61,8 +61,7 @@ async function runCase(
 ): Promise<{ report: ProbeReport; onAt: number; offAt: number; counters: string }> {
   const before = await metrics(gw);
   const watching = runProbe({
-    ...LOOPBACK_PROBE,
-    broker: gw.mqttUrl ?? "",
+    ...probeLogin(gw),
     deviceId: "bench",
     seconds: Math.ceil((c.onMs + 6000) / 1000),
   });

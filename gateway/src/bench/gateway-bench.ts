@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { runProbe, type ProbeReport } from "../probe/probe.js";
 import { percentile, round } from "../probe/stats.js";
-import { LOOPBACK_PROBE, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
+import { probeLogin, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 
 /**
  * `make bench`, gateway part: the virtual board at 1280x720@30, 2 Mbit/s,
@@ -34,8 +34,7 @@ async function connects(gw: GatewayProcess, n: number): Promise<ProbeReport[]> {
     // for starting capture and encoder, as a first viewer does.
     reports.push(
       await runProbe({
-        ...LOOPBACK_PROBE,
-        broker: gw.mqttUrl ?? "",
+        ...probeLogin(gw),
         deviceId: "bench",
         seconds: 5,
         untilFirstFrame: true,
@@ -53,8 +52,7 @@ async function loadStep(
 ): Promise<{ cpu: number; rss: number; ok: number }> {
   const probes = Array.from({ length: viewers }, () =>
     runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw),
       deviceId: "bench",
       seconds: seconds + 6,
       decode: false,
@@ -105,8 +103,7 @@ export async function gatewayBench(
     );
 
     const watch = await runProbe({
-      ...LOOPBACK_PROBE,
-      broker: gw.mqttUrl ?? "",
+      ...probeLogin(gw),
       deviceId: "bench",
       seconds: 10,
     });

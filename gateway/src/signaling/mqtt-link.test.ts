@@ -10,6 +10,7 @@ import mqtt from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
 import { EmbeddedBroker } from "./broker.js";
+import { messagesWaitingTurn } from "./dispatcher.js";
 import type { LinkRetry } from "./mqtt-link.js";
 import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
 import { MqttDevice, STATUS, type MqttDeviceOptions } from "./test/mqtt-device.js";
@@ -150,7 +151,10 @@ describe("MqttLink messages", () => {
     expect(await calm.ask({ v: 1, type: "offer", session: "c1", sdp: GOOD_OFFER })).toMatchObject({
       type: "answer",
     });
-    await waitFor(() => device.dispatcher.metrics().received === 201);
+    // Received on arrival, taken one per event-loop turn (dispatcher.ts): wait for both.
+    await waitFor(
+      () => device.dispatcher.metrics().received === 201 && messagesWaitingTurn() === 0,
+    );
     const m = device.dispatcher.metrics();
     // The default offer bucket holds 8; a second or two of refill may add a few.
     expect(host.offerCalls).toBeLessThan(20);
