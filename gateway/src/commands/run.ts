@@ -35,7 +35,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     out(`viewer at ${where.https} (your network; TLS certificate SHA-256 ${tls.fingerprint})`);
     if (where.mqtt) {
       out(
-        `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http}mqtt), over TLS at ${where.mqtts ?? "-"}`,
+        `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http.replace(/^http:/, "ws:")}mqtt), over TLS at ${where.mqtts ?? "-"}`,
       );
     }
     if (config["allow-plain-lan"]) {
@@ -66,6 +66,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       id === SCHEMA["device-id"].default
         ? ` (id "${id}" is the host name; --device-id sets it)`
         : "";
+    const encoder = gateway.source.encoder;
+    out(`encoder: ${encoder ?? "none of camgw's (the source command gives H.264)"}`);
     out(`device ${config.prefix}/${id} from ${gateway.source.name}${idNote}`);
   }
   const service = new ServiceNotifier(log);
