@@ -1,10 +1,13 @@
 import { once } from "node:events";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { freePort, Mosquitto } from "../testing/mosquitto.js";
+import { freePort, makeTlsMaterial, Mosquitto } from "../testing/mosquitto.js";
 import { BrokerBridge } from "./broker-bridge.js";
 
 /** The bridge between real sockets: a web server, Debian's Mosquitto, mqtt.js over WebSocket. */
@@ -78,6 +81,46 @@ describe("BrokerBridge to Mosquitto", () => {
     } finally {
       detach();
       await bridge.close();
+    }
+  });
+
+  it("reaches an mqtts:// broker with the CA it is given, and refuses one it cannot check", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "camgw-bridge-tls-"));
+    const material = await makeTlsMaterial(dir);
+    const secure = await Mosquitto.start({ dir, tls: { material, users: { viewer: "pw" } } });
+    const url = `mqtts://127.0.0.1:${secure.port("tls")}`;
+    const trusting = new BrokerBridge({
+      url,
+      ca: await readFile(material.caFile),
+      rejectUnauthorized: true,
+    });
+    const unchecked = new BrokerBridge({ url, rejectUnauthorized: true });
+    const errors: Error[] = [];
+    unchecked.on("clientError", (err) => errors.push(err));
+    try {
+      let detach = trusting.attachTo(web, "/mqtt");
+      const client = mqtt.connect(wsUrl, {
+        reconnectPeriod: 0,
+        clientId: "viewer",
+        username: "viewer",
+        password: "pw",
+      });
+      await new Promise<void>((resolve, reject) => {
+        client.once("connect", () => resolve());
+        client.once("error", reject);
+      });
+      await client.endAsync();
+      detach();
+      detach = unchecked.attachTo(web, "/mqtt");
+      const ws = new WebSocket(wsUrl, "mqtt");
+      await once(ws, "close");
+      detach();
+      expect(errors[0]?.message).toMatch(/self-signed|unable to verify|certificate/i);
+    } finally {
+      await trusting.close();
+      await unchecked.close();
+      await secure.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
