@@ -57,6 +57,9 @@ describe("the served page with an external Mosquitto, in Chromium", () => {
   });
 
   it("plays through /mqtt on the gateway, bridged to Mosquitto", async () => {
+    expect(gateway.output).toMatch(
+      /^camgw: external MQTT broker mqtt:\/\/127\.0\.0\.1:\d+, bridged for the page at ws:\/\/127\.0\.0\.1:\d+\/mqtt$/m,
+    );
     // No broker= in the link: the page takes its default, ws://<gateway>/mqtt.
     const page = await openViewer(browser, gateway.viewerUrl("?device=cam7"));
     const playing = await waitPlaying(page, "cam7", 45_000);

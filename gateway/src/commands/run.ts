@@ -38,6 +38,13 @@ export async function runCommand(argv: string[]): Promise<number> {
         `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http.replace(/^http:/, "ws:")}mqtt), over TLS at ${where.mqtts ?? "-"}`,
       );
     }
+    if (!where.mqtt && /^mqtts?:/.test(config.broker)) {
+      // The URL's host and port only: a password in it never goes to the terminal.
+      const broker = new URL(config.broker);
+      out(
+        `external MQTT broker ${broker.protocol}//${broker.host}, bridged for the page at ${where.http.replace(/^http:/, "ws:")}mqtt`,
+      );
+    }
     if (config["allow-plain-lan"]) {
       log.warn(
         `allow-plain-lan: plain HTTP and MQTT are served on ${config.listen}; anyone on that network can read logins and signaling there`,
