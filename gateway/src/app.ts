@@ -11,11 +11,14 @@ import { ConfigError } from "./errors.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
 import { MetricsRegistry } from "./http/metrics.js";
 import { findUp } from "./paths.js";
+import { explainPortClash } from "./port-clash.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
 import { EmbeddedBroker } from "./signaling/broker.js";
+import { BrokerBridge } from "./signaling/broker-bridge.js";
+import { tlsClientOptions } from "./signaling/mqtt-connection.js";
 import { SignalingDispatcher } from "./signaling/dispatcher.js";
 import { reportLink } from "./signaling/link-report.js";
 import { DEFAULT_STREAM, type IceServerEntry, type StreamInfo } from "./signaling/messages.js";
@@ -103,6 +106,7 @@ export class Gateway {
   private whep: WhepEndpoint | null = null;
   private whip: WhipEgress | null = null;
   private broker: EmbeddedBroker | null = null;
+  private bridge: BrokerBridge | null = null;
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   private addressWatch: AddressWatch | null = null;
@@ -196,7 +200,7 @@ export class Gateway {
       await gateway.bringUp(options);
     } catch (err) {
       await gateway.close();
-      throw err;
+      throw explainPortClash(err, config);
     }
     return gateway;
   }
@@ -294,6 +298,8 @@ export class Gateway {
       mqttUrl = `mqtt://${local}:${this.broker.port ?? 0}`;
       mqttsUrl = `mqtts://${secureLocal}:${this.broker.tlsPort ?? 0}`;
       brokerUrl = mqttUrl;
+    } else if (/^mqtts?:/.test(config.broker)) {
+      this.bridgeBroker(config.broker);
     }
     this.addresses = {
       http: httpUrl,
@@ -305,6 +311,28 @@ export class Gateway {
     };
     this.connectSignaling(brokerUrl, device);
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
+  }
+
+  /**
+   * An external MQTT/TCP or TLS broker: /mqtt on the web ports is bridged to
+   * it, so the page the gateway serves works unchanged (issue 13). A ws(s)
+   * broker the browser can reach itself: the page's Broker settings take it.
+   */
+  private bridgeBroker(url: string): void {
+    const { config, log } = this;
+    const bridge = new BrokerBridge({
+      url,
+      // The device link's own reading of broker-ca (a clear error when unreadable).
+      ...tlsClientOptions({
+        ...(config["broker-ca"] ? { caFile: config["broker-ca"] } : {}),
+      }),
+      rejectUnauthorized: !config["broker-insecure"],
+    });
+    bridge.on("clientError", (err) => log.debug(`broker bridge: ${err.message}`));
+    for (const server of this.http.servers) {
+      bridge.attachTo(server, "/mqtt", this.http.mqttUpgradeCheck);
+    }
+    this.bridge = bridge;
   }
 
   /**
@@ -487,6 +515,7 @@ export class Gateway {
     await this.link?.close();
     await this.source.close();
     await this.broker?.close();
+    await this.bridge?.close();
     await this.http.close();
     this.accounts.close();
   }

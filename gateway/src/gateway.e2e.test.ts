@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,12 @@ describe("camgw run on the virtual board", () => {
 
   afterAll(async () => {
     await gw.stop();
+  });
+
+  it("says at start-up which encoder it picked and where the broker's WebSocket is", () => {
+    // The virtual board has a bcm2835-codec-like M2M encoder, which auto prefers.
+    expect(gw.output()).toMatch(/^camgw: encoder: hardware \(V4L2 M2M \/dev\/video\d+\)$/m);
+    expect(gw.output()).toMatch(/\(WebSocket at ws:\/\/127\.0\.0\.1:\d+\/mqtt\)/);
   });
 
   it("reports healthy and publishes a retained online status", async () => {
@@ -264,10 +270,58 @@ describe("camgw run with bad input", () => {
     rmSync(stateDir, { recursive: true, force: true });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /^camgw: no camera at \/dev\/video99 \(ENOENT .*\): `camgw devices` lists the cameras here; `--source sim`/,
+      /^camgw: no camera at \/dev\/video99 \(ENOENT .*\): `camgw devices` lists the cameras here; `--source sim`/m,
     );
   });
+
+  it.each(["--http-port", "--mqtt-port"])(
+    "names %s when that port is taken, in one line and with exit code 1",
+    async (flag) => {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+      const { port } = holder.address() as AddressInfo;
+      const stateDir = mkdtempSync(join(tmpdir(), "camgw-state-"));
+      const ports: Record<string, string> = {
+        "--http-port": "0",
+        "--mqtt-port": "0",
+        "--https-port": "0",
+        "--mqtts-port": "0",
+        [flag]: String(port),
+      };
+      try {
+        const r = await runCamgw([
+          "run",
+          "--source",
+          "sim",
+          ...Object.entries(ports).flat(),
+          ...["--listen", "127.0.0.1", "--state-dir", stateDir],
+        ]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(
+          new RegExp(
+            `^camgw: port ${port} is already in use \\(another camgw running\\?.*choose another port with ${flag}$`,
+            "m",
+          ),
+        );
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      } finally {
+        holder.close();
+        rmSync(stateDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
+
+/** camgw run to its end without blocking this process (a net.Server in it must keep answering). */
+async function runCamgw(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CAMGW_BIN, ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const [status] = (await once(child, "exit")) as [number | null];
+  return { status, stderr };
+}
 
 /** A TCP port on loopback where nothing listens: bound once, then released. */
 async function closedPort(): Promise<number> {

@@ -35,7 +35,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     out(`viewer at ${where.https} (your network; TLS certificate SHA-256 ${tls.fingerprint})`);
     if (where.mqtt) {
       out(
-        `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http}mqtt), over TLS at ${where.mqtts ?? "-"}`,
+        `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http.replace(/^http:/, "ws:")}mqtt), over TLS at ${where.mqtts ?? "-"}`,
+      );
+    }
+    if (!where.mqtt && /^mqtts?:/.test(config.broker)) {
+      // The URL's host and port only: a password in it never goes to the terminal.
+      const broker = new URL(config.broker);
+      out(
+        `external MQTT broker ${broker.protocol}//${broker.host}, bridged for the page at ${where.http.replace(/^http:/, "ws:")}mqtt`,
       );
     }
     if (config["allow-plain-lan"]) {
@@ -66,6 +73,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       id === SCHEMA["device-id"].default
         ? ` (id "${id}" is the host name; --device-id sets it)`
         : "";
+    const encoder = gateway.source.encoder;
+    out(`encoder: ${encoder ?? "none of camgw's (the source command gives H.264)"}`);
     out(`device ${config.prefix}/${id} from ${gateway.source.name}${idNote}`);
   }
   const service = new ServiceNotifier(log);

@@ -99,6 +99,11 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   readonly info: SourceInfo;
   /** A short label for logs and /healthz, e.g. "v4l2:/dev/video0". */
   readonly name: string;
+  /**
+   * Which encoder makes the H.264, for people (the start-up line), e.g.
+   * "hardware (V4L2 M2M /dev/video11)"; absent where camgw cannot know (a pipe command).
+   */
+  readonly encoder?: string;
   readonly running: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;

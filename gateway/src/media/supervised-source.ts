@@ -162,6 +162,11 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     return this.inner?.running ?? false;
   }
 
+  /** The current pipeline's encoder (the software fallback shows here once it took over). */
+  get encoder(): string | undefined {
+    return this.inner?.encoder;
+  }
+
   get status(): SourceStatus {
     return this.current;
   }

@@ -55,6 +55,12 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     return this.pipeline?.negotiated ?? null;
   }
 
+  /** The encoder in words; undefined while no pipeline is open. */
+  get encoder(): string | undefined {
+    const n = this.pipeline?.negotiated;
+    return n ? encoderLabel(n) : undefined;
+  }
+
   /** How the stream is made: which encoder, format and whether buffers are shared. */
   describe(): string {
     const p = this.pipeline;
@@ -148,4 +154,16 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
 function infoOf(pipeline: CameraPipeline): SourceInfo {
   const n = pipeline.negotiated;
   return { width: n.width, height: n.height, fps: n.fps };
+}
+
+/** "hardware", "software" and "passthrough" as a person reads them (docs/config.md, `encoder`). */
+export function encoderLabel(n: Pick<Negotiated, "encoder" | "encoderDevice">): string {
+  switch (n.encoder) {
+    case "hardware":
+      return `hardware (V4L2 M2M${n.encoderDevice ? ` ${n.encoderDevice}` : ""})`;
+    case "software":
+      return "software (x264)";
+    case "passthrough":
+      return "the camera's own H.264 (passthrough)";
+  }
 }

@@ -70,6 +70,11 @@ export class GatewayProcess {
     await this.#running.removeViewer(name);
   }
 
+  /** Where its accounts live (for `camgw broker-config --state-dir`). */
+  get stateDir(): string {
+    return this.#stateDir;
+  }
+
   /** The HTTPS page (its own self-signed certificate). */
   get httpsUrl(): string {
     if (!this.#running) throw new Error("gateway not running");
