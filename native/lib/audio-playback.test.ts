@@ -33,6 +33,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * The tone lasted as long as it was sent (2 s) unless the device ran dry: a
+ * loaded machine (ASAN, two cores) can starve the playback thread into an
+ * underrun, reported as an "xrun" event, after which the recording's length
+ * says nothing about the jitter buffer. Every other event fails the test.
+ */
+function expectToneLength(run: PlaybackRun, ms: number): void {
+  expect(run.events.filter((e) => !e.startsWith("xrun:"))).toEqual([]);
+  if (run.stats.xruns === 0) expect(Math.abs(ms - 2000)).toBeLessThan(60);
+}
+
 /** The speaker's recording: the loud stretch, its length in ms, and its tone in Hz. */
 function heard(file: string): { ms: number; hz: number; start: number } {
   const left = channel(parseWav(readFileSync(file)), 0);
@@ -68,7 +79,6 @@ describe("AudioPlayback on the virtual board", () => {
       { options: PLAYOUT, input: tone, garbage: [[], [0xff, 0x00]] },
       { profile: "pi4", env: { CAMGW_SIM_SPEAKER_FILE: speaker } },
     );
-    expect(result.events).toEqual([]);
     expect(result.refused).toEqual([-1, -1]);
     expect(result.stats).toMatchObject({
       packetsInvalid: 2,
@@ -79,7 +89,7 @@ describe("AudioPlayback on the virtual board", () => {
     expect(result.stats.framesDecoded).toBe(result.packets);
     const h = heard(speaker);
     expect(Math.abs(h.hz - 440)).toBeLessThan(2);
-    expect(Math.abs(h.ms - 2000)).toBeLessThan(60);
+    expectToneLength(result, h.ms);
   });
 
   it("puts reordered packets back in order, and conceals lost ones with FEC or PLC", async () => {
@@ -97,7 +107,7 @@ describe("AudioPlayback on the virtual board", () => {
     expect(result.stats.framesConcealed).toBe(1 + TAIL_CONCEALED);
     const h = heard(speaker);
     expect(Math.abs(h.hz - 440)).toBeLessThan(2);
-    expect(Math.abs(h.ms - 2000)).toBeLessThan(60);
+    expectToneLength(result, h.ms);
   });
 
   it("plays packets without timestamps one after the other", async () => {
