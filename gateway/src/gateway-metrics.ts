@@ -49,6 +49,12 @@ const SESSION_METRICS: MetricTable<SessionManagerStats> = {
   pliReceived: counter("Picture loss indications received"),
   firReceived: counter("Full intra requests received"),
   badFrames: counter("Access units the payloader refused (malformed Annex-B)"),
+  renegotiations: counter("Offers answered on a live peer connection (no new ICE or DTLS)"),
+  audioPacketsSent: counter("Opus RTP packets sent to listening viewers"),
+  audioBytesSent: counter("Opus RTP bytes sent to listening viewers"),
+  talkPacketsReceived: counter("Talk-back RTP packets received from viewers"),
+  talkPacketsPlayed: counter("Talk-back packets queued for the speaker"),
+  talkPacketsBusy: counter("Talk-back packets dropped: another viewer held the floor"),
 };
 
 const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {

@@ -1,3 +1,4 @@
+import { dataSection, planAudio, type AudioAbility, type PlannedAudio } from "./audio-plan.js";
 import { chooseH264Codec } from "./h264-profile.js";
 import {
   narrowOffer,
@@ -39,6 +40,10 @@ export interface AcceptedOffer<S extends StreamFacts = StreamFacts> {
   /** The offered H.264 codec we send with (its payload type and fmtp). */
   readonly codec: SdpCodec;
   readonly inactive: readonly InactiveSection[];
+  /** The audio section we send and/or receive Opus in (audio-plan.ts), if any. */
+  readonly audio?: PlannedAudio;
+  /** The DataChannel section we answer (only when asked for: `PlanOptions.dataChannel`). */
+  readonly data?: SdpMediaSection;
   /** The offer narrowed to one payload type per answered section: what werift gets. */
   readonly sdp: string;
 }
@@ -60,6 +65,14 @@ const refuse = (message: string, context: Record<string, string> = {}): RefusedO
   context,
 });
 
+/** What the device offers besides video (default: nothing). */
+export interface PlanOptions {
+  /** Sound the device can and may send or play (audio-plan.ts). */
+  readonly audio?: AudioAbility;
+  /** Answer a DataChannel section (the control channel). */
+  readonly dataChannel?: boolean;
+}
+
 /**
  * Plans the answer to `offer` for the stream named `streamId`, whose facts
  * are `stream` (undefined: the gateway has no such stream).
@@ -68,6 +81,7 @@ export function planOffer<S extends StreamFacts>(
   offer: OfferSdp,
   streamId: string,
   stream: S | undefined,
+  options: PlanOptions = {},
 ): OfferPlan<S> {
   const videos = offer.media.filter((m) => m.kind === "video" && m.port !== 0);
   if (videos.length === 0) return refuse("the offer has no video section");
@@ -92,9 +106,11 @@ export function planOffer<S extends StreamFacts>(
   // first media codec it offers: werift refuses an offer with any section
   // it has no codec for (werift/inactive-section.ts).
   const choices = new Map([[chosen.section, chosen.codec.payloadType]]);
+  const audio = options.audio ? planAudio(offer, options.audio) : undefined;
+  if (audio) choices.set(audio.section, audio.codec.payloadType);
   const inactive: InactiveSection[] = [];
   for (const section of offer.media) {
-    if (section === chosen.section || section.port === 0) continue;
+    if (section === chosen.section || section === audio?.section || section.port === 0) continue;
     if (section.kind !== "audio" && section.kind !== "video") continue;
     const codec = primaryCodec(section);
     if (!codec) continue;
@@ -107,6 +123,8 @@ export function planOffer<S extends StreamFacts>(
     section: chosen.section,
     codec: chosen.codec,
     inactive,
+    ...(audio ? { audio } : {}),
+    ...(options.dataChannel ? { data: dataSection(offer) } : {}),
     sdp: narrowOffer(offer, choices),
   };
 }

@@ -1,6 +1,9 @@
 import { EventEmitter } from "node:events";
+import type { RTCDataChannel } from "werift";
 import { CamgwError, SignalingError } from "../errors.js";
+import type { OpusSource } from "../media/audio-source.js";
 import type { H264Source } from "../media/source.js";
+import type { OpusSink } from "../media/speaker.js";
 import type {
   ByeReason,
   IceCandidate,
@@ -8,8 +11,10 @@ import type {
   SessionHostEvents,
 } from "../signaling/session-host.js";
 import type { IceConfig } from "./ice-config.js";
-import { planOffer, type AcceptedOffer } from "./offer-plan.js";
+import { planOffer, type AcceptedOffer, type PlanOptions } from "./offer-plan.js";
 import { parseOfferSdp } from "./offer-sdp.js";
+import { TalkFloor } from "./receive/talk-floor.js";
+import { AudioFanout } from "./send/audio-fanout.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { VideoSenderStats } from "./send/video-sender.js";
 import { ViewerSession } from "./viewer-session.js";
@@ -47,7 +52,19 @@ export interface SessionManagerOptions {
   answerTimeoutMs?: number;
   /** DTLS role for actpass offers (default "server": answer setup:passive, see werift/dtls-role.ts). */
   dtlsRole?: "server" | "client";
+  /**
+   * Sound: the microphone viewers may listen to, the speaker they may talk
+   * into (each only where config allows it); neither by default.
+   */
+  audio?: { microphone?: OpusSource | undefined; speaker?: OpusSink | undefined };
+  /** Handed each session's control DataChannel (docs/control.md); none: no DataChannel is answered. */
+  control?: ControlChannelHandler;
+  /** Problems worth a log line that end no session (a microphone that failed, a speaker). */
+  warn?: (message: string) => void;
 }
+
+/** What takes a session's control channel (control/control-hub.ts). */
+export type ControlChannelHandler = (channel: RTCDataChannel, session: ViewerSession) => void;
 
 export interface SessionManagerStats {
   sessions: number;
@@ -67,6 +84,14 @@ export interface SessionManagerStats {
   pliReceived: number;
   firReceived: number;
   badFrames: number;
+  /** Offers answered on a live peer connection (no new ICE or DTLS). */
+  renegotiations: number;
+  audioPacketsSent: number;
+  audioBytesSent: number;
+  talkPacketsReceived: number;
+  talkPacketsPlayed: number;
+  /** Talk-back dropped because another viewer held the floor. */
+  talkPacketsBusy: number;
 }
 
 interface Entry {
@@ -85,6 +110,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private readonly answerTimeoutMs: number;
   private readonly dtlsRole: "server" | "client";
   private readonly streams = new Map<string, StreamFanout>();
+  private readonly microphone: AudioFanout | undefined;
+  private readonly floor: TalkFloor | undefined;
+  private readonly control: ControlChannelHandler | undefined;
+  private renegotiated = 0;
+  private readonly pastAudio = { packetsSent: 0, bytesSent: 0, packetsReceived: 0 };
   private readonly sessions = new Map<string, Entry>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -133,6 +163,25 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       stream.on("sourceLost", () => this.endStream(stream, "source-lost"));
       this.streams.set(id, stream);
     }
+    const warn = options.warn ?? (() => undefined);
+    const { microphone, speaker } = options.audio ?? {};
+    if (microphone) {
+      this.microphone = new AudioFanout({ source: microphone, keepWarm: options.keepWarm });
+      this.microphone.on("error", (err) => warn(`microphone: ${err.message}`));
+    }
+    if (speaker) {
+      this.floor = new TalkFloor(speaker);
+      this.floor.on("error", (err) => warn(`speaker: ${err.message}`));
+    }
+    this.control = options.control;
+  }
+
+  /** What offers may get besides video. */
+  private get planOptions(): PlanOptions {
+    return {
+      audio: { listen: this.microphone !== undefined, talk: this.floor !== undefined },
+      dataChannel: this.control !== undefined,
+    };
   }
 
   get sessionCount(): number {
@@ -141,7 +190,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
 
   /** Starts every stream's source now (for keepWarm). */
   async warmUp(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => s.warmUp()));
+    await Promise.all([
+      ...[...this.streams.values()].map((s) => s.warmUp()),
+      this.microphone?.warmUp(),
+    ]);
   }
 
   async offer(request: OfferRequest): Promise<string> {
@@ -178,16 +230,21 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     for (const entry of entries) this.finish(entry, "shutdown");
     await Promise.all(entries.map((e) => e.viewer.close()));
     await Promise.all([...this.streams.values()].map((s) => s.close()));
+    await this.microphone?.close();
+    this.floor?.close();
     this.stopSweep();
   }
 
   get stats(): SessionManagerStats {
     const total = { ...this.past };
+    const audio = { ...this.pastAudio };
     let connected = 0;
     for (const { viewer } of this.sessions.values()) {
       if (viewer.state === "connected") connected++;
       const video = viewer.video.stats;
       for (const k of Object.keys(total) as (keyof VideoSenderStats)[]) total[k] += video[k];
+      const a = viewer.audio?.stats;
+      for (const k of Object.keys(audio) as (keyof typeof audio)[]) audio[k] += a?.[k] ?? 0;
     }
     const streams = emptyFanoutStats();
     for (const s of this.streams.values()) {
@@ -211,6 +268,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       pliReceived: total.pliReceived,
       firReceived: total.firReceived,
       badFrames: streams.badFrames,
+      renegotiations: this.renegotiated,
+      audioPacketsSent: audio.packetsSent,
+      audioBytesSent: audio.bytesSent,
+      talkPacketsReceived: audio.packetsReceived,
+      talkPacketsPlayed: this.floor?.stats.packetsPlayed ?? 0,
+      talkPacketsBusy: this.floor?.stats.packetsBusy ?? 0,
     };
   }
 
@@ -221,7 +284,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     // Checked in the spec's order (signaling-v1 "Messages", step 6): parse
     // (bad-request), the plan (unsupported), then the viewer limit (busy).
     const offer = parseOfferSdp(request.sdp);
-    const plan = planOffer(offer, request.stream, this.streams.get(request.stream));
+    const plan = planOffer(
+      offer,
+      request.stream,
+      this.streams.get(request.stream),
+      this.planOptions,
+    );
     if (!plan.accepted) {
       throw new SignalingError(plan.code, plan.message, { ...context, ...plan.context });
     }
@@ -233,8 +301,15 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         maxViewers: this.maxViewers,
       });
     }
+    if (existing && existing.stream === plan.stream) {
+      // Same ICE, DTLS and BUNDLE: answered on the same peer connection
+      // (docs/signaling.md "Renegotiation and ICE restarts").
+      if (existing.viewer.renegotiationRefusal(plan) === undefined) {
+        return this.renegotiate(existing, plan);
+      }
+    }
     if (existing) {
-      // A replacing offer (ICE restart, renegotiation) ends the old peer
+      // Anything else (an ICE restart above all) replaces the old peer
       // connection without a bye (spec "Session rules").
       this.ended["replaced-silently"]++;
       this.remove(existing);
@@ -251,6 +326,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       history: stream.history,
       ice: this.ice,
       dtlsRole: this.dtlsRole,
+      audio: { fanout: this.microphone, floor: this.floor },
     });
     const entry: Entry = { viewerId, session, viewer, stream };
     this.sessions.set(key(viewerId, session), entry);
@@ -258,6 +334,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     viewer.on("candidate", (c) => this.emit("candidate", viewerId, session, c));
     viewer.on("ended", (reason) => this.finish(entry, reason));
     viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
+    const control = this.control;
+    if (control) viewer.on("control", (channel) => control(channel, viewer));
     stream.attach(viewer.video);
     this.startSweep();
     return entry;
@@ -299,6 +377,42 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     }
   }
 
+  /**
+   * A new offer answered on the session's own peer connection, within
+   * answerTimeoutMs. A failure leaves the session as it was (the viewer
+   * gets the error and may start over); werift has applied nothing it
+   * could not parse.
+   */
+  private async renegotiate(entry: Entry, plan: AcceptedOffer): Promise<string> {
+    const context = { viewerId: entry.viewerId, session: entry.session };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = await Promise.race([
+        entry.viewer.renegotiate(plan),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            reject(
+              new SignalingError(
+                "internal",
+                `no renegotiated answer within ${this.answerTimeoutMs} ms`,
+                context,
+              ),
+            );
+          }, this.answerTimeoutMs);
+        }),
+      ]);
+      this.renegotiated++;
+      return answer;
+    } catch (error) {
+      if (error instanceof CamgwError) throw error;
+      throw new SignalingError("unsupported", "werift could not renegotiate the offer", context, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The session ended by itself (or for shutdown): tell signaling, free it. */
   private finish(entry: Entry, reason: ByeReason): void {
     if (this.sessions.get(key(entry.viewerId, entry.session)) !== entry) return;
@@ -313,6 +427,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     entry.stream.detach(entry.viewer.video);
     const video = entry.viewer.video.stats;
     for (const k of Object.keys(this.past) as (keyof VideoSenderStats)[]) this.past[k] += video[k];
+    const audio = entry.viewer.audio?.stats;
+    for (const k of Object.keys(this.pastAudio) as (keyof typeof this.pastAudio)[]) {
+      this.pastAudio[k] += audio?.[k] ?? 0;
+    }
     if (this.sessions.size === 0) this.stopSweep();
   }
 
