@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { RTCDataChannel } from "werift";
 import { CamgwError, SignalingError } from "../errors.js";
+import type { SessionView } from "../control/control-services.js";
 import type { OpusSource } from "../media/audio-source.js";
 import type { H264Source } from "../media/source.js";
 import type { OpusSink } from "../media/speaker.js";
@@ -13,7 +14,7 @@ import type {
 import type { IceConfig } from "./ice-config.js";
 import { planOffer, type AcceptedOffer, type PlanOptions } from "./offer-plan.js";
 import { parseOfferSdp } from "./offer-sdp.js";
-import { TalkFloor } from "./receive/talk-floor.js";
+import { TalkFloor, talkerName } from "./receive/talk-floor.js";
 import { AudioFanout } from "./send/audio-fanout.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { VideoSenderStats } from "./send/video-sender.js";
@@ -63,8 +64,12 @@ export interface SessionManagerOptions {
   warn?: (message: string) => void;
 }
 
-/** What takes a session's control channel (control/control-hub.ts). */
-export type ControlChannelHandler = (channel: RTCDataChannel, session: ViewerSession) => void;
+/** What takes a session's control channel (webrtc/data-channel.ts serveControl). */
+export type ControlChannelHandler = (
+  channel: RTCDataChannel,
+  session: ViewerSession,
+  view: SessionView,
+) => void;
 
 export interface SessionManagerStats {
   sessions: number;
@@ -172,6 +177,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     if (speaker) {
       this.floor = new TalkFloor(speaker);
       this.floor.on("error", (err) => warn(`speaker: ${err.message}`));
+      this.floor.on("busy", (talker) => {
+        for (const entry of this.sessions.values()) {
+          if (talkerName(entry.viewerId, entry.session) === talker) entry.viewer.emit("talkBusy");
+        }
+      });
     }
     this.control = options.control;
   }
@@ -335,7 +345,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     viewer.on("ended", (reason) => this.finish(entry, reason));
     viewer.video.on("keyFrameRequest", (kind) => stream.requestKeyFrame(kind));
     const control = this.control;
-    if (control) viewer.on("control", (channel) => control(channel, viewer));
+    if (control) viewer.on("control", (channel) => control(channel, viewer, this.view(entry)));
     stream.attach(viewer.video);
     this.startSweep();
     return entry;
@@ -375,6 +385,32 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A session as its control channel sees it. */
+  private view(entry: Entry): SessionView {
+    const { viewer, stream } = entry;
+    return {
+      viewerId: entry.viewerId,
+      session: entry.session,
+      requestKeyFrame: () => stream.requestKeyFrame("pli"),
+      stats: () => ({
+        state: viewer.state,
+        negotiations: viewer.negotiations,
+        video: viewer.video.stats,
+        ...(viewer.audio
+          ? { audio: { direction: viewer.audio.direction, ...viewer.audio.stats } }
+          : {}),
+        ...(this.floor ? { talkFloor: this.floorState(entry) } : {}),
+      }),
+    };
+  }
+
+  /** Who holds the talk floor, from this session's point of view. */
+  private floorState(entry: Entry): "free" | "you" | "another viewer" {
+    const holder = this.floor?.currentHolder;
+    if (holder === undefined) return "free";
+    return holder === talkerName(entry.viewerId, entry.session) ? "you" : "another viewer";
   }
 
   /**

@@ -5,13 +5,14 @@ import {
   type RTCDataChannel,
   type RTCRtpCodecParameters,
 } from "werift";
+import { CONTROL_LABEL } from "../control/control-messages.js";
 import type { PacketHistory } from "../rtp/packet-history.js";
 import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
 import type { AcceptedOffer } from "./offer-plan.js";
 import { parseOfferSdp } from "./offer-sdp.js";
 import { offerTransport, replacementReason, type OfferTransport } from "./renegotiation.js";
-import type { TalkFloor } from "./receive/talk-floor.js";
+import { talkerName, type TalkFloor } from "./receive/talk-floor.js";
 import type { AudioFanout } from "./send/audio-fanout.js";
 import { opusCodec } from "./send/audio-sender.js";
 import { h264SendCodec, videoHeaderExtensions, VideoSender } from "./send/video-sender.js";
@@ -23,8 +24,6 @@ import { replayEarlyDtls } from "./werift/early-dtls.js";
 import { declaredCodec } from "./werift/inactive-section.js";
 import { hasSctp, startSctpAddedByRenegotiation } from "./werift/sctp-renegotiation.js";
 
-/** The label of the control DataChannel a viewer opens (docs/control.md). */
-export const CONTROL_LABEL = "camgw-control";
 /** a=max-message-size we advertise (RFC 8841 section 6): a control message is far smaller. */
 const MAX_DATA_MESSAGE = 65_536;
 
@@ -47,6 +46,10 @@ export interface ViewerSessionEvents {
   ended: [ByeReason];
   /** The viewer opened its control DataChannel (label CONTROL_LABEL; at most once). */
   control: [RTCDataChannel];
+  /** Talk-back from this viewer is dropped: another viewer holds the floor. */
+  talkBusy: [];
+  /** close() ran: whatever hangs off the session lets go. */
+  closed: [];
 }
 
 export interface ViewerSessionOptions {
@@ -258,10 +261,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     void this.close();
   }
 
-  /** Frees everything (idempotent); emits nothing. */
+  /** Frees everything (idempotent); emits only `closed`. */
   async close(): Promise<void> {
     if (this.isClosed()) return;
     this.state = "closed";
+    this.emit("closed");
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.pendingCandidates.length = 0;
     this.heldCandidates.length = 0;
@@ -283,7 +287,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       {
         fanout: this.audioDeps.fanout,
         floor: this.audioDeps.floor,
-        talker: `${this.viewerId}/${this.session}`,
+        talker: talkerName(this.viewerId, this.session),
       },
       plan.audio,
     );
@@ -340,8 +344,12 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
         if (state === "failed") this.end("ice-failed");
       }),
       pc.onDataChannel.subscribe((channel) => {
-        // One control channel per session; anything else is not ours to serve.
-        if (channel.label !== CONTROL_LABEL || this.controlOpened || this.isClosed()) {
+        // One control channel per session, reliable and ordered (docs/control.md:
+        // a lost or reordered reply would leave a request unanswered); anything
+        // else is not ours to serve.
+        const reliable =
+          channel.ordered && channel.maxRetransmits === null && channel.maxPacketLifeTime === null;
+        if (channel.label !== CONTROL_LABEL || !reliable || this.controlOpened || this.isClosed()) {
           channel.close();
           return;
         }

@@ -16,6 +16,9 @@ import type { OpusSink } from "../../media/speaker.js";
  * another sender's clock.
  */
 
+/** A session's name on the floor. */
+export const talkerName = (viewerId: string, session: string): string => `${viewerId}/${session}`;
+
 export interface TalkFloorOptions {
   /** The floor is free after this long without packets from its holder (default 500 ms). */
   holdMs?: number;
