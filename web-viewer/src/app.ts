@@ -193,6 +193,7 @@ class ViewerApp {
     const tile = this.#targetTile();
     if (action === "fullscreen") tile?.fullscreen();
     if (action === "snapshot") void tile?.snapshot();
+    if (action === "sound") tile?.toggleSound();
   }
 
   #exposeStats(): void {

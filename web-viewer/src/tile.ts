@@ -86,6 +86,8 @@ export class CameraTile {
     this.view = new TileView(deviceId, {
       toggleStats: () => this.toggleStats(),
       snapshot: () => void this.snapshot(),
+      toggleSound: () => this.toggleSound(),
+      talk: (on) => this.talk(on),
       fullscreen: () => this.fullscreen(),
       retry: () => this.#dispatch({ type: "retry" }),
       close: () => this.close(),
@@ -143,6 +145,25 @@ export class CameraTile {
   /** Restarts ICE as if the connection had dropped (debugging aid: window.camgwDebug). */
   restartIce(): void {
     this.#dispatch({ type: "ice-lost", state: "restarted by hand" });
+  }
+
+  /** Hears the camera's microphone, or mutes it again. */
+  toggleSound(): void {
+    this.view.setSoundOn(this.view.video.muted);
+  }
+
+  /** Push-to-talk; a refusal (no HTTPS, no permission) shows on the button. */
+  talk(on: boolean): void {
+    const call = this.#call;
+    if (!call) return;
+    this.view.setTalking(on);
+    call.setTalking(on).catch((err: unknown) => {
+      if (call !== this.#call) return;
+      this.view.setTalking(
+        false,
+        `Cannot talk: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
   }
 
   snapshot(): Promise<boolean> {
@@ -240,6 +261,9 @@ export class CameraTile {
       report: (event) => {
         if (call === this.#call) this.#dispatch(event);
       },
+      audio: (audio) => {
+        if (call === this.#call) this.view.setAudio(audio);
+      },
       stats: (stats) => {
         if (call !== this.#call) return;
         this.#stats = stats;
@@ -283,5 +307,6 @@ export class CameraTile {
     this.#call?.close();
     this.#call = undefined;
     this.#monitor.stop();
+    this.view.setAudio({ listen: false, talk: false });
   }
 }

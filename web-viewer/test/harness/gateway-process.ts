@@ -3,6 +3,7 @@
  * browser tests: restarts keep the HTTP port, so an open page's default
  * broker (ws://<page host>/mqtt) comes back at the same address.
  */
+import type { SimOptions } from "../../../firmware-sim/src/sim-env.js";
 import {
   startGateway,
   type GatewayProcess as Running,
@@ -12,6 +13,8 @@ export interface GatewayOptions {
   deviceId: string;
   /** Extra `camgw run` flags (e.g. --max-viewers 1, --broker mqtt://...). */
   args?: string[];
+  /** The virtual board's options (default: its defaults). */
+  sim?: SimOptions;
 }
 
 export class GatewayProcess {
@@ -54,6 +57,7 @@ export class GatewayProcess {
         String(port),
         ...(this.options.args ?? []),
       ],
+      ...(this.options.sim ? { sim: this.options.sim } : {}),
     });
     this.httpUrl = this.#running.httpUrl;
   }
