@@ -11,6 +11,8 @@ import {
   type CallEndCause,
   type ViewerClient,
 } from "../../gateway/src/signaling/viewer-client.js";
+import type { ControlReply } from "../../gateway/src/control/control-messages.js";
+import { ControlClient } from "./control-client.js";
 import type { FrameMonitor } from "./frame-monitor.js";
 import { CameraPeerConnection } from "./peer.js";
 import { sampleFromStats, summarizeStats, type StatsSample, type VideoStats } from "./rtc-stats.js";
@@ -34,6 +36,8 @@ export interface CameraCallHooks {
   stats(stats: VideoStats): void;
   /** What the answer allows for sound: hear the camera, talk to it. */
   audio(audio: { listen: boolean; talk: boolean }): void;
+  /** A notice on the control channel (e.g. another viewer holds the speaker). */
+  notice(notice: ControlReply): void;
 }
 
 /** ICE "disconnected" often heals by itself within a second or two (RFC 7675 consent). */
@@ -48,6 +52,7 @@ export class CameraCall {
   readonly #monitor: FrameMonitor;
   readonly #hooks: CameraCallHooks;
   #peer: CameraPeerConnection | undefined;
+  #control: ControlClient | undefined;
   #call: Call | undefined;
   #offerAt: number | undefined;
   /** An ICE restart is under way and no frame has come since. */
@@ -151,6 +156,11 @@ export class CameraCall {
     }
   }
 
+  /** The current peer's control channel (docs/control.md), once open. */
+  get control(): ControlClient | undefined {
+    return this.#control?.open ? this.#control : undefined;
+  }
+
   /** What the camera answered for sound (nothing before the answer). */
   get audio(): { listen: boolean; talk: boolean } {
     return this.#peer?.audioDirections() ?? { listen: false, talk: false };
@@ -221,6 +231,11 @@ export class CameraCall {
   #newPeer(): CameraPeerConnection {
     const peer = new CameraPeerConnection();
     const current = (): boolean => this.#isCurrent(peer);
+    const control = new ControlClient(peer.control);
+    control.onNotice = (notice) => {
+      if (current()) this.#hooks.notice(notice);
+    };
+    this.#control = control;
     peer.on("track", (stream) => {
       if (!current()) return;
       // After a restart the next frame of this new stream means "playing again".

@@ -4,13 +4,15 @@
  * camera's microphone comes in on it, and push-to-talk puts this browser's
  * microphone on its sender (replaceTrack, no renegotiation; nothing is sent
  * and no permission is asked until then). A camera without sound answers
- * that section inactive (docs/signaling.md "Audio"). It makes the offer, applies the answer,
+ * that section inactive (docs/signaling.md "Audio"). It also opens the
+ * control DataChannel (docs/control.md; reliable and ordered). It makes the offer, applies the answer,
  * and queues remote candidates until the answer is in (trickled candidates
  * may arrive while setRemoteDescription is still running). An ICE restart
  * uses a new CameraPeerConnection on the same signaling session (see
  * camera-call.ts).
  */
 import type { IceCandidate } from "../../gateway/src/signaling/messages.js";
+import { CONTROL_LABEL } from "../../gateway/src/control/control-messages.js";
 import { TypedEmitter } from "../../gateway/src/signaling/typed-emitter.js";
 import { preferredCodecs } from "./codecs.js";
 
@@ -44,6 +46,8 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
   readonly receiver: RTCRtpReceiver;
   /** Where push-to-talk puts the microphone track (null: silent). */
   readonly talkSender: RTCRtpSender;
+  /** The camera's control channel (docs/control.md). */
+  readonly control: RTCDataChannel;
   #answered: Promise<void> = Promise.resolve();
   #markAnswered: () => void = () => undefined;
   #closed = false;
@@ -62,6 +66,7 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
     this.receiver = transceiver.receiver;
     tuneForLatency(this.receiver);
     this.talkSender = this.pc.addTransceiver("audio", { direction: "sendrecv" }).sender;
+    this.control = this.pc.createDataChannel(CONTROL_LABEL);
     this.pc.addEventListener("track", (event) => {
       // The camera puts audio and video in one stream (so the browser lip-syncs
       // them); the video's track event is the one that sets the picture.

@@ -10,7 +10,9 @@ import type {
   ViewerClient,
 } from "../../gateway/src/signaling/viewer-client.js";
 import { Backoff } from "./backoff.js";
+import type { ControlReply } from "../../gateway/src/control/control-messages.js";
 import { CameraCall, type CallTimeline } from "./camera-call.js";
+import type { ControlClient } from "./control-client.js";
 import { FrameMonitor } from "./frame-monitor.js";
 import type { LatencySummary } from "./latency-series.js";
 import { playbackProblem } from "./peer.js";
@@ -166,6 +168,13 @@ export class CameraTile {
     });
   }
 
+  /** A request on the camera's control channel (docs/control.md). */
+  control(request: Parameters<ControlClient["request"]>[0]): Promise<ControlReply> {
+    const client = this.#call?.control;
+    if (!client) return Promise.reject(new Error("no open control channel"));
+    return client.request(request);
+  }
+
   snapshot(): Promise<boolean> {
     return saveSnapshot(this.view.video, this.deviceId);
   }
@@ -263,6 +272,10 @@ export class CameraTile {
       },
       audio: (audio) => {
         if (call === this.#call) this.view.setAudio(audio);
+      },
+      notice: (notice) => {
+        if (call !== this.#call || notice.type !== "talk") return;
+        this.view.setTalking(true, "Another viewer is talking: you are not heard until they stop");
       },
       stats: (stats) => {
         if (call !== this.#call) return;

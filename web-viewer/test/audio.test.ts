@@ -2,7 +2,8 @@
  * Two-way audio end to end: Debian's Chromium watches `camgw run --source
  * sim --audio talk`, hears the virtual microphone's tone bursts through
  * WebAudio, and talks back with push-to-talk from a fake microphone (a WAV
- * file this test writes) into the virtual speaker's recording.
+ * file this test writes) into the virtual speaker's recording; and its
+ * control DataChannel (libwebrtc's SCTP) is answered.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -147,6 +148,30 @@ describe("two-way audio in Chromium against the gateway on the virtual board", (
     expect(heard.quietWindows).toBeGreaterThan(heard.loudWindows);
     expect(Math.abs(heard.peakHz - BURST_HZ)).toBeLessThan(50);
     await screenshot(page, "audio-buttons");
+  });
+
+  it("answers the viewer's control channel: ping, key frame, stats, and errors for what config forbids", async () => {
+    const ask = (request: Record<string, unknown>): Promise<Record<string, unknown>> =>
+      page.evaluate(
+        (r) => window.camgwDebug?.control("door", r as never) as Promise<Record<string, unknown>>,
+        request,
+      );
+    expect(await ask({ type: "ping" })).toMatchObject({ type: "pong" });
+    expect(await ask({ type: "keyframe" })).toMatchObject({ type: "ok", request: "keyframe" });
+    const stats = await ask({ type: "stats" });
+    expect(stats).toMatchObject({
+      type: "stats",
+      stats: { state: "connected", audio: { direction: "sendrecv" }, talkFloor: "free" },
+    });
+    // No control-bitrate in config: viewers may not change the stream.
+    expect(await ask({ type: "bitrate", kbps: 500 })).toMatchObject({
+      type: "error",
+      code: "forbidden",
+    });
+    expect(await ask({ type: "open-the-door" })).toMatchObject({
+      type: "error",
+      code: "unknown-command",
+    });
   });
 
   it("plays push-to-talk from the browser's microphone on the camera's speaker", async () => {
