@@ -17,6 +17,10 @@ run("gateway", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
 ]);
+run("control", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/control-bench.js').then((m) => m.controlBench())",
+]);
 run("camera", process.execPath, [
   "-e",
   "import('./build/firmware-sim/src/scene-bench.js').then((m) => m.sceneBench())",
