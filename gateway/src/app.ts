@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import { createAudio, type AudioDevices } from "./audio-factory.js";
 import type { Config } from "./config.js";
+import { createControl, type Control } from "./control-factory.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
 import { MetricsRegistry } from "./http/metrics.js";
 import { findUp } from "./paths.js";
@@ -65,6 +67,8 @@ export class Gateway {
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   addresses: GatewayAddresses | null = null;
+  /** The sound card and the control channel (set by start()). */
+  private extras: { audio: AudioDevices; control: Control | null } = { audio: {}, control: null };
 
   private constructor(
     private readonly config: Config,
@@ -78,6 +82,16 @@ export class Gateway {
 
   static async start(config: Config, log: Logger): Promise<Gateway> {
     const source = createSource(config);
+    let audio: AudioDevices = {};
+    let control: Control | null = null;
+    try {
+      audio = createAudio(config, log);
+      control = await createControl(config, source, log);
+    } catch (err) {
+      await source.close();
+      await audio.microphone?.close();
+      throw err;
+    }
     const sessions = new SessionManager({
       streams: { [DEFAULT_STREAM]: source },
       maxViewers: config["max-viewers"],
@@ -97,6 +111,9 @@ export class Gateway {
       // qemu) can take over 1 s for its very first answer: answer late
       // rather than refuse.
       answerTimeoutMs: 5000,
+      audio,
+      control: control.handler,
+      warn: (message) => log.warn(message),
     });
     const metrics = new MetricsRegistry();
     let gateway: Gateway | null = null;
@@ -108,6 +125,7 @@ export class Gateway {
       metrics,
     });
     gateway = new Gateway(config, log, source, sessions, http, metrics);
+    gateway.extras = { audio, control };
     try {
       await gateway.bringUp();
     } catch (err) {
@@ -301,9 +319,12 @@ export class Gateway {
     // The media server is told first (DELETE), while the network is sure to be up.
     await this.whip?.close();
     await this.sessions.close();
+    await this.extras.control?.close();
     this.dispatcher?.close();
     await this.link?.close();
     await this.source.close();
+    await this.extras.audio.microphone?.close();
+    this.extras.audio.speaker?.close();
     await this.broker?.close();
     await this.http.close();
   }

@@ -60,6 +60,12 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
     label: "transport",
   },
   iceRestarts: counter("Offers that restarted ICE on a live session instead of replacing it"),
+  renegotiations: counter("Offers answered on a live peer connection (no new ICE or DTLS)"),
+  audioPacketsSent: counter("Opus RTP packets sent to listening viewers"),
+  audioBytesSent: counter("Opus RTP bytes sent to listening viewers"),
+  talkPacketsReceived: counter("Talk-back RTP packets received from viewers"),
+  talkPacketsPlayed: counter("Talk-back packets queued for the speaker"),
+  talkPacketsBusy: counter("Talk-back packets dropped: another viewer held the floor"),
 };
 
 const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {

@@ -58,6 +58,7 @@ export class GatewayProcess {
         String(port),
         ...(this.options.args ?? []),
       ],
+      ...(this.options.sim ? { sim: this.options.sim } : {}),
     });
     this.httpUrl = this.#running.httpUrl;
   }
