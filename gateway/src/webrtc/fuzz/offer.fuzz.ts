@@ -175,7 +175,9 @@ export const offerSdpTarget = defineTarget({
       return;
     }
     notes.add("offers accepted");
-    const { section, codec, sdp: narrowed } = plan.value;
+    const { section, codec, rtx, sdp: narrowed } = plan.value;
+    // The chosen codec and, when offered for it, its RTX (RFC 4588).
+    const kept = [codec.payloadType, ...(rtx ? [rtx.payloadType] : [])].map(String);
     expectThat(isH264Mode1(codec), `chose ${codec.name} without packetization-mode=1`);
     expectThat(
       section.kind === "video" &&
@@ -187,15 +189,13 @@ export const offerSdpTarget = defineTarget({
     const index = offer.media.indexOf(section);
     const narrowedSection = again.media[index];
     expectThat(
-      narrowedSection !== undefined &&
-        narrowedSection.formats.length === 1 &&
-        narrowedSection.formats[0] === String(codec.payloadType),
-      `the narrowed section lists ${JSON.stringify(narrowedSection?.formats)}, not ${codec.payloadType}`,
+      narrowedSection !== undefined && narrowedSection.formats.join() === kept.join(),
+      `the narrowed section lists ${JSON.stringify(narrowedSection?.formats)}, not ${kept.join()}`,
     );
     for (const line of again.lines.slice(narrowedSection.startLine, narrowedSection.endLine)) {
       const pt = /^a=(?:rtpmap|fmtp|rtcp-fb):(\S+) /.exec(line)?.[1];
       expectThat(
-        pt === undefined || pt === "*" || pt === String(codec.payloadType),
+        pt === undefined || pt === "*" || kept.includes(pt),
         `the narrowed section keeps "${line}"`,
       );
     }
