@@ -182,17 +182,18 @@ async function bootBoard(args: UpArgs, sim: SimOptions): Promise<Board> {
     return {
       gateway,
       lab: null,
-      watch: (n, deviceId, seconds) =>
-        Promise.all(
-          Array.from({ length: n }, () =>
-            runProbe({
-              ...probeLogin(gateway),
-              deviceId,
-              seconds,
-              decode: n <= 4,
-            }),
+      // One viewer account per watching probe, as each person has theirs
+      // (a viewer may hold two sessions at once, docs/security.md).
+      watch: async (n, deviceId, seconds) => {
+        const logins = await Promise.all(
+          Array.from({ length: n }, (_, i) => gateway.addViewer(`viewer${i + 1}`)),
+        );
+        return Promise.all(
+          logins.map((login) =>
+            runProbe({ ...probeLogin(gateway, login), deviceId, seconds, decode: n <= 4 }),
           ),
-        ),
+        );
+      },
     };
   }
   const lab = await startNetLab(args.net);

@@ -24,6 +24,7 @@ import {
   subscribeCodes,
   tryConnect,
 } from "./testing/mqtt-attacker.js";
+import { sleep, waitUntil } from "./testing/wait-until.js";
 
 const run = promisify(execFile);
 
@@ -65,7 +66,7 @@ describe("camgw behind Mosquitto set up with camgw broker-config", () => {
       .split("\n")
       .filter((l) => l !== "" && !l.startsWith("#"));
     mosquitto = await Mosquitto.start({ settings: conf, plainPort: port });
-    await waitFor(async () =>
+    await waitUntil(async () =>
       /^camgw_signaling_connected 1$/m.test(String((await getJson(`${gw.httpUrl}metrics`)).body)),
     );
   });
@@ -188,7 +189,7 @@ describe("camgw on a Mosquitto without any ACL defends itself", () => {
     gw = await startGateway({
       args: ["--device-id", "porch", "--broker", `mqtt://127.0.0.1:${proxy.port}`],
     });
-    await waitFor(async () =>
+    await waitUntil(async () =>
       /^camgw_signaling_connected 1$/m.test(String((await getJson(`${gw.httpUrl}metrics`)).body)),
     );
   });
@@ -206,7 +207,7 @@ describe("camgw on a Mosquitto without any ACL defends itself", () => {
       const replies = collect(client);
       const offer = { v: 1, type: "offer", session: "s1", sdp: "v=0" };
       await client.publishAsync("camgw/porch/rx/stranger", JSON.stringify(offer), { qos: 1 });
-      await waitFor(() => Promise.resolve(replies.length > 0));
+      await waitUntil(() => Promise.resolve(replies.length > 0));
       expect(JSON.parse(replies[0]?.payload ?? "{}")).toMatchObject({
         type: "error",
         code: "unauthorized",
@@ -229,9 +230,9 @@ describe("camgw on a Mosquitto without any ACL defends itself", () => {
         retain: true,
       });
       // Live, it is a message like any other: the device answers it once.
-      await waitFor(() => Promise.resolve(replies.length === 1));
+      await waitUntil(() => Promise.resolve(replies.length === 1));
       proxy.cut();
-      await waitFor(async () => {
+      await waitUntil(async () => {
         const m = String((await getJson(`${gw.httpUrl}metrics`)).body);
         return (
           metric(m, "camgw_signaling_connects_total") === 2 &&
@@ -258,7 +259,7 @@ describe("camgw on a Mosquitto without any ACL defends itself", () => {
         const watcher = new ViewerClient({ url: mosquitto.mqttUrl });
         try {
           await watcher.waitConnected();
-          await waitFor(() => Promise.resolve(watcher.devices.get("porch")?.online === true));
+          await waitUntil(() => Promise.resolve(watcher.devices.get("porch")?.online === true));
         } finally {
           await watcher.close();
         }
@@ -272,7 +273,7 @@ describe("camgw on a Mosquitto without any ACL defends itself", () => {
 
   it("keeps a viewer playing while another floods it with offers from one account", async () => {
     const watching = startProbeProcess(gw, "porch", gw.ownerLink, mosquitto.mqttUrl);
-    await waitFor(async () =>
+    await waitUntil(async () =>
       /^camgw_connected_sessions 1$/m.test(String((await getJson(`${gw.httpUrl}metrics`)).body)),
     );
     const flooder = await gw.addViewer("flooder");
@@ -301,16 +302,4 @@ describe("camgw on a Mosquitto without any ACL defends itself", () => {
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
   return m ? Number(m[1]) : NaN;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await sleep(100);
-  }
 }

@@ -12,7 +12,11 @@ async function counter(httpUrl: string, name: string): Promise<number> {
 /**
  * `camgw run --source sim --sim-scene realistic` as a user types it (the
  * flag reaches the virtual board through firmware-sim exec), on the Pi 5
- * board, so the addon's own x264 encodes.
+ * board, so the addon's own x264 encodes. The bitrate is held fixed
+ * (`--no-adapt-bitrate`): this measures x264's rate control against
+ * what was asked, and the probe's JS receiver stamps arrivals late when its
+ * event loop stalls, which a following encoder would rightly read as delay
+ * (encoder-follows.test.ts covers following).
  */
 describe("camgw run --sim-scene realistic", () => {
   let gw: GatewayProcess;
@@ -31,6 +35,7 @@ describe("camgw run --sim-scene realistic", () => {
         "street",
         "--bitrate",
         "2000",
+        "--no-adapt-bitrate",
       ],
     });
   });

@@ -34,14 +34,18 @@ async function stream(
   return { ...result, out };
 }
 
-/** The stream parses, IDRs carry SPS/PPS, ffmpeg decodes every frame, stamps match the timestamps. */
-function expectValidStream(r: StreamResult & { out: string }): void {
+/**
+ * The stream parses, IDRs carry SPS/PPS, ffmpeg decodes every frame, stamps
+ * match the timestamps. `unreadable`: frames whose stamp may not be read
+ * (default 1).
+ */
+function expectValidStream(r: StreamResult & { out: string }, unreadable = 1): void {
   const c = checkStream(r.out, r.frames);
   expect(c.problems).toEqual([]);
   expect(r.frames[0]?.keyframe).toBe(true);
   expect(c.decodedFrames).toBe(r.frames.length);
   const read = c.stamps.filter((s) => s !== undefined).length;
-  expect(read).toBeGreaterThanOrEqual(r.frames.length - 1);
+  expect(read).toBeGreaterThanOrEqual(r.frames.length - unreadable);
   // captureTimeUs is the V4L2 timestamp mapped to CLOCK_REALTIME; the stamp is
   // the camera's CLOCK_REALTIME at exposure: the two name the same instant.
   // Exception: at a starved bitrate the encoder may code a whole frame as
@@ -151,7 +155,9 @@ describe("CameraPipeline on the virtual board", () => {
       const before = mean(10, 30);
       const after = mean(55, 75);
       expect(after).toBeLessThan(before / 2);
-      expectValidStream(r);
+      // 200 kbit/s is below the 250 kbit/s the stamp band is made to survive
+      // (docs/firmware-sim.md): a few frames after the drop may lose it.
+      expectValidStream(r, 3);
     });
 
     it(`delivers a key frame within 2 frames of a request (${encoder})`, async () => {

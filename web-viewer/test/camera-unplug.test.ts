@@ -35,12 +35,12 @@ describe("a camera unplugged while Chromium watches", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("shows camera unavailable over the last frame, then video again on the same call", async () => {
-    const page = await openViewer(browser, `${gateway.httpUrl}?device=cam4`);
+    const page = await openViewer(browser, gateway.viewerUrl("?device=cam4"));
     const before = await waitPlaying(page, "cam4");
 
     writeFileSync(control, "unplug");

@@ -45,11 +45,11 @@ describe("the viewer's first screen in Chromium", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
   });
 
   it("names the camera once: its name, then its id only because the name differs", async () => {
-    page = await openViewer(browser, gateway.httpUrl);
+    page = await openViewer(browser, gateway.viewerUrl());
     const row = page.locator('li.camera[data-device="cam4"]');
     await row.waitFor({ timeout: 20_000 });
     expect(await row.locator(".camera-name").textContent()).toBe("Sim cam4");
@@ -108,7 +108,7 @@ describe("the viewer's first screen in Chromium", () => {
   });
 
   it("puts the stats under the picture on a phone", async () => {
-    const phone = await openViewer(browser, `${gateway.httpUrl}?device=cam4&stats=1`, {
+    const phone = await openViewer(browser, gateway.viewerUrl("?device=cam4&stats=1"), {
       width: 390,
       height: 844,
     });

@@ -13,6 +13,7 @@ import { startNetLab, type NetLab } from "../../firmware-sim/src/net/net-lab.js"
 import { ensureLinkemBuilt } from "../../firmware-sim/src/net/test-support.js";
 import { assertBuilt, type GatewayProcess } from "../../gateway/src/testing/gateway-process.js";
 import { CHROMIUM_ARGS, openViewer, waitFor, waitPlaying } from "./harness/browser.js";
+import { pairingFragment } from "../../gateway/src/auth/pairing-link.js";
 
 describe("the viewer in Chromium behind a firewall that blocks UDP", () => {
   let lab: NetLab | undefined;
@@ -46,7 +47,9 @@ describe("the viewer in Chromium behind a firewall that blocks UDP", () => {
     if (!lab || !gateway || !browser) throw new Error("the lab did not start");
     const port = new URL(gateway.httpUrl).port;
     const broker = lab.broker?.wsUrl ?? "";
-    const url = `http://${lab.address("board")}:${port}/?device=cam1&broker=${encodeURIComponent(broker)}`;
+    // Logged in as a person pairs a phone: a viewer account's pairing link.
+    const pair = pairingFragment(await gateway.addViewer("chromium"));
+    const url = `http://${lab.address("board")}:${port}/?device=cam1&broker=${encodeURIComponent(broker)}#${pair}`;
     const page = await openViewer(browser, url);
     const tile = await waitPlaying(page, "cam1", 60_000);
     expect(tile.frames).toBeGreaterThan(0);

@@ -90,6 +90,12 @@ export interface LabProbeOptions {
   ice?: readonly IceChoice[];
   /** More `camgw probe` arguments. */
   args?: readonly string[];
+  /**
+   * The viewer account to log in with; default one named after the site,
+   * made on the lab's latest gateway (`camgw viewer add`), as a person
+   * pairs each device they watch from.
+   */
+  login?: { username: string; password: string };
 }
 
 const REQUIRED_TOOLS = ["ip", "nft", "sysctl", "openssl"];
@@ -128,6 +134,8 @@ export class NetLab {
   private readonly sent = new Map<string, string>();
   private readonly children = new Set<ChildProcess>();
   private readonly gateways = new Set<GatewayProcess>();
+  /** Viewer accounts made for probes, by gateway and site. */
+  private readonly logins = new Map<string, Promise<{ username: string; password: string }>>();
   private readonly agents = new Set<LabAgent>();
   private readonly chromiumWrappers = new Map<string, string>();
   private current: LabConditions = { links: new Map(), hosts: new Map() };
@@ -409,15 +417,36 @@ export class NetLab {
       env: { ...this.trustEnv(), ...rest.env },
       prefix: ["ip", "netns", "exec", this.namespace(site)],
       loopback: false,
-      args: [...(this.broker ? ["--broker", this.broker.mqttUrl] : []), ...(rest.args ?? [])],
+      // The lab's LAN is a test network: viewers in other namespaces load
+      // the page over plain HTTP from the board's address (not only from
+      // 127.0.0.1, which is all a gateway serves plain by default).
+      args: [
+        "--allow-plain-lan",
+        ...(this.broker ? ["--broker", this.broker.mqttUrl] : []),
+        ...(rest.args ?? []),
+      ],
     });
     this.gateways.add(gateway);
     return gateway;
   }
 
+  /** A viewer account for `site` on the lab's latest gateway, made once. */
+  private viewerLogin(site: string): Promise<{ username: string; password: string }> {
+    const gateway = [...this.gateways].at(-1);
+    if (!gateway) throw new NetLabError("start a gateway before probing it");
+    const key = `${gateway.pid}/${site}`;
+    let login = this.logins.get(key);
+    if (!login) {
+      login = gateway.addViewer(site);
+      this.logins.set(key, login);
+    }
+    return login;
+  }
+
   /** `camgw probe --json` on a site's host; resolves with its report. */
   async probe(site: string, options: LabProbeOptions): Promise<ProbeReport> {
     if (!this.broker) throw new NetLabError("this lab has no broker: start the probe yourself");
+    const login = options.login ?? (await this.viewerLogin(site));
     const args = [
       CAMGW_BIN,
       "probe",
@@ -427,6 +456,10 @@ export class NetLab {
       "--seconds",
       String(options.seconds ?? 5),
       "--json",
+      "--username",
+      login.username,
+      "--password",
+      login.password,
       ...this.iceArgs(options.ice ?? []),
       ...(options.args ?? []),
     ];

@@ -50,9 +50,13 @@ async function loadStep(
   viewers: number,
   seconds: number,
 ): Promise<{ cpu: number; rss: number; ok: number }> {
-  const probes = Array.from({ length: viewers }, () =>
+  // One account per viewer: a viewer may hold two sessions at once.
+  const logins = await Promise.all(
+    Array.from({ length: viewers }, (_, i) => gw.addViewer(`load${viewers}-${i + 1}`)),
+  );
+  const probes = logins.map((login) =>
     runProbe({
-      ...probeLogin(gw),
+      ...probeLogin(gw, login),
       deviceId: "bench",
       seconds: seconds + 6,
       decode: false,

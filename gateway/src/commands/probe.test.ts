@@ -22,12 +22,15 @@ function probe(args: string[]): Promise<{ code: number | null; stdout: string; s
 describe("camgw probe against a 1080p camera on the virtual board", () => {
   let gw: GatewayProcess;
   let broker: string;
+  let login: string[];
 
   beforeAll(async () => {
     gw = await startGateway({
       args: ["--device-id", "porch", "--name", "Porch", "--size", "1920x1080"],
     });
     broker = gw.mqttUrl ?? "";
+    // Logged in as a person who paired with the camera (nobody watches without an account).
+    login = ["--pair", gw.ownerLink];
   });
 
   afterAll(async () => {
@@ -39,6 +42,7 @@ describe("camgw probe against a 1080p camera on the virtual board", () => {
       "porch",
       "--broker",
       broker,
+      ...login,
       "--seconds",
       "2",
       "--ice-host-addresses",
@@ -58,7 +62,7 @@ describe("camgw probe against a 1080p camera on the virtual board", () => {
   });
 
   it("lists the online cameras and how to pick one when no id is given", async () => {
-    const r = await probe(["--broker", broker]);
+    const r = await probe(["--broker", broker, ...login]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("camgw probe: which camera? Give its id: camgw probe DEVICE_ID");
     expect(r.stderr).toContain(`Cameras at ${broker} (prefix camgw):`);
@@ -67,7 +71,7 @@ describe("camgw probe against a 1080p camera on the virtual board", () => {
   });
 
   it("says an id is not known, and lists the others, instead of waiting for an answer", async () => {
-    const r = await probe(["garage", "--broker", broker]);
+    const r = await probe(["garage", "--broker", broker, ...login]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`camera "garage" is not known at ${broker} (prefix camgw)`);
     expect(r.stderr).toContain('  porch "Porch": online');
@@ -75,7 +79,7 @@ describe("camgw probe against a 1080p camera on the virtual board", () => {
   });
 
   it("says the cameras are under another prefix when the prefix is wrong", async () => {
-    const r = await probe(["porch", "--broker", broker, "--prefix", "site2"]);
+    const r = await probe(["porch", "--broker", broker, ...login, "--prefix", "site2"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("No camera has a status at");
     expect(r.stderr).toContain("--prefix");

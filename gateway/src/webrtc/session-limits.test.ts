@@ -1,14 +1,12 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CamgwError } from "../errors.js";
 import { SignalingDispatcher } from "../signaling/dispatcher.js";
 import type { ByeReason } from "../signaling/session-host.js";
 import { MemoryViewer } from "../signaling/test/memory-viewer.js";
-import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
-import { HeadlessViewer, type ReceivedFrame } from "./receive/headless-viewer.js";
-import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
+import { useManagerBench } from "./fixtures/manager-bench.js";
+import { nextFrame, waitFor } from "./fixtures/harness.js";
+import type { ReceivedFrame } from "./receive/headless-viewer.js";
 
 /**
  * The session manager's limits (issue 10): sessions per viewer, a device's
@@ -17,44 +15,11 @@ import { SessionManager, type SessionManagerOptions } from "./session-manager.js
  * with; and a flood of huge offers refused before any socket, while a
  * viewer that is watching keeps getting frames.
  */
-let clip: ClipAccessUnit[];
-let source: ClipSource;
-let manager: SessionManager;
-const viewers: Connected[] = [];
-const peers: HeadlessViewer[] = [];
-
-beforeAll(async () => {
-  clip = await encodeTestClip({ frames: 30, gop: 30 });
-});
-
-function setUp(options: Partial<SessionManagerOptions> = {}): void {
-  source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
-  manager = new SessionManager({ streams: { main: source }, ice: LOOPBACK, ...options });
-}
-
-afterEach(async () => {
-  for (const v of viewers.splice(0)) await v.viewer.close();
-  for (const p of peers.splice(0)) await p.close();
-  await manager.close();
-  await source.close();
-});
-
-async function connect(viewerId: string, session = "s1"): Promise<Connected> {
-  const c = await connectViewer(manager, viewerId, session);
-  viewers.push(c);
-  return c;
-}
-
-/** A werift viewer's offer, whose peer never hears an answer: it never does ICE. */
-async function offerSdp(): Promise<string> {
-  const peer = new HeadlessViewer({ ice: LOOPBACK });
-  peers.push(peer);
-  return peer.createOffer();
-}
+const bench = useManagerBench();
 
 /** An offer that is answered but never does ICE. */
 async function silentOffer(viewerId: string, session: string): Promise<string> {
-  return manager.offer({ viewerId, session, sdp: await offerSdp(), stream: "main" });
+  return bench.manager.offer({ viewerId, session, sdp: await bench.offer(), stream: "main" });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -69,80 +34,80 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 
 function endedEvents(): [string, string, ByeReason][] {
   const ended: [string, string, ByeReason][] = [];
-  manager.on("ended", (v, s, r) => ended.push([v, s, r]));
+  bench.manager.on("ended", (v, s, r) => ended.push([v, s, r]));
   return ended;
 }
 
 describe("SessionManager limits", () => {
   it("lets one viewer hold two sessions, not three (a replacing offer is not a new one)", async () => {
-    setUp();
+    bench.setUp();
     await silentOffer("mallory", "a");
     await silentOffer("mallory", "b");
     expect(await refusal(silentOffer("mallory", "c"))).toMatch(
       /^busy: this viewer has 2 sessions already/,
     );
     await silentOffer("mallory", "b");
-    expect(manager.sessionCount).toBe(2);
+    expect(bench.manager.sessionCount).toBe(2);
     // Another viewer is not affected.
     await silentOffer("alice", "a");
   });
 
   it("frees a session that has not connected within the connect timeout (bye timeout)", async () => {
-    setUp({ connectTimeoutMs: 2000 });
+    bench.setUp({ connectTimeoutMs: 2000 });
     const ended = endedEvents();
-    const watching = await connect("alice");
+    const watching = await bench.connect("alice");
     await nextFrame(watching.viewer);
     await silentOffer("mallory", "a");
     await waitFor(() => ended.length > 0, 10_000);
     expect(ended).toEqual([["mallory", "a", "timeout"]]);
-    expect(manager.sessionCount).toBe(1);
+    expect(bench.manager.sessionCount).toBe(1);
     expect((await nextFrame(watching.viewer)).data.length).toBeGreaterThan(0);
   });
 
   it("gives a stalled negotiating session's slot to a new offer, but not a fresh one's", async () => {
-    setUp({ maxViewers: 2, negotiationGraceMs: 2000 });
+    bench.setUp({ maxViewers: 2, negotiationGraceMs: 2000 });
     const ended = endedEvents();
-    const offers = await Promise.all([0, 1, 2].map(() => offerSdp()));
+    const offers = await Promise.all([0, 1, 2].map(() => bench.offer()));
     const offer = (viewerId: string, sdp: string) =>
-      manager.offer({ viewerId, session: "a", sdp, stream: "main" });
+      bench.manager.offer({ viewerId, session: "a", sdp, stream: "main" });
     await offer("m1", offers[0] ?? "");
     await offer("m2", offers[1] ?? "");
     // Both still fresh: they hold their slots.
     expect(await refusal(offer("late", offers[2] ?? ""))).toMatch(/^busy: the viewer limit \(2\)/);
     await new Promise((r) => setTimeout(r, 2100));
     // Stalled now: the oldest gives way to a viewer that connects.
-    const alice = await connect("alice");
+    const alice = await bench.connect("alice");
     expect(ended).toEqual([["m1", "a", "timeout"]]);
     expect((await nextFrame(alice.viewer)).data.length).toBeGreaterThan(0);
   });
 
   it("counts connected sessions against the limit for good", async () => {
-    setUp({ maxViewers: 1, negotiationGraceMs: 50 });
-    const alice = await connect("alice");
+    bench.setUp({ maxViewers: 1, negotiationGraceMs: 50 });
+    const alice = await bench.connect("alice");
     await nextFrame(alice.viewer);
     await new Promise((r) => setTimeout(r, 100));
     expect(await refusal(silentOffer("bob", "a"))).toMatch(/^busy/);
-    expect(manager.stats.connectedSessions).toBe(1);
+    expect(bench.manager.stats.connectedSessions).toBe(1);
   });
 
   it("ends every session of a viewer that is shut out, and only that viewer's", async () => {
-    setUp();
+    bench.setUp();
     const ended = endedEvents();
     await silentOffer("bob", "a");
     await silentOffer("bob", "b");
-    const alice = await connect("alice");
-    expect(manager.endViewer("bob", "kicked")).toBe(2);
+    const alice = await bench.connect("alice");
+    expect(bench.manager.endViewer("bob", "kicked")).toBe(2);
     expect(ended.map(([v, , r]) => `${v} ${r}`)).toEqual(["bob kicked", "bob kicked"]);
-    expect(manager.sessionCount).toBe(1);
+    expect(bench.manager.sessionCount).toBe(1);
     expect((await nextFrame(alice.viewer)).data.length).toBeGreaterThan(0);
   });
 
   it("pairs only with candidates it can reach, and takes at most 32 per session", async () => {
-    setUp();
+    bench.setUp();
     await silentOffer("v", "s");
     const c = (text: string) => ({ candidate: text, sdpMid: "0", sdpMLineIndex: 0 });
-    const refusedBefore = manager.stats.candidatesRefused;
-    // The manager gathers on 127.0.0.1 only (LOOPBACK): IPv6, TCP, multicast,
+    const refusedBefore = bench.manager.stats.candidatesRefused;
+    // The bench.manager gathers on 127.0.0.1 only (LOOPBACK): IPv6, TCP, multicast,
     // DNS names are not paired with; each is dropped and counted.
     for (const text of [
       "candidate:1 1 udp 2130706431 ::1 50000 typ host",
@@ -150,23 +115,27 @@ describe("SessionManager limits", () => {
       "candidate:3 1 udp 2130706431 224.0.0.251 5353 typ host",
       "candidate:4 1 udp 2130706431 printer.lan 50000 typ host",
     ]) {
-      expect(manager.addCandidate("v", "s", c(text))).toBe(true);
+      expect(bench.manager.addCandidate("v", "s", c(text))).toBe(true);
     }
-    expect(manager.stats.candidatesRefused - refusedBefore).toBe(4);
+    expect(bench.manager.stats.candidatesRefused - refusedBefore).toBe(4);
     for (let i = 4; i < 32; i++) {
-      manager.addCandidate("v", "s", c(`candidate:${i} 1 udp 1 127.0.0.1 ${40000 + i} typ host`));
+      bench.manager.addCandidate(
+        "v",
+        "s",
+        c(`candidate:${i} 1 udp 1 127.0.0.1 ${40000 + i} typ host`),
+      );
     }
     expect(() =>
-      manager.addCandidate("v", "s", c("candidate:99 1 udp 1 127.0.0.1 49999 typ host")),
+      bench.manager.addCandidate("v", "s", c("candidate:99 1 udp 1 127.0.0.1 49999 typ host")),
     ).toThrow(/more than 32 candidates/);
   });
 });
 
 describe("a flood of huge offers", () => {
   it("is refused before any socket while a watching viewer keeps getting frames", async () => {
-    setUp();
-    const dispatcher = new SignalingDispatcher({ host: manager });
-    const alice = await connect("alice");
+    bench.setUp();
+    const dispatcher = new SignalingDispatcher({ host: bench.manager });
+    const alice = await bench.connect("alice");
     await nextFrame(alice.viewer);
     const gaps: number[] = [];
     let last = performance.now();
@@ -182,7 +151,7 @@ describe("a flood of huge offers", () => {
       (_, i) => `m=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:${i}\r\na=rtpmap:102 H264/90000\r\n`,
     ).join("");
     const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n${sections}`;
-    const created = manager.stats.sessionsCreated;
+    const created = bench.manager.stats.sessionsCreated;
 
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
@@ -203,7 +172,7 @@ describe("a flood of huge offers", () => {
     dispatcher.close();
     const codes = floods.flatMap((v) => v.received.map((m) => m.code));
     expect(new Set(codes)).toEqual(new Set(["unsupported"]));
-    expect(manager.stats.sessionsCreated).toBe(created);
+    expect(bench.manager.stats.sessionsCreated).toBe(created);
     expect(gaps.length).toBeGreaterThan(10);
     const maxGap = Math.max(...gaps);
 

@@ -1,49 +1,13 @@
 import { once } from "node:events";
 import wrtc from "@roamhq/wrtc";
 import { RTCPeerConnection, useH264, useOPUS, useVP8 } from "werift";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CamgwError } from "../errors.js";
 import type { ByeReason } from "../signaling/session-host.js";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
-import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
-import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
-import { HeadlessViewer } from "./receive/headless-viewer.js";
+import { useManagerBench } from "./fixtures/manager-bench.js";
+import { nextFrame, waitFor } from "./fixtures/harness.js";
 
-let clip: ClipAccessUnit[];
-let source: ClipSource;
-let manager: SessionManager;
-const viewers: Connected[] = [];
-const peers: HeadlessViewer[] = [];
-
-beforeAll(async () => {
-  clip = await encodeTestClip({ frames: 30, gop: 30 });
-});
-
-function setUp(options: Partial<SessionManagerOptions> = {}): void {
-  source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
-  manager = new SessionManager({ streams: { main: source }, ice: LOOPBACK, ...options });
-}
-
-afterEach(async () => {
-  for (const v of viewers.splice(0)) await v.viewer.close();
-  for (const p of peers.splice(0)) await p.close();
-  await manager.close();
-  await source.close();
-});
-
-async function connect(viewerId: string, session = "s1"): Promise<Connected> {
-  const c = await connectViewer(manager, viewerId, session);
-  viewers.push(c);
-  return c;
-}
-
-/** A werift viewer's offer, not yet sent anywhere. */
-async function werifOffer(): Promise<string> {
-  const peer = new HeadlessViewer({ ice: LOOPBACK });
-  peers.push(peer);
-  return peer.createOffer();
-}
+const bench = useManagerBench();
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {
@@ -57,88 +21,114 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 
 describe("SessionManager offers", () => {
   it("answers unsupported to a libwebrtc offer without H.264 and stays healthy", async () => {
-    setUp();
+    bench.setUp();
     const pc = new wrtc.RTCPeerConnection();
     pc.addTransceiver("video", { direction: "recvonly" });
     const offer = await pc.createOffer();
     pc.close();
     expect(offer.sdp).not.toMatch(/H264/i);
     const code = await refusal(
-      manager.offer({ viewerId: "lib", session: "s1", sdp: offer.sdp ?? "", stream: "main" }),
+      bench.manager.offer({ viewerId: "lib", session: "s1", sdp: offer.sdp ?? "", stream: "main" }),
     );
     expect(code).toBe("unsupported");
-    expect(manager.sessionCount).toBe(0);
-    const { viewer } = await connect("v1");
+    expect(bench.manager.sessionCount).toBe(0);
+    const { viewer } = await bench.connect("v1");
     expect((await nextFrame(viewer)).keyframe).toBe(true);
-    expect(manager.stats.offersRefused).toEqual({ unsupported: 1 });
+    expect(bench.manager.stats.offersRefused).toEqual({ unsupported: 1 });
   });
 
   it("answers bad-request to SDP that does not parse", async () => {
-    setUp();
+    bench.setUp();
     expect(
-      await refusal(manager.offer({ viewerId: "v", session: "s", sdp: "not sdp", stream: "main" })),
+      await refusal(
+        bench.manager.offer({ viewerId: "v", session: "s", sdp: "not sdp", stream: "main" }),
+      ),
     ).toBe("bad-request");
-    const broken = (await werifOffer()).replace(/^m=video .*$/m, "m=video");
+    const broken = (await bench.offer()).replace(/^m=video .*$/m, "m=video");
     expect(
-      await refusal(manager.offer({ viewerId: "v", session: "s", sdp: broken, stream: "main" })),
+      await refusal(
+        bench.manager.offer({ viewerId: "v", session: "s", sdp: broken, stream: "main" }),
+      ),
     ).toBe("bad-request");
-    expect(manager.sessionCount).toBe(0);
+    expect(bench.manager.sessionCount).toBe(0);
   });
 
   it("answers unsupported to an unknown stream and to an offer without video", async () => {
-    setUp();
-    const sdp = await werifOffer();
-    expect(await refusal(manager.offer({ viewerId: "v", session: "s", sdp, stream: "side" }))).toBe(
-      "unsupported",
-    );
+    bench.setUp();
+    const sdp = await bench.offer();
+    expect(
+      await refusal(bench.manager.offer({ viewerId: "v", session: "s", sdp, stream: "side" })),
+    ).toBe("unsupported");
     const audioOnly = sdp.replace(/^m=video /m, "m=audio ");
     expect(
-      await refusal(manager.offer({ viewerId: "v", session: "s", sdp: audioOnly, stream: "main" })),
+      await refusal(
+        bench.manager.offer({ viewerId: "v", session: "s", sdp: audioOnly, stream: "main" }),
+      ),
     ).toBe("unsupported");
-    expect(manager.sessionCount).toBe(0);
-    expect(source.startCount).toBe(0);
+    expect(bench.manager.sessionCount).toBe(0);
+    expect(bench.source.startCount).toBe(0);
   });
 
   it("refuses a baseline-only viewer for a stream declared High profile", async () => {
-    setUp({ profileLevelIds: { main: "640028" } });
+    bench.setUp({ profileLevelIds: { main: "640028" } });
     const code = await refusal(
-      manager.offer({ viewerId: "v", session: "s", sdp: await werifOffer(), stream: "main" }),
+      bench.manager.offer({
+        viewerId: "v",
+        session: "s",
+        sdp: await bench.offer(),
+        stream: "main",
+      }),
     );
     expect(code).toBe("unsupported");
   });
 
   it("answers busy at the viewer limit, counting sessions still negotiating", async () => {
-    setUp({ maxViewers: 2 });
-    await manager.offer({ viewerId: "a", session: "s1", sdp: await werifOffer(), stream: "main" });
-    await manager.offer({ viewerId: "b", session: "s1", sdp: await werifOffer(), stream: "main" });
-    expect(manager.sessionCount).toBe(2);
+    bench.setUp({ maxViewers: 2 });
+    await bench.manager.offer({
+      viewerId: "a",
+      session: "s1",
+      sdp: await bench.offer(),
+      stream: "main",
+    });
+    await bench.manager.offer({
+      viewerId: "b",
+      session: "s1",
+      sdp: await bench.offer(),
+      stream: "main",
+    });
+    expect(bench.manager.sessionCount).toBe(2);
     const code = await refusal(
-      manager.offer({ viewerId: "c", session: "s1", sdp: await werifOffer(), stream: "main" }),
+      bench.manager.offer({
+        viewerId: "c",
+        session: "s1",
+        sdp: await bench.offer(),
+        stream: "main",
+      }),
     );
     expect(code).toBe("busy");
-    expect(manager.sessionCount).toBe(2);
+    expect(bench.manager.sessionCount).toBe(2);
   });
 
   it("does not count a replacing offer twice, and replaces without an ended event", async () => {
-    setUp({ maxViewers: 2 });
+    bench.setUp({ maxViewers: 2 });
     const ended: unknown[] = [];
-    manager.on("ended", (...args) => ended.push(args));
-    await connect("a");
-    await connect("b");
-    const replaced = await connect("a");
-    expect(manager.sessionCount).toBe(2);
+    bench.manager.on("ended", (...args) => ended.push(args));
+    await bench.connect("a");
+    await bench.connect("b");
+    const replaced = await bench.connect("a");
+    expect(bench.manager.sessionCount).toBe(2);
     expect((await nextFrame(replaced.viewer)).keyframe).toBe(true);
     expect(ended).toEqual([]);
-    expect(manager.stats.sessionsEnded["replaced-silently"]).toBe(1);
+    expect(bench.manager.stats.sessionsEnded["replaced-silently"]).toBe(1);
   });
 
   it("answers within the spec's second and trickles candidates after the answer, ending with null", async () => {
-    setUp();
+    bench.setUp();
     const order: string[] = [];
-    manager.on("candidate", (_v, _s, c) => order.push(c === null ? "end" : "candidate"));
-    const sdp = await werifOffer();
+    bench.manager.on("candidate", (_v, _s, c) => order.push(c === null ? "end" : "candidate"));
+    const sdp = await bench.offer();
     const started = performance.now();
-    const answer = await manager.offer({ viewerId: "v", session: "s", sdp, stream: "main" });
+    const answer = await bench.manager.offer({ viewerId: "v", session: "s", sdp, stream: "main" });
     const tookMs = performance.now() - started;
     order.push("answer");
     expect(answer).toMatch(/^v=0\r\n/);
@@ -152,11 +142,11 @@ describe("SessionManager offers", () => {
     expect(order.filter((o) => o === "candidate").length).toBeGreaterThan(0);
     expect(order.at(-1)).toBe("end");
     // Loopback only, as configured: no STUN (werift's default Google server is cleared).
-    expect(manager.sessionCount).toBe(1);
+    expect(bench.manager.sessionCount).toBe(1);
   });
 
   it("answers an offer that also has audio and a second video section, sending H.264 in one", async () => {
-    setUp();
+    bench.setUp();
     const pc = new RTCPeerConnection({
       codecs: { audio: [useOPUS()], video: [useVP8(), useH264()] },
       iceServers: [],
@@ -166,7 +156,7 @@ describe("SessionManager offers", () => {
     pc.addTransceiver("video", { direction: "recvonly" });
     const offer = await pc.createOffer();
     await pc.close();
-    const answer = await manager.offer({
+    const answer = await bench.manager.offer({
       viewerId: "v",
       session: "s",
       sdp: offer.sdp,
@@ -177,15 +167,15 @@ describe("SessionManager offers", () => {
     expect(sections[0]).toMatch(/^m=audio /);
     expect(sections[0]).toMatch(/a=inactive/);
     expect(sections.filter((m) => /a=sendonly/.test(m) && /h264\/90000/i.test(m)).length).toBe(1);
-    expect(manager.sessionCount).toBe(1);
+    expect(bench.manager.sessionCount).toBe(1);
   });
 
   it("does not wait for an mDNS candidate before answering", async () => {
-    setUp();
-    const sdp = await werifOffer();
-    const pending = manager.offer({ viewerId: "v", session: "s", sdp, stream: "main" });
+    bench.setUp();
+    const sdp = await bench.offer();
+    const pending = bench.manager.offer({ viewerId: "v", session: "s", sdp, stream: "main" });
     expect(
-      manager.addCandidate("v", "s", {
+      bench.manager.addCandidate("v", "s", {
         candidate:
           "candidate:1 1 udp 2122260223 0b1c4a7e-2f3d-4c5e-9a7b-1234567890ab.local 54321 typ host",
         sdpMid: "0",
@@ -200,56 +190,61 @@ describe("SessionManager offers", () => {
 
 describe("SessionManager session lifetime", () => {
   it("frees a session on bye without an ended event", async () => {
-    setUp();
+    bench.setUp();
     const ended: unknown[] = [];
-    manager.on("ended", (...a) => ended.push(a));
-    await connect("v1");
-    manager.bye("v1", "s1");
-    manager.bye("v1", "s1");
-    expect(manager.sessionCount).toBe(0);
-    expect(manager.addCandidate("v1", "s1", null)).toBe(false);
+    bench.manager.on("ended", (...a) => ended.push(a));
+    await bench.connect("v1");
+    bench.manager.bye("v1", "s1");
+    bench.manager.bye("v1", "s1");
+    expect(bench.manager.sessionCount).toBe(0);
+    expect(bench.manager.addCandidate("v1", "s1", null)).toBe(false);
     expect(ended).toEqual([]);
   });
 
   it("ends a viewer that vanished with reason timeout", async () => {
-    setUp({ livenessTimeoutMs: 1500 });
-    const { viewer } = await connect("v1");
+    bench.setUp({ livenessTimeoutMs: 1500 });
+    const { viewer } = await bench.connect("v1");
     await nextFrame(viewer);
-    const ended = once(manager, "ended");
+    const ended = once(bench.manager, "ended");
     await viewer.vanish();
     const started = performance.now();
     expect(await ended).toEqual(["v1", "s1", "timeout"]);
     expect(performance.now() - started).toBeGreaterThan(1000);
-    expect(manager.sessionCount).toBe(0);
-    await waitFor(() => !source.running);
+    expect(bench.manager.sessionCount).toBe(0);
+    await waitFor(() => !bench.source.running);
   });
 
   it("keeps a quiet but present viewer alive past the timeout (consent and RTCP count)", async () => {
-    setUp({ livenessTimeoutMs: 2500 });
-    const { viewer } = await connect("v1");
+    bench.setUp({ livenessTimeoutMs: 2500 });
+    const { viewer } = await bench.connect("v1");
     await nextFrame(viewer);
     const ended: unknown[] = [];
-    manager.on("ended", (...a) => ended.push(a));
+    bench.manager.on("ended", (...a) => ended.push(a));
     await new Promise((r) => setTimeout(r, 6000));
     expect(ended).toEqual([]);
-    expect(manager.sessionCount).toBe(1);
+    expect(bench.manager.sessionCount).toBe(1);
   });
 
   it("ends every session with reason shutdown on close, once", async () => {
-    setUp();
-    await connect("v1");
-    await connect("v2");
+    bench.setUp();
+    await bench.connect("v1");
+    await bench.connect("v2");
     const reasons: ByeReason[] = [];
-    manager.on("ended", (_v, _s, r) => reasons.push(r));
-    await manager.close();
-    await manager.close();
+    bench.manager.on("ended", (_v, _s, r) => reasons.push(r));
+    await bench.manager.close();
+    await bench.manager.close();
     expect(reasons).toEqual(["shutdown", "shutdown"]);
-    expect(manager.sessionCount).toBe(0);
-    expect(source.running).toBe(false);
-    expect(source.listenerCount("frame")).toBe(0);
+    expect(bench.manager.sessionCount).toBe(0);
+    expect(bench.source.running).toBe(false);
+    expect(bench.source.listenerCount("frame")).toBe(0);
     expect(
       await refusal(
-        manager.offer({ viewerId: "v", session: "s", sdp: await werifOffer(), stream: "main" }),
+        bench.manager.offer({
+          viewerId: "v",
+          session: "s",
+          sdp: await bench.offer(),
+          stream: "main",
+        }),
       ),
     ).toBe("internal");
   });
