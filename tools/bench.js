@@ -21,6 +21,10 @@ run("faults", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/fault-bench.js').then((m) => m.faultBench())",
 ]);
+run("control", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/control-bench.js').then((m) => m.controlBench())",
+]);
 run("camera", process.execPath, [
   "-e",
   "import('./build/firmware-sim/src/scene-bench.js').then((m) => m.sceneBench())",

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createAudio, type AudioDevices } from "./audio-factory.js";
 import { accountAuthenticator } from "./auth/account-authenticator.js";
 import { AccountStore, type NewViewer } from "./auth/account-store.js";
 import { deviceCredential, type DeviceCredential } from "./auth/device-credential.js";
 import { ensureStateDir, stateDirFrom } from "./auth/state-dir.js";
 import { lanAddresses, loadTlsMaterial, type TlsMaterial } from "./auth/tls-material.js";
 import type { Config } from "./config.js";
+import { createControl, type Control } from "./control-factory.js";
 import type { HttpAccess } from "./http/access.js";
 import { ConfigError } from "./errors.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
@@ -113,6 +115,8 @@ export class Gateway {
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
+  /** The sound card and the control channel (set by start()). */
+  private extras: { audio: AudioDevices; control: Control | null } = { audio: {}, control: null };
 
   private constructor(
     private readonly config: Config,
@@ -154,6 +158,17 @@ export class Gateway {
           : `TURN ${url}: UDP allocates again`,
       );
     });
+    let audio: AudioDevices = {};
+    let control: Control | null = null;
+    try {
+      audio = createAudio(config, log);
+      control = await createControl(config, source, log);
+    } catch (err) {
+      await source.close();
+      await audio.microphone?.close();
+      accounts.close();
+      throw err;
+    }
     const sessions = new SessionManager({
       streams: { [DEFAULT_STREAM]: source },
       maxViewers: config["max-viewers"],
@@ -177,6 +192,9 @@ export class Gateway {
       // qemu) can take over 1 s for its very first answer: answer late
       // rather than refuse.
       answerTimeoutMs: 5000,
+      audio,
+      control: control.handler,
+      warn: (message) => log.warn(message),
     });
     const metrics = new MetricsRegistry();
     let gateway: Gateway | null = null;
@@ -196,6 +214,7 @@ export class Gateway {
       access,
     });
     gateway = new Gateway(config, log, source, sessions, http, metrics, accounts, tls, stateDir);
+    gateway.extras = { audio, control };
     try {
       await gateway.bringUp(options);
     } catch (err) {
@@ -511,9 +530,12 @@ export class Gateway {
     // The media server is told first (DELETE), while the network is sure to be up.
     await this.whip?.close();
     await this.sessions.close();
+    await this.extras.control?.close();
     this.dispatcher?.close();
     await this.link?.close();
     await this.source.close();
+    await this.extras.audio.microphone?.close();
+    this.extras.audio.speaker?.close();
     await this.broker?.close();
     await this.bridge?.close();
     await this.http.close();

@@ -260,3 +260,37 @@ export const optionalHttpUrl: Parser<string> = (raw) => {
   }
   return s;
 };
+/** A range of kbit/s, "MIN-MAX" (e.g. "300-4000"); empty: none. */
+export interface KbpsRange {
+  min: number;
+  max: number;
+}
+
+export const kbpsRange: Parser<KbpsRange | null> = (raw) => {
+  const s = text(raw);
+  if (s === "") return null;
+  const m = /^(\d{2,6})-(\d{2,6})$/.exec(s);
+  if (!m) throw new ValueError(`expected MIN-MAX in kbit/s such as 300-4000, got "${s}"`);
+  const min = Number(m[1]);
+  const max = Number(m[2]);
+  if (min < 100 || max > 50_000 || min > max) {
+    throw new ValueError(`must be within 100-50000 with MIN <= MAX, got "${s}"`);
+  }
+  return { min, max };
+};
+
+export const formatKbpsRange = (r: KbpsRange | null): string => (r ? `${r.min}-${r.max}` : "");
+
+/** A comma-separated list (or YAML list) of WxH sizes. */
+export const sizeList: Parser<Size[]> = (raw) => listItems(raw).map((item) => size(item));
+
+export const formatSizeList = (sizes: Size[]): string => sizes.map(formatSize).join(",");
+
+/** A comma-separated list (or YAML list) of ids, or "*" for every one. */
+export const idList: Parser<string[]> = (raw) =>
+  listItems(raw).map((item) => {
+    const s = text(item);
+    return s === "*" ? s : id(s);
+  });
+
+export const formatIdList = (ids: string[]): string => ids.join(",");

@@ -71,6 +71,12 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
     "path",
   ),
   iceRestartsRequested: counter("Viewers asked to restart ICE, by reason", "reason"),
+  renegotiations: counter("Offers answered on a live peer connection (no new ICE or DTLS)"),
+  audioPacketsSent: counter("Opus RTP packets sent to listening viewers"),
+  audioBytesSent: counter("Opus RTP bytes sent to listening viewers"),
+  talkPacketsReceived: counter("Talk-back RTP packets received from viewers"),
+  talkPacketsPlayed: counter("Talk-back packets queued for the speaker"),
+  talkPacketsBusy: counter("Talk-back packets dropped: another viewer held the floor"),
 };
 
 const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {

@@ -42,7 +42,13 @@ describe("camgw run on the virtual board", () => {
   });
 
   it("reports healthy and publishes a retained online status", async () => {
-    const health = await getJson(`${gw.httpUrl}healthz`);
+    // The MQTT link connects just after the start-up lines are printed: for
+    // a moment /healthz rightly says signaling is "connecting".
+    let health = await getJson(`${gw.httpUrl}healthz`);
+    for (const end = Date.now() + 10_000; health.status !== 200 && Date.now() < end;) {
+      await sleep(50);
+      health = await getJson(`${gw.httpUrl}healthz`);
+    }
     expect(health.status).toBe(200);
     const client = new ViewerClient({ url: gw.mqttUrl ?? "", ...gw.owner });
     try {

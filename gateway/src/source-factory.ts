@@ -83,8 +83,13 @@ export function createSource(config: Config): H264Source {
     name: initial.name,
     info: initial.info,
     initial,
-    open: (mode) =>
-      V4l2Source.open(mode === "fallback" ? { ...options, encoder: "software" } : options),
+    open: (mode, size) =>
+      V4l2Source.open({
+        ...options,
+        ...size,
+        ...(mode === "fallback" ? { encoder: "software" as const } : {}),
+      }),
+    resizable: true,
     // Only an encoder camgw chose may be swapped: one the user named stays.
     canFallBack: config.encoder === "auto" && initial.negotiated?.encoder === "hardware",
     devicePath: device,

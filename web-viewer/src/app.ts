@@ -27,6 +27,8 @@ export interface CamgwStats {
 export interface CamgwDebug {
   /** Restarts ICE on a playing camera, as the page does when the network changes. */
   restartIce(deviceId: string): boolean;
+  /** Sends a request on a camera's control channel and resolves with its reply (docs/control.md). */
+  control(deviceId: string, request: Parameters<CameraTile["control"]>[0]): Promise<unknown>;
 }
 
 declare global {
@@ -275,6 +277,7 @@ class ViewerApp {
     const tile = this.#targetTile();
     if (action === "fullscreen") tile?.fullscreen();
     if (action === "snapshot") void tile?.snapshot();
+    if (action === "sound") tile?.toggleSound();
   }
 
   #exposeStats(): void {
@@ -286,6 +289,10 @@ class ViewerApp {
         const tile = tiles.get(deviceId);
         tile?.restartIce();
         return tile !== undefined;
+      },
+      control: (deviceId, request) => {
+        const tile = tiles.get(deviceId);
+        return tile ? tile.control(request) : Promise.reject(new Error(`no tile ${deviceId}`));
       },
     };
     window.camgwStats = {

@@ -11,6 +11,8 @@ import {
   type CallEndCause,
   type ViewerClient,
 } from "../../gateway/src/signaling/viewer-client.js";
+import type { ControlReply } from "../../gateway/src/control/control-messages.js";
+import { ControlClient } from "./control-client.js";
 import type { FrameMonitor } from "./frame-monitor.js";
 import { CameraPeerConnection } from "./peer.js";
 import { sampleFromStats, summarizeStats, type StatsSample, type VideoStats } from "./rtc-stats.js";
@@ -32,6 +34,10 @@ export interface CameraCallHooks {
   report(event: TileEvent): void;
   /** Fresh figures from getStats(), every second once answered. */
   stats(stats: VideoStats): void;
+  /** What the answer allows for sound: hear the camera, talk to it. */
+  audio(audio: { listen: boolean; talk: boolean }): void;
+  /** A notice on the control channel (e.g. another viewer holds the speaker). */
+  notice(notice: ControlReply): void;
 }
 
 /** ICE "disconnected" often heals by itself within a second or two (RFC 7675 consent). */
@@ -46,6 +52,7 @@ export class CameraCall {
   readonly #monitor: FrameMonitor;
   readonly #hooks: CameraCallHooks;
   #peer: CameraPeerConnection | undefined;
+  #control: ControlClient | undefined;
   #call: Call | undefined;
   #offerAt: number | undefined;
   /** An ICE restart is under way and no frame has come since. */
@@ -53,6 +60,10 @@ export class CameraCall {
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #lastSample: StatsSample | undefined;
+  /** This browser's microphone while push-to-talk is held. */
+  #talkTrack: MediaStreamTrack | undefined;
+  /** Bumped on every press and release: a slow getUserMedia must not outlive its release. */
+  #talkTurn = 0;
   #closed = false;
 
   constructor(
@@ -125,7 +136,7 @@ export class CameraCall {
         this.#mark("answer");
         return peer.acceptAnswer(answer);
       })
-      .then(() => this.#startStats())
+      .then(() => this.#answered(peer))
       .catch((err: unknown) => this.#onCallFailed(err));
   }
 
@@ -151,6 +162,7 @@ export class CameraCall {
       return;
     }
     this.#restartPending = true;
+    this.#stopTalkTrack();
     // This call has had the camera's servers, if it gives any.
     const peer = this.#newPeer(this.#client.cachedIceServers(this.#deviceId));
     this.#peer?.close();
@@ -162,10 +174,53 @@ export class CameraCall {
       const answer = await call.renegotiate(sdp);
       if (peer !== this.#peer) return;
       await peer.acceptAnswer(answer);
-      this.#startStats();
+      this.#answered(peer);
     } catch (err) {
       if (peer === this.#peer) this.#onCallFailed(err);
     }
+  }
+
+  /** The current peer's control channel (docs/control.md), once open. */
+  get control(): ControlClient | undefined {
+    return this.#control?.open ? this.#control : undefined;
+  }
+
+  /** What the camera answered for sound (nothing before the answer). */
+  get audio(): { listen: boolean; talk: boolean } {
+    return this.#peer?.audioDirections() ?? { listen: false, talk: false };
+  }
+
+  /**
+   * Push-to-talk: on, this browser's microphone goes to the camera's
+   * speaker; off, it stops (the track ends, so the browser shows the
+   * microphone unused). getUserMedia needs a secure context (HTTPS, or
+   * localhost) and the person's permission; the error says which failed.
+   */
+  async setTalking(on: boolean): Promise<void> {
+    const turn = ++this.#talkTurn;
+    const peer = this.#peer;
+    this.#stopTalkTrack();
+    await peer?.talkSender.replaceTrack(null);
+    if (!on || !peer) return;
+    if (!this.audio.talk) throw new Error("this camera does not take talk-back");
+    if (!window.isSecureContext || !("mediaDevices" in navigator)) {
+      throw new Error("the microphone needs HTTPS (or localhost)");
+    }
+    const media = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true },
+    });
+    const [track] = media.getAudioTracks();
+    if (turn !== this.#talkTurn || peer !== this.#peer || this.#closed || !track) {
+      for (const t of media.getTracks()) t.stop();
+      return;
+    }
+    this.#talkTrack = track;
+    await peer.talkSender.replaceTrack(track);
+  }
+
+  #stopTalkTrack(): void {
+    this.#talkTrack?.stop();
+    this.#talkTrack = undefined;
   }
 
   /** A frame after start or a restart; returns the time to first frame on the first. */
@@ -182,6 +237,7 @@ export class CameraCall {
     this.#closed = true;
     clearTimeout(this.#graceTimer);
     clearInterval(this.#statsTimer);
+    this.#stopTalkTrack();
     this.#call?.hangup();
     this.#peer?.close();
     this.#peer = undefined;
@@ -200,6 +256,11 @@ export class CameraCall {
     const peer = new CameraPeerConnection({ iceServers: iceServers ?? [] });
     this.#monitor.useReceiver(peer.receiver);
     const current = (): boolean => this.#isCurrent(peer);
+    const control = new ControlClient(peer.control);
+    control.onNotice = (notice) => {
+      if (current()) this.#hooks.notice(notice);
+    };
+    this.#control = control;
     peer.on("track", (stream) => {
       if (!current()) return;
       // After a restart the next frame of this new stream means "playing again".
@@ -268,6 +329,12 @@ export class CameraCall {
     } else if (!(err instanceof CallError && err.code === "ended")) {
       this.#report({ type: "call-ended", why: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  #answered(peer: CameraPeerConnection): void {
+    if (!this.#isCurrent(peer)) return;
+    this.#hooks.audio(peer.audioDirections());
+    this.#startStats();
   }
 
   #startStats(): void {

@@ -14,8 +14,9 @@ const key = (
 });
 
 describe("keyAction", () => {
-  it("maps S, F and P (either case) to stats, full screen and snapshot", () => {
+  it("maps S, F, P and M (either case) to stats, full screen, snapshot and sound", () => {
     expect(keyAction(key("s"))).toBe("stats");
+    expect(keyAction(key("M"))).toBe("sound");
     expect(keyAction(key("F"))).toBe("fullscreen");
     expect(keyAction(key("p"))).toBe("snapshot");
   });

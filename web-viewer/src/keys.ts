@@ -1,10 +1,15 @@
 /**
- * Keyboard shortcuts: S stats panel, F full screen, P snapshot. Ignored
+ * Keyboard shortcuts: S stats panel, F full screen, P snapshot, M sound on/off. Ignored
  * while typing in a field and with modifier keys (browser shortcuts win).
  */
-export type KeyAction = "stats" | "fullscreen" | "snapshot";
+export type KeyAction = "stats" | "fullscreen" | "snapshot" | "sound";
 
-const KEYS: Readonly<Record<string, KeyAction>> = { s: "stats", f: "fullscreen", p: "snapshot" };
+const KEYS: Readonly<Record<string, KeyAction>> = {
+  s: "stats",
+  f: "fullscreen",
+  p: "snapshot",
+  m: "sound",
+};
 
 export interface KeyLike {
   readonly key: string;

@@ -1,18 +1,26 @@
 /**
  * This browser's peer connection to one camera: a recvonly H.264
- * transceiver tuned for latency. It makes the offer, applies the answer,
- * and queues remote candidates until the answer is in (trickled candidates
- * may arrive while setRemoteDescription is still running). The offer can be
+ * transceiver tuned for latency, and a sendrecv Opus transceiver: the
+ * camera's microphone comes in on it, and push-to-talk puts this browser's
+ * microphone on its sender (replaceTrack, no renegotiation; nothing is sent
+ * and no permission is asked until then). A camera without sound answers
+ * that section inactive (docs/signaling.md "Audio"). It also opens the
+ * control DataChannel (docs/control.md; reliable and ordered). It makes the
+ * offer, applies the answer, and queues remote candidates until the answer
+ * is in (trickled candidates may arrive while setRemoteDescription is still
+ * running). The offer can be
  * sent before gathering starts, so that ICE servers the camera gives can
  * still be used for it (docs/signaling.md, "ICE servers"). An ICE restart
  * uses a new CameraPeerConnection on the same signaling session (see
  * camera-call.ts).
  */
 import type { IceCandidate } from "../../gateway/src/signaling/messages.js";
+import { CONTROL_LABEL } from "../../gateway/src/control/control-messages.js";
 import { TypedEmitter } from "../../gateway/src/signaling/typed-emitter.js";
 import { preferredCodecs } from "./codecs.js";
 
 export interface CameraPeerConnectionEvents extends Record<string, unknown[]> {
+  /** The video arrived, in its stream (the camera's audio, if any, is in the same stream). */
   track: [stream: MediaStream];
   /** A local candidate to trickle; null is end-of-candidates. */
   candidate: [candidate: IceCandidate | null];
@@ -42,6 +50,10 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
   readonly #config: RTCConfiguration;
   #offer: RTCSessionDescriptionInit | undefined;
   #gathering: Promise<void> | undefined;
+  /** Where push-to-talk puts the microphone track (null: silent). */
+  readonly talkSender: RTCRtpSender;
+  /** The camera's control channel (docs/control.md). */
+  readonly control: RTCDataChannel;
   #answered: Promise<void> = Promise.resolve();
   #markAnswered: () => void = () => undefined;
   #closed = false;
@@ -61,7 +73,12 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
     negotiateCaptureTime(transceiver);
     this.receiver = transceiver.receiver;
     tuneForLatency(this.receiver);
+    this.talkSender = this.pc.addTransceiver("audio", { direction: "sendrecv" }).sender;
+    this.control = this.pc.createDataChannel(CONTROL_LABEL);
     this.pc.addEventListener("track", (event) => {
+      // The camera puts audio and video in one stream (so the browser lip-syncs
+      // them); the video's track event is the one that sets the picture.
+      if (event.track.kind !== "video") return;
       this.emit("track", event.streams[0] ?? new MediaStream([event.track]));
     });
     this.pc.addEventListener("icecandidate", (event) => {
@@ -120,6 +137,16 @@ export class CameraPeerConnection extends TypedEmitter<CameraPeerConnectionEvent
         // One bad candidate (e.g. an address family this host lacks) must not end the call.
         console.warn("camgw viewer: remote candidate rejected", candidate, err);
       });
+  }
+
+  /** Whether the camera answered with sound we may hear / may talk into. */
+  audioDirections(): { listen: boolean; talk: boolean } {
+    const transceiver = this.pc.getTransceivers().find((t) => t.sender === this.talkSender);
+    const dir = transceiver?.currentDirection ?? null;
+    return {
+      listen: dir === "recvonly" || dir === "sendrecv",
+      talk: dir === "sendonly" || dir === "sendrecv",
+    };
   }
 
   getStats(): Promise<RTCStatsReport> {

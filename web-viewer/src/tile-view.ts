@@ -13,6 +13,10 @@ import { PHASE_LABELS, type TileModel } from "./tile-state.js";
 export interface TileActions {
   toggleStats(): void;
   snapshot(): void;
+  /** Hear the camera's microphone, or not. */
+  toggleSound(): void;
+  /** Push-to-talk pressed (true) or released (false). */
+  talk(on: boolean): void;
   fullscreen(): void;
   retry(): void;
   close(): void;
@@ -45,6 +49,8 @@ export class TileView {
   readonly #statsButton: HTMLButtonElement;
   readonly #retryButton: HTMLButtonElement;
   readonly #snapshotButton: HTMLButtonElement;
+  readonly #soundButton: HTMLButtonElement;
+  readonly #talkButton: HTMLButtonElement;
 
   constructor(deviceId: string, actions: TileActions) {
     this.video = h("video", {
@@ -124,6 +130,20 @@ export class TileView {
       title: "Save this frame as PNG (P)",
       "data-action": "snapshot",
     });
+    // Sound starts muted: browsers refuse to autoplay sound before a gesture,
+    // and a camera's microphone should not surprise anyone.
+    this.#soundButton = button("Sound", {
+      "aria-pressed": "false",
+      hidden: true,
+      title: "Hear the camera's microphone (M)",
+      "data-action": "sound",
+    });
+    this.#talkButton = button("Hold to talk", {
+      "aria-pressed": "false",
+      hidden: true,
+      title: "Hold to talk through the camera's speaker",
+      "data-action": "talk",
+    });
     this.#retryButton = button("Retry", { hidden: true, "data-action": "retry" });
     const fullscreen = button("Full screen", {
       title: "Full screen (F)",
@@ -136,6 +156,22 @@ export class TileView {
     });
     this.#statsButton.addEventListener("click", () => actions.toggleStats());
     this.#snapshotButton.addEventListener("click", () => actions.snapshot());
+    this.#soundButton.addEventListener("click", () => actions.toggleSound());
+    // Pointer events cover mouse and touch; leaving the button or a cancelled
+    // touch ends the talk as a release does.
+    this.#talkButton.addEventListener("pointerdown", (event) => {
+      this.#talkButton.setPointerCapture(event.pointerId);
+      actions.talk(true);
+    });
+    for (const type of ["pointerup", "pointercancel", "lostpointercapture"] as const) {
+      this.#talkButton.addEventListener(type, () => actions.talk(false));
+    }
+    this.#talkButton.addEventListener("keydown", (event) => {
+      if ((event.key === " " || event.key === "Enter") && !event.repeat) actions.talk(true);
+    });
+    this.#talkButton.addEventListener("keyup", (event) => {
+      if (event.key === " " || event.key === "Enter") actions.talk(false);
+    });
     this.#retryButton.addEventListener("click", () => actions.retry());
     fullscreen.addEventListener("click", () => actions.fullscreen());
     close.addEventListener("click", () => actions.close());
@@ -159,6 +195,8 @@ export class TileView {
         { class: "tile-actions" },
         this.#statsButton,
         this.#snapshotButton,
+        this.#soundButton,
+        this.#talkButton,
         fullscreen,
         this.#retryButton,
         close,
@@ -188,6 +226,25 @@ export class TileView {
     this.#cover.dataset.phase = model.phase;
     this.#snapshotButton.disabled = model.phase !== "playing";
     this.#retryButton.hidden = !["busy", "retrying", "unreachable"].includes(model.phase);
+  }
+
+  /** Shows the sound buttons the camera's answer allows (hidden: it has no such sound). */
+  setAudio(audio: { listen: boolean; talk: boolean }): void {
+    this.#soundButton.hidden = !audio.listen;
+    this.#talkButton.hidden = !audio.talk;
+    if (!audio.listen) this.setSoundOn(false);
+    if (!audio.talk) this.setTalking(false);
+  }
+
+  setSoundOn(on: boolean): void {
+    this.video.muted = !on;
+    this.#soundButton.setAttribute("aria-pressed", String(on));
+  }
+
+  setTalking(on: boolean, problem?: string): void {
+    this.#talkButton.setAttribute("aria-pressed", String(on));
+    this.#talkButton.textContent = on ? "Talking…" : "Hold to talk";
+    this.#talkButton.title = problem ?? "Hold to talk through the camera's speaker";
   }
 
   get statsVisible(): boolean {

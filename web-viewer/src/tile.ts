@@ -10,7 +10,9 @@ import type {
   ViewerClient,
 } from "../../gateway/src/signaling/viewer-client.js";
 import { Backoff } from "./backoff.js";
+import type { ControlReply } from "../../gateway/src/control/control-messages.js";
 import { CameraCall, type CallTimeline } from "./camera-call.js";
+import type { ControlClient } from "./control-client.js";
 import { FrameMonitor } from "./frame-monitor.js";
 import type { LatencySummary } from "./latency-series.js";
 import { playbackProblem } from "./peer.js";
@@ -89,6 +91,8 @@ export class CameraTile {
     this.view = new TileView(deviceId, {
       toggleStats: () => this.toggleStats(),
       snapshot: () => void this.snapshot(),
+      toggleSound: () => this.toggleSound(),
+      talk: (on) => this.talk(on),
       fullscreen: () => this.fullscreen(),
       retry: () => this.#dispatch({ type: "retry" }),
       close: () => this.close(),
@@ -146,6 +150,32 @@ export class CameraTile {
   /** Restarts ICE as if the connection had dropped (debugging aid: window.camgwDebug). */
   restartIce(): void {
     this.#dispatch({ type: "ice-lost", state: "restarted by hand" });
+  }
+
+  /** Hears the camera's microphone, or mutes it again. */
+  toggleSound(): void {
+    this.view.setSoundOn(this.view.video.muted);
+  }
+
+  /** Push-to-talk; a refusal (no HTTPS, no permission) shows on the button. */
+  talk(on: boolean): void {
+    const call = this.#call;
+    if (!call) return;
+    this.view.setTalking(on);
+    call.setTalking(on).catch((err: unknown) => {
+      if (call !== this.#call) return;
+      this.view.setTalking(
+        false,
+        `Cannot talk: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
+  }
+
+  /** A request on the camera's control channel (docs/control.md). */
+  control(request: Parameters<ControlClient["request"]>[0]): Promise<ControlReply> {
+    const client = this.#call?.control;
+    if (!client) return Promise.reject(new Error("no open control channel"));
+    return client.request(request);
   }
 
   snapshot(): Promise<boolean> {
@@ -248,6 +278,13 @@ export class CameraTile {
       report: (event) => {
         if (call === this.#call) this.#dispatch(event);
       },
+      audio: (audio) => {
+        if (call === this.#call) this.view.setAudio(audio);
+      },
+      notice: (notice) => {
+        if (call !== this.#call || notice.type !== "talk") return;
+        this.view.setTalking(true, "Another viewer is talking: you are not heard until they stop");
+      },
       stats: (stats) => {
         if (call !== this.#call) return;
         this.#stats = stats;
@@ -297,5 +334,6 @@ export class CameraTile {
     this.#call?.close();
     this.#call = undefined;
     this.#monitor.stop();
+    this.view.setAudio({ listen: false, talk: false });
   }
 }

@@ -111,6 +111,12 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   requestKeyFrame(): void;
   /** Change the target bitrate while running, where the encoder allows. */
   setBitrate(kbps: number): void;
+  /**
+   * Capture at another size from now on, where the source can (a camera:
+   * the pipeline restarts, and the first frame after it is a key frame
+   * with the new SPS). Absent where it cannot (a pipe command).
+   */
+  resize?(size: { width: number; height: number }): Promise<void>;
   /** Stops and releases everything; safe to call twice. */
   close(): Promise<void>;
   /** Its counters, where the source keeps any; null while it has nothing open to ask. */

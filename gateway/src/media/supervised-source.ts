@@ -43,6 +43,11 @@ import {
 /** What to open: the configured pipeline, or the software-encoder fallback. */
 export type OpenMode = "normal" | "fallback";
 
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
 export interface RetryDelays {
   initialMs: number;
   maxMs: number;
@@ -51,8 +56,13 @@ export interface RetryDelays {
 export interface SupervisedSourceOptions {
   name: string;
   info: SourceInfo;
-  /** Opens (not starts) an underlying source; throws when the device cannot be opened. */
-  open(mode: OpenMode): H264Source;
+  /**
+   * Opens (not starts) an underlying source, at `size` when resize() asked
+   * for one; throws when the device cannot be opened.
+   */
+  open(mode: OpenMode, size?: FrameSize): H264Source;
+  /** The underlying sources can change their size (resize()); a pipe command cannot. */
+  resizable?: boolean;
   /** The source opened at start-up (so a bad device fails then); used until its first failure. */
   initial?: H264Source;
   /** open("fallback") gives a software encoder where "normal" gives a hardware one. */
@@ -103,7 +113,13 @@ type RecoveryCounters = Required<
 
 export class SupervisedSource extends EventEmitter<H264SourceEvents> implements H264Source {
   readonly name: string;
-  readonly info: SourceInfo;
+  /**
+   * Capture at another size from now on (the control channel's `resolution`,
+   * control/source-control.ts): the underlying source reopens at it, and
+   * every source opened after it keeps it. Absent where the underlying
+   * sources cannot (`resizable` not set: a pipe command).
+   */
+  readonly resize?: (size: FrameSize) => Promise<void>;
   private readonly options: SupervisedSourceOptions;
   private readonly now: () => number;
   private readonly watchdog: FrameWatchdog;
@@ -124,6 +140,8 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   private liveSince: number | null = null;
   private fallbackUntil = Number.NEGATIVE_INFINITY;
   private bitrateKbps: number | null = null;
+  /** The size resize() last set; null: the configured one. */
+  private size: FrameSize | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
   private watchTimer: NodeJS.Timeout | undefined;
   private giveUpTimer: NodeJS.Timeout | undefined;
@@ -147,7 +165,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     super();
     this.options = options;
     this.name = options.name;
-    this.info = options.info;
+    if (options.resizable) this.resize = (size) => this.resizeTo(size);
     this.now = options.now ?? (() => performance.now());
     this.watchdog = new FrameWatchdog({
       fps: options.info.fps,
@@ -156,6 +174,12 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     });
     this.inner = null;
     if (options.initial) this.adopt(options.initial);
+  }
+
+  /** What it captures: the configured size until resize(), then what the device took. */
+  get info(): SourceInfo {
+    if (!this.size) return this.options.info;
+    return this.inner?.info ?? { ...this.options.info, ...this.size };
   }
 
   get running(): boolean {
@@ -211,6 +235,25 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   setBitrate(kbps: number): void {
     this.bitrateKbps = kbps;
     this.inner?.setBitrate(kbps);
+  }
+
+  private async resizeTo(size: FrameSize): Promise<void> {
+    if (this.closed) throw new SourceError("source is closed", { source: this.name });
+    const inner = this.inner;
+    if (inner?.resize) {
+      // The reopen is no stall: the watchdog starts over once it is done.
+      clearTimeout(this.watchTimer);
+      try {
+        await inner.resize(size);
+      } finally {
+        if (this.inner === inner && this.wanted && inner.running) {
+          this.watchdog.restarted(this.now());
+          this.armWatch(this.watchdog.limitMs());
+        }
+      }
+    }
+    // Without a source open now (an outage), the next one opens at it.
+    this.size = size;
   }
 
   stats(): SourceStats {
@@ -306,7 +349,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
       this.options.canFallBack && this.now() < this.fallbackUntil ? "fallback" : "normal";
     let inner: H264Source;
     try {
-      inner = this.options.open(mode);
+      inner = this.options.open(mode, this.size ?? undefined);
     } catch (err) {
       this.openFailed(err);
       return;

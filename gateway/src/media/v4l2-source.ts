@@ -27,7 +27,7 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   private closed = false;
 
   private constructor(
-    private readonly options: V4l2SourceOptions,
+    private options: V4l2SourceOptions,
     pipeline: CameraPipeline,
   ) {
     super();
@@ -115,6 +115,41 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
 
   setBitrate(kbps: number): void {
     if (this.pipeline && !this.pipeline.closed) this.pipeline.setBitrate(kbps);
+  }
+
+  /**
+   * Reopens the camera and encoder at `size` (V4L2 cannot change a
+   * streaming format: VIDIOC_S_FMT is EBUSY while buffers are allocated),
+   * running again if it ran. A size the devices refuse leaves the old one
+   * in place and throws SourceError.
+   */
+  resize(size: { width: number; height: number }): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new SourceError("source is closed", { source: this.name }));
+    const options = { ...this.options, ...size };
+    const wasRunning = this.running;
+    const old = this.pipeline;
+    old?.close();
+    this.pipeline = null;
+    try {
+      const pipeline = CameraPipeline.open(options);
+      this.options = options;
+      this.pipeline = pipeline;
+      this.lastInfo = infoOf(pipeline);
+      this.attach(pipeline);
+    } catch (err) {
+      // Back to the size that worked (start() reopens it), so viewers keep a picture.
+      const error = new SourceError(
+        `cannot capture ${size.width}x${size.height}: ${(err as Error).message}`,
+        { source: this.name },
+        { cause: err },
+      );
+      const fail = (): never => {
+        throw error;
+      };
+      return (wasRunning ? this.start() : Promise.resolve()).then(fail, fail);
+    }
+    return wasRunning ? this.start() : Promise.resolve();
   }
 
   close(): Promise<void> {

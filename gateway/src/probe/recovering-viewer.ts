@@ -5,7 +5,7 @@
  * frame for 4 s, as the web viewer), whose ICE fails, or whose device asks
  * (`ice-restart`) restarts ICE on the same peer and session
  * (HeadlessViewer.restartIce, as a browser's restartIce(); the gateway
- * answers it in place, webrtc/ice-restart.ts); a restart that brings
+ * answers it in place, webrtc/renegotiation.ts); a restart that brings
  * nothing back, a failed renegotiation or the device's `bye` gets a new
  * session, with backoff (not a bye for shutdown, source-lost or kicked: the
  * device meant it); while the broker is away it waits for it. No

@@ -57,6 +57,12 @@ export interface FrameToPacketize {
   readonly data: Buffer;
   readonly captureTimeUs: number;
   readonly keyframe: boolean;
+  /**
+   * The marker bit of every packet, when the codec defines it otherwise
+   * than video's "last packet of the access unit" (Opus, RFC 7587 section
+   * 4.1: the first packet of a talkspurt).
+   */
+  readonly marker?: boolean;
 }
 
 const UINT32 = 0x1_0000_0000;
@@ -106,7 +112,8 @@ export class RtpPacketizer {
       let size = RTP_HEADER_SIZE;
       for (const chunk of chunks) size += chunk.length;
       const packet = Buffer.allocUnsafe(size);
-      const marker = index === payloads.length - 1 ? 0x80 : 0;
+      const last = index === payloads.length - 1;
+      const marker = (frame.marker ?? last) ? 0x80 : 0;
       packet[0] = 0x80; // V=2, no padding, no extension, CC=0
       packet[1] = marker | this.payloadType;
       packet.writeUInt16BE(this.sequence, 2);

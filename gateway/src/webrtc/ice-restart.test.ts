@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ClipSource } from "./fixtures/clip-source.js";
 import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
-import { isIceRestart } from "./ice-restart.js";
 import { parseOfferSdp } from "./offer-sdp.js";
+import { offerChange } from "./renegotiation.js";
 import { SessionManager } from "./session-manager.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 
@@ -43,26 +43,46 @@ const OFFER = [
   "a=rtpmap:96 H264/90000",
 ].join("\r\n");
 
-describe("isIceRestart", () => {
+describe("offerChange", () => {
   const restarted = OFFER.replaceAll("abcd", "wxyz").replaceAll("0123456789", "9876543210");
+  const kind = (before: string, after: string): string =>
+    offerChange(parseOfferSdp(before), parseOfferSdp(after)).kind;
 
-  it("is a restart when only the ICE credentials changed", () => {
-    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(restarted))).toBe(true);
+  it("is an ICE restart when only the ICE credentials changed", () => {
+    expect(kind(OFFER, restarted)).toBe("ice-restart");
   });
 
   it("is not a restart for the same credentials, a new peer connection or other sections", () => {
-    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(OFFER))).toBe(false);
+    expect(kind(OFFER, OFFER)).toBe("renegotiation");
     // werift keeps one certificate per process: a new peer connection shows only in o=.
     const newSession = restarted.replace("o=- 1 2", "o=- 7 0");
-    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(newSession))).toBe(false);
+    expect(kind(OFFER, newSession)).toBe("replacement");
     const newPeer = restarted.replaceAll("AA:BB", "CC:DD");
-    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(newPeer))).toBe(false);
+    expect(kind(OFFER, newPeer)).toBe("replacement");
     const renegotiated = restarted.replace("a=mid:1", "a=mid:2");
-    expect(isIceRestart(parseOfferSdp(OFFER), parseOfferSdp(renegotiated))).toBe(false);
+    expect(kind(OFFER, renegotiated)).toBe("replacement");
     const noFingerprint = (sdp: string) => sdp.replace(/^a=fingerprint.*\r\n/gm, "");
-    expect(
-      isIceRestart(parseOfferSdp(noFingerprint(OFFER)), parseOfferSdp(noFingerprint(restarted))),
-    ).toBe(false);
+    expect(kind(noFingerprint(OFFER), noFingerprint(restarted))).toBe("replacement");
+  });
+
+  it("is a renegotiation when sections are added after the earlier ones, with the same credentials", () => {
+    const added = [
+      OFFER.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2"),
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+      "a=mid:2",
+      "a=ice-ufrag:abcd",
+      "a=ice-pwd:0123456789012345678901",
+      "a=fingerprint:sha-256 AA:BB",
+      "a=sctp-port:5000",
+    ].join("\r\n");
+    expect(kind(OFFER, added)).toBe("renegotiation");
+    // ICE restart and new sections at once: neither, a fresh peer connection answers.
+    const restartedAndAdded = added.replaceAll("abcd", "wxyz");
+    expect(kind(OFFER, restartedAndAdded)).toBe("replacement");
+    const moved = OFFER.replace("a=mid:0", "a=mid:9");
+    expect(kind(OFFER, moved)).toBe("replacement");
+    const unbundled = OFFER.replace(/^a=group:BUNDLE.*\r\n/m, "");
+    expect(kind(OFFER, unbundled)).toBe("replacement");
   });
 });
 

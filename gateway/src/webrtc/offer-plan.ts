@@ -1,3 +1,4 @@
+import { dataSection, planAudio, type AudioAbility, type PlannedAudio } from "./audio-plan.js";
 import { chooseH264Codec } from "./h264-profile.js";
 import {
   narrowOffer,
@@ -66,6 +67,10 @@ export interface AcceptedOffer<S extends StreamFacts = StreamFacts> {
   /** The offer's RTX codec for it (RFC 4588), if any: repairs go as RTX then. */
   readonly rtx: SdpCodec | undefined;
   readonly inactive: readonly InactiveSection[];
+  /** The audio section we send and/or receive Opus in (audio-plan.ts), if any. */
+  readonly audio?: PlannedAudio;
+  /** The DataChannel section we answer (only when asked for: `PlanOptions.dataChannel`). */
+  readonly data?: SdpMediaSection;
   /** The offer narrowed to one payload type per answered section: what werift gets. */
   readonly sdp: string;
 }
@@ -87,6 +92,14 @@ const refuse = (message: string, context: Record<string, string> = {}): RefusedO
   context,
 });
 
+/** What the device offers besides video (default: nothing). */
+export interface PlanOptions {
+  /** Sound the device can and may send or play (audio-plan.ts). */
+  readonly audio?: AudioAbility;
+  /** Answer a DataChannel section (the control channel). */
+  readonly dataChannel?: boolean;
+}
+
 /**
  * Plans the answer to `offer` for the stream named `streamId`, whose facts
  * are `stream` (undefined: the gateway has no such stream).
@@ -95,7 +108,7 @@ export function planOffer<S extends StreamFacts>(
   offer: OfferSdp,
   streamId: string,
   stream: S | undefined,
-  options: { dataChannel?: boolean } = {},
+  options: PlanOptions = {},
 ): OfferPlan<S> {
   const shape = shapeProblem(offer, options.dataChannel === true);
   if (shape !== undefined) return refuse(shape);
@@ -128,9 +141,11 @@ export function planOffer<S extends StreamFacts>(
       rtx ? [chosen.codec.payloadType, rtx.payloadType] : [chosen.codec.payloadType],
     ],
   ]);
+  const audio = options.audio ? planAudio(offer, options.audio) : undefined;
+  if (audio) choices.set(audio.section, [audio.codec.payloadType]);
   const inactive: InactiveSection[] = [];
   for (const section of offer.media) {
-    if (section === chosen.section || section.port === 0) continue;
+    if (section === chosen.section || section === audio?.section || section.port === 0) continue;
     if (section.kind !== "audio" && section.kind !== "video") continue;
     const codec = primaryCodec(section);
     if (!codec) continue;
@@ -144,6 +159,8 @@ export function planOffer<S extends StreamFacts>(
     codec: chosen.codec,
     rtx,
     inactive,
+    ...(audio ? { audio } : {}),
+    ...(options.dataChannel ? { data: dataSection(offer) } : {}),
     sdp: narrowOffer(offer, choices),
   };
 }

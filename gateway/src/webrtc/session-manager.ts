@@ -1,8 +1,12 @@
 import { EventEmitter } from "node:events";
+import type { RTCDataChannel } from "werift";
 import type { BandwidthEstimate } from "../congestion/bandwidth-estimator.js";
 import type { TraceEvent } from "../congestion/trace.js";
+import type { SessionView } from "../control/control-services.js";
 import { CamgwError, SignalingError } from "../errors.js";
+import type { OpusSource } from "../media/audio-source.js";
 import type { H264Source, SourceStatus } from "../media/source.js";
+import type { OpusSink } from "../media/speaker.js";
 import type {
   ByeReason,
   IceCandidate,
@@ -18,11 +22,13 @@ import {
   MAX_MEDIA_SECTIONS,
   planOffer,
   type AcceptedOffer,
+  type PlanOptions,
 } from "./offer-plan.js";
-import { isIceRestart } from "./ice-restart.js";
-import { parseOfferSdp, type OfferSdp } from "./offer-sdp.js";
+import { parseOfferSdp } from "./offer-sdp.js";
 import { offerCodec, OutboundSession, type OutboundRequest } from "./outbound-session.js";
+import { TalkFloor, talkerName } from "./receive/talk-floor.js";
 import { MAX_REMOTE_CANDIDATES } from "./remote-candidates.js";
+import { AudioFanout } from "./send/audio-fanout.js";
 import type { BitratePolicyOptions } from "./send/bitrate-policy.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { RepairPolicyOptions } from "./send/repair-policy.js";
@@ -107,6 +113,15 @@ export interface SessionManagerOptions {
   dropOnWire?: (viewerId: string, header: WireHeader) => boolean;
   /** Records what each viewer's estimator is told (congestion/trace.ts), e.g. to keep traces of lab runs. */
   congestionTrace?: (viewerId: string, event: TraceEvent) => void;
+  /**
+   * Sound: the microphone viewers may listen to, the speaker they may talk
+   * into (each only where config allows it); neither by default.
+   */
+  audio?: { microphone?: OpusSource | undefined; speaker?: OpusSink | undefined };
+  /** Handed each session's control DataChannel (docs/control.md); none: no DataChannel is answered. */
+  control?: ControlChannelHandler;
+  /** Problems worth a log line that end no session (a microphone that failed, a speaker). */
+  warn?: (message: string) => void;
 }
 
 /** One connected viewer's sending state, as /metrics may show it per viewer. */
@@ -119,6 +134,13 @@ export interface ViewerSenderState {
   readonly pacerQueueMs: number;
   readonly pacingBps: number;
 }
+
+/** What takes a session's control channel (webrtc/data-channel.ts serveControl). */
+export type ControlChannelHandler = (
+  channel: RTCDataChannel,
+  session: ViewerSession,
+  view: SessionView,
+) => void;
 
 export interface SessionManagerStats {
   sessions: number;
@@ -155,6 +177,14 @@ export interface SessionManagerStats {
   connectionsByPath: Record<string, number>;
   /** Viewers asked to restart ICE, by reason (address-changed, consent-lost). */
   iceRestartsRequested: Record<string, number>;
+  /** Offers answered on a live peer connection (no new ICE or DTLS). */
+  renegotiations: number;
+  audioPacketsSent: number;
+  audioBytesSent: number;
+  talkPacketsReceived: number;
+  talkPacketsPlayed: number;
+  /** Talk-back dropped because another viewer held the floor. */
+  talkPacketsBusy: number;
 }
 
 interface Entry {
@@ -164,8 +194,6 @@ interface Entry {
   readonly stream: StreamFanout;
   /** The transport the session came through (OfferRequest.transport), for stats. */
   readonly transport: string;
-  /** The offer last applied (an ICE restart is judged against it); none for outbound sessions. */
-  offer: OfferSdp | undefined;
   /** Set for an outbound session (openOutbound): its end goes there, not to signaling. */
   readonly outbound?: OutboundSession;
   /** When the offer that made it arrived (performance.now()). */
@@ -191,6 +219,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
   private readonly answerTimeoutMs: number;
   private readonly dtlsRole: "server" | "client";
   private readonly streams = new Map<string, StreamFanout>();
+  private readonly microphone: AudioFanout | undefined;
+  private readonly floor: TalkFloor | undefined;
+  private readonly control: ControlChannelHandler | undefined;
+  private renegotiated = 0;
+  private readonly pastAudio = { packetsSent: 0, bytesSent: 0, packetsReceived: 0 };
   private readonly sessions = new Map<string, Entry>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -255,6 +288,30 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       stream.on("sourceLost", () => this.endStream(stream, "source-lost"));
       this.streams.set(id, stream);
     }
+    const warn = options.warn ?? (() => undefined);
+    const { microphone, speaker } = options.audio ?? {};
+    if (microphone) {
+      this.microphone = new AudioFanout({ source: microphone, keepWarm: options.keepWarm });
+      this.microphone.on("error", (err) => warn(`microphone: ${err.message}`));
+    }
+    if (speaker) {
+      this.floor = new TalkFloor(speaker);
+      this.floor.on("error", (err) => warn(`speaker: ${err.message}`));
+      this.floor.on("busy", (talker) => {
+        for (const entry of this.sessions.values()) {
+          if (talkerName(entry.viewerId, entry.session) === talker) entry.viewer.emit("talkBusy");
+        }
+      });
+    }
+    this.control = options.control;
+  }
+
+  /** What offers may get besides video. */
+  private get planOptions(): PlanOptions {
+    return {
+      audio: { listen: this.microphone !== undefined, talk: this.floor !== undefined },
+      dataChannel: this.control !== undefined,
+    };
   }
 
   get sessionCount(): number {
@@ -263,7 +320,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
 
   /** Starts every stream's source now (for keepWarm). */
   async warmUp(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => s.warmUp()));
+    await Promise.all([
+      ...[...this.streams.values()].map((s) => s.warmUp()),
+      this.microphone?.warmUp(),
+    ]);
   }
 
   async offer(request: OfferRequest): Promise<string> {
@@ -317,8 +377,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
    * This host's addresses changed. werift gathers once per ICE generation,
    * so a session whose path used a removed address cannot heal by itself:
    * its viewer is asked to restart ICE. Its restart offer is answered in
-   * place (restartIce: a new ICE generation that gathers on the addresses
-   * there are now, the same DTLS association), or, from a viewer that
+   * place (offerChange says ice-restart, renegotiation.ts: a new ICE
+   * generation that gathers on the addresses there are now, the same DTLS
+   * association), or, from a viewer that
    * offers from a new peer connection, by a replacing session. A relayed
    * or reflexive path is asked too, its base may have been the removed
    * address. Outbound sessions (WHIP) have nobody to ask: the liveness
@@ -356,11 +417,14 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     for (const entry of entries) this.finish(entry, "shutdown");
     await Promise.all(entries.map((e) => e.viewer.close()));
     await Promise.all([...this.streams.values()].map((s) => s.close()));
+    await this.microphone?.close();
+    this.floor?.close();
     this.stopSweep();
   }
 
   get stats(): SessionManagerStats {
     const total = { ...this.past };
+    const audio = { ...this.pastAudio };
     let connected = 0;
     const byTransport: Record<string, number> = {};
     const viewers: ViewerSenderState[] = [];
@@ -379,6 +443,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         });
       }
       addSenderStats(total, viewer.video.stats);
+      const a = viewer.audio?.stats;
+      for (const k of Object.keys(audio) as (keyof typeof audio)[]) audio[k] += a?.[k] ?? 0;
     }
     const streams = emptyFanoutStats();
     for (const s of this.streams.values()) {
@@ -413,6 +479,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       candidatesRefused: this.candidatesRefused,
       connectionsByPath: { ...this.paths },
       iceRestartsRequested: { ...this.restartsRequested },
+      renegotiations: this.renegotiated,
+      audioPacketsSent: audio.packetsSent,
+      audioBytesSent: audio.bytesSent,
+      talkPacketsReceived: audio.packetsReceived,
+      talkPacketsPlayed: this.floor?.stats.packetsPlayed ?? 0,
+      talkPacketsBusy: this.floor?.stats.packetsBusy ?? 0,
     };
   }
 
@@ -434,59 +506,33 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       );
     }
     const offer = parseOfferSdp(request.sdp);
-    const plan = planOffer(offer, request.stream, this.streams.get(request.stream));
+    const plan = planOffer(
+      offer,
+      request.stream,
+      this.streams.get(request.stream),
+      this.planOptions,
+    );
     if (!plan.accepted) {
       throw new SignalingError(plan.code, plan.message, { ...context, ...plan.context });
     }
     const existing = this.sessions.get(key(viewerId, session));
-    if (existing?.offer && isIceRestart(existing.offer, offer)) {
-      return this.restartIce(existing, offer, plan);
+    // One decision (renegotiation.ts, via the session): an ICE restart or a
+    // renegotiation is answered on the same peer connection, anything else
+    // replaces it (docs/signaling.md "Renegotiation and ICE restarts").
+    const change = existing?.stream === plan.stream ? existing.viewer.offerChange(plan) : undefined;
+    if (existing && change && change.kind !== "replacement") {
+      return this.answerInPlace(existing, plan, change.kind);
     }
     this.admit(viewerId, existing);
     if (existing) {
-      // A replacing offer (ICE restart, renegotiation) ends the old peer
-      // connection without a bye (spec "Session rules").
+      // A replacing offer ends the old peer connection without a bye (spec
+      // "Session rules").
       this.ended["replaced-silently"]++;
       this.remove(existing);
       void existing.viewer.close();
     }
-    const entry = this.open(viewerId, session, plan.stream, request.transport ?? "direct", offer);
+    const entry = this.open(viewerId, session, plan.stream, request.transport ?? "direct");
     return this.answer(entry, plan);
-  }
-
-  /** An offer that only restarts ICE: answered on the same peer connection (ice-restart.ts). */
-  private async restartIce(entry: Entry, offer: OfferSdp, plan: AcceptedOffer): Promise<string> {
-    const context = { viewerId: entry.viewerId, session: entry.session };
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const answer = await Promise.race([
-        entry.viewer.restartIce(plan),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            reject(
-              new SignalingError(
-                "internal",
-                `no ICE restart answer within ${this.answerTimeoutMs} ms`,
-                context,
-              ),
-            );
-          }, this.answerTimeoutMs);
-        }),
-      ]);
-      entry.offer = offer;
-      this.iceRestarts++;
-      setImmediate(() => entry.viewer.releaseCandidates());
-      return answer;
-    } catch (error) {
-      // The session keeps its last ICE generation; consent freshness ends it
-      // if that is gone (draft-ietf-wish-whep section 4.3.3).
-      if (error instanceof CamgwError) throw error;
-      throw new SignalingError("internal", "werift could not restart ICE", context, {
-        cause: error,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**
@@ -508,7 +554,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       throw new SignalingError("bad-request", "that outbound session exists already", context);
     }
     const outbound = new OutboundSession(viewerId, session, () => this.bye(viewerId, session));
-    const entry = this.open(viewerId, session, stream, request.transport, undefined, {
+    const entry = this.open(viewerId, session, stream, request.transport, {
       outbound,
       ...(request.iceServers ? { iceServers: request.iceServers } : {}),
     });
@@ -568,7 +614,6 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     session: string,
     stream: StreamFanout,
     transport: string,
-    offer: OfferSdp | undefined,
     outbound?: { outbound: OutboundSession; iceServers?: IceServer[] },
   ): Entry {
     const drop = this.dropOnWire;
@@ -588,6 +633,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       },
       ice: { ...this.ice, iceServers: [...servers.servers, ...(outbound?.iceServers ?? [])] },
       dtlsRole: this.dtlsRole,
+      // Sound is for viewers; an outbound session (WHIP egress) offers video only.
+      ...(outbound ? {} : { audio: { fanout: this.microphone, floor: this.floor } }),
     });
     const entry: Entry = {
       viewerId,
@@ -595,7 +642,6 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       viewer,
       stream,
       transport,
-      offer,
       openedAt: performance.now(),
       hinted: false,
       ...(outbound ? { outbound: outbound.outbound } : {}),
@@ -617,6 +663,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs),
     );
     viewer.video.on("estimate", (estimate) => stream.updateEstimate(viewer.video, estimate));
+    const control = this.control;
+    if (control) viewer.on("control", (channel) => control(channel, viewer, this.view(entry)));
     stream.attach(viewer.video);
     this.startSweep();
     return entry;
@@ -667,6 +715,83 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     }
   }
 
+  /** A session as its control channel sees it. */
+  private view(entry: Entry): SessionView {
+    const { viewer, stream } = entry;
+    return {
+      viewerId: entry.viewerId,
+      session: entry.session,
+      requestKeyFrame: () => stream.requestKeyFrame("pli", viewer.video.roundTripTimeMs),
+      stats: () => ({
+        state: viewer.state,
+        negotiations: viewer.negotiations,
+        video: viewer.video.stats,
+        ...(viewer.audio
+          ? { audio: { direction: viewer.audio.direction, ...viewer.audio.stats } }
+          : {}),
+        ...(this.floor ? { talkFloor: this.floorState(entry) } : {}),
+      }),
+    };
+  }
+
+  /** Who holds the talk floor, from this session's point of view. */
+  private floorState(entry: Entry): "free" | "you" | "another viewer" {
+    const holder = this.floor?.currentHolder;
+    if (holder === undefined) return "free";
+    return holder === talkerName(entry.viewerId, entry.session) ? "you" : "another viewer";
+  }
+
+  /**
+   * An ICE restart or a renegotiation answered on the session's own peer
+   * connection, within answerTimeoutMs. A failure leaves the session as it
+   * was: it keeps its last ICE generation (consent freshness ends it if that
+   * is gone, draft-ietf-wish-whep section 4.3.3), and werift has applied
+   * nothing it could not parse; the viewer gets the error and may start over.
+   */
+  private async answerInPlace(
+    entry: Entry,
+    plan: AcceptedOffer,
+    kind: "ice-restart" | "renegotiation",
+  ): Promise<string> {
+    const context = { viewerId: entry.viewerId, session: entry.session };
+    const restart = kind === "ice-restart";
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const answer = await Promise.race([
+        restart ? entry.viewer.restartIce(plan) : entry.viewer.renegotiate(plan),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const what = restart ? "ICE restart answer" : "renegotiated answer";
+            reject(
+              new SignalingError(
+                "internal",
+                `no ${what} within ${this.answerTimeoutMs} ms`,
+                context,
+              ),
+            );
+          }, this.answerTimeoutMs);
+        }),
+      ]);
+      if (restart) {
+        this.iceRestarts++;
+        // The new generation's candidates trickle after the answer, as for the first.
+        setImmediate(() => entry.viewer.releaseCandidates());
+      } else {
+        this.renegotiated++;
+      }
+      return answer;
+    } catch (error) {
+      if (error instanceof CamgwError) throw error;
+      throw restart
+        ? new SignalingError("internal", "werift could not restart ICE", context, { cause: error })
+        : new SignalingError("unsupported", "werift could not renegotiate the offer", context, {
+            cause: error,
+          });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The session ended by itself (or for shutdown): tell signaling, free it. */
   private finish(entry: Entry, reason: ByeReason): void {
     if (this.sessions.get(key(entry.viewerId, entry.session)) !== entry) return;
@@ -688,6 +813,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.sessions.delete(key(entry.viewerId, entry.session));
     entry.stream.detach(entry.viewer.video);
     addSenderStats(this.past, entry.viewer.video.stats);
+    const audio = entry.viewer.audio?.stats;
+    for (const k of Object.keys(this.pastAudio) as (keyof typeof this.pastAudio)[]) {
+      this.pastAudio[k] += audio?.[k] ?? 0;
+    }
     if (this.sessions.size === 0) this.stopSweep();
   }
 

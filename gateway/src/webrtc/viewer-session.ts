@@ -1,10 +1,20 @@
 import { EventEmitter } from "node:events";
-import { RTCPeerConnection } from "werift";
+import {
+  MediaStream,
+  RTCPeerConnection,
+  type RTCDataChannel,
+  type RTCRtpCodecParameters,
+} from "werift";
+import { CONTROL_LABEL } from "../control/control-messages.js";
 import type { ByeReason, IceCandidate } from "../signaling/session-host.js";
 import { weriftCandidate, weriftIceOptions, type IceConfig } from "./ice-config.js";
 import type { TurnTransport } from "./ice-server-provider.js";
 import type { AcceptedOffer } from "./offer-plan.js";
-import type { SdpCodec } from "./offer-sdp.js";
+import { parseOfferSdp, type OfferSdp, type SdpCodec } from "./offer-sdp.js";
+import { offerChange, type OfferChange } from "./renegotiation.js";
+import { talkerName, type TalkFloor } from "./receive/talk-floor.js";
+import type { AudioFanout } from "./send/audio-fanout.js";
+import { opusCodec } from "./send/audio-sender.js";
 import { h264SendCodec, VideoSender, type VideoSenderOptions } from "./send/video-sender.js";
 import {
   candidatePolicy,
@@ -12,6 +22,7 @@ import {
   MAX_REMOTE_CANDIDATES,
   type CandidatePolicy,
 } from "./remote-candidates.js";
+import { SessionAudio } from "./session-audio.js";
 import { closeAfterGathering } from "./werift/close-after-gathering.js";
 import { clearDefaultStunServer } from "./werift/default-stun.js";
 import { answerAsDtlsServer } from "./werift/dtls-role.js";
@@ -22,13 +33,19 @@ import { relayAllocationTransport } from "./werift/ice-servers.js";
 import { declaredCodec } from "./werift/inactive-section.js";
 import { rtxCodec } from "./werift/rtx.js";
 import { selectedPair, type SelectedPair } from "./werift/selected-pair.js";
+import { hasSctp, startSctpAddedByRenegotiation } from "./werift/sctp-renegotiation.js";
+
+/** a=max-message-size we advertise (RFC 8841 section 6): a control message is far smaller. */
+const MAX_DATA_MESSAGE = 65_536;
 
 /**
  * One viewer's werift RTCPeerConnection and its lifecycle: negotiation
  * (answer, DTLS role), ICE candidates both ways, connection state, and
- * whether the viewer is still there (consent freshness, RFC 7675). What it
- * sends lives in its media senders (today `video`, a VideoSender the stream
- * fan-out feeds); the session manager owns the sessions.
+ * whether the viewer is still there (consent freshness, RFC 7675), and
+ * renegotiation on that same connection. What it sends and receives lives
+ * in its media parts: `video` (a VideoSender the stream fan-out feeds),
+ * `audio` (microphone out, talk-back in) and the control DataChannel it
+ * hands over with `control`; the session manager owns the sessions.
  */
 
 export interface ViewerSessionEvents {
@@ -40,6 +57,12 @@ export interface ViewerSessionEvents {
   ended: [ByeReason];
   /** Gathering is complete and made a TURN allocation over this transport. */
   relay: [TurnTransport];
+  /** The viewer opened its control DataChannel (label CONTROL_LABEL; at most once). */
+  control: [RTCDataChannel];
+  /** Talk-back from this viewer is dropped: another viewer holds the floor. */
+  talkBusy: [];
+  /** close() ran: whatever hangs off the session lets go. */
+  closed: [];
 }
 
 export interface ViewerSessionOptions {
@@ -54,6 +77,8 @@ export interface ViewerSessionOptions {
    * (werift's own choice).
    */
   dtlsRole?: "server" | "client";
+  /** The microphone's fan-out and the talk floor, where the device has them. */
+  audio?: { fanout?: AudioFanout | undefined; floor?: TalkFloor | undefined };
 }
 
 /** What became of a viewer's candidate (remote-candidates.ts). */
@@ -64,12 +89,23 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   readonly session: string;
   /** The H.264 video this viewer gets. */
   readonly video: VideoSender;
+  /** Its audio section, once an offer asked for audio the device has. */
+  audio: SessionAudio | undefined;
   state: "new" | "negotiating" | "connected" | "closed" = "new";
+  /** Offers answered on this peer connection (1 + renegotiations). */
+  negotiations = 0;
 
   private readonly ice: IceConfig;
   private readonly candidatePolicy: CandidatePolicy;
   private remoteCandidates = 0;
   private readonly dtlsRole: "server" | "client";
+  private readonly audioDeps: NonNullable<ViewerSessionOptions["audio"]>;
+  /** One stream id for all our tracks: a browser lip-syncs only tracks of one stream. */
+  private readonly mediaStream = new MediaStream({ id: "camgw" });
+  /** The offer last applied: the next one is judged against it (renegotiation.ts). */
+  private lastOffer: OfferSdp | undefined;
+  private videoMid: string | undefined;
+  private controlOpened = false;
   private pc: RTCPeerConnection | undefined;
   private readonly unsubscribers: (() => void)[] = [];
   private remoteDescriptionSet = false;
@@ -92,6 +128,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.ice = options.ice;
     this.candidatePolicy = candidatePolicy(options.ice);
     this.dtlsRole = options.dtlsRole ?? "server";
+    this.audioDeps = options.audio ?? {};
     this.lastActivityAt = performance.now();
   }
 
@@ -103,19 +140,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   async answer(plan: AcceptedOffer): Promise<string> {
     if (this.state !== "new") throw new Error("ViewerSession.answer called twice");
     this.state = "negotiating";
-    const declared = (kind: "audio" | "video") =>
-      plan.inactive.filter((s) => s.kind === kind).map((s) => declaredCodec(kind, s.codec));
     const pc = new RTCPeerConnection({
       ...weriftIceOptions(this.ice),
-      codecs: {
-        audio: declared("audio"),
-        video: [
-          h264SendCodec(plan.codec),
-          ...(plan.rtx ? [rtxCodec(plan.rtx.payloadType, plan.codec.payloadType)] : []),
-          ...declared("video"),
-        ],
-      },
+      codecs: codecsFor(plan),
       headerExtensions: { audio: [], video: videoHeaderExtensions() },
+      maxMessageSize: MAX_DATA_MESSAGE,
       // Reply to every STUN request (what werift does without the hook); a
       // request is the viewer's consent check (RFC 7675), i.e. a sign of life.
       iceFilterStunResponse: () => {
@@ -124,7 +153,8 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       },
     });
     this.pc = pc;
-    this.video.addTo(pc);
+    this.video.addTo(pc, this.mediaStream);
+    if (plan.audio) this.addAudio(pc, plan);
     clearDefaultStunServer(pc, this.ice);
     this.wire(pc);
 
@@ -140,15 +170,15 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       this.unsubscribers.push(() => sub.unSubscribe());
     }
     this.video.transportsReady(pc);
+    this.audio?.applied();
     this.unsubscribers.push(replayEarlyDtls(pc));
     this.remoteDescriptionSet = true;
     for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
 
-    const created = await pc.createAnswer();
-    if (this.isClosed()) throw new Error("session closed during negotiation");
-    const sdp =
-      this.dtlsRole === "server" ? answerAsDtlsServer(plan.sdp, created.sdp) : created.sdp;
-    const answer = { type: created.type, sdp };
+    const answer = await this.createAnswer(pc, plan);
+    this.lastOffer = parseOfferSdp(plan.sdp);
+    this.videoMid = plan.section.mid;
+    this.negotiations++;
     // Not awaited: werift's setLocalDescription waits for gathering to
     // finish before it starts ICE checks; the answer text is final already.
     this.gathering = pc.setLocalDescription(answer).then(
@@ -162,36 +192,102 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   }
 
   /**
-   * Answers an offer that restarts ICE on this session (ice-restart.ts): the
-   * same peer connection and DTLS association, new ICE credentials and
-   * candidates (werift restarts its ICE transport when the remote ufrag and
-   * pwd change, packages/webrtc/src/transport/ice.ts setRemoteParams).
-   * Resolves with the answer; the new generation's candidates are held until
-   * releaseCandidates(), as for the first answer.
+   * How this session answers `plan`, an offer for it (renegotiation.ts
+   * decides; this adds what only the session knows): an ICE restart needs an
+   * answered offer, a renegotiation a connected call with video and audio in
+   * their sections. Anything else replaces the session.
+   */
+  offerChange(plan: AcceptedOffer): OfferChange {
+    const previous = this.lastOffer;
+    if (!this.pc || this.isClosed() || !previous || !this.remoteDescriptionSet) {
+      return { kind: "replacement", reason: `session ${this.state}` };
+    }
+    const change = offerChange(previous, parseOfferSdp(plan.sdp));
+    if (change.kind !== "renegotiation") return change;
+    if (this.state !== "connected") return { kind: "replacement", reason: `session ${this.state}` };
+    if (plan.section.mid !== this.videoMid) {
+      return { kind: "replacement", reason: "video moved to another section" };
+    }
+    if (this.audio && plan.audio && plan.audio.section.mid !== this.audio.mid) {
+      return { kind: "replacement", reason: "audio moved to another section" };
+    }
+    return change;
+  }
+
+  /**
+   * Answers an offer that restarts ICE on this session (check offerChange
+   * first): the same peer connection and DTLS association, new ICE
+   * credentials and candidates (werift restarts its ICE transport when the
+   * remote ufrag and pwd change, packages/webrtc/src/transport/ice.ts
+   * setRemoteParams). The media sections are the same ones; an audio
+   * section's direction follows the offer. Resolves with the answer; the new
+   * generation's candidates are held until releaseCandidates(), as for the
+   * first answer.
    */
   async restartIce(plan: AcceptedOffer): Promise<string> {
     const pc = this.pc;
-    if (!pc || this.isClosed() || !this.remoteDescriptionSet) {
-      throw new Error("ICE restart on a session that has not answered");
+    const change = this.offerChange(plan);
+    if (!pc || change.kind !== "ice-restart") {
+      throw new Error(
+        `not an ICE restart: ${change.kind === "replacement" ? change.reason : change.kind}`,
+      );
     }
     this.answerReleased = false;
     this.gatheringDone = false;
     await this.gathering;
+    this.audio?.update(plan.audio);
     await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
     if (this.isClosed()) throw new Error("session closed during ICE restart");
     clearDefaultStunServer(pc, this.ice);
-    const created = await pc.createAnswer();
-    if (this.isClosed()) throw new Error("session closed during ICE restart");
-    const sdp =
-      this.dtlsRole === "server" ? answerAsDtlsServer(plan.sdp, created.sdp) : created.sdp;
+    this.audio?.applied();
+    const answer = await this.createAnswer(pc, plan);
+    this.lastOffer = parseOfferSdp(plan.sdp);
+    this.negotiations++;
     this.gathering = pc
-      .setLocalDescription({ type: created.type, sdp })
+      .setLocalDescription(answer)
       .then(() => startRestartedIce(pc))
       .then(
         () => undefined,
         () => this.end("ice-failed"),
       );
-    return sdp;
+    return answer.sdp;
+  }
+
+  /**
+   * Answers a new offer on the same peer connection (check offerChange
+   * first): no new ICE, no new DTLS, the video goes on without waiting for a
+   * key frame. Audio and the control DataChannel may come or go; the answer
+   * keeps our DTLS role.
+   */
+  async renegotiate(plan: AcceptedOffer): Promise<string> {
+    const pc = this.pc;
+    const change = this.offerChange(plan);
+    if (!pc || change.kind !== "renegotiation") {
+      throw new Error(
+        `cannot renegotiate: ${change.kind === "replacement" ? change.reason : change.kind}`,
+      );
+    }
+    // Sections added now may need codecs the first offer did not (werift
+    // keeps one codec list per kind; setConfiguration replaces it).
+    pc.setConfiguration({ codecs: codecsFor(plan) });
+    if (plan.audio && !this.audio) this.addAudio(pc, plan);
+    else this.audio?.update(plan.audio);
+    const hadSctp = hasSctp(pc);
+
+    await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
+    if (this.isClosed()) throw new Error("session closed during renegotiation");
+    this.audio?.applied();
+    const answer = await this.createAnswer(pc, plan);
+    // No gathering here: werift skips it for a bundled, connected transport.
+    await pc.setLocalDescription(answer);
+    if (this.isClosed()) throw new Error("session closed during renegotiation");
+    this.lastOffer = parseOfferSdp(plan.sdp);
+    this.negotiations++;
+    if (!hadSctp && hasSctp(pc)) {
+      startSctpAddedByRenegotiation(pc).catch(() => undefined);
+    }
+    this.audio?.start();
+    return answer.sdp;
   }
 
   /**
@@ -302,14 +398,16 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     void this.close();
   }
 
-  /** Frees everything (idempotent); emits nothing. */
+  /** Frees everything (idempotent); emits only `closed`. */
   async close(): Promise<void> {
     if (this.isClosed()) return;
     this.state = "closed";
+    this.emit("closed");
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.pendingCandidates.length = 0;
     this.heldCandidates.length = 0;
     this.video.close();
+    this.audio?.close();
     const pc = this.pc;
     this.pc = undefined;
     this.removeAllListeners();
@@ -318,6 +416,32 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   private isClosed(): boolean {
     return this.state === "closed";
+  }
+
+  private addAudio(pc: RTCPeerConnection, plan: AcceptedOffer): void {
+    if (!plan.audio) return;
+    this.audio = new SessionAudio(
+      {
+        fanout: this.audioDeps.fanout,
+        floor: this.audioDeps.floor,
+        talker: talkerName(this.viewerId, this.session),
+      },
+      plan.audio,
+    );
+    this.audio.addTo(pc, this.mediaStream);
+    if (this.state === "connected") this.audio.start();
+  }
+
+  /** werift's answer, as the DTLS server when the offer leaves the role open. */
+  private async createAnswer(
+    pc: RTCPeerConnection,
+    plan: AcceptedOffer,
+  ): Promise<{ type: "answer"; sdp: string }> {
+    const created = await pc.createAnswer();
+    if (this.isClosed()) throw new Error("session closed during negotiation");
+    const sdp =
+      this.dtlsRole === "server" ? answerAsDtlsServer(plan.sdp, created.sdp) : created.sdp;
+    return { type: "answer", sdp };
   }
 
   private applyCandidate(candidate: IceCandidate | null): void {
@@ -355,11 +479,25 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       pc.iceConnectionStateChange.subscribe((state) => {
         if (state === "failed") this.end("ice-failed");
       }),
+      pc.onDataChannel.subscribe((channel) => {
+        // One control channel per session, reliable and ordered (docs/control.md:
+        // a lost or reordered reply would leave a request unanswered); anything
+        // else is not ours to serve.
+        const reliable =
+          channel.ordered && channel.maxRetransmits === null && channel.maxPacketLifeTime === null;
+        if (channel.label !== CONTROL_LABEL || !reliable || this.controlOpened || this.isClosed()) {
+          channel.close();
+          return;
+        }
+        this.controlOpened = true;
+        this.emit("control", channel);
+      }),
       pc.connectionStateChange.subscribe((state) => {
         if (state === "connected" && this.state === "negotiating") {
           this.state = "connected";
           this.emit("connected");
           this.video.start();
+          this.audio?.start();
         } else if (state === "failed" || state === "closed") {
           this.end("ice-failed");
         }
@@ -367,4 +505,25 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     ];
     for (const sub of subs) this.unsubscribers.push(() => sub.unSubscribe());
   }
+}
+
+/**
+ * werift's codec lists for a plan: the chosen H.264 and its RTX (and Opus,
+ * when the offer gets audio) plus one declared codec per section we answer inactive
+ * (werift/inactive-section.ts).
+ */
+function codecsFor(plan: AcceptedOffer): {
+  audio: RTCRtpCodecParameters[];
+  video: RTCRtpCodecParameters[];
+} {
+  const declared = (kind: "audio" | "video"): RTCRtpCodecParameters[] =>
+    plan.inactive.filter((s) => s.kind === kind).map((s) => declaredCodec(kind, s.codec));
+  return {
+    audio: [...(plan.audio ? [opusCodec(plan.audio.codec)] : []), ...declared("audio")],
+    video: [
+      h264SendCodec(plan.codec),
+      ...(plan.rtx ? [rtxCodec(plan.rtx.payloadType, plan.codec.payloadType)] : []),
+      ...declared("video"),
+    ],
+  };
 }

@@ -275,7 +275,7 @@ export class WhepEndpoint {
    * An ICE restart (draft-ietf-wish-whep section 4.3.3): the first offer with
    * the player's new credentials and candidates goes to the session host as
    * an offer for the same session, which restarts ICE on the same peer
-   * connection (webrtc/ice-restart.ts); the reply is our new credentials and
+   * connection (webrtc/renegotiation.ts); the reply is our new credentials and
    * candidates, and a new ETag. A failed restart leaves the session as it was.
    */
   async #restart(

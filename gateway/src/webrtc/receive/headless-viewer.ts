@@ -112,9 +112,9 @@ export interface HeadlessViewerStats {
  * offer of one peer connection keeps the sess-id (RFC 9429 section 5.2.2),
  * but werift 0.24.4 draws a new one for every description (addSDPHeader in
  * packages/webrtc/src/sdp.ts), and the gateway tells an ICE restart from a
- * new peer connection by it (webrtc/ice-restart.ts).
+ * new peer connection by it (webrtc/renegotiation.ts).
  */
-function sameOrigin(first: string, next: string): string {
+export function sameOrigin(first: string, next: string): string {
   const origin = /^o=(\S+) (\S+) (\d+) (.*)$/m.exec(first);
   if (!origin) return next;
   const [, user = "-", id = "0", version = "0", rest = ""] = origin;

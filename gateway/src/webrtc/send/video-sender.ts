@@ -7,6 +7,7 @@ import {
   usePLI,
   useREMB,
   useTWCC,
+  type MediaStream,
   type RTCPeerConnection,
   type RTCRtpSender,
 } from "werift";
@@ -184,10 +185,14 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     return this.estimator.estimate.rttMs;
   }
 
-  /** Adds the send-only video transceiver to `pc` (before setRemoteDescription). */
-  addTo(pc: RTCPeerConnection): void {
+  /**
+   * Adds the send-only video transceiver to `pc` (before setRemoteDescription),
+   * in `stream` when given (a=msid: a browser lip-syncs only the tracks of one stream).
+   */
+  addTo(pc: RTCPeerConnection, stream?: MediaStream): void {
     if (this.sender) throw new Error("VideoSender.addTo called twice");
-    const sender = pc.addTransceiver(this.track, { direction: "sendonly" }).sender;
+    const streams = stream ? { streams: [stream] } : {};
+    const sender = pc.addTransceiver(this.track, { direction: "sendonly", ...streams }).sender;
     this.sender = sender;
     const sub = sender.onPictureLossIndication.subscribe(() => {
       this.counters.pliReceived++;

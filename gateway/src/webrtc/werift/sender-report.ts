@@ -56,7 +56,9 @@ export function stampSenderReports(sender: RTCRtpSender, clock: SenderReportCloc
     return original(packets);
   };
   transport.sendRtcp = replacement;
+  // The audio and the video sender of a session share one (bundled) DTLS
+  // transport: each wraps what it found, and unwrapping puts that back.
   return () => {
-    if (transport.sendRtcp === replacement) Reflect.deleteProperty(transport, "sendRtcp");
+    if (transport.sendRtcp === replacement) transport.sendRtcp = original;
   };
 }
