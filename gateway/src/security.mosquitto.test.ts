@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PairingCredentials } from "./auth/pairing-link.js";
 import { runProbe } from "./probe/probe.js";
-import { TcpProxy } from "./signaling/test/tcp-proxy.js";
+import { TcpProxy } from "./signaling/testing/tcp-proxy.js";
 import { ViewerClient } from "./signaling/viewer-client.js";
 import {
   CAMGW_BIN,

@@ -14,7 +14,7 @@ import type { TraceEvent } from "../../gateway/src/congestion/trace.js";
 import type { IceCandidate } from "../../gateway/src/signaling/session-host.js";
 import { REPO_ROOT } from "../../gateway/src/testing/gateway-process.js";
 import { encodeTestClip } from "../../gateway/src/testing/test-clip.js";
-import { ClipSource } from "../../gateway/src/webrtc/fixtures/clip-source.js";
+import { ClipSource } from "../../gateway/src/webrtc/testing/clip-source.js";
 import { SessionManager } from "../../gateway/src/webrtc/session-manager.js";
 import { launchChromium } from "../test/harness/browser.js";
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, waitFor } from "./harness/browser.js";
 import { encodeTestClip } from "../../gateway/src/testing/test-clip.js";
-import { ClipSource } from "../../gateway/src/webrtc/fixtures/clip-source.js";
+import { ClipSource } from "../../gateway/src/webrtc/testing/clip-source.js";
 import { SessionManager } from "../../gateway/src/webrtc/session-manager.js";
 import type { IceCandidate } from "../../gateway/src/signaling/session-host.js";
 

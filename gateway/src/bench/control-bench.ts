@@ -3,8 +3,8 @@ import { SourceControl } from "../control/source-control.js";
 import { percentile, round } from "../probe/stats.js";
 import { encodeTestClip } from "../testing/test-clip.js";
 import { serveControl } from "../webrtc/data-channel.js";
-import { AvViewer } from "../webrtc/fixtures/av-viewer.js";
-import { ClipSource } from "../webrtc/fixtures/clip-source.js";
+import { AvViewer } from "../webrtc/testing/av-viewer.js";
+import { ClipSource } from "../webrtc/testing/clip-source.js";
 import { SessionManager } from "../webrtc/session-manager.js";
 
 /**

@@ -1,7 +1,7 @@
 import { percentile, round } from "../probe/stats.js";
 import { encodeTestClip } from "../testing/test-clip.js";
-import { ClipSource } from "../webrtc/fixtures/clip-source.js";
-import { connectViewer, LOOPBACK } from "../webrtc/fixtures/harness.js";
+import { ClipSource } from "../webrtc/testing/clip-source.js";
+import { connectViewer, LOOPBACK } from "../webrtc/testing/harness.js";
 import type { ReceivedFrame } from "../webrtc/receive/headless-viewer.js";
 import { SessionManager, type SessionManagerOptions } from "../webrtc/session-manager.js";
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { BandwidthEstimator } from "./bandwidth-estimator.js";
-import { simulateCall, type CallSample } from "./fixtures/simulated-call.js";
+import { simulateCall, type CallSample } from "./testing/simulated-call.js";
 
 /**
  * The estimator against synthetic traces with a known bottleneck
- * (fixtures/simulated-call.ts: a tbf-like link, the real pacer, feedback
+ * (testing/simulated-call.ts: a tbf-like link, the real pacer, feedback
  * from the real FeedbackRecorder, an encoder that follows the estimate as
  * the encoder policy will). Behaviour, not timings: virtual time.
  */

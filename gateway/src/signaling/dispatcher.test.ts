@@ -8,9 +8,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SignalingError } from "../errors.js";
 import { MAX_QUEUED_PER_VIEWER, SignalingDispatcher } from "./dispatcher.js";
 import { MAX_PAYLOAD_BYTES } from "./messages.js";
-import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { MemoryViewer } from "./test/memory-viewer.js";
-import { waitFor } from "./test/wait-for.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./testing/fixed-answer-host.js";
+import { MemoryViewer } from "./testing/memory-viewer.js";
+import { waitFor } from "./testing/wait-for.js";
 
 const dispatchers: SignalingDispatcher[] = [];
 

@@ -10,10 +10,10 @@ import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Mosquitto, makeTlsMaterial, type TlsMaterial } from "../testing/mosquitto.js";
 import type { LinkRetry } from "./mqtt-link.js";
-import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { MqttDevice, STATUS, type MqttDeviceOptions } from "./test/mqtt-device.js";
-import { TcpProxy } from "./test/tcp-proxy.js";
-import { waitFor } from "./test/wait-for.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./testing/fixed-answer-host.js";
+import { MqttDevice, STATUS, type MqttDeviceOptions } from "./testing/mqtt-device.js";
+import { TcpProxy } from "./testing/tcp-proxy.js";
+import { waitFor } from "./testing/wait-for.js";
 import { ViewerClient } from "./viewer-client.js";
 
 let dir: string;

@@ -12,11 +12,11 @@ import { ConfigError } from "../errors.js";
 import { EmbeddedBroker } from "./broker.js";
 import { messagesWaitingTurn } from "./dispatcher.js";
 import type { LinkRetry } from "./mqtt-link.js";
-import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { MqttDevice, STATUS, type MqttDeviceOptions } from "./test/mqtt-device.js";
-import { RawViewer } from "./test/raw-viewer.js";
-import { TcpProxy } from "./test/tcp-proxy.js";
-import { waitFor } from "./test/wait-for.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./testing/fixed-answer-host.js";
+import { MqttDevice, STATUS, type MqttDeviceOptions } from "./testing/mqtt-device.js";
+import { RawViewer } from "./testing/raw-viewer.js";
+import { TcpProxy } from "./testing/tcp-proxy.js";
+import { waitFor } from "./testing/wait-for.js";
 
 let broker: EmbeddedBroker;
 let url: string;

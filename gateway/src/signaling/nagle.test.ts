@@ -20,8 +20,8 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 const CHILD = `
 import mqtt from "mqtt";
 import { EmbeddedBroker } from ${JSON.stringify(here("./broker.ts"))};
-import { MqttDevice } from ${JSON.stringify(here("./test/mqtt-device.ts"))};
-import { FixedAnswerHost } from ${JSON.stringify(here("./test/fixed-answer-host.ts"))};
+import { MqttDevice } from ${JSON.stringify(here("./testing/mqtt-device.ts"))};
+import { FixedAnswerHost } from ${JSON.stringify(here("./testing/fixed-answer-host.ts"))};
 const [tlsPort, caFile, plainPort] = process.argv.slice(2);
 const status = { name: "n", version: "0", streams: [] };
 const host = new FixedAnswerHost();

@@ -10,8 +10,8 @@ import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "./broker.js";
-import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { MqttDevice } from "./test/mqtt-device.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./testing/fixed-answer-host.js";
+import { MqttDevice } from "./testing/mqtt-device.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 

@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "./broker.js";
 import type { IceCandidate } from "./messages.js";
-import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./test/fixed-answer-host.js";
-import { MqttDevice, STATUS } from "./test/mqtt-device.js";
-import { waitFor } from "./test/wait-for.js";
+import { FIXED_ANSWER, FixedAnswerHost, GOOD_OFFER } from "./testing/fixed-answer-host.js";
+import { MqttDevice, STATUS } from "./testing/mqtt-device.js";
+import { waitFor } from "./testing/wait-for.js";
 import { CallError, ViewerClient, type CallEndCause, type DeviceState } from "./viewer-client.js";
 
 let broker: EmbeddedBroker;

@@ -11,9 +11,9 @@ import { CONTROL_LABEL, MAX_CONTROL_MESSAGE } from "../control/control-messages.
 import { SourceControl } from "../control/source-control.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { serveControl } from "./data-channel.js";
-import { AvViewer } from "./fixtures/av-viewer.js";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { waitFor } from "./fixtures/harness.js";
+import { AvViewer } from "./testing/av-viewer.js";
+import { ClipSource } from "./testing/clip-source.js";
+import { waitFor } from "./testing/harness.js";
 import { SessionManager } from "./session-manager.js";
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
+import { ClipSource } from "./testing/clip-source.js";
+import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./testing/harness.js";
 import { parseOfferSdp } from "./offer-sdp.js";
 import { offerChange } from "./renegotiation.js";
 import { SessionManager } from "./session-manager.js";

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { splitAnnexB } from "../rtp/annexb.js";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./fixtures/harness.js";
+import { ClipSource } from "./testing/clip-source.js";
+import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "./testing/harness.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager } from "./session-manager.js";
 import { unixUsFromNtp, type SenderReport } from "./receive/headless-viewer.js";

@@ -1,10 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { unixUsFromNtp } from "../rtp/ntp.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
-import { AvViewer } from "./fixtures/av-viewer.js";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { waitFor } from "./fixtures/harness.js";
-import { OPUS_SILENCE, OpusClockSource, RecordingSink } from "./fixtures/opus-clock-source.js";
+import { AvViewer } from "./testing/av-viewer.js";
+import { ClipSource } from "./testing/clip-source.js";
+import { waitFor } from "./testing/harness.js";
+import { OPUS_SILENCE, OpusClockSource, RecordingSink } from "./testing/opus-clock-source.js";
 import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 import type { ViewerSession } from "./viewer-session.js";
 

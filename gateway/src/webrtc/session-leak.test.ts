@@ -2,8 +2,8 @@ import { readdirSync } from "node:fs";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { beforeAll, expect, it } from "vitest";
-import { ClipSource } from "./fixtures/clip-source.js";
-import { LOOPBACK, connectViewer, nextFrame, waitFor } from "./fixtures/harness.js";
+import { ClipSource } from "./testing/clip-source.js";
+import { LOOPBACK, connectViewer, nextFrame, waitFor } from "./testing/harness.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { SessionManager } from "./session-manager.js";
 

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { CamgwError } from "../errors.js";
 import { SignalingDispatcher } from "../signaling/dispatcher.js";
 import type { ByeReason } from "../signaling/session-host.js";
-import { MemoryViewer } from "../signaling/test/memory-viewer.js";
-import { useManagerBench } from "./fixtures/manager-bench.js";
-import { nextFrame, waitFor } from "./fixtures/harness.js";
+import { MemoryViewer } from "../signaling/testing/memory-viewer.js";
+import { useManagerBench } from "./testing/manager-bench.js";
+import { nextFrame, waitFor } from "./testing/harness.js";
 import type { ReceivedFrame } from "./receive/headless-viewer.js";
 
 /**

@@ -4,8 +4,8 @@ import { RTCPeerConnection, useH264, useOPUS, useVP8 } from "werift";
 import { describe, expect, it } from "vitest";
 import { CamgwError } from "../errors.js";
 import type { ByeReason } from "../signaling/session-host.js";
-import { useManagerBench } from "./fixtures/manager-bench.js";
-import { nextFrame, waitFor } from "./fixtures/harness.js";
+import { useManagerBench } from "./testing/manager-bench.js";
+import { nextFrame, waitFor } from "./testing/harness.js";
 
 const bench = useManagerBench();
 

@@ -1,10 +1,10 @@
 import wrtc from "@roamhq/wrtc";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { connectViewer, LOOPBACK, nextFrame, waitFor } from "../webrtc/fixtures/harness.js";
+import { connectViewer, LOOPBACK, nextFrame, waitFor } from "../webrtc/testing/harness.js";
 import { HeadlessViewer } from "../webrtc/receive/headless-viewer.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { parseSdpFrag } from "./sdp-frag.js";
-import { startWhepStack, TOKEN, type WhepStack } from "./test/whep-stack.js";
+import { startWhepStack, TOKEN, type WhepStack } from "./testing/whep-stack.js";
 
 let clip: ClipAccessUnit[];
 let stack: WhepStack | undefined;

@@ -3,8 +3,8 @@ import type { EgressError } from "../errors.js";
 import { startJanusWhip, type JanusWhip } from "../testing/janus.js";
 import { freePort } from "../testing/mosquitto.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
-import { ClipSource } from "../webrtc/fixtures/clip-source.js";
-import { connectViewer, LOOPBACK, nextFrame, waitFor } from "../webrtc/fixtures/harness.js";
+import { ClipSource } from "../webrtc/testing/clip-source.js";
+import { connectViewer, LOOPBACK, nextFrame, waitFor } from "../webrtc/testing/harness.js";
 import { SessionManager } from "../webrtc/session-manager.js";
 import { WhipEgress } from "./whip-egress.js";
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeTestClip, type ClipAccessUnit } from "../../testing/test-clip.js";
-import { ClipSource } from "../fixtures/clip-source.js";
-import { LOOPBACK, connectViewer, waitFor, type Connected } from "../fixtures/harness.js";
+import { ClipSource } from "../testing/clip-source.js";
+import { LOOPBACK, connectViewer, waitFor, type Connected } from "../testing/harness.js";
 import { SessionManager } from "../session-manager.js";
 import type { WireHeader } from "../werift/rtp-send.js";
 

@@ -14,7 +14,7 @@ import {
   noStun,
   sendWhenOpen,
   settled,
-} from "./test/peers.js";
+} from "./testing/peers.js";
 
 /**
  * werift patch 1 (docs/werift-patches.md): werift 0.24.4 checked the peer

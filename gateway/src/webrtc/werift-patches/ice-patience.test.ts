@@ -4,10 +4,10 @@ import { CandidatePairState, type RTCPeerConnection } from "werift";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ByeReason } from "../../signaling/session-host.js";
 import { encodeTestClip, type ClipAccessUnit } from "../../testing/test-clip.js";
-import { ClipSource } from "../fixtures/clip-source.js";
+import { ClipSource } from "../testing/clip-source.js";
 import { SessionManager } from "../session-manager.js";
 import { HeadlessViewer } from "../receive/headless-viewer.js";
-import { LOOPBACK, loopbackPeer, noStun, settled } from "./test/peers.js";
+import { LOOPBACK, loopbackPeer, noStun, settled } from "./testing/peers.js";
 
 /**
  * werift patches 2 and 3 (docs/werift-patches.md), RFC 8445 and RFC 8863

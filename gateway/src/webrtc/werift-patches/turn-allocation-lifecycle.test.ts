@@ -12,8 +12,8 @@ import {
 } from "werift";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTlsMaterial } from "../../testing/mosquitto.js";
-import { Coturn } from "./test/coturn.js";
-import { loopbackPeer, noStun, settled } from "./test/peers.js";
+import { Coturn } from "./testing/coturn.js";
+import { loopbackPeer, noStun, settled } from "./testing/peers.js";
 
 /**
  * werift patch 4 (docs/werift-patches.md), RFC 8656: werift 0.24.4 let a

@@ -2,8 +2,8 @@ import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { Connection, StunOverTurnProtocol, type RTCPeerConnection } from "werift";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Coturn } from "./test/coturn.js";
-import { loopbackPeer, noStun } from "./test/peers.js";
+import { Coturn } from "./testing/coturn.js";
+import { loopbackPeer, noStun } from "./testing/peers.js";
 
 /**
  * werift patches 5 and 6 (docs/werift-patches.md): with a plain

@@ -1,8 +1,8 @@
 import { HttpServer } from "../../http/http-server.js";
 import { MetricsRegistry } from "../../http/metrics.js";
 import { SignalingDispatcher } from "../../signaling/dispatcher.js";
-import { ClipSource } from "../../webrtc/fixtures/clip-source.js";
-import { LOOPBACK } from "../../webrtc/fixtures/harness.js";
+import { ClipSource } from "../../webrtc/testing/clip-source.js";
+import { LOOPBACK } from "../../webrtc/testing/harness.js";
 import { SessionManager, type SessionManagerOptions } from "../../webrtc/session-manager.js";
 import type { ClipAccessUnit } from "../../testing/test-clip.js";
 import { sharedTokenAuthorizer } from "../whep-auth.js";
