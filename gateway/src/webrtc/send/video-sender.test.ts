@@ -2,13 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RtpPacket } from "werift";
 import { encodeTestClip, type ClipAccessUnit } from "../../testing/test-clip.js";
 import { ClipSource } from "../testing/clip-source.js";
-import {
-  LOOPBACK,
-  connectViewer,
-  nextFrame,
-  waitFor,
-  type Connected,
-} from "../testing/harness.js";
+import { LOOPBACK, connectViewer, nextFrame, waitFor, type Connected } from "../testing/harness.js";
 import type { HeadlessViewerOptions } from "../receive/headless-viewer.js";
 import { SessionManager, type SessionManagerOptions } from "../session-manager.js";
 
