@@ -185,7 +185,10 @@ export class Gateway {
       livenessTimeoutMs: config["consent-timeout"] * 1000,
       keepWarm: config["keep-warm"],
       ...(config["adapt-bitrate"]
-        ? { encoderBitrate: { minKbps: config["min-bitrate"], maxKbps: config.bitrate } }
+        ? {
+            encoderBitrate: { minKbps: config["min-bitrate"], maxKbps: config.bitrate },
+            resizeToFit: config.degradation === "maintain-framerate",
+          }
         : {}),
       // The spec wants an answer within 1 s and werift gives one in a few
       // ms; this only bounds a negotiation that hangs. A slow board (or
@@ -195,6 +198,7 @@ export class Gateway {
       audio,
       control: control.handler,
       warn: (message) => log.warn(message),
+      info: (message) => log.info(message),
     });
     const metrics = new MetricsRegistry();
     let gateway: Gateway | null = null;

@@ -102,6 +102,11 @@ export const SCHEMA = {
     default: true,
     help: "The encoder follows the viewers' bandwidth (lowest estimate) between min-bitrate and bitrate",
   },
+  degradation: {
+    parse: oneOf("maintain-framerate", "maintain-resolution"),
+    default: "maintain-framerate",
+    help: "When adapting and the bitrate alone cannot fit: maintain-framerate steps the capture size down (and back up); maintain-resolution only lowers the bitrate",
+  },
   "min-bitrate": {
     parse: integer(100, 50_000),
     default: 150,

@@ -101,6 +101,11 @@ export interface SessionManagerOptions {
    * bounds (send/bitrate-policy.ts); absent, encoders keep their rate.
    */
   encoderBitrate?: BitratePolicyOptions;
+  /**
+   * With `encoderBitrate`: a stream's capture size steps down when the
+   * bitrate alone cannot fit, and back up (send/resolution-policy.ts).
+   */
+  resizeToFit?: boolean;
   /** Start, floor and ceiling of each viewer's bandwidth estimate, bit/s (docs/congestion.md). */
   bandwidth?: VideoSenderOptions["bandwidth"];
   /** Pacing over the estimate (default factor 2.5); false: packets leave as the encoder makes them. */
@@ -122,6 +127,8 @@ export interface SessionManagerOptions {
   control?: ControlChannelHandler;
   /** Problems worth a log line that end no session (a microphone that failed, a speaker). */
   warn?: (message: string) => void;
+  /** Changes worth a log line (a stream stepping its size to fit the bitrate). */
+  info?: (message: string) => void;
 }
 
 /** One connected viewer's sending state, as /metrics may show it per viewer. */
@@ -278,7 +285,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         maxPayloadSize: options.maxPayloadSize,
         historyPackets: options.historyPackets,
         keyFrameInFlightMs: options.keyFrameInFlightMs,
-        ...(options.encoderBitrate ? { bitrate: options.encoderBitrate } : {}),
+        ...(options.encoderBitrate
+          ? { bitrate: options.encoderBitrate, resizeToFit: options.resizeToFit }
+          : {}),
         keepWarm: options.keepWarm,
         profileLevelId: options.profileLevelIds?.[id],
       });
@@ -286,6 +295,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       // only a source given up for good (source-timeout) ends them.
       stream.on("state", (status) => this.tellViewers(stream, status));
       stream.on("sourceLost", () => this.endStream(stream, "source-lost"));
+      stream.on("resized", (size, error) => {
+        const to = `${size.width}x${size.height}`;
+        if (error)
+          options.warn?.(`stream ${id}: cannot step to ${to} to fit the bitrate: ${error.message}`);
+        else options.info?.(`stream ${id}: capturing at ${to} to fit the bitrate`);
+      });
       this.streams.set(id, stream);
     }
     const warn = options.warn ?? (() => undefined);

@@ -43,14 +43,14 @@ function policer(perSecond: number, burst: number): () => boolean {
   };
 }
 
-function setUp(adapt: boolean): void {
+function setUp(adapt: boolean, resizeToFit = false): void {
   source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
   const capped = policer(40, 10);
   manager = new SessionManager({
     streams: { main: source },
     ice: LOOPBACK,
     answerTimeoutMs: 10_000,
-    ...(adapt ? { encoderBitrate: { minKbps: 150, maxKbps: 2000 } } : {}),
+    ...(adapt ? { encoderBitrate: { minKbps: 150, maxKbps: 2000 }, resizeToFit } : {}),
     dropOnWire: (viewerId: string, _header: WireHeader) => viewerId === "capped" && capped(),
   });
 }
@@ -66,6 +66,24 @@ describe("the encoder's bitrate with a viewer behind a bottleneck", () => {
     viewers.splice(0);
     manager.bye("capped", "s1");
     await waitFor(() => source.bitrateKbps === 2000, 10_000, 50);
+  });
+
+  it("takes the capture size down a step when the bitrate alone cannot fit, and back when the viewer leaves", async () => {
+    setUp(true, true);
+    const c = await connectViewer(manager, "capped", "s1");
+    viewers.push(c);
+    // 640x360's ladder has one step, 480x272 (send/resolution-policy.ts).
+    await waitFor(() => source.resizes.length > 0, 30_000, 50);
+    expect(source.resizes[0]).toEqual({ width: 480, height: 272 });
+    expect(source.bitrateKbps).toBeLessThan(1000);
+    await c.viewer.close();
+    viewers.splice(0);
+    manager.bye("capped", "s1");
+    await waitFor(() => source.resizes.length > 1, 10_000, 50);
+    expect(source.resizes).toEqual([
+      { width: 480, height: 272 },
+      { width: 640, height: 360 },
+    ]);
   });
 
   it("stays where it was configured with adaptation off", async () => {

@@ -9,6 +9,7 @@ import { RtpPacketizer } from "../../rtp/packetizer.js";
 import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-profile.js";
 import { BitratePolicy, type BitratePolicyOptions } from "./bitrate-policy.js";
 import { KeyFrameRequester } from "./keyframe-requester.js";
+import { ResolutionPolicy } from "./resolution-policy.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
 /**
@@ -34,6 +35,12 @@ export interface StreamFanoutOptions {
    * (bitrate-policy.ts); absent, the source keeps its configured rate.
    */
   bitrate?: BitratePolicyOptions;
+  /**
+   * With `bitrate`: the capture size steps down when the bitrate alone
+   * cannot fit, and back up (resolution-policy.ts), where the source can
+   * resize; false keeps the resolution and lets only the bitrate move.
+   */
+  resizeToFit?: boolean;
 }
 
 export interface StreamFanoutEvents {
@@ -46,6 +53,11 @@ export interface StreamFanoutEvents {
   viewerEstimate: [FrameSink, BandwidthEstimate];
   /** The source is live again, recovering, or unavailable: its viewers are told. */
   state: [SourceStatus];
+  /**
+   * The resolution policy asked the source for another size (`error` when
+   * the source refused it; the policy then leaves the size alone).
+   */
+  resized: [{ width: number; height: number }, Error | undefined];
 }
 
 export interface StreamFanoutStats {
@@ -83,6 +95,9 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly estimates = new Map<FrameSink, BandwidthEstimate>();
   private readonly rate = new RateWindow(1000);
   private readonly bitrate: BitratePolicy | null;
+  private resolution: ResolutionPolicy | null = null;
+  /** A resize the resolution policy asked for is under way. */
+  private resizing = false;
   private wantRunning = false;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
@@ -107,6 +122,29 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.bitrate = options.bitrate
       ? new BitratePolicy(options.bitrate, (kbps) => this.source.setBitrate(kbps))
       : null;
+    const resize = this.source.resize?.bind(this.source);
+    if (options.bitrate && options.resizeToFit && resize) {
+      const { width, height } = this.source.info;
+      this.resolution = new ResolutionPolicy(
+        { base: { width, height }, maxKbps: options.bitrate.maxKbps },
+        (size) => {
+          this.resizing = true;
+          resize(size).then(
+            () => {
+              this.resizing = false;
+              this.emit("resized", size, undefined);
+            },
+            (err: unknown) => {
+              this.resizing = false;
+              // Refused (the device has no such size): keep what works, and
+              // stop trying rather than restart the camera every few seconds.
+              this.resolution = null;
+              this.emit("resized", size, err instanceof Error ? err : new Error(String(err)));
+            },
+          );
+        },
+      );
+    }
     this.packetizer = new RtpPacketizer({
       payloader: new H264Payloader({ maxPayloadSize: options.maxPayloadSize }),
     });
@@ -151,7 +189,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   updateEstimate(viewer: FrameSink, estimate: BandwidthEstimate): void {
     if (!this.viewers.has(viewer)) return;
     this.estimates.set(viewer, estimate);
-    this.bitrate?.update(this.estimates.values());
+    this.followEstimates();
     this.emit("viewerEstimate", viewer, estimate);
   }
 
@@ -164,8 +202,28 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   detach(viewer: FrameSink): void {
     this.viewers.delete(viewer);
     // The weakest viewer leaving frees the others from its limit.
-    if (this.estimates.delete(viewer)) this.bitrate?.update(this.estimates.values());
+    if (this.estimates.delete(viewer) || this.viewers.size === 0) this.followEstimates();
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
+  }
+
+  /** The encoder's bitrate, then its size, follow the viewers' estimates. */
+  private followEstimates(): void {
+    if (!this.bitrate) return;
+    const kbps = this.bitrate.update(this.estimates.values());
+    const policy = this.resolution;
+    if (!policy || this.resizing) return;
+    if (this.viewers.size === 0) {
+      policy.reset();
+      return;
+    }
+    if (this.estimates.size === 0) return;
+    // Resized by someone else (a viewer's control command): the full size
+    // now. A device may round a size a little (alignment): that is ours.
+    const { width, height } = this.source.info;
+    const mine = policy.size;
+    if (Math.abs(width - mine.width) > 16 || Math.abs(height - mine.height) > 16)
+      policy.rebase({ width, height });
+    policy.update(kbps);
   }
 
   /** A viewer asked for an IDR: passed on at once unless one already serves it. */

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import type { FrameSize } from "../../media/supervised-source.js";
+import { ResolutionPolicy, resolutionLadder } from "./resolution-policy.js";
+
+const HD = { width: 1280, height: 720 };
+
+/** A policy for 1280x720 at 2000 kbit/s on a clock the test moves. */
+function policyAt(base: FrameSize = HD): {
+  policy: ResolutionPolicy;
+  asked: string[];
+  feed: (kbps: number, forMs: number) => void;
+} {
+  let now = 0;
+  const asked: string[] = [];
+  const policy = new ResolutionPolicy(
+    { base, maxKbps: 2000 },
+    (s) => asked.push(`${s.width}x${s.height}`),
+    () => now,
+  );
+  // One estimate every 100 ms, as transport-cc feedback comes.
+  const feed = (kbps: number, forMs: number): void => {
+    for (let t = 0; t < forMs; t += 100) {
+      policy.update(kbps);
+      now += 100;
+    }
+    policy.update(kbps);
+  };
+  return { policy, asked, feed };
+}
+
+describe("the resolution ladder", () => {
+  it("steps 1280x720 down to 960x544, 640x368 and 480x272, in macroblocks, and stops above 320x180", () => {
+    expect(resolutionLadder(HD)).toEqual([
+      HD,
+      { width: 960, height: 544 },
+      { width: 640, height: 368 },
+      { width: 480, height: 272 },
+    ]);
+    expect(resolutionLadder({ width: 640, height: 480 })).toEqual([
+      { width: 640, height: 480 },
+      { width: 480, height: 368 },
+      { width: 320, height: 240 },
+    ]);
+    expect(resolutionLadder({ width: 320, height: 240 })).toEqual([{ width: 320, height: 240 }]);
+  });
+});
+
+describe("the resolution policy", () => {
+  it("keeps the size while the bitrate fits, and through a dip shorter than its hold", () => {
+    const { asked, feed } = policyAt();
+    feed(1800, 10_000);
+    feed(600, 3000);
+    feed(1800, 10_000);
+    expect(asked).toEqual([]);
+  });
+
+  it("steps down to the largest size the bitrate feeds once it has stayed low", () => {
+    const { policy, asked, feed } = policyAt();
+    // 400 kbit/s: half of 640x368's share (2000 * 0.18 = 368) is 184: it feeds 640x368, not 960x544.
+    feed(400, 5000);
+    expect(asked).toEqual(["640x368"]);
+    expect(policy.size).toEqual({ width: 640, height: 368 });
+  });
+
+  it("steps back up one size at a time once the bitrate has stayed high, not sooner", () => {
+    const { asked, feed } = policyAt();
+    feed(400, 5000);
+    feed(2000, 5000);
+    expect(asked).toEqual(["640x368"]);
+    feed(2000, 6000);
+    expect(asked).toEqual(["640x368", "960x544"]);
+    feed(2000, 11_000);
+    expect(asked).toEqual(["640x368", "960x544", "1280x720"]);
+  });
+
+  it("does not climb to a size the bitrate would starve (hysteresis between the thresholds)", () => {
+    const { asked, feed } = policyAt();
+    feed(400, 5000);
+    // 960x544 needs 0.9 * 1133 = 1020 kbit/s to be tried again; 900 stays put.
+    feed(900, 30_000);
+    expect(asked).toEqual(["640x368"]);
+  });
+
+  it("goes back to the full size when nobody watches, and takes a size set by someone else as the new full size", () => {
+    const { policy, asked, feed } = policyAt();
+    feed(400, 5000);
+    policy.reset();
+    expect(asked).toEqual(["640x368", "1280x720"]);
+    policy.rebase({ width: 640, height: 480 });
+    feed(2000, 20_000);
+    expect(asked).toEqual(["640x368", "1280x720"]);
+    // 700 kbit/s: under half of 640x480's 2000, over half of 480x368's 1150.
+    feed(700, 5000);
+    expect(asked).toEqual(["640x368", "1280x720", "480x368"]);
+  });
+
+  it("refuses a size or bitrate that is not above zero", () => {
+    expect(
+      () =>
+        new ResolutionPolicy({ base: { width: 0, height: 720 }, maxKbps: 2000 }, () => undefined),
+    ).toThrow(RangeError);
+    expect(() => new ResolutionPolicy({ base: HD, maxKbps: 0 }, () => undefined)).toThrow(
+      RangeError,
+    );
+  });
+});
