@@ -98,6 +98,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private resolution: ResolutionPolicy | null = null;
   /** A resize the resolution policy asked for is under way. */
   private resizing = false;
+  /** The size the source took at the policy's last resize. */
+  private resizedTo: { width: number; height: number } | null = null;
+  /** Sizes the policy asked for ("WxH") and what the source took for each. */
+  private readonly sizeTaken = new Map<string, string>();
   private wantRunning = false;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
@@ -128,11 +132,20 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       this.resolution = new ResolutionPolicy(
         { base: { width, height }, maxKbps: options.bitrate.maxKbps },
         (size) => {
+          const asked = `${size.width}x${size.height}`;
+          const current = this.source.info;
+          // A camera with a few discrete sizes (UVC, the virtual board's)
+          // rounds to the nearest it has; a step that rounded to the size
+          // running now would only restart it.
+          if (this.sizeTaken.get(asked) === `${current.width}x${current.height}`) return;
           this.resizing = true;
           resize(size).then(
             () => {
               this.resizing = false;
-              this.emit("resized", size, undefined);
+              const { width, height } = this.source.info;
+              this.sizeTaken.set(asked, `${width}x${height}`);
+              this.resizedTo = { width, height };
+              this.emit("resized", { width, height }, undefined);
             },
             (err: unknown) => {
               this.resizing = false;
@@ -217,12 +230,13 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       return;
     }
     if (this.estimates.size === 0) return;
-    // Resized by someone else (a viewer's control command): the full size
-    // now. A device may round a size a little (alignment): that is ours.
+    // Resized by someone else (a viewer's control command): the full size now.
     const { width, height } = this.source.info;
-    const mine = policy.size;
-    if (Math.abs(width - mine.width) > 16 || Math.abs(height - mine.height) > 16)
+    const mine = this.resizedTo ?? policy.size;
+    if (width !== mine.width || height !== mine.height) {
+      this.resizedTo = null;
       policy.rebase({ width, height });
+    }
     policy.update(kbps);
   }
 
