@@ -9,10 +9,14 @@ import type { Config } from "./config.js";
 import type { HttpAccess } from "./http/access.js";
 import { ConfigError } from "./errors.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
-import { MetricsRegistry } from "./http/metrics.js";
+import { MetricsRegistry, type Sample } from "./http/metrics.js";
 import { findUp } from "./paths.js";
 import { explainPortClash } from "./port-clash.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
+import { HaStateReader } from "./homeassistant/ha-state.js";
+import { homeAssistantScope } from "./homeassistant/ha-scope.js";
+import { HomeAssistantLink, type SnapshotFn } from "./homeassistant/home-assistant-link.js";
+import { MAX_PACKET_BYTES } from "./auth/mosquitto-files.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
@@ -21,7 +25,12 @@ import { BrokerBridge } from "./signaling/broker-bridge.js";
 import { tlsClientOptions } from "./signaling/mqtt-connection.js";
 import { SignalingDispatcher } from "./signaling/dispatcher.js";
 import { reportLink } from "./signaling/link-report.js";
-import { DEFAULT_STREAM, type IceServerEntry, type StreamInfo } from "./signaling/messages.js";
+import {
+  DEFAULT_STREAM,
+  statusTopic,
+  type IceServerEntry,
+  type StreamInfo,
+} from "./signaling/messages.js";
 import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
@@ -86,6 +95,11 @@ export interface GatewayOptions {
    * turns it off when its output goes to the journal (secrets never go to logs).
    */
   createFirstViewer?: boolean;
+  /**
+   * JPEGs of the camera for Home Assistant's camera entity; without it the
+   * gateway announces no camera entity (docs/home-assistant.md).
+   */
+  snapshot?: SnapshotFn;
 }
 
 /** The plain listeners' address: loopback, unless the config lets them on the LAN. */
@@ -110,6 +124,7 @@ export class Gateway {
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   private addressWatch: AddressWatch | null = null;
+  private homeAssistant: HomeAssistantLink | null = null;
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
@@ -252,7 +267,7 @@ export class Gateway {
       log.info(`viewer ${viewerId} (session ${session}): asked to restart ICE (${reason})`);
     });
     this.watchAddresses();
-    this.metrics.register(() =>
+    const samples = (): Sample[] =>
       gatewayMetrics({
         sessions: this.sessions,
         dispatcher: this.dispatcher,
@@ -260,8 +275,8 @@ export class Gateway {
         source: this.source,
         whep: this.whep,
         whip: this.whip,
-      }),
-    );
+      });
+    this.metrics.register(samples);
 
     const [plain, secure] = await this.http.listen();
     const local = reachable(plainHost(config));
@@ -285,7 +300,11 @@ export class Gateway {
           key: this.tls.key,
         },
         auth: accountAuthenticator(
-          { prefix: config.prefix, deviceId: config["device-id"] },
+          {
+            prefix: config.prefix,
+            deviceId: config["device-id"],
+            homeAssistant: homeAssistantScope(config),
+          },
           device,
           this.accounts,
         ),
@@ -310,6 +329,7 @@ export class Gateway {
       ...(mqttsUrl ? { mqtts: mqttsUrl } : {}),
     };
     this.connectSignaling(brokerUrl, device);
+    this.announceToHomeAssistant(samples, options.snapshot ?? null);
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
   }
 
@@ -420,6 +440,61 @@ export class Gateway {
   }
 
   /**
+   * Home Assistant MQTT discovery over the device's link (docs/home-assistant.md):
+   * when on, the entities and their state; when off, the removal of what an
+   * earlier start announced. Sensor values are the /metrics samples.
+   */
+  private announceToHomeAssistant(samples: () => Sample[], snapshot: SnapshotFn | null): void {
+    const { config, log, link, source } = this;
+    if (!link) return;
+    const enabled = config["home-assistant"];
+    const snapshotTopicBytes = `${config.prefix}/${config["device-id"]}/ha/snapshot`.length;
+    const ha = new HomeAssistantLink({
+      link,
+      enabled,
+      discovery: {
+        haPrefix: config["home-assistant-prefix"],
+        prefix: config.prefix,
+        deviceId: config["device-id"],
+        statusTopic: statusTopic(config.prefix, config["device-id"]),
+        name: config.name,
+        version: VERSION,
+        model: `camgw (${source.name})`,
+      },
+      state: new HaStateReader({
+        samples,
+        encoder: () => source.encoder,
+        source: () => ({
+          state: source.status?.state ?? "live",
+          size: `${source.info.width}x${source.info.height}`,
+        }),
+      }),
+      stateIntervalMs: config["home-assistant-state-interval"] * 1000,
+      snapshot,
+      snapshotIntervalMs: config["home-assistant-snapshot-interval"] * 1000,
+      snapshotWidth: config["home-assistant-snapshot-width"],
+      // The packet limit less the PUBLISH header: fixed header (5), topic length (2) and topic.
+      maxSnapshotBytes: MAX_PACKET_BYTES - 7 - snapshotTopicBytes,
+    });
+    ha.on("warning", (err) => log.warn(`Home Assistant: ${err.message}`));
+    ha.once("announced", () => {
+      log.info(
+        enabled
+          ? `Home Assistant: announced under ${config["home-assistant-prefix"]}/ (${snapshot ? "camera and sensors" : "sensors; no camera entity without snapshots"})`
+          : `Home Assistant: discovery is off; removed any entities an earlier start announced under ${config["home-assistant-prefix"]}/`,
+      );
+    });
+    if (enabled) {
+      const nudge = (): void => ha.nudge();
+      this.sessions.on("connected", nudge);
+      this.sessions.on("ended", nudge);
+      source.on("state", nudge);
+    }
+    this.homeAssistant = ha;
+    ha.start();
+  }
+
+  /**
    * WHEP on the HTTP port (docs/whep.md): a second transport into the same
    * dispatcher and session manager. Players log in with a viewer's bearer token
    * (or the shared whep-token, when configured).
@@ -501,6 +576,8 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.addressWatch?.close();
+    // No state after this; the link's offline status makes the entities unavailable.
+    this.homeAssistant?.close();
     // A link that is down is closed first: no bye could reach a viewer
     // through it, and no new attempt may start while the rest shuts down.
     // Closing it never waits for its retry timer.
