@@ -11,12 +11,7 @@
  * behaviour"). The connectivity sensor has no availability: it reads "off"
  * then, which is its point.
  */
-import {
-  discoveryTopic,
-  haSnapshotTopic,
-  haStateTopic,
-  type HaComponent,
-} from "./ha-topics.js";
+import { discoveryTopic, haSnapshotTopic, haStateTopic, type HaComponent } from "./ha-topics.js";
 
 export interface DiscoveryInput {
   /** Home Assistant's discovery prefix. */
@@ -135,7 +130,8 @@ export const ENTITIES: readonly EntitySpec[] = [
         entity_category: "diagnostic",
       })(input),
       json_attributes_topic: haStateTopic(input.prefix, input.deviceId),
-      json_attributes_template: "{{ {'source': value_json.source, 'size': value_json.size} | tojson }}",
+      json_attributes_template:
+        "{{ {'source': value_json.source, 'size': value_json.size} | tojson }}",
     }),
   },
   {

@@ -64,11 +64,12 @@ describe("the Home Assistant config keys", () => {
       ["camgw", "camgw/ha"],
       ["site/camgw", "site"],
     ] as const) {
-      const load = (): unknown =>
-        loadConfig({ flags: { prefix, "home-assistant-prefix": ha } });
+      const load = (): unknown => loadConfig({ flags: { prefix, "home-assistant-prefix": ha } });
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(/home-assistant-prefix ".*" overlaps prefix/);
     }
-    expect(loadConfig({ flags: { prefix: "camgw", "home-assistant-prefix": "camgw2" } })).toBeTruthy();
+    expect(
+      loadConfig({ flags: { prefix: "camgw", "home-assistant-prefix": "camgw2" } }),
+    ).toBeTruthy();
   });
 });
