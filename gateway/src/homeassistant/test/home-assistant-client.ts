@@ -57,6 +57,11 @@ export class HomeAssistantClient {
     return out;
   }
 
+  /** The entities announced now: the newest config of each topic, less those removed (empty). */
+  announced(prefix: string): Map<string, SeenMessage> {
+    return new Map([...this.configs(prefix)].filter(([, m]) => m.payload.length > 0));
+  }
+
   /** The newest message on `topic`. */
   last(topic: string): SeenMessage | undefined {
     return this.seen.filter((m) => m.topic === topic).at(-1);
