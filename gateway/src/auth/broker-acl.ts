@@ -87,7 +87,11 @@ export function maySubscribe(scope: AclScope, principal: Principal, filter: stri
   if (isHomeAssistant(scope, principal)) {
     if (filter.startsWith(`${scope.homeAssistant?.prefix ?? ""}/`)) return true;
     const [device, level] = parts ?? [];
-    if ((device === scope.deviceId || device === "+") && level === HA_LEVEL && parts?.length !== 2) {
+    if (
+      (device === scope.deviceId || device === "+") &&
+      level === HA_LEVEL &&
+      parts?.length !== 2
+    ) {
       return true;
     }
   }

@@ -19,7 +19,10 @@ export interface HaState {
   fps: number;
   /** kbit/s sent to viewers, all together. */
   bitrate: number;
-  /** Which encoder makes the H.264 (the source's own words), or "unknown". */
+  /**
+   * Which encoder makes the H.264 (the source's own words); while the camera
+   * is closed, the one it last used; "unknown" before it ever opened.
+   */
   encoder: string;
   /** live | recovering | unavailable (docs/signaling.md, "source"). */
   source: string;
@@ -46,6 +49,8 @@ const MIN_WINDOW_MS = 1000;
 export class HaStateReader {
   #last: Counters | undefined;
   #rates = { fps: 0, bitrate: 0 };
+  /** A closed camera names no encoder (V4l2Source.encoder): keep the last one known. */
+  #encoder: string | undefined;
 
   constructor(private readonly inputs: HaStateInputs) {}
 
@@ -71,11 +76,12 @@ export class HaStateReader {
       this.#last = now;
     }
     const source = this.inputs.source();
+    this.#encoder = this.inputs.encoder() ?? this.#encoder;
     return {
       viewers: value("camgw_connected_sessions") ?? 0,
       fps: this.#rates.fps,
       bitrate: this.#rates.bitrate,
-      encoder: this.inputs.encoder() ?? "unknown",
+      encoder: this.#encoder ?? "unknown",
       source: source.state,
       size: source.size,
     };

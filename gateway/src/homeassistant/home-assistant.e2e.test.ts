@@ -83,10 +83,16 @@ describe("Home Assistant discovery on the embedded broker", () => {
     );
     expect(busy.size).toMatch(/^\d+x\d+$/);
     expect(busy.source).toBe("live");
+    // The virtual pi4 board encodes in its (virtual) V4L2 M2M encoder.
+    expect(busy.encoder).toMatch(/^hardware \(V4L2 M2M/);
     const report = await watching;
     expect(report.frames).toBeGreaterThan(0);
-    // The viewer left: the count goes back to 0 and no frames are sent.
-    await ha.waitForJson<HaState>(STATE, (s) => s.viewers === 0 && s.bitrate === 0);
+    // The viewer left: the count goes back to 0, nothing is sent, and the
+    // encoder of the (now closed) camera is still named.
+    await ha.waitForJson<HaState>(
+      STATE,
+      (s) => s.viewers === 0 && s.bitrate === 0 && s.encoder === busy.encoder,
+    );
   });
 
   it("lets no other viewer read Home Assistant's topics or write under its prefix", async () => {

@@ -299,9 +299,13 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   ): Promise<void> {
     const client = this.#client;
     if (!client || this.#state !== "connected") {
-      throw new BrokerError("closed", `not connected to the MQTT broker; nothing sent to ${topic}`, {
-        topic,
-      });
+      throw new BrokerError(
+        "closed",
+        `not connected to the MQTT broker; nothing sent to ${topic}`,
+        {
+          topic,
+        },
+      );
     }
     try {
       await client.publishAsync(topic, payload, options);
