@@ -13,10 +13,9 @@ import { MetricsRegistry, type Sample } from "./http/metrics.js";
 import { findUp } from "./paths.js";
 import { explainPortClash } from "./port-clash.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
-import { HaStateReader } from "./homeassistant/ha-state.js";
 import { homeAssistantScope } from "./homeassistant/ha-scope.js";
-import { HomeAssistantLink, type SnapshotFn } from "./homeassistant/home-assistant-link.js";
-import { MAX_PACKET_BYTES } from "./auth/mosquitto-files.js";
+import type { HomeAssistantLink, SnapshotFn } from "./homeassistant/home-assistant-link.js";
+import { startHomeAssistant } from "./homeassistant/start-home-assistant.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
@@ -25,12 +24,7 @@ import { BrokerBridge } from "./signaling/broker-bridge.js";
 import { tlsClientOptions } from "./signaling/mqtt-connection.js";
 import { SignalingDispatcher } from "./signaling/dispatcher.js";
 import { reportLink } from "./signaling/link-report.js";
-import {
-  DEFAULT_STREAM,
-  statusTopic,
-  type IceServerEntry,
-  type StreamInfo,
-} from "./signaling/messages.js";
+import { DEFAULT_STREAM, type IceServerEntry, type StreamInfo } from "./signaling/messages.js";
 import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
 import { VERSION } from "./version.js";
@@ -329,7 +323,16 @@ export class Gateway {
       ...(mqttsUrl ? { mqtts: mqttsUrl } : {}),
     };
     this.connectSignaling(brokerUrl, device);
-    this.announceToHomeAssistant(samples, options.snapshot ?? null);
+    this.homeAssistant = await startHomeAssistant({
+      config,
+      log,
+      link: this.link,
+      source: this.source,
+      sessions: this.sessions,
+      samples,
+      snapshot: options.snapshot ?? null,
+      stateDir: this.stateDir,
+    });
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
   }
 
@@ -437,61 +440,6 @@ export class Gateway {
     this.link = link;
     reportLink(link, log);
     link.connect();
-  }
-
-  /**
-   * Home Assistant MQTT discovery over the device's link (docs/home-assistant.md):
-   * when on, the entities and their state; when off, the removal of what an
-   * earlier start announced. Sensor values are the /metrics samples.
-   */
-  private announceToHomeAssistant(samples: () => Sample[], snapshot: SnapshotFn | null): void {
-    const { config, log, link, source } = this;
-    if (!link) return;
-    const enabled = config["home-assistant"];
-    const snapshotTopicBytes = `${config.prefix}/${config["device-id"]}/ha/snapshot`.length;
-    const ha = new HomeAssistantLink({
-      link,
-      enabled,
-      discovery: {
-        haPrefix: config["home-assistant-prefix"],
-        prefix: config.prefix,
-        deviceId: config["device-id"],
-        statusTopic: statusTopic(config.prefix, config["device-id"]),
-        name: config.name,
-        version: VERSION,
-        model: `camgw (${source.name})`,
-      },
-      state: new HaStateReader({
-        samples,
-        encoder: () => source.encoder,
-        source: () => ({
-          state: source.status?.state ?? "live",
-          size: `${source.info.width}x${source.info.height}`,
-        }),
-      }),
-      stateIntervalMs: config["home-assistant-state-interval"] * 1000,
-      snapshot,
-      snapshotIntervalMs: config["home-assistant-snapshot-interval"] * 1000,
-      snapshotWidth: config["home-assistant-snapshot-width"],
-      // The packet limit less the PUBLISH header: fixed header (5), topic length (2) and topic.
-      maxSnapshotBytes: MAX_PACKET_BYTES - 7 - snapshotTopicBytes,
-    });
-    ha.on("warning", (err) => log.warn(`Home Assistant: ${err.message}`));
-    ha.once("announced", () => {
-      log.info(
-        enabled
-          ? `Home Assistant: announced under ${config["home-assistant-prefix"]}/ (${snapshot ? "camera and sensors" : "sensors; no camera entity without snapshots"})`
-          : `Home Assistant: discovery is off; removed any entities an earlier start announced under ${config["home-assistant-prefix"]}/`,
-      );
-    });
-    if (enabled) {
-      const nudge = (): void => ha.nudge();
-      this.sessions.on("connected", nudge);
-      this.sessions.on("ended", nudge);
-      source.on("state", nudge);
-    }
-    this.homeAssistant = ha;
-    ha.start();
   }
 
   /**

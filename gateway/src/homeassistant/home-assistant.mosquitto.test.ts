@@ -16,6 +16,7 @@ import { CAMGW_BIN, startGateway, type GatewayProcess } from "../testing/gateway
 import { connected, collect, publishOutcome } from "../testing/mqtt-attacker.js";
 import { Mosquitto, freePort } from "../testing/mosquitto.js";
 import { sleep, waitUntil } from "../testing/wait-until.js";
+import { readAnnouncement } from "./announcement-record.js";
 import type { HaState } from "./ha-state.js";
 import { checkAnnouncement, HomeAssistantClient } from "./test/home-assistant-client.js";
 
@@ -95,6 +96,15 @@ describe("Home Assistant discovery through Mosquitto set up with camgw broker-co
     expect(acl).toContain("topic read camgw/porch/ha/#");
   });
 
+  it("notes in the state directory where it announced itself", async () => {
+    await waitUntil(async () => (await readAnnouncement(stateDir)) !== undefined);
+    expect(await readAnnouncement(stateDir)).toEqual({
+      haPrefix: "homeassistant",
+      prefix: "camgw",
+      deviceId: "porch",
+    });
+  });
+
   it("keeps configs Home Assistant's schema takes, which Home Assistant's login reads and other viewers do not", async () => {
     const ha = await HomeAssistantClient.connect(url, haLogin(), [
       "homeassistant/#",
@@ -153,5 +163,20 @@ describe("Home Assistant discovery through Mosquitto set up with camgw broker-co
       await ha.close();
       return left.size === 0 && state === undefined;
     }, 20_000);
+    // Done once: the note of the announcement is gone with it.
+    await waitUntil(async () => (await readAnnouncement(stateDir)) === undefined);
+  });
+
+  it("publishes nothing under Home Assistant's prefix when the feature is off and nothing was announced", async () => {
+    const owner = gw.owner;
+    const ha = await HomeAssistantClient.connect(url, haLogin(), ["homeassistant/#", STATUS]);
+    expect(await gw.stop()).toBe(0);
+    gw = await gateway([], owner);
+    const since = ha.seen.length;
+    await ha.waitForJson<{ online: boolean }>(STATUS, (x) => x.online);
+    // The status is the device's first publish on connect; anything of Home Assistant's would follow it.
+    await sleep(1000);
+    expect(ha.seen.slice(since).filter((m) => m.topic.startsWith("homeassistant/"))).toEqual([]);
+    await ha.close();
   });
 });
