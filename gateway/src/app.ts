@@ -11,10 +11,13 @@ import { createControl, type Control } from "./control-factory.js";
 import type { HttpAccess } from "./http/access.js";
 import { ConfigError } from "./errors.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
-import { MetricsRegistry } from "./http/metrics.js";
+import { MetricsRegistry, type Sample } from "./http/metrics.js";
 import { findUp } from "./paths.js";
 import { explainPortClash } from "./port-clash.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
+import { homeAssistantScope } from "./homeassistant/ha-scope.js";
+import type { HomeAssistantLink, SnapshotFn } from "./homeassistant/home-assistant-link.js";
+import { startHomeAssistant } from "./homeassistant/start-home-assistant.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
@@ -88,6 +91,11 @@ export interface GatewayOptions {
    * turns it off when its output goes to the journal (secrets never go to logs).
    */
   createFirstViewer?: boolean;
+  /**
+   * JPEGs of the camera for Home Assistant's camera entity; without it the
+   * gateway announces no camera entity (docs/home-assistant.md).
+   */
+  snapshot?: SnapshotFn;
 }
 
 /** The plain listeners' address: loopback, unless the config lets them on the LAN. */
@@ -112,6 +120,7 @@ export class Gateway {
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   private addressWatch: AddressWatch | null = null;
+  private homeAssistant: HomeAssistantLink | null = null;
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
@@ -275,7 +284,7 @@ export class Gateway {
       log.info(`viewer ${viewerId} (session ${session}): asked to restart ICE (${reason})`);
     });
     this.watchAddresses();
-    this.metrics.register(() =>
+    const samples = (): Sample[] =>
       gatewayMetrics({
         sessions: this.sessions,
         dispatcher: this.dispatcher,
@@ -283,8 +292,8 @@ export class Gateway {
         source: this.source,
         whep: this.whep,
         whip: this.whip,
-      }),
-    );
+      });
+    this.metrics.register(samples);
 
     const [plain, secure] = await this.http.listen();
     const local = reachable(plainHost(config));
@@ -308,7 +317,11 @@ export class Gateway {
           key: this.tls.key,
         },
         auth: accountAuthenticator(
-          { prefix: config.prefix, deviceId: config["device-id"] },
+          {
+            prefix: config.prefix,
+            deviceId: config["device-id"],
+            homeAssistant: homeAssistantScope(config),
+          },
           device,
           this.accounts,
         ),
@@ -333,6 +346,16 @@ export class Gateway {
       ...(mqttsUrl ? { mqtts: mqttsUrl } : {}),
     };
     this.connectSignaling(brokerUrl, device);
+    this.homeAssistant = await startHomeAssistant({
+      config,
+      log,
+      link: this.link,
+      source: this.source,
+      sessions: this.sessions,
+      samples,
+      snapshot: options.snapshot ?? null,
+      stateDir: this.stateDir,
+    });
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
   }
 
@@ -524,6 +547,8 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     this.addressWatch?.close();
+    // No state after this; the link's offline status makes the entities unavailable.
+    this.homeAssistant?.close();
     // A link that is down is closed first: no bye could reach a viewer
     // through it, and no new attempt may start while the rest shuts down.
     // Closing it never waits for its retry timer.

@@ -156,13 +156,9 @@ export function configFlags(
   };
 }
 
-/** Width of the flag column in `camgw run --help` (two spaces follow it). */
-const FLAG_COLUMN = 28;
-
 /** The options section of `camgw run --help`, from the schema. */
 export function runHelp(): string {
-  const line = (flag: string, text: string): string => `  ${flag.padEnd(FLAG_COLUMN)}  ${text}`;
-  const lines = KEYS.map((key) => {
+  const rows = KEYS.map((key) => {
     const spec = SCHEMA[key];
     const flag = FILE_OR_ENV_KEYS.has(key)
       ? `(${key}: file or env)`
@@ -170,8 +166,12 @@ export function runHelp(): string {
         ? `--[no-]${key}`
         : `--${key} VALUE`;
     const def = "defaultText" in spec ? spec.defaultText : JSON.stringify(spec.default);
-    return line(flag, `${spec.help} [${envName(key)}; default ${def}]`);
+    return [flag, `${spec.help} [${envName(key)}; default ${def}]`] as const;
   });
+  // The flag column fits the longest flag, so every description starts in one column.
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  const line = (flag: string, text: string): string => `  ${flag.padEnd(width)}  ${text}`;
+  const lines = rows.map(([flag, text]) => line(flag, text));
   return [
     "Usage: camgw run [--config FILE] [--KEY VALUE ...]",
     "",

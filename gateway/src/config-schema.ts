@@ -90,6 +90,9 @@ export const id: Parser<string> = (raw) => {
   return s;
 };
 
+/** An id, or empty for "none". */
+export const optionalId: Parser<string> = (raw) => (text(raw) === "" ? "" : id(raw));
+
 export const prefix: Parser<string> = (raw) => {
   const s = text(raw);
   if (!PREFIX.test(s)) {

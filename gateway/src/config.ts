@@ -18,6 +18,7 @@ import {
   integer,
   oneOf,
   optionalHttpUrl,
+  optionalId,
   corsOriginList,
   originList,
   prefix,
@@ -314,6 +315,37 @@ export const SCHEMA = {
     defaultText: "none",
     help: "Viewer ids allowed to send and receive `app` messages (comma-separated, or *)",
   },
+  "home-assistant": {
+    parse: bool,
+    default: false,
+    help: "Announce this camera to Home Assistant by MQTT discovery (docs/home-assistant.md); off: remove what an earlier start announced",
+  },
+  "home-assistant-prefix": {
+    parse: prefix,
+    default: "homeassistant",
+    help: "Home Assistant's MQTT discovery prefix (its discovery_prefix)",
+  },
+  "home-assistant-account": {
+    parse: optionalId,
+    default: "",
+    defaultText: "none",
+    help: "The viewer account Home Assistant logs in to the embedded broker with: it may read the discovery, state and snapshot topics",
+  },
+  "home-assistant-state-interval": {
+    parse: integer(1, 3600),
+    default: 10,
+    help: "Seconds between Home Assistant sensor updates (also sent at once when the viewers or the source change)",
+  },
+  "home-assistant-snapshot-interval": {
+    parse: integer(1, 3600),
+    default: 10,
+    help: "Seconds between snapshots sent to Home Assistant's camera entity",
+  },
+  "home-assistant-snapshot-width": {
+    parse: integer(64, 4096),
+    default: 640,
+    help: "Width of the snapshots sent to Home Assistant, pixels (they must fit an MQTT packet: 70 KB)",
+  },
   "log-level": {
     parse: oneOf("error", "warn", "info", "debug"),
     default: "info",
@@ -418,7 +450,23 @@ export function loadConfig(inputs: ConfigInputs = {}): Config {
       { key: "min-bitrate" },
     );
   }
+  checkHomeAssistant(config);
   return config;
+}
+
+/**
+ * Home Assistant's discovery topics and camgw's signaling topics must stay
+ * apart: the broker's ACL tells them apart by their first levels.
+ */
+function checkHomeAssistant(config: Config): void {
+  const ha = config["home-assistant-prefix"];
+  const own = config.prefix;
+  if (ha === own || ha.startsWith(`${own}/`) || own.startsWith(`${ha}/`)) {
+    throw new ConfigError(
+      `home-assistant-prefix "${ha}" overlaps prefix "${own}": Home Assistant's discovery topics and camgw's signaling topics must not share their first levels`,
+      { key: "home-assistant-prefix" },
+    );
+  }
 }
 
 /** The TURN keys that only make sense together, or not at all. */

@@ -10,7 +10,16 @@
  *   read `<prefix>/<device>/tx/V` and `<prefix>/+/status`;
  * - nobody reads `#`, `+/#`, `$SYS` or anyone else's topics, and only the
  *   device keeps a retained message (its status).
+ *
+ * With Home Assistant (docs/home-assistant.md, homeassistant/ha-topics.ts):
+ * - the device D may also publish its own discovery configs
+ *   `<ha prefix>/<component>/D/<object>/config` (retained, also to remove
+ *   them), `<prefix>/D/ha/state` (retained) and `<prefix>/D/ha/snapshot`;
+ * - the one account named for Home Assistant may read everything under
+ *   `<ha prefix>/` and `<prefix>/D/ha/`, and publish Home Assistant's own
+ *   birth and will, `<ha prefix>/status`; other viewers get none of it.
  */
+import { haBirthTopic, HA_LEVEL, isOwnDiscoveryTopic } from "../homeassistant/ha-topics.js";
 
 export type Principal =
   | { readonly kind: "device"; readonly deviceId: string; readonly username: string }
@@ -20,6 +29,8 @@ export interface AclScope {
   readonly prefix: string;
   /** The one device this broker serves. */
   readonly deviceId: string;
+  /** Home Assistant's topics: its discovery prefix, and the account it logs in with (null: none may read). */
+  readonly homeAssistant?: { readonly prefix: string; readonly account: string | null };
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,7 +50,15 @@ export function publishRefusal(
   retain: boolean,
 ): string | undefined {
   const parts = levels(scope, topic);
+  const ha = scope.homeAssistant;
   if (principal.kind === "device") {
+    if (principal.deviceId === scope.deviceId && ha !== undefined) {
+      if (isOwnDiscoveryTopic(ha.prefix, principal.deviceId, topic)) return undefined;
+      if (parts?.length === 3 && parts[0] === principal.deviceId && parts[1] === HA_LEVEL) {
+        if (parts[2] === "state") return undefined;
+        if (parts[2] === "snapshot") return retain ? "a snapshot may not be retained" : undefined;
+      }
+    }
     if (parts?.[0] !== principal.deviceId || principal.deviceId !== scope.deviceId) {
       return `device ${principal.deviceId} may publish only under ${scope.prefix}/${principal.deviceId}/`;
     }
@@ -48,6 +67,9 @@ export function publishRefusal(
       return retain ? "a tx message may not be retained" : undefined;
     }
     return `device ${principal.deviceId} may not publish to ${topic}`;
+  }
+  if (isHomeAssistant(scope, principal) && topic === haBirthTopic(ha?.prefix ?? "")) {
+    return undefined;
   }
   const ok =
     parts?.length === 3 &&
@@ -62,6 +84,17 @@ export function publishRefusal(
 /** Whether `principal` may subscribe to `filter` (wildcards as written, MQTT 3.1.1 4.7). */
 export function maySubscribe(scope: AclScope, principal: Principal, filter: string): boolean {
   const parts = levels(scope, filter);
+  if (isHomeAssistant(scope, principal)) {
+    if (filter.startsWith(`${scope.homeAssistant?.prefix ?? ""}/`)) return true;
+    const [device, level] = parts ?? [];
+    if (
+      (device === scope.deviceId || device === "+") &&
+      level === HA_LEVEL &&
+      parts?.length !== 2
+    ) {
+      return true;
+    }
+  }
   if (parts?.length === 2 && parts[1] === "status") {
     // Its own status for the device (it watches it, link-status-guard); every device's for a viewer.
     if (principal.kind === "device") return parts[0] === principal.deviceId;
@@ -78,6 +111,12 @@ export function maySubscribe(scope: AclScope, principal: Principal, filter: stri
     );
   }
   return (device === "+" || ID.test(device)) && direction === "tx" && who === principal.name;
+}
+
+/** Whether `principal` is the account named for Home Assistant. */
+function isHomeAssistant(scope: AclScope, principal: Principal): boolean {
+  const account = scope.homeAssistant?.account;
+  return principal.kind === "viewer" && account !== null && principal.name === account;
 }
 
 /**

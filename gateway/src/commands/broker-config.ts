@@ -14,6 +14,7 @@ import { ensureStateDir, stateDirFrom } from "../auth/state-dir.js";
 import { configFlags, configOptions, parseOrExplain } from "../cli-args.js";
 import { loadConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { homeAssistantScope } from "../homeassistant/ha-scope.js";
 
 export const BROKER_CONFIG_USAGE = `Usage: camgw broker-config mosquitto --out DIR [--listener "PORT [ADDRESS]"]
          [--certfile FILE --keyfile FILE] [--config FILE] [--KEY VALUE ...]
@@ -70,6 +71,7 @@ export async function brokerConfigCommand(argv: string[]): Promise<number> {
     deviceId: config["device-id"],
     device: await deviceCredential(stateDir, config["device-id"]),
     viewers: accounts.passwordHashes(),
+    homeAssistant: homeAssistantScope(config),
     dir: out,
     listener: listener(values.listener),
     ...(typeof values.certfile === "string" ? { certfile: values.certfile } : {}),

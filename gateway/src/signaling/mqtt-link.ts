@@ -286,6 +286,40 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   }
 
   /**
+   * Publishes a message of a feature that rides on the device's connection
+   * (Home Assistant discovery, homeassistant/home-assistant-link.ts), in
+   * order with its signaling. Rejects with BrokerError `closed` while not
+   * connected (the feature publishes again on `connected`), `publish` when
+   * the client could not send it.
+   */
+  async publish(
+    topic: string,
+    payload: string | Buffer,
+    options: { retain: boolean; qos: 0 | 1 },
+  ): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#state !== "connected") {
+      throw new BrokerError(
+        "closed",
+        `not connected to the MQTT broker; nothing sent to ${topic}`,
+        {
+          topic,
+        },
+      );
+    }
+    try {
+      await client.publishAsync(topic, payload, options);
+    } catch (err) {
+      throw new BrokerError(
+        "publish",
+        `could not publish to ${topic}: ${(err as Error).message}`,
+        { topic },
+        { cause: err },
+      );
+    }
+  }
+
+  /**
    * Publishes the offline status (when connected, waiting at most 2 s for
    * the broker), then disconnects; safe to call twice. A pending retry is
    * cancelled, never waited for. The app closes the session host and the
