@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNetLab, type NetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import { ensureLinkemBuilt } from "../../../firmware-sim/src/net/test-support.js";
 import { assertBuilt } from "../testing/gateway-process.js";
-import { gatewayPath, settledSessions } from "./lab-gateway.js";
+import { brokerConnected, gatewayPath, settledSessions } from "./lab-gateway.js";
 
 /** The broker's link delay each way: board <-> viewer signaling takes 1 s one way. */
 const BROKER_DELAY_MS = 500;
@@ -52,6 +52,7 @@ describe("a viewer with only unresolvable mDNS candidates and a slow broker", ()
     if (!theLab) throw new Error("the lab did not start");
     const gateway = await theLab.startGateway({ args: ["--device-id", DEVICE_ID] });
     try {
+      await brokerConnected(theLab, gateway);
       const report = await theLab.probe("viewer1", {
         deviceId: DEVICE_ID,
         seconds: 5,
