@@ -478,8 +478,9 @@ export class NetLab {
       } catch {
         return; // not all of it yet
       }
-      // werift 0.24 keeps a TURN allocation's refresh timer running after
-      // close, so a probe that used a turn: server does not exit by itself.
+      // werift 0.24.4 kept a TURN allocation's refresh timer running after
+      // close (werift patch 4 cancels it); a probe that does not exit by
+      // itself must still not hold the test up.
       grace = setTimeout(() => child.kill("SIGKILL"), 2000);
     });
     child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));

@@ -22,8 +22,12 @@ export class BrokerUnreachable extends Error {}
 /**
  * Every camera with a retained status under the prefix (online ones first):
  * subscribes like a viewer and takes what arrives until no new status has
- * come for `quietMs` (the broker sends retained messages right after the
- * subscription, so a short silence means all are in).
+ * come for the quiet time: `quietMs`, or two round trips to the broker when
+ * that is longer. The broker sends retained messages right behind its
+ * SUBACK, but one with Nagle's algorithm on (Mosquitto's default,
+ * `set_tcp_nodelay false`) holds the first of them until the SUBACK is
+ * acknowledged, a round trip later: 1 s with the network lab's broker
+ * 500 ms away, where a fixed 400 ms found no camera.
  */
 export async function knownDevices(
   login: BrokerLogin,
@@ -46,17 +50,27 @@ export async function knownDevices(
   client.on("error", () => undefined);
   try {
     await connectedOrFailed(client, login.broker, connectTimeoutMs);
+    // The SUBSCRIBE went out with the connection: CONNACK to SUBACK is a round trip.
+    const connectedAt = performance.now();
+    let subackTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.statusSubscribed,
+      new Promise((resolve) => (subackTimer = setTimeout(resolve, maxMs))),
+    ]);
+    clearTimeout(subackTimer);
+    const rttMs = performance.now() - connectedAt;
+    const quietFor = Math.max(quietMs, 2 * rttMs);
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(quiet);
         clearTimeout(hardStop);
         resolve();
       };
-      let quiet = setTimeout(done, quietMs);
+      let quiet = setTimeout(done, quietFor);
       const hardStop = setTimeout(done, maxMs);
       client.on("device", () => {
         clearTimeout(quiet);
-        quiet = setTimeout(done, quietMs);
+        quiet = setTimeout(done, quietFor);
       });
     });
     return [...client.devices.values()].sort(

@@ -4,6 +4,7 @@ import { brokerUrl, iceServers, id, integer, ipList, ValueError } from "../confi
 import { CamgwError, ConfigError } from "../errors.js";
 import { DEFAULT_PREFIX } from "../signaling/messages.js";
 import type { DeviceState } from "../signaling/viewer-client.js";
+import type { IceServer } from "../webrtc/ice-config.js";
 import { formatReport, runProbe } from "../probe/probe.js";
 import {
   BrokerUnreachable,
@@ -35,7 +36,10 @@ host name of the machine it runs on.
   --frames N          stop once N frames have arrived
   --ice-host-addresses A,B   local addresses for ICE host candidates (e.g. 127.0.0.1)
   --ice-servers URLS  comma-separated stun:/turn:/turns: URLs to use instead of the camera's
+                      (none: no servers, host candidates only)
   --ice-username U    username for the turn: servers   --ice-credential C   their credential
+  --mdns-candidates   hide host addresses behind <uuid>.local names, as browsers do
+                      (the camera must find the probe through its checks)
   --no-recover        end at the first outage instead of recovering
   --no-decode         count frames without decoding (cheaper; no latency figures)
   --events            print what happens (offer, playing, stalled, ice-restart, recovered...)
@@ -65,6 +69,7 @@ export async function probeCommand(argv: string[]): Promise<number> {
         "ice-servers": { type: "string" },
         "ice-username": { type: "string" },
         "ice-credential": { type: "string" },
+        "mdns-candidates": { type: "boolean" },
         "no-decode": { type: "boolean" },
         "no-recover": { type: "boolean" },
         events: { type: "boolean" },
@@ -117,12 +122,10 @@ export async function probeCommand(argv: string[]): Promise<number> {
   // after 10 s, and saying which ones are online is what helps.
   const chosen = await onlineCamera(login, deviceId);
   if (chosen === null) return deviceId === undefined ? 2 : 1;
-  const servers = check("--ice-servers", () => iceServers(values["ice-servers"] ?? "")).map(
-    (s) => ({
-      ...s,
-      ...(values["ice-username"] ? { username: values["ice-username"] } : {}),
-      ...(values["ice-credential"] ? { credential: values["ice-credential"] } : {}),
-    }),
+  const servers = givenServers(
+    values["ice-servers"],
+    values["ice-username"],
+    values["ice-credential"],
   );
   // Ctrl-C (or SIGTERM) ends the watch early and still prints the report.
   const stop = new AbortController();
@@ -138,7 +141,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
     ...(frames === undefined ? {} : { untilFrames: frames }),
     recover: values["no-recover"] !== true,
     hostAddresses,
-    iceServers: servers,
+    ...(servers ? { iceServers: servers } : {}),
+    ...(values["mdns-candidates"] ? { mdnsCandidates: true } : {}),
     ...(values.events
       ? { onEvent: (event) => process.stderr.write(`${JSON.stringify(event)}\n`) }
       : {}),
@@ -198,6 +202,21 @@ async function onlineCamera(
   }
   process.stderr.write(lines.join("\n") + "\n");
   return null;
+}
+
+/** --ice-servers: URLs with the given credentials, [] for `none`, undefined: the camera's. */
+function givenServers(
+  urls: string | undefined,
+  username: string | undefined,
+  credential: string | undefined,
+): IceServer[] | undefined {
+  if (urls === undefined || urls === "") return undefined;
+  if (urls === "none") return [];
+  return check("--ice-servers", () => iceServers(urls)).map((s) => ({
+    ...s,
+    ...(username ? { username } : {}),
+    ...(credential ? { credential } : {}),
+  }));
 }
 
 function check<T>(what: string, parse: () => T): T {

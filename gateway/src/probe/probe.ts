@@ -41,9 +41,12 @@ export interface ProbeOptions {
   hostAddresses?: readonly string[];
   /**
    * STUN/TURN servers to use instead of the ones the device gives (default:
-   * the device's, docs/signaling.md "ICE servers").
+   * the device's, docs/signaling.md "ICE servers"); an empty list: none,
+   * and gathering starts at once instead of after the device's reply.
    */
   iceServers?: readonly IceServer[];
+  /** Signal host addresses as `<uuid>.local` mDNS names, as browsers do (default false). */
+  mdnsCandidates?: boolean;
   /** Recover a call that played, as a browser app does (default true). */
   recover?: boolean;
   /** Each event as it happens (`camgw probe --events`). */
@@ -168,7 +171,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     deviceId: options.deviceId,
     stream: options.stream ?? DEFAULT_STREAM,
     ...(options.hostAddresses?.length ? { hostAddresses: options.hostAddresses } : {}),
-    ...(options.iceServers?.length ? { iceServers: options.iceServers } : {}),
+    ...(options.iceServers ? { iceServers: options.iceServers } : {}),
+    ...(options.mdnsCandidates ? { mdnsCandidates: true } : {}),
     recover: options.recover ?? true,
     // A browser repeats its key frame request while it waits; so does the probe.
     keyFrameRetryMs: PLI_REPEAT_MS,

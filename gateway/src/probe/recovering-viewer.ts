@@ -42,6 +42,8 @@ export interface RecoveringViewerOptions {
   restartTimeoutMs?: number;
   /** How often a peer repeats its PLI while it waits for a key frame (HeadlessViewer's default when absent). */
   keyFrameRetryMs?: number;
+  /** Signal host addresses as mDNS names, as browsers do (HeadlessViewer's mdnsCandidates). */
+  mdnsCandidates?: boolean;
 }
 
 /** What happened, as `camgw probe --events` prints it (one JSON line each, with `at`). */
@@ -106,9 +108,15 @@ type SummedStat = (typeof SUMMED_STATS)[number];
 export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
   readonly recoveries: Recovery[] = [];
   readonly #o: Required<
-    Omit<RecoveringViewerOptions, "hostAddresses" | "iceServers" | "keyFrameRetryMs">
+    Omit<
+      RecoveringViewerOptions,
+      "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "mdnsCandidates"
+    >
   > &
-    Pick<RecoveringViewerOptions, "hostAddresses" | "iceServers" | "keyFrameRetryMs">;
+    Pick<
+      RecoveringViewerOptions,
+      "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "mdnsCandidates"
+    >;
   #peer: HeadlessViewer | undefined;
   #call: Call | undefined;
   #everPlayed = false;
@@ -204,6 +212,7 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
       ...(this.#o.keyFrameRetryMs === undefined
         ? {}
         : { keyFrameRetryMs: this.#o.keyFrameRetryMs }),
+      ...(this.#o.mdnsCandidates ? { mdnsCandidates: true } : {}),
     });
     const old = this.#peer;
     this.#peer = peer;

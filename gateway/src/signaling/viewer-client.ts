@@ -134,8 +134,18 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
     });
     // MQTT.js re-subscribes after a reconnect (resubscribe: true), and the
     // broker then re-sends every retained status.
-    this.#client.subscribe(statusFilter(this.prefix), { qos: 1 });
+    this.statusSubscribed = new Promise((resolve) => {
+      // A failed subscription settles it too: nothing more is coming.
+      this.#client.subscribe(statusFilter(this.prefix), { qos: 1 }, () => resolve());
+    });
   }
+
+  /**
+   * Resolves once the broker acknowledged the first subscription to the
+   * devices' statuses (SUBACK); the retained ones follow right behind it
+   * (MQTT 3.1.1 section 3.8.4). Also resolves when it fails or the client closes.
+   */
+  readonly statusSubscribed: Promise<void>;
 
   get state(): ConnectionState {
     return this.#state;

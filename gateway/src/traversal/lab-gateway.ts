@@ -61,3 +61,21 @@ export async function settledSessions(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * Resolves once the gateway is connected to the lab's broker (and so has
+ * published its online status); startGateway() resolves earlier, when its
+ * HTTP server listens, which over a slow broker link is seconds before.
+ */
+export async function brokerConnected(
+  lab: NetLab,
+  gateway: GatewayProcess,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((await gatewayMetric(lab, gateway, "camgw_signaling_connected")) !== 1) {
+    if (performance.now() > deadline)
+      throw new Error(`the gateway did not reach the broker:\n${gateway.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

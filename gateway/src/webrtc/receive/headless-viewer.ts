@@ -30,6 +30,7 @@ import { setIceServersBeforeGathering } from "../werift/ice-servers.js";
 import { sendRtcpBytes, takeReceiverFeedback } from "../werift/receiver-feedback.js";
 import { selectedPair, type SelectedPair } from "../werift/selected-pair.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
+import { MdnsCandidates } from "./mdns-candidates.js";
 
 /**
  * A viewer without a browser, for `camgw probe` and tests: a werift peer
@@ -61,6 +62,12 @@ export interface HeadlessViewerOptions {
   transportCc?: boolean;
   /** How often transport-cc feedback goes out, ms (default 50, about Chrome's). */
   feedbackIntervalMs?: number;
+  /**
+   * Signal host addresses as `<uuid>.local` mDNS names, as browsers do
+   * (mdns-candidates.ts): the device must find this viewer through its
+   * checks (peer-reflexive candidates). Default false.
+   */
+  mdnsCandidates?: boolean;
 }
 
 export interface HeadlessViewerEvents {
@@ -130,6 +137,8 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private readonly assembler: FrameAssembler;
   private readonly dropPacket: ((seq: number) => boolean) | undefined;
   private readonly keyFrameRetryMs: number;
+  /** Hides what this peer signals about its addresses (options.mdnsCandidates), or null. */
+  private readonly mdns: MdnsCandidates | null;
   private readonly unsubscribers: (() => void)[] = [];
   private wireWatched = false;
   private readonly heldCandidates: (IceCandidate | null)[] = [];
@@ -165,6 +174,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     this.ice = options.ice ?? {};
     this.dropPacket = options.dropPacket;
     this.keyFrameRetryMs = options.keyFrameRetryMs ?? 1000;
+    this.mdns = options.mdnsCandidates ? new MdnsCandidates() : null;
     const transportCc = options.transportCc ?? true;
     const h264 = new RTCRtpCodecParameters({
       mimeType: "video/H264",
@@ -209,7 +219,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
       this.pc.onIceCandidate.subscribe((c) => {
         if (c?.candidate) {
           this.emitCandidate({
-            candidate: c.candidate,
+            candidate: this.mdns ? this.mdns.hide(c.candidate) : c.candidate,
             sdpMid: c.sdpMid ?? null,
             sdpMLineIndex: c.sdpMLineIndex ?? null,
           });
@@ -242,7 +252,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   async createOffer(): Promise<string> {
     const sdp = await this.makeOffer();
     await this.gather();
-    return this.pc.localDescription?.sdp ?? sdp;
+    return this.signaled(this.pc.localDescription?.sdp ?? sdp);
   }
 
   /**
@@ -258,7 +268,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     const offer = await this.pc.createOffer();
     this.gathering = this.pc.setLocalDescription(offer).then(() => undefined);
     await this.gathering;
-    return sameOrigin(first, this.pc.localDescription?.sdp ?? offer.sdp);
+    return this.signaled(sameOrigin(first, this.pc.localDescription?.sdp ?? offer.sdp));
   }
 
   /**
@@ -270,7 +280,12 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   async makeOffer(): Promise<string> {
     const offer = await this.pc.createOffer();
     this.offer = { type: "offer", sdp: offer.sdp };
-    return offer.sdp;
+    return this.signaled(offer.sdp);
+  }
+
+  /** An SDP as it goes to the device: with its addresses hidden when asked (mdnsCandidates). */
+  private signaled(sdp: string): string {
+    return this.mdns ? this.mdns.hideInSdp(sdp) : sdp;
   }
 
   /**

@@ -13,6 +13,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { turnSessions, type TurnSession } from "../../../../../firmware-sim/src/net/coturn-log.js";
 import type { TlsMaterial } from "../../../testing/mosquitto.js";
 
 export interface CoturnOptions {
@@ -31,12 +32,7 @@ export interface CoturnOptions {
 }
 
 /** What coturn's verbose log says happened to one allocation (a "session"). */
-export interface CoturnSession {
-  id: string;
-  username: string;
-  /** In log order: "new", "refresh <lifetime>", "permission", "channel-bind", "delete". */
-  events: string[];
-}
+export type CoturnSession = TurnSession;
 
 const REALM = "camgw.test";
 
@@ -169,28 +165,7 @@ export class Coturn {
 
   /** The allocations coturn logged for `username`. */
   async sessions(username: string): Promise<CoturnSession[]> {
-    const sessions = new Map<string, CoturnSession>();
-    const owner = new Map<string, string>();
-    for (const line of (await this.log()).split("\n")) {
-      const m = /session (\d+): (.*)$/.exec(line);
-      if (!m) continue;
-      const [, id = "", text = ""] = m;
-      const user = /username=<([^>]*)>/.exec(text)?.[1] ?? /user <([^>]*)>/.exec(text)?.[1];
-      if (user) owner.set(id, user);
-      if (owner.get(id) !== username) continue;
-      let session = sessions.get(id);
-      if (!session) {
-        session = { id, username, events: [] };
-        sessions.set(id, session);
-      }
-      const refreshed = /^refreshed, .*lifetime=(\d+)/.exec(text);
-      if (text.startsWith("new,")) session.events.push("new");
-      else if (refreshed) session.events.push(`refresh ${refreshed[1] ?? ""}`);
-      else if (/CREATE_PERMISSION processed, success/.test(text)) session.events.push("permission");
-      else if (/CHANNEL_BIND processed, success/.test(text)) session.events.push("channel-bind");
-      else if (text.startsWith("delete:")) session.events.push("delete");
-    }
-    return [...sessions.values()];
+    return turnSessions(await this.log(), (user) => user === username);
   }
 
   /** Stops coturn (SIGTERM, then SIGKILL) and removes its directory. */
