@@ -7,8 +7,8 @@
  *   second of CLOCK_REALTIME -> the page's output device plays its onset
  *   (AudioWorklet + AudioContext.getOutputTimestamp, av-probe-page.ts);
  * - video glass-to-glass in the same seconds: frame stamp -> expected display;
- * - A/V offset: per burst, its latency minus the median video latency of its
- *   round (positive: the sound comes after the picture);
+ * - A/V offset: per burst, its latency minus the median latency of the frames
+ *   shown within 500 ms of it (positive: the sound comes after the picture);
  * - talk-back: Chromium's fake microphone plays a WAV of the same bursts
  *   (once a second, on its own clock); the page hears each onset on the
  *   microphone track it sends, as its output device would play it; the
@@ -26,7 +26,7 @@ import { chromium } from "playwright-core";
 import { BURST_AMPLITUDE, findBursts, micSample } from "../../firmware-sim/src/audio-signal.js";
 import { channel, encodeWav, parseWav } from "../../firmware-sim/src/wav.js";
 import { percentile } from "../src/latency-series.js";
-import { injectAvProbe, measureAv, median } from "../test/harness/av-probe.js";
+import { burstOffsets, injectAvProbe, measureAv, median } from "../test/harness/av-probe.js";
 import { CHROMIUM, CHROMIUM_ARGS, openViewer, waitPlaying } from "../test/harness/browser.js";
 import { GatewayProcess } from "../test/harness/gateway-process.js";
 
@@ -109,10 +109,8 @@ try {
     );
     if (round === 0 || videoMedian === null) continue;
     video.push(...sample.videoLatencyMs);
-    for (const b of sample.bursts) {
-      audio.push(b.latencyMs);
-      offsets.push(b.latencyMs - videoMedian);
-    }
+    audio.push(...sample.bursts.map((b) => b.latencyMs));
+    offsets.push(...burstOffsets(sample));
     const audioMedian = median(sample.bursts.map((b) => b.latencyMs));
     if (audioMedian !== null) roundOffsets.push((audioMedian - videoMedian).toFixed(1));
   }

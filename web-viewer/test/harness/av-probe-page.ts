@@ -33,6 +33,8 @@ export interface AvSample {
   bursts: HeardBurst[];
   /** Per stamped frame: expected display (wall clock) minus the frame's stamp, ms. */
   videoLatencyMs: number[];
+  /** Wall-clock ms each of those frames was expected on screen. */
+  videoWallMs: number[];
   sampleRate: number;
   baseLatencyMs: number;
   outputLatencyMs: number;
@@ -176,12 +178,16 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
   const tap = await Tap.open(stream);
   const reader = new StampReader(document);
   const videoLatencyMs: number[] = [];
+  const videoWallMs: number[] = [];
   let watching = true;
   const onFrame = (_now: number, meta: VideoFrameCallbackMetadata): void => {
     if (!watching) return;
     const displayWallMs = Date.now() + (meta.expectedDisplayTime - performance.now());
     const stampUs = reader.read(video);
-    if (stampUs !== null) videoLatencyMs.push(displayWallMs - Number(stampUs) / 1000);
+    if (stampUs !== null) {
+      videoLatencyMs.push(displayWallMs - Number(stampUs) / 1000);
+      videoWallMs.push(displayWallMs);
+    }
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
@@ -196,6 +202,7 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
       latencyMs: offsetFromSecondUs(wallMs * 1000) / 1000,
     })),
     videoLatencyMs,
+    videoWallMs,
     sampleRate,
     baseLatencyMs: baseLatency * 1000,
     outputLatencyMs: outputLatency * 1000,

@@ -51,8 +51,14 @@ export interface AvFigures {
   audioMs: number;
   /** Median glass-to-glass of the stamped frames shown in the same time, ms. */
   videoMs: number;
-  /** audioMs − videoMs: positive when the sound comes after the picture. */
+  /**
+   * Median over the bursts of: the burst's latency minus the median latency
+   * of the frames shown within half a second of it (positive: the sound
+   * comes after the picture). Paired per burst, as lip sync moves both.
+   */
   offsetMs: number;
+  /** The per-burst offsets. */
+  offsetsMs: number[];
   bursts: number;
   frames: number;
 }
@@ -64,15 +70,31 @@ export function median(values: readonly number[]): number | null {
   );
 }
 
-/** The sample's medians, or null when it heard no burst or saw no stamped frame. */
+/** A/V offset of each burst heard with frames shown around it (within 500 ms). */
+export function burstOffsets(sample: AvSample): number[] {
+  const offsets: number[] = [];
+  for (const burst of sample.bursts) {
+    const near = sample.videoLatencyMs.filter(
+      (_, i) => Math.abs((sample.videoWallMs[i] ?? -Infinity) - burst.wallMs) <= 500,
+    );
+    const video = median(near);
+    if (video !== null) offsets.push(burst.latencyMs - video);
+  }
+  return offsets;
+}
+
+/** The sample's figures, or null when no burst was heard with frames around it. */
 export function avFigures(sample: AvSample): AvFigures | null {
   const audioMs = median(sample.bursts.map((b) => b.latencyMs));
   const videoMs = median(sample.videoLatencyMs);
-  if (audioMs === null || videoMs === null) return null;
+  const offsetsMs = burstOffsets(sample);
+  const offsetMs = median(offsetsMs);
+  if (audioMs === null || videoMs === null || offsetMs === null) return null;
   return {
     audioMs,
     videoMs,
-    offsetMs: audioMs - videoMs,
+    offsetMs,
+    offsetsMs,
     bursts: sample.bursts.length,
     frames: sample.videoLatencyMs.length,
   };
