@@ -1,6 +1,6 @@
 /**
  * Two-way audio timing in Chromium against `camgw run --source sim --audio
- * talk` on loopback (docs/audio.md, "Figures"): one run, p50/p95 and the
+ * talk` on loopback (docs/viewer.md, "Sound"): one run, p50/p95 and the
  * sample count of
  *
  * - audio glass-to-glass: the virtual microphone's burst at each whole
