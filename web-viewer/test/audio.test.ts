@@ -174,8 +174,6 @@ describe("two-way audio in Chromium against the gateway on the virtual board", (
     if (!figures) return;
     expect(figures.bursts, detail).toBeGreaterThanOrEqual(4);
     expect(figures.frames, detail).toBeGreaterThanOrEqual(10);
-    // Each burst is heard once, after its whole second.
-    for (const burst of sample.bursts) expect(burst.latencyMs, detail).toBeGreaterThan(0);
     // Issue 12: lip sync within 40 ms (positive: the sound comes late), burst by burst paired with the frames around it.
     expect(Math.abs(figures.offsetMs), detail).toBeLessThan(40);
   });

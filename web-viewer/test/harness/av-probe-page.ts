@@ -14,11 +14,7 @@
  * frame-monitor.ts. Both go to wall clock through one Date.now() and
  * performance.now() pair, sampled together.
  */
-import {
-  BURST_AMPLITUDE,
-  findBursts,
-  offsetFromSecondUs,
-} from "../../../firmware-sim/src/audio-signal.js";
+import { BURST_AMPLITUDE, findBursts } from "../../../firmware-sim/src/audio-signal.js";
 import { StampReader } from "../../src/stamp-reader.js";
 
 /** One burst onset as this page played it out. */
@@ -199,7 +195,9 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
   return {
     bursts: onsets.map((wallMs) => ({
       wallMs,
-      latencyMs: offsetFromSecondUs(wallMs * 1000) / 1000,
+      // Sound cannot come before its capture: the burst is the last whole
+      // second's (latency in [0, 1 s); on a loaded machine NetEq alone has held over 500 ms).
+      latencyMs: ((wallMs % 1000) + 1000) % 1000,
     })),
     videoLatencyMs,
     videoWallMs,
