@@ -44,4 +44,5 @@ run("matrix", process.execPath, [
 if (existsSync("web-viewer/bench/bench.js")) {
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
   run("playout-delay", process.execPath, ["web-viewer/bench/bench.js", "playout-delay-bench"]);
+  run("audio", process.execPath, ["web-viewer/bench/bench.js", "av-bench"]);
 }

@@ -5,6 +5,7 @@ import { AvViewer } from "./testing/av-viewer.js";
 import { ClipSource } from "./testing/clip-source.js";
 import { waitFor } from "./testing/harness.js";
 import { OPUS_SILENCE, OpusClockSource, RecordingSink } from "./testing/opus-clock-source.js";
+import { LIP_SYNC_MAX_PLAYOUT_DELAY_MS } from "./send/video-sender.js";
 import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 import type { ViewerSession } from "./viewer-session.js";
 
@@ -229,6 +230,19 @@ describe("audio", () => {
     expect(answer).toMatch(/m=audio[\s\S]*a=(inactive|recvonly)/);
     await waitFor(() => v.counts.video > 10, 15_000);
     expect(v.counts.audio).toBe(0);
+  });
+
+  it("lets the viewer's lip sync hold the video back while it listens: playout-delay 0-100 ms, 0-500 ms once it listens", async () => {
+    setUp();
+    const v = viewer();
+    await v.negotiate();
+    await waitFor(() => v.counts.video > 10, 15_000);
+    expect(v.playoutDelay).toEqual({ minMs: 0, maxMs: 100 });
+
+    v.addAudio("recvonly");
+    await v.negotiate();
+    await waitFor(() => v.counts.audio > 5 && v.playoutDelay?.maxMs !== 100, 15_000);
+    expect(v.playoutDelay).toEqual({ minMs: 0, maxMs: LIP_SYNC_MAX_PLAYOUT_DELAY_MS });
   });
 
   it("maps capture time to NTP the same way in the audio and the video sender reports", async () => {

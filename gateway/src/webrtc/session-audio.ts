@@ -48,6 +48,11 @@ export class SessionAudio {
     return this.closed ? "inactive" : this.planned.direction;
   }
 
+  /** Whether the microphone goes to the viewer (by the applied plan). */
+  get sending(): boolean {
+    return !this.closed && this.planned.send;
+  }
+
   get stats(): SessionAudioStats {
     const talk = this.talk?.stats ?? { packetsReceived: 0, bytesReceived: 0 };
     return {

@@ -170,7 +170,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
       this.unsubscribers.push(() => sub.unSubscribe());
     }
     this.video.transportsReady(pc);
-    this.audio?.applied();
+    this.audioApplied();
     this.unsubscribers.push(replayEarlyDtls(pc));
     this.remoteDescriptionSet = true;
     for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
@@ -239,7 +239,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
     if (this.isClosed()) throw new Error("session closed during ICE restart");
     clearDefaultStunServer(pc, this.ice);
-    this.audio?.applied();
+    this.audioApplied();
     const answer = await this.createAnswer(pc, plan);
     this.lastOffer = parseOfferSdp(plan.sdp);
     this.negotiations++;
@@ -276,7 +276,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
     await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
     if (this.isClosed()) throw new Error("session closed during renegotiation");
-    this.audio?.applied();
+    this.audioApplied();
     const answer = await this.createAnswer(pc, plan);
     // No gathering here: werift skips it for a bundled, connected transport.
     await pc.setLocalDescription(answer);
@@ -416,6 +416,12 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
 
   private isClosed(): boolean {
     return this.state === "closed";
+  }
+
+  /** The audio plan is applied: the video's playout-delay follows whether the viewer hears us. */
+  private audioApplied(): void {
+    this.audio?.applied();
+    this.video.setLipSync(this.audio?.sending ?? false);
   }
 
   private addAudio(pc: RTCPeerConnection, plan: AcceptedOffer): void {

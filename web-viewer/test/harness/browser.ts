@@ -36,13 +36,19 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
-/** A page in its own context (own storage), so two pages are two viewers. */
+/**
+ * A page in its own context (own storage), so two pages are two viewers.
+ * `bypassCsp` lets a test inject its own page script (av-probe.ts: a script
+ * and a blob: AudioWorklet module), which the viewer's Content Security
+ * Policy (script-src 'self') rightly refuses.
+ */
 export async function openViewer(
   browser: Browser,
   url: string,
   viewport = { width: 1280, height: 800 },
+  { bypassCsp = false }: { bypassCsp?: boolean } = {},
 ): Promise<Page> {
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, bypassCSP: bypassCsp });
   const page = await context.newPage();
   page.on("console", (msg) => {
     // Refused WebSocket connects are expected while a broker restarts.

@@ -65,13 +65,17 @@ const nowUnixUs = (): number => Math.round((performance.timeOrigin + performance
 export class PacketTransmitter {
   private rtxSequence = Math.floor(Math.random() * 0x1_0000);
   private lastTimestamp = 0;
-  private readonly playoutDelayValue: Buffer | undefined;
+  private playoutDelayValue: Buffer | undefined;
 
   constructor(
     private readonly setup: TransmitterSetup,
     private readonly onSent: (report: SentReport) => void,
   ) {
-    const delay = setup.playoutDelay;
+    this.setPlayoutDelay(setup.playoutDelay);
+  }
+
+  /** The playout-delay the next packets ask for; undefined: none. */
+  setPlayoutDelay(delay: { readonly minMs: number; readonly maxMs: number } | undefined): void {
     this.playoutDelayValue = delay ? playoutDelay(delay.minMs, delay.maxMs) : undefined;
   }
 

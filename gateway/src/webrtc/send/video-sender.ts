@@ -85,6 +85,18 @@ export interface VideoSenderOptions {
 
 export const DEFAULT_PLAYOUT_DELAY = { minMs: 0, maxMs: 100 } as const;
 
+/**
+ * The least playout-delay maximum while the viewer also gets audio. A
+ * receiver lip-syncs by delaying the stream that is ahead (libwebrtc
+ * video/stream_synchronization.cc), and the video's delay never exceeds the
+ * extension's maximum (modules/video_coding/timing VCMTiming clamps to it):
+ * with 100 ms the video stays ahead of a NetEq that buffers more (measured
+ * here: sound 65-160 ms after the picture, web-viewer/test/audio.test.ts).
+ * 500 ms is the largest that keeps Chrome's low-latency renderer
+ * (kLowLatencyRendererMaxPlayoutDelay); the minimum stays 0.
+ */
+export const LIP_SYNC_MAX_PLAYOUT_DELAY_MS = 500;
+
 /** The werift codec we send the stream with: the offered H.264 variant and its feedback. */
 export function h264SendCodec(codec: SdpCodec): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({
@@ -120,6 +132,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
   private readonly track = new MediaStreamTrack({ kind: "video" });
   private sender: RTCRtpSender | undefined;
   private transmitter: PacketTransmitter | undefined;
+  private lipSync = false;
   private readonly unsubscribers: (() => void)[] = [];
   private processTimer: NodeJS.Timeout | undefined;
   private lastFrame: { timestamp: number; captureTimeUs: number } | undefined;
@@ -209,14 +222,13 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     const sender = this.sender;
     if (!sender || this.closed) return;
     const rtx = negotiatedRtx(sender);
-    const playoutDelay = this.options.playoutDelay ?? DEFAULT_PLAYOUT_DELAY;
     this.transmitter = new PacketTransmitter(
       {
         track: this.track,
         sender,
         extensions: negotiatedExtensions(sender),
         rtx,
-        playoutDelay: playoutDelay === false ? undefined : playoutDelay,
+        playoutDelay: this.playoutDelay(),
       },
       (sent) => {
         this.estimator.onPacketSent(
@@ -294,6 +306,27 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     );
     if (this.options.dropOnWire)
       this.unsubscribers.push(dropOnWire(sender, this.options.dropOnWire));
+  }
+
+  /**
+   * The viewer gets audio of the same stream (a=msid) or no longer does:
+   * the playout-delay lets its lip sync hold the video back (see
+   * LIP_SYNC_MAX_PLAYOUT_DELAY_MS), or asks for the lowest delay again.
+   */
+  setLipSync(on: boolean): void {
+    if (on === this.lipSync) return;
+    this.lipSync = on;
+    this.transmitter?.setPlayoutDelay(this.playoutDelay());
+  }
+
+  private playoutDelay(): { minMs: number; maxMs: number } | undefined {
+    const configured = this.options.playoutDelay ?? DEFAULT_PLAYOUT_DELAY;
+    if (configured === false) return undefined;
+    if (!this.lipSync) return configured;
+    return {
+      minMs: configured.minMs,
+      maxMs: Math.max(configured.maxMs, LIP_SYNC_MAX_PLAYOUT_DELAY_MS),
+    };
   }
 
   /** DTLS is up: send from the next key frame on, and ask for one now. */
