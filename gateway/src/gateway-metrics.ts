@@ -82,6 +82,7 @@ const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
   candidatesSent: counter("ICE candidates trickled to viewers, end-of-candidates included"),
   byesSent: counter("Byes sent to viewers (sessions the device ended)"),
   iceServersSent: counter("ICE-server lists sent to viewers"),
+  snapshotsSent: counter("snapshot replies (JPEGs) sent to viewers"),
   iceRestartsSent: counter("Requests to viewers to restart ICE"),
   rateLimited: counter("Offers refused by the per-viewer rate limit"),
   dropped: counter(

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from "node:events";
 import { loadBinding, type NativeEvent, type NativePipeline } from "./binding.js";
-import { callNative, fromNative, SnapshotError } from "./errors.js";
+import { callNative, fromNative, NativeSnapshotError } from "./errors.js";
 import type {
   EncodedFrame,
   Negotiated,
@@ -107,11 +107,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   /**
    * The next captured frame as JPEG, encoded off the JS thread (libjpeg-turbo
    * on a libuv pool thread; raw pixels never reach JavaScript). Bad options
-   * throw TypeError; the rest rejects with SnapshotError (its `reason`).
+   * throw TypeError; the rest rejects with NativeSnapshotError (its `reason`).
    */
   async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
     if (this.#closed)
-      throw new SnapshotError("CameraPipeline.snapshot: pipeline is closed", "stopped");
+      throw new NativeSnapshotError("CameraPipeline.snapshot: pipeline is closed", "stopped");
     try {
       return await callNative(() => this.#native.snapshot(options));
     } catch (err) {

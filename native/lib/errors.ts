@@ -57,8 +57,8 @@ const SNAPSHOT_REASONS: readonly SnapshotFailureReason[] = [
   "encode-failed",
 ];
 
-export class SnapshotError extends Error {
-  override readonly name = "SnapshotError";
+export class NativeSnapshotError extends Error {
+  override readonly name = "NativeSnapshotError";
   readonly code = "snapshot";
   readonly reason: SnapshotFailureReason;
 
@@ -81,7 +81,7 @@ export function fromNative(err: unknown): unknown {
   if (err instanceof Error && !(err instanceof TypeError) && field(err, "code") === "snapshot") {
     const reason = field(err, "reason");
     const known = SNAPSHOT_REASONS.find((r) => r === reason);
-    return new SnapshotError(err.message, known ?? "encode-failed", { cause: err });
+    return new NativeSnapshotError(err.message, known ?? "encode-failed", { cause: err });
   }
   if (!(err instanceof Error) || err instanceof TypeError || field(err, "code") !== "device") {
     return err;

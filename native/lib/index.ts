@@ -4,7 +4,7 @@ export { listDevices, findCamera, findEncoder } from "./devices.js";
 export {
   NativeDeviceError,
   type NativeDeviceErrorContext,
-  SnapshotError,
+  NativeSnapshotError,
   type SnapshotFailureReason,
 } from "./errors.js";
 export { locateAddon } from "./binding.js";

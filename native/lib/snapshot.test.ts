@@ -71,16 +71,19 @@ describe("CameraPipeline.snapshot on the virtual board", () => {
       options: base,
       shots: [{ width: 15 }, { width: 641 }],
     });
-    expect(r.beforeStart.error).toMatchObject({ name: "SnapshotError", reason: "not-running" });
+    expect(r.beforeStart.error).toMatchObject({
+      name: "NativeSnapshotError",
+      reason: "not-running",
+    });
     for (const s of r.shots) {
-      expect(s.error).toMatchObject({ name: "SnapshotError", reason: "bad-size" });
+      expect(s.error).toMatchObject({ name: "NativeSnapshotError", reason: "bad-size" });
       expect(s.error?.message).toMatch(/outside 16\.\.640/);
     }
     // Closed while it waited: it settles at once, with the frame that beat close() or an error.
     if (r.duringClose.error !== undefined) {
       expect(["stopped", "not-running"]).toContain(r.duringClose.error.reason);
     }
-    expect(r.afterClose.error).toMatchObject({ name: "SnapshotError", reason: "stopped" });
+    expect(r.afterClose.error).toMatchObject({ name: "NativeSnapshotError", reason: "stopped" });
   });
 
   it("says a passed-through H.264 camera has no raw frame to snapshot", async () => {
@@ -88,7 +91,10 @@ describe("CameraPipeline.snapshot on the virtual board", () => {
       options: { ...base, encoder: "passthrough", pixelFormat: "H264" },
       shots: [{}],
     });
-    expect(r.shots[0]?.error).toMatchObject({ name: "SnapshotError", reason: "no-raw-frame" });
+    expect(r.shots[0]?.error).toMatchObject({
+      name: "NativeSnapshotError",
+      reason: "no-raw-frame",
+    });
     expect(r.shots[0]?.error?.message).toMatch(/H\.264 decoder/);
   });
 
