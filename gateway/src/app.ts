@@ -136,6 +136,7 @@ export class Gateway {
       // The stream's own start/stop on demand: the camera runs while a
       // snapshot needs it, as it does while someone watches.
       hold: () => sessions.holdStream(DEFAULT_STREAM) ?? (() => undefined),
+      lingerMs: config["snapshot-linger"] * 1000,
     });
   }
 
