@@ -280,6 +280,7 @@ export class Gateway {
         source: this.source,
         whep: this.whep,
         whip: this.whip,
+        snapshots: this.snapshots,
       }),
     );
 

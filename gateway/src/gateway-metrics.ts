@@ -17,6 +17,7 @@ import type { SessionManager, SessionManagerStats } from "./webrtc/session-manag
 import type { WhepEndpoint } from "./whep/whep-endpoint.js";
 import type { WhepStatsSnapshot } from "./whep/whep-stats.js";
 import type { WhipEgress, WhipEgressStats } from "./whip/whip-egress.js";
+import type { SnapshotStats } from "./snapshot/snapshot-service.js";
 
 interface MetricSpec {
   type: "counter" | "gauge";
@@ -185,6 +186,12 @@ const WHIP_METRICS: MetricTable<WhipEgressStats> = {
   failures: counter("WHIP egress attempts that failed and pushes that ended"),
 };
 
+const SNAPSHOT_METRICS: MetricTable<SnapshotStats> = {
+  taken: counter("Snapshots (JPEGs) made, for HTTP, signaling and the gateway itself"),
+  refused: counter("Snapshots refused or failed, by reason", "code"),
+  coldStarts: counter("Snapshots that started the camera (nobody watched)"),
+};
+
 export interface MetricParts {
   sessions: SessionManager;
   /** Null until signaling starts. */
@@ -195,10 +202,11 @@ export interface MetricParts {
   whep?: WhepEndpoint | null;
   /** Set when whip-url is. */
   whip?: WhipEgress | null;
+  snapshots?: { readonly stats: SnapshotStats };
 }
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
-  const { sessions, dispatcher, link, source, whep, whip } = parts;
+  const { sessions, dispatcher, link, source, whep, whip, snapshots } = parts;
   const stats = sessions.stats;
   const out = samples("", SESSION_METRICS, stats);
   out.push(...samples("video_", VIDEO_METRICS, stats.video));
@@ -223,6 +231,7 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
       metric("whip_pushing", gauge("1 while the WHIP egress pushes"), +(whip.state === "pushing")),
     );
   }
+  if (snapshots) out.push(...samples("snapshot_", SNAPSHOT_METRICS, snapshots.stats));
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
   const sourceStats = source.stats?.();
   if (sourceStats) out.push(...samples("source_", SOURCE_METRICS, sourceStats));

@@ -85,6 +85,9 @@ describe("snapshots from camgw run on the virtual board", () => {
     // Held for the linger, so the next snapshot finds it running.
     expect(await sourceDetail(gw)).toMatch(/streaming/);
     expectRecentPicture(await snapshot(gw, "?width=640", gw.owner.token), 640, 360);
+    const metrics = String((await getJson(`${gw.httpUrl}metrics`)).body);
+    expect(metrics).toMatch(/^camgw_snapshot_taken_total 2$/m);
+    expect(metrics).toMatch(/^camgw_snapshot_cold_starts_total 1$/m);
   });
 
   it("scales to ?width= with the aspect kept and even sizes", async () => {
