@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libx264-dev:arm64 libyuv-dev:arm64 libasound2-dev:arm64 libopus-dev:arm64)
+pkgs=(libx264-dev:arm64 libyuv-dev:arm64 libturbojpeg0-dev:arm64 libasound2-dev:arm64 libopus-dev:arm64)
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 

@@ -32,6 +32,7 @@
         "src/encoder_choice.cc",
         "src/encoder_settings.cc",
         "src/frame_queue.cc",
+        "src/jpeg_encoder.cc",
         "src/js_errors.cc",
         "src/m2m_encoder.cc",
         "src/m2m_encoder_device.cc",
@@ -39,6 +40,9 @@
         "src/pipeline.cc",
         "src/pipeline_worker.cc",
         "src/pipeline_wrap.cc",
+        "src/raw_frame_tap.cc",
+        # snapshots: JPEG with libjpeg-turbo (docs/native.md, "Snapshots")
+        "src/snapshot_job.cc",
         # systemd
         "src/sd_notify.cc",
         "src/v4l2_util.cc",
@@ -52,9 +56,11 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++1y", "-std=gnu++20"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra",
-                    "<!@(pkg-config --cflags x264)", "<!@(pkg-config --cflags alsa opus)"],
+                    "<!@(pkg-config --cflags x264)", "<!@(pkg-config --cflags alsa opus)",
+                    "<!@(pkg-config --cflags libturbojpeg)"],
       "cflags": ["-Wall", "-Wextra"],
-      "libraries": ["<!@(pkg-config --libs x264)", "-lyuv", "<!@(pkg-config --libs alsa opus)"],
+      "libraries": ["<!@(pkg-config --libs x264)", "-lyuv", "<!@(pkg-config --libs alsa opus)",
+                    "<!@(pkg-config --libs libturbojpeg)"],
       "conditions": [
         ["sanitize!=''", {
           "cflags_cc": ["-fsanitize=<(sanitize)", "-fno-omit-frame-pointer"],

@@ -17,6 +17,10 @@ run("gateway", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
 ]);
+run("snapshot", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/snapshot-bench.js').then((m) => m.snapshotBench())",
+]);
 run("faults", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/fault-bench.js').then((m) => m.faultBench())",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Unpacks Debian's arm64 nodejs and everything it links (libnode, libuv,
-# OpenSSL, ICU, ...) plus camgw's runtime libraries (libx264, libyuv, alsa-lib,
+# OpenSSL, ICU, ...) plus camgw's runtime libraries (libx264, libyuv, libturbojpeg, alsa-lib,
 # libopus) into a directory, for running arm64 node under qemu-user
 # (`qemu-aarch64-static -L`).
 # mmdebstrap's "extract" variant resolves the dependency closure with apt and
@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: arm64-sysroot.sh DIR}
 suite=${CAMGW_DEBIAN_SUITE:-trixie}
 # Raspberry Pi OS (trixie) ships these names; the .deb depends on them.
-pkgs="nodejs,libx264-164,libyuv0,libasound2,libopus0"
+pkgs="nodejs,libx264-164,libyuv0,libturbojpeg0,libasound2,libopus0"
 want="$suite $pkgs"
 if [[ -f "$dir/.camgw-sysroot" && "$(cat "$dir/.camgw-sysroot")" == "$want" ]]; then
   exit 0

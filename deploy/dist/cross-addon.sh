@@ -19,6 +19,8 @@ need_file "$native/binding.gyp" "the native addon is not there yet (helper 'nati
 [[ -e /usr/lib/aarch64-linux-gnu/libx264.so ]] || die "arm64 libx264 missing; run deploy/ensure-arm64.sh"
 [[ -e /usr/lib/aarch64-linux-gnu/libasound.so && -e /usr/lib/aarch64-linux-gnu/libopus.so ]] ||
   die "arm64 libasound/libopus missing; run deploy/ensure-arm64.sh"
+[[ -e /usr/lib/aarch64-linux-gnu/libturbojpeg.so ]] ||
+  die "arm64 libturbojpeg missing; run deploy/ensure-arm64.sh"
 
 work="$root/build/deploy/native-arm64"
 mkdir -p "$work"

@@ -56,6 +56,7 @@ describe("the arm64 package (make dist)", () => {
     expect(depends).toContain("nodejs (>= 20.19)");
     expect(depends).toContain("libx264-164");
     expect(depends).toContain("libyuv0");
+    expect(depends).toContain("libturbojpeg0");
     expect(depends).toContain("libasound2");
     expect(depends).toContain("libopus0");
     expect(depends).toContain("adduser");

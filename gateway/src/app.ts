@@ -29,6 +29,9 @@ import { reportLink } from "./signaling/link-report.js";
 import { DEFAULT_STREAM, type IceServerEntry, type StreamInfo } from "./signaling/messages.js";
 import { MqttLink } from "./signaling/mqtt-link.js";
 import { createSource } from "./source-factory.js";
+import { signalingSnapshots } from "./snapshot/signaling-snapshots.js";
+import { SnapshotRoute } from "./snapshot/snapshot-route.js";
+import { SnapshotService, type TakeSnapshot } from "./snapshot/snapshot-service.js";
 import { VERSION } from "./version.js";
 import { AddressWatch } from "./webrtc/address-watch.js";
 import { IceServerProvider } from "./webrtc/ice-server-provider.js";
@@ -37,6 +40,7 @@ import {
   accountTokenAuthorizer,
   SHARED_TOKEN_ACCOUNT,
   sharedTokenAuthorizer,
+  type WhepAuthorizer,
 } from "./whep/whep-auth.js";
 import type { LinkIceServer } from "./whep/link-header.js";
 import { WhepEndpoint } from "./whep/whep-endpoint.js";
@@ -92,8 +96,8 @@ export interface GatewayOptions {
    */
   createFirstViewer?: boolean;
   /**
-   * JPEGs of the camera for Home Assistant's camera entity; without it the
-   * gateway announces no camera entity (docs/home-assistant.md).
+   * JPEGs for Home Assistant's camera entity instead of the camera's own
+   * snapshots (docs/home-assistant.md).
    */
   snapshot?: SnapshotFn;
 }
@@ -118,6 +122,8 @@ export class Gateway {
   private broker: EmbeddedBroker | null = null;
   private bridge: BrokerBridge | null = null;
   private sourceError: string | null = null;
+  /** Snapshots of the camera (docs/snapshots.md): HTTP, signaling, and `takeSnapshot`. */
+  readonly snapshots: SnapshotService;
   private closing: Promise<void> | null = null;
   private addressWatch: AddressWatch | null = null;
   private homeAssistant: HomeAssistantLink | null = null;
@@ -137,7 +143,18 @@ export class Gateway {
     readonly accounts: AccountStore,
     readonly tls: TlsMaterial,
     readonly stateDir: string,
-  ) {}
+  ) {
+    this.snapshots = new SnapshotService({
+      source,
+      // The stream's own start/stop on demand: the camera runs while a
+      // snapshot needs it, as it does while someone watches.
+      hold: () => sessions.holdStream(DEFAULT_STREAM) ?? (() => undefined),
+      lingerMs: config["snapshot-linger"] * 1000,
+    });
+  }
+
+  /** The camera's next frame as JPEG; rejects with SnapshotError (docs/snapshots.md). */
+  readonly takeSnapshot: TakeSnapshot = (request) => this.snapshots.take(request);
 
   static async start(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
     // Secrets first: a state directory we cannot use stops the start with its path.
@@ -284,6 +301,9 @@ export class Gateway {
       log.info(`viewer ${viewerId} (session ${session}): asked to restart ICE (${reason})`);
     });
     this.watchAddresses();
+    this.http.addRoute(
+      new SnapshotRoute({ service: this.snapshots, authorizer: this.tokenAuthorizer() }).handle,
+    );
     const samples = (): Sample[] =>
       gatewayMetrics({
         sessions: this.sessions,
@@ -292,6 +312,7 @@ export class Gateway {
         source: this.source,
         whep: this.whep,
         whip: this.whip,
+        snapshots: this.snapshots,
       });
     this.metrics.register(samples);
 
@@ -353,7 +374,13 @@ export class Gateway {
       source: this.source,
       sessions: this.sessions,
       samples,
-      snapshot: options.snapshot ?? null,
+      // The camera's own snapshots where its source has raw frames (not a
+      // passthrough H.264 camera, not a pipe command): no camera entity otherwise.
+      snapshot:
+        options.snapshot ??
+        (this.source.snapshot
+          ? async ({ width }) => (await this.snapshots.take({ width })).jpeg
+          : null),
       stateDir: this.stateDir,
     });
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
@@ -441,6 +468,7 @@ export class Gateway {
         identity.account === SHARED_TOKEN_ACCOUNT
           ? config["whep-token"] !== ""
           : this.accounts.has(identity.account ?? identity.viewerId),
+      snapshots: signalingSnapshots(this.snapshots),
     });
     dispatcher.on("error", (err) => log.warn(`signaling: ${err.message}`));
     this.dispatcher = dispatcher;
@@ -474,10 +502,7 @@ export class Gateway {
     const { config } = this;
     const whep = new WhepEndpoint({
       sink: dispatcher,
-      authorizer: accountTokenAuthorizer(
-        (token) => this.accounts.verifyToken(token),
-        sharedTokenAuthorizer(config["whep-token"]),
-      ),
+      authorizer: this.tokenAuthorizer(),
       hasStream: (stream) => stream === DEFAULT_STREAM,
       // The same servers an MQTT viewer asks for: TURN credentials made for
       // this account, never the gateway's fixed ones (ice-server-provider.ts).
@@ -486,6 +511,14 @@ export class Gateway {
     });
     this.whep = whep;
     this.http.addRoute(whep.handle);
+  }
+
+  /** Bearer tokens for WHEP and snapshots: a viewer's own, or the shared whep-token when set. */
+  private tokenAuthorizer(): WhepAuthorizer {
+    return accountTokenAuthorizer(
+      (token) => this.accounts.verifyToken(token),
+      sharedTokenAuthorizer(this.config["whep-token"]),
+    );
   }
 
   /** The stream as the retained status describes it, its source's state included. */
@@ -558,6 +591,7 @@ export class Gateway {
     this.whep?.close();
     // The media server is told first (DELETE), while the network is sure to be up.
     await this.whip?.close();
+    this.snapshots.close();
     await this.sessions.close();
     await this.extras.control?.close();
     this.dispatcher?.close();

@@ -13,6 +13,8 @@ Usage:
   camgw broker-config mosquitto --out DIR       files for an external Mosquitto
   camgw probe DEVICE_ID [--broker URL] [--pair LINK] [--seconds N] [--json]
                                                 watch a camera headlessly and report
+  camgw snapshot [--url URL] [--token T | --pair LINK] [--width N] [--out FILE]
+                                                save a JPEG of the camera's picture
   camgw config [--config FILE] [--KEY VALUE ...]
                                                 print the effective configuration
   camgw version                                 print the version
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
         return (await import("./commands/devices.js")).devicesCommand(rest);
       case "probe":
         return await (await import("./commands/probe.js")).probeCommand(rest);
+      case "snapshot":
+        return await (await import("./commands/snapshot.js")).snapshotCommand(rest);
       case "viewer":
         return await (await import("./commands/viewer.js")).viewerCommand(rest);
       case "broker-config":

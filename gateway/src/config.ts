@@ -237,6 +237,11 @@ export const SCHEMA = {
     default: false,
     help: "Keep capture and encoder running with no viewer",
   },
+  "snapshot-linger": {
+    parse: decimal(0, 3600),
+    default: 10,
+    help: "Seconds the camera keeps running after a snapshot when nobody watches (the next snapshot needs no start)",
+  },
   "source-timeout": {
     parse: decimal(0, 1440),
     default: 5,

@@ -113,3 +113,29 @@ export class EgressError extends CamgwError {
     super(code, message, context, options);
   }
 }
+
+/**
+ * A snapshot (docs/snapshots.md) was refused or could not be made:
+ * - `bad-request`: a width that is not an integer from 16 to the camera's
+ *   width, or an unknown stream (HTTP 400);
+ * - `unsupported`: the source gives no raw frames (a camera's own H.264
+ *   passed through, a pipe command) and camgw has no H.264 decoder (501);
+ * - `busy`: too many snapshots at once, or this client asks too often
+ *   (429 / 503 with Retry-After);
+ * - `unavailable`: the camera gave no frame in time (unplugged, recovering,
+ *   stopping) (503 with Retry-After).
+ */
+export type SnapshotErrorCode = "bad-request" | "unsupported" | "busy" | "unavailable";
+
+export class SnapshotError extends CamgwError {
+  declare readonly code: SnapshotErrorCode;
+
+  constructor(
+    code: SnapshotErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    super(code, message, context, options);
+  }
+}

@@ -17,6 +17,7 @@ import type { SessionManager, SessionManagerStats } from "./webrtc/session-manag
 import type { WhepEndpoint } from "./whep/whep-endpoint.js";
 import type { WhepStatsSnapshot } from "./whep/whep-stats.js";
 import type { WhipEgress, WhipEgressStats } from "./whip/whip-egress.js";
+import type { SnapshotStats } from "./snapshot/snapshot-service.js";
 
 interface MetricSpec {
   type: "counter" | "gauge";
@@ -88,6 +89,7 @@ const SIGNALING_METRICS: MetricTable<SignalingCounterSnapshot> = {
   candidatesSent: counter("ICE candidates trickled to viewers, end-of-candidates included"),
   byesSent: counter("Byes sent to viewers (sessions the device ended)"),
   iceServersSent: counter("ICE-server lists sent to viewers"),
+  snapshotsSent: counter("snapshot replies (JPEGs) sent to viewers"),
   iceRestartsSent: counter("Requests to viewers to restart ICE"),
   rateLimited: counter("Offers refused by the per-viewer rate limit"),
   dropped: counter(
@@ -190,6 +192,12 @@ const WHIP_METRICS: MetricTable<WhipEgressStats> = {
   failures: counter("WHIP egress attempts that failed and pushes that ended"),
 };
 
+const SNAPSHOT_METRICS: MetricTable<SnapshotStats> = {
+  taken: counter("Snapshots (JPEGs) made, for HTTP, signaling and the gateway itself"),
+  refused: counter("Snapshots refused or failed, by reason", "code"),
+  coldStarts: counter("Snapshots that started the camera (nobody watched)"),
+};
+
 export interface MetricParts {
   sessions: SessionManager;
   /** Null until signaling starts. */
@@ -200,10 +208,11 @@ export interface MetricParts {
   whep?: WhepEndpoint | null;
   /** Set when whip-url is. */
   whip?: WhipEgress | null;
+  snapshots?: { readonly stats: SnapshotStats };
 }
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
-  const { sessions, dispatcher, link, source, whep, whip } = parts;
+  const { sessions, dispatcher, link, source, whep, whip, snapshots } = parts;
   const stats = sessions.stats;
   const out = samples("", SESSION_METRICS, stats);
   out.push(...samples("video_", VIDEO_METRICS, stats.video));
@@ -228,6 +237,7 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
       metric("whip_pushing", gauge("1 while the WHIP egress pushes"), +(whip.state === "pushing")),
     );
   }
+  if (snapshots) out.push(...samples("snapshot_", SNAPSHOT_METRICS, snapshots.stats));
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
   const sourceStats = source.stats?.();
   if (sourceStats) out.push(...samples("source_", SOURCE_METRICS, sourceStats));

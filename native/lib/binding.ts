@@ -14,6 +14,8 @@ import type {
   Negotiated,
   PipelineOptions,
   PipelineStats,
+  Snapshot,
+  SnapshotOptions,
 } from "./types.js";
 
 export type NativeEvent = ["frame", EncodedFrame] | ["error", Error, boolean] | ["unplugged"];
@@ -26,6 +28,8 @@ export interface NativePipeline {
   requestKeyFrame(): void;
   stats(): PipelineStats;
   negotiated(): Negotiated & { dmabuf: boolean };
+  /** Rejects with an Error whose code is "snapshot" and `reason` a SnapshotFailureReason. */
+  snapshot(options?: SnapshotOptions): Promise<Snapshot>;
 }
 
 export interface NativeBinding extends NativeAudioBinding {

@@ -4,8 +4,15 @@
  */
 import { EventEmitter } from "node:events";
 import { loadBinding, type NativeEvent, type NativePipeline } from "./binding.js";
-import { callNative, fromNative } from "./errors.js";
-import type { EncodedFrame, Negotiated, PipelineOptions, PipelineStats } from "./types.js";
+import { callNative, fromNative, NativeSnapshotError } from "./errors.js";
+import type {
+  EncodedFrame,
+  Negotiated,
+  PipelineOptions,
+  PipelineStats,
+  Snapshot,
+  SnapshotOptions,
+} from "./types.js";
 
 export interface CameraPipelineEvents {
   frame: [EncodedFrame];
@@ -95,6 +102,21 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   requestKeyFrame(): void {
     this.#assertOpen("requestKeyFrame");
     this.#native.requestKeyFrame();
+  }
+
+  /**
+   * The next captured frame as JPEG, encoded off the JS thread (libjpeg-turbo
+   * on a libuv pool thread; raw pixels never reach JavaScript). Bad options
+   * throw TypeError; the rest rejects with NativeSnapshotError (its `reason`).
+   */
+  async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
+    if (this.#closed)
+      throw new NativeSnapshotError("CameraPipeline.snapshot: pipeline is closed", "stopped");
+    try {
+      return await callNative(() => this.#native.snapshot(options));
+    } catch (err) {
+      throw fromNative(err);
+    }
   }
 
   stats(): PipelineStats {

@@ -26,6 +26,48 @@ export class NativeDeviceError extends Error {
   }
 }
 
+/**
+ * Why a snapshot could not be made:
+ * - `no-raw-frame`: the camera gives H.264 (passthrough); there is no raw
+ *   frame, and the addon has no H.264 decoder;
+ * - `not-running`: the pipeline is not streaming (start it first);
+ * - `stopped`: it stopped or closed while the snapshot waited;
+ * - `timeout`: no frame was captured within the time allowed;
+ * - `bad-size`: the width is outside 16 .. the camera's width, or the frame
+ *   is shorter than its format needs;
+ * - `bad-format`: frames in a format the encoder does not read;
+ * - `encode-failed`: libjpeg-turbo refused.
+ */
+export type SnapshotFailureReason =
+  | "no-raw-frame"
+  | "not-running"
+  | "stopped"
+  | "timeout"
+  | "bad-size"
+  | "bad-format"
+  | "encode-failed";
+
+const SNAPSHOT_REASONS: readonly SnapshotFailureReason[] = [
+  "no-raw-frame",
+  "not-running",
+  "stopped",
+  "timeout",
+  "bad-size",
+  "bad-format",
+  "encode-failed",
+];
+
+export class NativeSnapshotError extends Error {
+  override readonly name = "NativeSnapshotError";
+  readonly code = "snapshot";
+  readonly reason: SnapshotFailureReason;
+
+  constructor(message: string, reason: SnapshotFailureReason, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
 function field(o: object, key: string): unknown {
   return (o as Record<string, unknown>)[key];
 }
@@ -36,6 +78,11 @@ function field(o: object, key: string): unknown {
  * arguments) and anything unexpected pass through unchanged.
  */
 export function fromNative(err: unknown): unknown {
+  if (err instanceof Error && !(err instanceof TypeError) && field(err, "code") === "snapshot") {
+    const reason = field(err, "reason");
+    const known = SNAPSHOT_REASONS.find((r) => r === reason);
+    return new NativeSnapshotError(err.message, known ?? "encode-failed", { cause: err });
+  }
   if (!(err instanceof Error) || err instanceof TypeError || field(err, "code") !== "device") {
     return err;
   }

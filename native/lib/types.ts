@@ -110,3 +110,24 @@ export interface PipelineStats {
   encodeTimeMeanUs: number;
   queueDepth: number;
 }
+
+export interface SnapshotOptions {
+  /** Width of the JPEG, 16 .. the camera's width (made even, height keeps the aspect); default the camera's. */
+  width?: number;
+  /** JPEG quality 1..100 (libjpeg's scale); default 80. */
+  quality?: number;
+  /** How long to wait for the next captured frame; default 1000 ms. */
+  timeoutMs?: number;
+}
+
+/** One captured frame as JPEG (baseline, 4:2:0). */
+export interface Snapshot {
+  jpeg: Buffer;
+  width: number;
+  height: number;
+  /** The camera's size, before scaling. */
+  sourceWidth: number;
+  sourceHeight: number;
+  /** V4L2 buffer timestamp mapped to CLOCK_REALTIME, microseconds since the epoch. */
+  captureTimeUs: number;
+}

@@ -15,6 +15,10 @@ Pipeline::Pipeline(const PipelineOptions& o, PipelineEvents events)
   camera_ = std::move(parts.camera);
   encoder_ = std::move(parts.encoder);
   neg_ = parts.negotiated;
+  if (neg_.fourcc != V4L2_PIX_FMT_H264) {
+    tap_ = std::make_shared<RawFrameTap>();
+    tap_->setLayout(neg_.width, neg_.height, neg_.fourcc, camera_->format().bytesperline);
+  }
   // Both run on the worker, from inside encode() or onPollEvents().
   encoder_->setInputDoneCallback([this](uint32_t index) { requeueCamera(index); });
   encoder_->setOutputReadyCallback([this](EncodedUnit&& u) { onEncoded(std::move(u)); });
@@ -40,9 +44,11 @@ void Pipeline::start() {
   stopRequested_ = false;
   camQueued_ = buffers;
   thread_ = std::thread([this] { run(); });
+  if (tap_) tap_->setRunning(true);
 }
 
 void Pipeline::stop() {
+  if (tap_) tap_->setRunning(false);
   if (thread_.joinable()) {
     stopRequested_ = true;
     wake();

@@ -19,6 +19,7 @@
 #include "encoder.h"
 #include "frame_queue.h"
 #include "pipeline_options.h"
+#include "raw_frame_tap.h"
 
 namespace camgw {
 
@@ -54,6 +55,9 @@ class Pipeline {
   void requestKeyFrame();
   PipelineStats stats() const;
   std::deque<EncodedFrame> takeFrames();
+  // Where snapshots wait for the next raw frame; null when the camera gives
+  // no raw frames (an H.264 camera passed through).
+  std::shared_ptr<RawFrameTap> rawFrameTap() const { return tap_; }
 
  private:
   void run();
@@ -73,6 +77,7 @@ class Pipeline {
   std::unique_ptr<Encoder> encoder_;  // declared after camera_: gone before it
   FrameQueue queue_;
   ClockMap clock_;
+  std::shared_ptr<RawFrameTap> tap_;
   UniqueFd wakeFd_;
   std::thread thread_;
   std::atomic<bool> stopRequested_{false};

@@ -37,6 +37,8 @@ void Pipeline::onCameraFrame(const CapturedBuffer& b) {
     requeueCamera(b.index);
     return;
   }
+  // Before the encoder: it may hand the buffer back to the camera at once.
+  if (tap_ && tap_->wanted()) tap_->offer(b, clock_.toRealtimeUs(b.timestamp));
   if (!encoder_->encode(b)) skipped_++;
 }
 
@@ -135,6 +137,13 @@ void Pipeline::loop() {
 }
 
 void Pipeline::run() {
+  // Snapshots waiting on a worker that is about to end fail now, not at their timeout.
+  struct TapStopper {
+    RawFrameTap* tap;
+    ~TapStopper() {
+      if (tap) tap->setRunning(false);
+    }
+  } tapStopper{tap_.get()};
   try {
     loop();
   } catch (const DeviceError& e) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "js_errors.h"
+#include "snapshot_job.h"
 #include "v4l2_util.h"
 
 namespace camgw {
@@ -124,7 +125,8 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
        InstanceMethod<&PipelineWrap::SetBitrate>("setBitrate"),
        InstanceMethod<&PipelineWrap::RequestKeyFrame>("requestKeyFrame"),
        InstanceMethod<&PipelineWrap::Stats>("stats"),
-       InstanceMethod<&PipelineWrap::Negotiated>("negotiated")});
+       InstanceMethod<&PipelineWrap::Negotiated>("negotiated"),
+       InstanceMethod<&PipelineWrap::Snapshot>("snapshot")});
 }
 
 PipelineWrap::PipelineWrap(const Napi::CallbackInfo& info)
@@ -278,6 +280,47 @@ Napi::Value PipelineWrap::Negotiated(const Napi::CallbackInfo& info) {
   if (!n.encoderDevice.empty()) o.Set("encoderDevice", n.encoderDevice);
   o.Set("dmabuf", Napi::Boolean::New(env, n.dmabuf));
   return o;
+}
+
+}  // namespace camgw
+
+namespace camgw {
+
+// snapshot({width?, quality?, timeoutMs?}) -> Promise<{jpeg, width, height,
+// sourceWidth, sourceHeight, captureTimeUs}>: the next captured frame as JPEG,
+// encoded on a libuv pool thread (snapshot_job.h). Bad options are a
+// TypeError thrown here; everything else rejects with code "snapshot".
+Napi::Value PipelineWrap::Snapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].IsUndefined() ? Napi::Object::New(env) : Napi::Object();
+  if (!info[0].IsUndefined()) {
+    if (!info[0].IsObject()) typeError(env, "options must be an object");
+    o = info[0].As<Napi::Object>();
+  }
+  JpegOptions jo;
+  jo.width = o.Get("width").IsUndefined() ? 0 : positiveInt(env, o, "width", false, 0, 16384);
+  jo.quality = positiveInt(env, o, "quality", false, 80, 100);
+  const int timeoutMs = static_cast<int>(positiveInt(env, o, "timeoutMs", false, 1000, 60000));
+  if (!pipeline_) return SnapshotJob::rejected(env, "stopped", "the pipeline is closed");
+  std::shared_ptr<RawFrameTap> tap = pipeline_->rawFrameTap();
+  if (!tap) {
+    return SnapshotJob::rejected(
+        env, "no-raw-frame",
+        "the camera gives H.264 (passed through), not raw frames; a snapshot would need an "
+        "H.264 decoder");
+  }
+  // The size is checked before waiting for a frame: a bad width fails at once.
+  const camgw::Negotiated& n = pipeline_->negotiated();
+  uint32_t w, h;
+  try {
+    jpegSize(n.width, n.height, jo.width, w, h);
+  } catch (const SnapshotFailure& e) {
+    return SnapshotJob::rejected(env, e.reason(), e.what());
+  }
+  auto* job = new SnapshotJob(env, std::move(tap), jo, timeoutMs);
+  Napi::Promise p = job->promise();
+  job->Queue();  // the worker deletes itself once settled
+  return p;
 }
 
 }  // namespace camgw

@@ -25,6 +25,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
   Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Negotiated(const Napi::CallbackInfo& info);
+  Napi::Value Snapshot(const Napi::CallbackInfo& info);
 
   // Worker -> JS thread.
   void notify(std::function<void(Napi::Env, Napi::Function)> fn);

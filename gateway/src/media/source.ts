@@ -90,6 +90,25 @@ export interface SourceStats {
   live?: number;
 }
 
+/** What a snapshot asks of a source (media/source.ts `snapshot`). */
+export interface SourceSnapshotOptions {
+  /** JPEG width, 16 .. the source's width; default the source's. */
+  width?: number;
+  /** JPEG quality 1..100; default 80. */
+  quality?: number;
+  /** How long to wait for the next frame; default 1000 ms. */
+  timeoutMs?: number;
+}
+
+/** The next captured frame as JPEG. */
+export interface SourceSnapshot {
+  jpeg: Buffer;
+  width: number;
+  height: number;
+  /** CLOCK_REALTIME at capture, microseconds since the epoch. */
+  captureTimeUs: number;
+}
+
 /**
  * A source of H.264 access units. The session manager starts it when the
  * first viewer arrives and stops it when the last leaves; start() after
@@ -123,4 +142,10 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   stats?(): SourceStats | null;
   /** What viewers are told; a source that never recovers by itself may leave it out (live). */
   readonly status?: SourceStatus;
+  /**
+   * The next raw frame as JPEG, while running; rejects with the addon's
+   * NativeSnapshotError (its `reason`). Absent where there are no raw frames
+   * (a pipe command's H.264).
+   */
+  snapshot?(options: SourceSnapshotOptions): Promise<SourceSnapshot>;
 }

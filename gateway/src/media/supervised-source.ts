@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { NativeDeviceError } from "../../../native/lib/index.js";
+import { NativeDeviceError, NativeSnapshotError } from "../../../native/lib/index.js";
 import { CamgwError, SourceError } from "../errors.js";
 import type { AccessUnit } from "./access-unit.js";
 import { DeviceWatch } from "./device-watch.js";
@@ -10,6 +10,8 @@ import {
   type H264SourceEvents,
   type SourceInfo,
   type SourceProblem,
+  type SourceSnapshot,
+  type SourceSnapshotOptions,
   type SourceStats,
   type SourceStatus,
 } from "./source.js";
@@ -226,6 +228,23 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     this.endOutageWindow();
     if (this.current.state === "recovering") this.setStatus(LIVE);
     await this.inner?.stop().catch(() => undefined);
+  }
+
+  /** A snapshot of the current underlying source; `not-running` while there is none. */
+  snapshot(options: SourceSnapshotOptions): Promise<SourceSnapshot> {
+    const inner = this.inner;
+    if (!inner) {
+      return Promise.reject(new NativeSnapshotError(`${this.name} is not open`, "not-running"));
+    }
+    if (!inner.snapshot) {
+      return Promise.reject(
+        new NativeSnapshotError(
+          `${this.name} gives H.264, not raw frames; a snapshot would need an H.264 decoder`,
+          "no-raw-frame",
+        ),
+      );
+    }
+    return inner.snapshot(options);
   }
 
   requestKeyFrame(): void {

@@ -1,12 +1,20 @@
 import { EventEmitter } from "node:events";
 import {
   CameraPipeline,
+  NativeSnapshotError,
   type Negotiated,
   type PipelineOptions,
 } from "../../../native/lib/index.js";
 import { SourceError } from "../errors.js";
 import type { AccessUnit } from "./access-unit.js";
-import type { H264Source, H264SourceEvents, SourceInfo, SourceStats } from "./source.js";
+import type {
+  H264Source,
+  H264SourceEvents,
+  SourceInfo,
+  SourceSnapshot,
+  SourceSnapshotOptions,
+  SourceStats,
+} from "./source.js";
 
 export type V4l2SourceOptions = PipelineOptions;
 
@@ -150,6 +158,14 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       return (wasRunning ? this.start() : Promise.resolve()).then(fail, fail);
     }
     return wasRunning ? this.start() : Promise.resolve();
+  }
+
+  /** The next captured frame as JPEG (the addon encodes it; raw pixels never reach JS). */
+  async snapshot(options: SourceSnapshotOptions): Promise<SourceSnapshot> {
+    const p = this.pipeline;
+    if (!p || p.closed) throw new NativeSnapshotError(`${this.name} is not open`, "not-running");
+    const s = await p.snapshot(options);
+    return { jpeg: s.jpeg, width: s.width, height: s.height, captureTimeUs: s.captureTimeUs };
   }
 
   close(): Promise<void> {

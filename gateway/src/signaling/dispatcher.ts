@@ -16,17 +16,20 @@ import {
   iceRestartMessage,
   iceServersMessage,
   parseDeviceInbound,
+  snapshotMessage,
   sourceMessage,
   type ByeReason,
   type DeviceInbound,
   type ErrorCode,
   type IceCandidate,
   type OfferMessage,
+  type SnapshotRequestMessage,
   type SourceUpdate,
   type ViewerInbound,
 } from "./messages.js";
 import { KeyedRateLimiter, type RateLimit } from "./rate-limit.js";
 import type { SessionHost } from "./session-host.js";
+import type { SnapshotHost } from "./snapshot-host.js";
 import { SignalingCounters, type SignalingCounterSnapshot } from "./signaling-counters.js";
 import type { InboundSink, ViewerIdentity, ViewerTransport } from "./viewer-transport.js";
 
@@ -46,6 +49,10 @@ export interface SignalingDispatcherOptions {
   admit?: (identity: ViewerIdentity) => boolean;
   /** ICE-server requests per viewer; default burst 8, 1 per second. Over it: dropped and counted. */
   iceServersRate?: RateLimit;
+  /** Who makes JPEGs for `snapshot` requests; absent: they are answered `unsupported`. */
+  snapshots?: SnapshotHost;
+  /** Snapshot requests per viewer; default burst 3, 1 every 2 seconds. Over it: `busy`. */
+  snapshotRate?: RateLimit;
 }
 
 export interface SignalingDispatcherEvents {
@@ -85,6 +92,10 @@ export class SignalingDispatcher
   readonly #offers: KeyedRateLimiter;
   readonly #errorReplies: KeyedRateLimiter;
   readonly #iceServerReplies: KeyedRateLimiter;
+  readonly #snapshots: SnapshotHost | undefined;
+  readonly #snapshotRequests: KeyedRateLimiter;
+  /** Viewers with a snapshot on its way: one each. */
+  readonly #snapshotting = new Set<string>();
   readonly #viewers = new Map<string, Viewer>();
   #closed = false;
   /** While revoke() runs: the sends of the byes it causes. */
@@ -142,6 +153,10 @@ export class SignalingDispatcher
     );
     this.#iceServerReplies = new KeyedRateLimiter(
       options.iceServersRate ?? { burst: 8, perSecond: 1 },
+    );
+    this.#snapshots = options.snapshots;
+    this.#snapshotRequests = new KeyedRateLimiter(
+      options.snapshotRate ?? { burst: 3, perSecond: 0.5 },
     );
     this.#host.on("candidate", this.#onHostCandidate);
     this.#host.on("ended", this.#onHostEnded);
@@ -304,6 +319,9 @@ export class SignalingDispatcher
       case "ice-servers":
         this.#replyIceServers(viewer);
         return;
+      case "snapshot":
+        this.#snapshot(viewer, msg);
+        return;
       case "bye":
         // Spec step 5: a bye for a session this viewer does not have is ignored.
         viewer.sessions.delete(msg.session);
@@ -379,6 +397,54 @@ export class SignalingDispatcher
     }
     this.counters.iceServersSent += 1;
     this.#send(viewer.transport, iceServersMessage(servers.iceServers, servers.ttl));
+  }
+
+  /**
+   * A JPEG of the stream's next frame (docs/signaling.md, "Snapshots"). Not
+   * awaited: the viewer's next messages (an offer) need not wait for a
+   * camera to start. One at a time per viewer, and a few a minute.
+   */
+  #snapshot(viewer: Viewer, msg: SnapshotRequestMessage): void {
+    const viewerId = viewer.transport.identity.viewerId;
+    if (!this.#snapshots) {
+      this.#replyError(viewer, "unsupported", "this device takes no snapshots", msg.session);
+      return;
+    }
+    if (this.#snapshotting.has(viewerId) || !this.#snapshotRequests.take(viewerId)) {
+      this.counters.rateLimited += 1;
+      this.#replyError(
+        viewer,
+        "busy",
+        "too many snapshots from this viewer; retry in a few seconds",
+        msg.session,
+      );
+      return;
+    }
+    this.#snapshotting.add(viewerId);
+    this.#snapshots
+      .snapshot({
+        viewerId,
+        stream: msg.stream,
+        ...(msg.width === undefined ? {} : { width: msg.width }),
+      })
+      .then(
+        (s) => {
+          this.counters.snapshotsSent += 1;
+          this.#send(
+            viewer.transport,
+            snapshotMessage(msg.session, msg.stream, {
+              width: s.width,
+              height: s.height,
+              ts: Math.round(s.capturedAtMs),
+              data: Buffer.from(s.jpeg.buffer, s.jpeg.byteOffset, s.jpeg.byteLength).toString(
+                "base64",
+              ),
+            }),
+          );
+        },
+        (err: unknown) => this.#replyHostError(viewer, err, msg.session),
+      )
+      .finally(() => this.#snapshotting.delete(viewerId));
   }
 
   /**

@@ -7,6 +7,12 @@ export const PROTOCOL_VERSION = 1;
 /** An MQTT payload over 64 KiB is not parsed (spec, "Messages"). */
 export const MAX_PAYLOAD_BYTES = 65_536;
 export const DEFAULT_STREAM = "main";
+/**
+ * The largest JPEG a `snapshot` reply carries: base64 makes it 4/3 as large,
+ * and the whole reply must stay under MAX_PAYLOAD_BYTES, which the viewer
+ * enforces too (docs/signaling.md, "Snapshots").
+ */
+export const MAX_SNAPSHOT_JPEG_BYTES = 48_000;
 
 export const ERROR_CODES = [
   "bad-request",
@@ -178,8 +184,38 @@ export interface IceRestartMessage {
   reason?: string;
 }
 
+/**
+ * A viewer asks for a JPEG of a stream's next frame, without a WebRTC
+ * session (docs/signaling.md, "Snapshots"). `session` is the request's own
+ * id (the syntax of a session id): the reply and any error carry it.
+ */
+export interface SnapshotRequestMessage {
+  v: 1;
+  type: "snapshot";
+  session: string;
+  /** Filled with "main" by the parser when the viewer left it out. */
+  stream: string;
+  /** Width of the JPEG (16 .. the camera's width); absent: the device's choice. */
+  width?: number;
+}
+/** The device's reply to a SnapshotRequestMessage. */
+export interface SnapshotMessage {
+  v: 1;
+  type: "snapshot";
+  session: string;
+  stream: string;
+  mime: "image/jpeg";
+  width: number;
+  height: number;
+  /** When the frame was captured, ms since the Unix epoch. */
+  ts: number;
+  /** The JPEG, base64 (RFC 4648 section 4), at most MAX_SNAPSHOT_JPEG_BYTES before encoding. */
+  data: string;
+}
+
 /** What a viewer sends on rx/<viewerId>. */
-export type DeviceInbound = OfferMessage | CandidateMessage | ByeMessage | IceServersRequest;
+export type DeviceInbound =
+  OfferMessage | CandidateMessage | ByeMessage | IceServersRequest | SnapshotRequestMessage;
 /** What a device sends on tx/<viewerId>. */
 export type ViewerInbound =
   | AnswerMessage
@@ -188,7 +224,8 @@ export type ViewerInbound =
   | ErrorMessage
   | SourceMessage
   | IceServersMessage
-  | IceRestartMessage;
+  | IceRestartMessage
+  | SnapshotMessage;
 export type SignalingMessage = StatusMessage | DeviceInbound | ViewerInbound;
 
 // ---- builders -------------------------------------------------------------
@@ -266,6 +303,24 @@ export function iceRestartMessage(session: string, reason?: string): IceRestartM
   return reason === undefined
     ? { v: 1, type: "ice-restart", session }
     : { v: 1, type: "ice-restart", session, reason };
+}
+
+export function snapshotRequest(
+  session: string,
+  options: { stream?: string; width?: number } = {},
+): SnapshotRequestMessage {
+  const stream = options.stream ?? DEFAULT_STREAM;
+  return options.width === undefined
+    ? { v: 1, type: "snapshot", session, stream }
+    : { v: 1, type: "snapshot", session, stream, width: options.width };
+}
+
+export function snapshotMessage(
+  session: string,
+  stream: string,
+  picture: { width: number; height: number; ts: number; data: string },
+): SnapshotMessage {
+  return { v: 1, type: "snapshot", session, stream, mime: "image/jpeg", ...picture };
 }
 
 /** The wire form: UTF-8 JSON (MQTT.js encodes the string as UTF-8). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   MAX_PAYLOAD_BYTES,
+  MAX_SNAPSHOT_JPEG_BYTES,
   answerMessage,
   byeMessage,
   candidateMessage,
@@ -16,6 +17,8 @@ import {
   parseDeviceInbound,
   parseStatus,
   parseViewerInbound,
+  snapshotMessage,
+  snapshotRequest,
 } from "./messages.js";
 
 const enc = new TextEncoder();
@@ -445,5 +448,63 @@ describe("parseStatus", () => {
     });
     const badStream = { ...noTs, ts: 1, streams: [{ id: "main", codec: "H264" }] };
     expect(parseStatus(json(badStream))).toMatchObject({ kind: "invalid" });
+  });
+});
+
+describe("snapshot messages", () => {
+  it("parses a viewer's snapshot request, its stream defaulting to main", () => {
+    expect(parseDeviceInbound(json({ v: 1, type: "snapshot", session: "r1" }))).toEqual({
+      kind: "message",
+      msg: snapshotRequest("r1"),
+    });
+    expect(
+      parseDeviceInbound(
+        json({ v: 1, type: "snapshot", session: "r1", width: 640, stream: "side" }),
+      ),
+    ).toEqual({ kind: "message", msg: snapshotRequest("r1", { width: 640, stream: "side" }) });
+  });
+
+  it("answers bad-request with the session to a width that is no integer from 16 to 16384", () => {
+    for (const width of [15, 16385, 320.5, "640", null]) {
+      expect(
+        parseDeviceInbound(json({ v: 1, type: "snapshot", session: "r1", width })),
+      ).toMatchObject({ kind: "reply-error", code: "bad-request", session: "r1", step: 4 });
+    }
+    expect(parseDeviceInbound(json({ v: 1, type: "snapshot" }))).toMatchObject({
+      kind: "reply-error",
+      code: "bad-request",
+      step: 4,
+    });
+  });
+
+  it("round-trips a device's reply and refuses one whose data is not base64 or whose size is missing", () => {
+    const reply = snapshotMessage("r1", "main", {
+      width: 320,
+      height: 180,
+      ts: 1,
+      data: "/9j/2Q==",
+    });
+    expect(parseViewerInbound(encodeMessage(reply))).toEqual({ kind: "message", msg: reply });
+    expect(parseViewerInbound(json({ ...reply, data: "not base64!" }))).toMatchObject({
+      kind: "invalid",
+      session: "r1",
+    });
+    expect(parseViewerInbound(json({ ...reply, width: undefined }))).toMatchObject({
+      kind: "invalid",
+    });
+    expect(parseViewerInbound(json({ ...reply, mime: "image/png" }))).toMatchObject({
+      kind: "invalid",
+    });
+  });
+
+  it("never lets a reply of the largest JPEG go over the 64 KiB a message may have", () => {
+    const data = Buffer.alloc(MAX_SNAPSHOT_JPEG_BYTES, 0xff).toString("base64");
+    const reply = snapshotMessage("x".repeat(64), "m".repeat(64), {
+      width: 16384,
+      height: 16384,
+      ts: Date.now(),
+      data,
+    });
+    expect(Buffer.byteLength(encodeMessage(reply))).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
   });
 });

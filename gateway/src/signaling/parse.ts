@@ -21,6 +21,8 @@ import {
   offerMessage,
   offlineStatus,
   onlineStatus,
+  snapshotMessage,
+  snapshotRequest,
   sourceMessage,
   type DeviceInbound,
   type IceCandidate,
@@ -202,6 +204,47 @@ function checkIceServers(obj: JsonObject): Step<{ iceServers: IceServerEntry[]; 
   return { ok: true, value: ttl === undefined ? { iceServers } : { iceServers, ttl } };
 }
 
+/** A JPEG width as a snapshot request names it: absent, or an integer 16..16384. */
+function checkSnapshotWidth(obj: JsonObject): Step<number | undefined> {
+  const { width } = obj;
+  if (width === undefined) return { ok: true, value: undefined };
+  if (typeof width !== "number" || !Number.isInteger(width) || width < 16 || width > 16384) {
+    return { ok: false, why: '"width" must be an integer from 16 to 16384' };
+  }
+  return { ok: true, value: width };
+}
+
+/** base64 (RFC 4648 section 4), padded. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The fields of a device's snapshot reply. */
+function checkSnapshotReply(session: string, obj: JsonObject): Step<ViewerInbound> {
+  const stream = checkString(obj, "stream");
+  if (!stream.ok) return stream;
+  if (obj.mime !== "image/jpeg") return { ok: false, why: '"mime" must be "image/jpeg"' };
+  for (const key of ["width", "height"] as const) {
+    const v = obj[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      return { ok: false, why: `"${key}" must be a positive integer` };
+    }
+  }
+  if (typeof obj.ts !== "number" || !Number.isFinite(obj.ts)) {
+    return { ok: false, why: '"ts" must be a number (ms since the epoch)' };
+  }
+  if (typeof obj.data !== "string" || obj.data === "" || !BASE64.test(obj.data)) {
+    return { ok: false, why: '"data" must be a JPEG in base64' };
+  }
+  return {
+    ok: true,
+    value: snapshotMessage(session, stream.value, {
+      width: obj.width as number,
+      height: obj.height as number,
+      ts: obj.ts,
+      data: obj.data,
+    }),
+  };
+}
+
 /** Spec step 4 for the messages a device accepts. */
 function checkDeviceFields(type: DeviceInbound["type"], obj: JsonObject): Step<DeviceInbound> {
   // A request for ICE servers has no fields (a session, if any, is ignored).
@@ -227,6 +270,20 @@ function checkDeviceFields(type: DeviceInbound["type"], obj: JsonObject): Step<D
     }
     case "bye":
       return { ok: true, value: byeMessage(session.value) };
+    case "snapshot": {
+      if (obj.stream !== undefined && typeof obj.stream !== "string") {
+        return { ok: false, why: '"stream" must be a string' };
+      }
+      const width = checkSnapshotWidth(obj);
+      if (!width.ok) return width;
+      return {
+        ok: true,
+        value: snapshotRequest(session.value, {
+          stream: obj.stream ?? DEFAULT_STREAM,
+          ...(width.value === undefined ? {} : { width: width.value }),
+        }),
+      };
+    }
   }
 }
 
@@ -235,6 +292,7 @@ const DEVICE_TYPES: readonly string[] = [
   "candidate",
   "bye",
   "ice-servers",
+  "snapshot",
 ] satisfies DeviceInbound["type"][];
 const VIEWER_TYPES: readonly string[] = [
   "answer",
@@ -244,6 +302,7 @@ const VIEWER_TYPES: readonly string[] = [
   "source",
   "ice-servers",
   "ice-restart",
+  "snapshot",
 ] satisfies ViewerInbound["type"][];
 
 /** A reason token as the device sends it (e.g. "unplugged"); anything else is dropped. */
@@ -336,6 +395,8 @@ function checkViewerFields(type: ViewerInbound["type"], obj: JsonObject): Step<V
         }),
       };
     }
+    case "snapshot":
+      return checkSnapshotReply(session.value, obj);
   }
 }
 

@@ -23,6 +23,8 @@ export interface SignalingCounterSnapshot {
   byesSent: number;
   /** ICE-server lists sent (replies to viewers' requests). */
   iceServersSent: number;
+  /** Snapshot replies sent (`snapshot` requests answered with a JPEG). */
+  snapshotsSent: number;
   /** Requests to viewers to restart ICE (the device's path broke). */
   iceRestartsSent: number;
   /** Offers refused by the per-viewer offer rate limit (answered busy). */
@@ -48,6 +50,7 @@ export class SignalingCounters {
   candidatesSent = 0;
   byesSent = 0;
   iceServersSent = 0;
+  snapshotsSent = 0;
   iceRestartsSent = 0;
   rateLimited = 0;
   dropped = 0;
@@ -75,6 +78,7 @@ export class SignalingCounters {
       candidatesSent: this.candidatesSent,
       byesSent: this.byesSent,
       iceServersSent: this.iceServersSent,
+      snapshotsSent: this.snapshotsSent,
       iceRestartsSent: this.iceRestartsSent,
       rateLimited: this.rateLimited,
       dropped: this.dropped,

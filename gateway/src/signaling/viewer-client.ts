@@ -19,11 +19,13 @@ import {
   parseViewerInbound,
   randomId,
   rxTopic,
+  snapshotRequest,
   statusFilter,
   txTopic,
   type ErrorMessage,
   type IceServerEntry,
   type IceServersMessage,
+  type SnapshotMessage,
   type StreamInfo,
 } from "./messages.js";
 import { TypedEmitter } from "./typed-emitter.js";
@@ -96,6 +98,11 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
   readonly #txSubscriptions = new Map<string, Promise<void>>();
   /** Each device's last ICE-server list for this viewer, and until when to use it (performance.now()). */
   readonly #iceServers = new Map<string, { servers: IceServerEntry[]; useUntil: number }>();
+  /** Snapshot requests waiting for their reply, by `<deviceId>/<request id>`. */
+  readonly #snapshots = new Map<
+    string,
+    { resolve: (m: SnapshotMessage) => void; reject: (e: CallError) => void }
+  >();
   #state: ConnectionState = "connecting";
   #closing: Promise<void> | undefined;
 
@@ -217,6 +224,56 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
   }
 
   /**
+   * A JPEG of the device's next frame, without a call (docs/signaling.md,
+   * "Snapshots"): resolves with the reply (`data` is the JPEG in base64),
+   * rejects with a CallError: the device's error code, or `timeout`.
+   */
+  async snapshot(
+    deviceId: string,
+    options: { width?: number; stream?: string; timeoutMs?: number } = {},
+  ): Promise<SnapshotMessage> {
+    if (this.#closing) throw new CallError("closed", "the viewer client is closed", { deviceId });
+    const request = snapshotRequest(randomId(), {
+      ...(options.stream === undefined ? {} : { stream: options.stream }),
+      ...(options.width === undefined ? {} : { width: options.width }),
+    });
+    const key = `${deviceId}/${request.session}`;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const reply = new Promise<SnapshotMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#snapshots.delete(key);
+        reject(new CallError("timeout", `no snapshot from ${deviceId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.#snapshots.delete(key);
+      };
+      this.#snapshots.set(key, {
+        resolve: (m) => {
+          settle();
+          resolve(m);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      });
+    });
+    try {
+      await this.#subscribeTx(deviceId);
+      const rx = rxTopic(this.prefix, deviceId, this.viewerId);
+      await this.#client.publishAsync(rx, encodeMessage(request), { qos: 1 });
+    } catch (err) {
+      this.#snapshots.get(key)?.reject(
+        new CallError("closed", `could not ask ${deviceId}: ${(err as Error).message}`, {
+          deviceId,
+        }),
+      );
+    }
+    return reply;
+  }
+
+  /**
    * The ICE servers `deviceId` last gave this viewer, while their
    * credentials have a while to run (a tenth of their lifetime, at most
    * 5 minutes, is kept in hand), or undefined. Every call asks again, so
@@ -266,6 +323,18 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
       const msg = result.msg;
       if (msg.type === "ice-servers") {
         this.#onIceServers(parsed.deviceId, msg);
+        return;
+      }
+      const waiting =
+        msg.session === undefined
+          ? undefined
+          : this.#snapshots.get(`${parsed.deviceId}/${msg.session}`);
+      if (waiting && msg.type === "snapshot") {
+        waiting.resolve(msg);
+        return;
+      }
+      if (waiting && msg.type === "error") {
+        waiting.reject(new CallError(msg.code, msg.message, { deviceId: parsed.deviceId }));
         return;
       }
       const call =

@@ -333,6 +333,14 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     return this.sessions.size;
   }
 
+  /**
+   * Keeps a stream's source running with nobody watching (snapshots) until
+   * the returned function is called; null for an unknown stream.
+   */
+  holdStream(id: string): (() => void) | null {
+    return this.streams.get(id)?.hold() ?? null;
+  }
+
   /** Starts every stream's source now (for keepWarm). */
   async warmUp(): Promise<void> {
     await Promise.all([

@@ -7,6 +7,7 @@ import { CameraPipeline, listDevices } from "../index.js";
 import type { EncodedFrame, PipelineOptions } from "../types.js";
 import { audioScenarios } from "./audio-scenarios.js";
 import { bench } from "./bench-scenario.js";
+import { snapshotScenarios } from "./snapshot-scenarios.js";
 
 export interface FrameRecord {
   size: number;
@@ -361,6 +362,7 @@ const scenarios: Record<string, (args: never) => Promise<unknown>> = {
   lag,
   unplug,
   ...audioScenarios,
+  ...snapshotScenarios,
 };
 
 async function main(): Promise<void> {

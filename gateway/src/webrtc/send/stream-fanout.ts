@@ -17,7 +17,8 @@ import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
  * packetized once into immutable Buffers and the same Buffers go to every
  * viewer's FrameSink (its VideoSender, with its own werift track: werift
  * mutates the RtpPacket objects it parses from them, per sender, never the
- * bytes). The source runs only while someone watches, unless `keepWarm`.
+ * bytes). The source runs only while someone watches or holds it (a
+ * snapshot, `hold()`), unless `keepWarm`.
  */
 
 export interface StreamFanoutOptions {
@@ -102,6 +103,8 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private resizedTo: { width: number; height: number } | null = null;
   /** Sizes the policy asked for ("WxH") and what the source took for each. */
   private readonly sizeTaken = new Map<string, string>();
+  /** Holders that keep the source running with no viewer (snapshots). */
+  private holds = 0;
   private wantRunning = false;
   private running = false;
   private transition: Promise<void> = Promise.resolve();
@@ -216,7 +219,28 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.viewers.delete(viewer);
     // The weakest viewer leaving frees the others from its limit.
     if (this.estimates.delete(viewer) || this.viewers.size === 0) this.followEstimates();
-    if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
+    if (this.idle()) this.setRunning(false);
+  }
+
+  /**
+   * Keeps the source running without a viewer (a snapshot of a camera nobody
+   * watches) until the returned function is called; calling it twice is harmless.
+   */
+  hold(): () => void {
+    if (this.closed) return () => undefined;
+    this.holds++;
+    this.setRunning(true);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      if (this.idle()) this.setRunning(false);
+    };
+  }
+
+  private idle(): boolean {
+    return this.viewers.size === 0 && this.holds === 0 && !this.keepWarm;
   }
 
   /** The encoder's bitrate, then its size, follow the viewers' estimates. */
