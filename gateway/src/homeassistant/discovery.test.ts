@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { discoveryMessages, type DiscoveryInput } from "./discovery.js";
 import { isOwnDiscoveryTopic } from "./ha-topics.js";
-import { checkDiscoveryConfig, renderTemplate } from "./test/discovery-schema.js";
+import { checkDiscoveryConfig, renderTemplate } from "./testing/discovery-schema.js";
 
 const INPUT: DiscoveryInput = {
   haPrefix: "homeassistant",

@@ -22,7 +22,7 @@ import { statusTopic } from "../signaling/topics.js";
 import { waitUntil } from "../testing/wait-until.js";
 import { HaStateReader } from "./ha-state.js";
 import { HomeAssistantLink, type SnapshotFn } from "./home-assistant-link.js";
-import { checkAnnouncement, HomeAssistantClient } from "./test/home-assistant-client.js";
+import { checkAnnouncement, HomeAssistantClient } from "./testing/home-assistant-client.js";
 
 const run = promisify(execFile);
 const SNAPSHOT = "camgw/porch/ha/snapshot";

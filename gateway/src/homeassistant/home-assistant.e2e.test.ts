@@ -9,11 +9,13 @@ import type { PairingCredentials } from "../auth/pairing-link.js";
 import { runProbe } from "../probe/probe.js";
 import { probeLogin, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 import { connected, publishOutcome, subscribeCodes } from "../testing/mqtt-attacker.js";
+import { waitUntil } from "../testing/wait-until.js";
 import type { HaState } from "./ha-state.js";
-import { checkAnnouncement, HomeAssistantClient } from "./test/home-assistant-client.js";
+import { checkAnnouncement, HomeAssistantClient } from "./testing/home-assistant-client.js";
 
 const STATUS = "camgw/porch/status";
 const STATE = "camgw/porch/ha/state";
+const SNAPSHOT = "camgw/porch/ha/snapshot";
 const STATUS_PAYLOADS = { online: '{"online":true}', offline: '{"online":false}' };
 
 describe("Home Assistant discovery on the embedded broker", () => {
@@ -32,6 +34,8 @@ describe("Home Assistant discovery on the embedded broker", () => {
         "hass",
         "--home-assistant-state-interval",
         "1",
+        "--home-assistant-snapshot-interval",
+        "2",
       ],
     });
     hass = await gw.addViewer("hass");
@@ -40,7 +44,7 @@ describe("Home Assistant discovery on the embedded broker", () => {
     ha = await HomeAssistantClient.connect(
       gw.mqttUrl ?? "",
       { username: hass.username, password: hass.password, clientId: `${hass.username}.ha` },
-      ["homeassistant/#", STATE, STATUS],
+      ["homeassistant/#", STATE, STATUS, SNAPSHOT],
     );
   });
 
@@ -55,15 +59,17 @@ describe("Home Assistant discovery on the embedded broker", () => {
     const entities = checkAnnouncement(ha.announced("homeassistant"), STATUS, STATUS_PAYLOADS);
     expect(entities.map((e) => `${e.component}/${e.objectId}`).sort()).toEqual([
       "binary_sensor/online",
+      "camera/snapshot",
       "sensor/bitrate",
       "sensor/encoder",
       "sensor/fps",
       "sensor/viewers",
     ]);
-    // No snapshot function on main yet: no camera entity (docs/home-assistant.md).
-    expect(ha.announced("homeassistant").has("homeassistant/camera/porch/snapshot/config")).toBe(
-      false,
-    );
+    // The camera entity's pictures: the camera's own snapshots, JPEG, not retained.
+    await waitUntil(() => ha.last(SNAPSHOT) !== undefined, 30_000);
+    const picture = ha.last(SNAPSHOT);
+    expect(picture?.retain).toBe(false);
+    expect(picture?.payload.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     const online = entities.find((e) => e.objectId === "online");
     expect(online?.config.state_topic).toBe(STATUS);
     expect(online?.config.availability).toBeUndefined();

@@ -18,7 +18,7 @@ import { Mosquitto, freePort } from "../testing/mosquitto.js";
 import { sleep, waitUntil } from "../testing/wait-until.js";
 import { readAnnouncement } from "./announcement-record.js";
 import type { HaState } from "./ha-state.js";
-import { checkAnnouncement, HomeAssistantClient } from "./test/home-assistant-client.js";
+import { checkAnnouncement, HomeAssistantClient } from "./testing/home-assistant-client.js";
 
 const run = promisify(execFile);
 
@@ -115,7 +115,8 @@ describe("Home Assistant discovery through Mosquitto set up with camgw broker-co
     const malloryGot = collect(m);
     await m.subscribeAsync(["homeassistant/#", "camgw/porch/ha/#"], { qos: 1 });
     await ha.waitForJson<{ online: boolean }>(STATUS, (s) => s.online);
-    await waitUntil(() => ha.announced("homeassistant").size === 5);
+    // Five sensors and the camera.
+    await waitUntil(() => ha.announced("homeassistant").size === 6);
     // Two fresh states reach Home Assistant (one a second) while Mallory is subscribed.
     const seen = ha.seen.length;
     await waitUntil(() => ha.seen.slice(seen).filter((x) => x.topic === STATE).length >= 2);
@@ -127,12 +128,12 @@ describe("Home Assistant discovery through Mosquitto set up with camgw broker-co
     await m.endAsync(true);
     const fresh = await HomeAssistantClient.connect(url, haLogin(), ["homeassistant/#"]);
     // A fresh subscriber gets them as retained messages, as Home Assistant does on its start.
-    await waitUntil(() => fresh.announced("homeassistant").size === 5);
+    await waitUntil(() => fresh.announced("homeassistant").size === 6);
     const entities = checkAnnouncement(fresh.announced("homeassistant"), STATUS, {
       online: '{"online":true}',
       offline: '{"online":false}',
     });
-    expect(entities).toHaveLength(5);
+    expect(entities).toHaveLength(6);
     await fresh.close();
     await ha.close();
   });
