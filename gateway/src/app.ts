@@ -15,6 +15,7 @@ import { MetricsRegistry } from "./http/metrics.js";
 import { findUp } from "./paths.js";
 import { explainPortClash } from "./port-clash.js";
 import { gatewayMetrics } from "./gateway-metrics.js";
+import { ProcessStats } from "./process-stats.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
@@ -112,6 +113,7 @@ export class Gateway {
   private sourceError: string | null = null;
   private closing: Promise<void> | null = null;
   private addressWatch: AddressWatch | null = null;
+  private readonly processStats = new ProcessStats();
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
@@ -279,6 +281,7 @@ export class Gateway {
         source: this.source,
         whep: this.whep,
         whip: this.whip,
+        process: this.processStats,
       }),
     );
 
@@ -540,6 +543,7 @@ export class Gateway {
     await this.bridge?.close();
     await this.http.close();
     this.accounts.close();
+    this.processStats.close();
   }
 }
 
