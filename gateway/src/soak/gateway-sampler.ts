@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 
 /**
  * One look at the gateway process: from outside through /proc (what the
@@ -22,6 +23,8 @@ export interface GatewaySample {
   /** Event-loop delay since the previous sample, 99th percentile and most, ms. */
   lagP99Ms: number;
   lagMaxMs: number;
+  /** The machine's 1-minute load average (the soak shares it; 2 cores here). */
+  load: number;
 }
 
 /** A sample's value from /metrics text, labels included in `name` (NaN when absent). */
@@ -73,5 +76,6 @@ export async function sampleGateway(
     timers: metricValue(text, 'camgw_process_active_resources{type="Timeout"}') || 0,
     lagP99Ms: seconds("camgw_process_event_loop_lag_p99_seconds"),
     lagMaxMs: seconds("camgw_process_event_loop_lag_max_seconds"),
+    load: loadavg()[0] ?? Number.NaN,
   };
 }

@@ -7,7 +7,7 @@ import type { FaultKind } from "./soak-plan.js";
  * gets the plain budget. Times are ms since the epoch.
  */
 
-export type DisruptionKind = FaultKind | "broker";
+export type DisruptionKind = FaultKind | "broker" | "host";
 
 /** Something the soak did to the gateway, as it happened. */
 export interface Disruption {
@@ -69,6 +69,11 @@ export const BUDGETS: Readonly<Record<DisruptionKind | "none", Budget>> = {
   drift: { from: "freeze", ms: 2000, why: "a clock off by ppm costs no freeze (+1 s)" },
   "enc-lag": { from: "freeze", ms: 2000, why: "a late encoder adds latency, not freezes (+1 s)" },
   xrun: { from: "freeze", ms: 2000, why: "a sound card xrun must not touch video (+1 s)" },
+  host: {
+    from: "end",
+    ms: 2000,
+    why: "the machine ran nothing for a while (host-stalls.ts): video within 1 s after it (+1 s)",
+  },
   broker: {
     from: "end",
     ms: 10_000,

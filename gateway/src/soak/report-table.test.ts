@@ -14,6 +14,7 @@ const sample: GatewaySample = {
   timers: 15,
   lagP99Ms: 21.52,
   lagMaxMs: Number.NaN,
+  load: 7.25,
 };
 
 it("prints each sample under its column, right-aligned", () => {
@@ -25,9 +26,9 @@ it("prints each sample under its column, right-aligned", () => {
   );
   expect(header).toMatch(/^ time {2}viewers {2}sess {2}RSS MB/);
   expect(row).toMatch(/^02:05 {8}3 {5}3 {3}142\.3 {5}38\.0/);
-  expect(row).toMatch(/ {3}21\.5 {8}- {8}4 {5}0 {6}1 {2}stall:ms=900$/);
+  expect(row).toMatch(/ {3}21\.5 {8}- {8}4 {5}0 {6}1 {3}7\.3 {2}stall:ms=900$/);
   // Every column but the last ends where its title does.
-  for (const title of ["viewers", "sess", "RSS MB", "heap MB", "lag p99", "recov"]) {
+  for (const title of ["viewers", "sess", "RSS MB", "heap MB", "lag p99", "recov", "load"]) {
     const end = header.indexOf(title) + title.length;
     expect(row[end - 1]).not.toBe(" ");
     expect(row[end]).toBe(" ");

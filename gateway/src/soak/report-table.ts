@@ -43,6 +43,7 @@ const COLUMNS: Column[] = [
   { title: "freezes", width: 7, cell: (_s, v) => String(v.freezes) },
   { title: "over", width: 4, cell: (_s, v) => String(v.overBudget) },
   { title: "recov", width: 5, cell: (_s, v) => String(v.recoveries) },
+  { title: "load", width: 4, cell: (s) => fixed(s.load, 1) },
   { title: "now", width: 0, cell: (_s, _v, now) => now },
 ];
 

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,13 +12,14 @@ import {
   type GatewayProcess,
 } from "../testing/gateway-process.js";
 import { Mosquitto, freePort } from "../testing/mosquitto.js";
-import { sampleGateway, type GatewaySample } from "./gateway-sampler.js";
+import type { GatewaySample } from "./gateway-sampler.js";
 import { judgeGrowth, type GrowthLimit, type GrowthVerdict } from "./growth-verdict.js";
-import { BUDGETS, type Disruption } from "./recovery-budget.js";
-import { clock, growthLine, tableHeader, tableRow, type ViewerTally } from "./report-table.js";
-import { FAULT_KINDS, planSoak, type SoakPlan, type ViewerVisit } from "./soak-plan.js";
-import { SoakViewer, type ViewerLogin } from "./soak-viewer.js";
-import { judgeViewer } from "./viewer-verdict.js";
+import { BUDGETS } from "./recovery-budget.js";
+import { clock, growthLine } from "./report-table.js";
+import { SoakLog } from "./soak-log.js";
+import { runTimeline, type Outcome } from "./soak-timeline.js";
+import { FAULT_KINDS, planSoak, type SoakPlan } from "./soak-plan.js";
+import type { SoakViewer, ViewerLogin } from "./soak-viewer.js";
 
 /**
  * `make soak`: months of a camera nobody looks at, compressed into minutes.
@@ -179,9 +180,32 @@ export async function soak(): Promise<number> {
     const gw = r.gw as GatewayProcess;
     const mosquitto = r.mosquitto as Mosquitto;
     console.log(`  gateway pid ${gw.pid}, broker ${logins[0]?.broker ?? ""}\n`);
-    const outcome = await runTimeline(r, plan, logins, gw, mosquitto, control, sampleMs, problems);
-    if (state.interrupted) return 130;
-    return report(plan, outcome, problems, gw);
+    const log = new SoakLog(logPath(plan.seed));
+    log.line("soak", `gateway pid ${gw.pid}; its output so far:`);
+    for (const l of gw.output().split("\n")) if (l.trim() !== "") log.line("gateway", l);
+    log.follow("gateway", gw.child.stdout);
+    log.follow("gateway", gw.child.stderr);
+    try {
+      const outcome = await runTimeline(
+        {
+          plan,
+          gw,
+          mosquitto,
+          control,
+          logins,
+          sampleMs,
+          log,
+          viewers: r.viewers,
+          timers: r.timers,
+          tearingDown: () => r.tearingDown,
+        },
+        problems,
+      );
+      if (state.interrupted) return 130;
+      return report(plan, outcome, problems, log.path);
+    } finally {
+      await log.close();
+    }
   } catch (err) {
     if (state.interrupted) return 130;
     console.log(`soak: FAILED to run: ${err instanceof Error ? err.message : String(err)}`);
@@ -193,165 +217,13 @@ export async function soak(): Promise<number> {
   }
 }
 
-interface Outcome {
-  samples: GatewaySample[];
-  disruptions: Disruption[];
-  tally: ViewerTally;
-  visits: number;
-  gatewayDied: boolean;
+function logPath(seed: number): string {
+  const dir = join(REPO_ROOT, "build", "soak");
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `soak-${seed}.log`);
 }
 
-async function runTimeline(
-  r: Running,
-  plan: SoakPlan,
-  logins: readonly ViewerLogin[],
-  gw: GatewayProcess,
-  mosquitto: Mosquitto,
-  control: string,
-  sampleMs: number,
-  problems: string[],
-): Promise<Outcome> {
-  const t0 = Date.now();
-  const disruptions: Disruption[] = [];
-  const ongoing = new Set<Disruption>();
-  const samples: GatewaySample[] = [];
-  const tally: ViewerTally = { viewers: 0, freezes: 0, overBudget: 0, recoveries: 0 };
-  const pending = new Set<Promise<void>>();
-  let pastRecoveries = 0;
-  // Set from the gateway's exit event.
-  const gateway = { died: false };
-  const at = (ms: number, action: () => Promise<void>): void => {
-    const timer = setTimeout(
-      () => {
-        r.timers.delete(timer);
-        const p = action().catch((err: unknown) => {
-          problems.push(`soak action failed: ${err instanceof Error ? err.message : String(err)}`);
-        });
-        pending.add(p);
-        void p.finally(() => pending.delete(p));
-      },
-      Math.max(0, t0 + ms - Date.now()),
-    );
-    r.timers.add(timer);
-  };
-  const begin = (d: Omit<Disruption, "startAt" | "endAt">): Disruption => {
-    const full = { ...d, startAt: Date.now(), endAt: Number.POSITIVE_INFINITY };
-    disruptions.push(full);
-    ongoing.add(full);
-    return full;
-  };
-  const end = (d: Disruption): void => {
-    d.endAt = Date.now();
-    ongoing.delete(d);
-  };
-
-  for (const f of plan.faults) {
-    at(f.atMs, async () => {
-      const d = begin({ kind: f.kind, label: f.spec });
-      writeFileSync(control, f.spec);
-      await sleep(f.onMs);
-      writeFileSync(control, "");
-      end(d);
-    });
-  }
-  for (const b of plan.brokerRestarts) {
-    at(b.atMs, async () => {
-      const d = begin({ kind: "broker", label: "broker down" });
-      await mosquitto.stop();
-      await sleep(b.downMs);
-      await mosquitto.start();
-      end(d);
-    });
-  }
-  const visit = (v: ViewerVisit): void => {
-    const login = logins[v.slot];
-    if (!login) return;
-    at(v.joinAtMs, async () => {
-      const name = `viewer ${v.slot}`;
-      // A join refused because the device was not yet online again is tried once more a little later.
-      let viewer: SoakViewer | undefined;
-      for (let attempt = 0; attempt < 5 && !viewer; attempt++) {
-        const candidate = new SoakViewer(v.slot, login);
-        r.viewers.add(candidate);
-        tally.viewers++;
-        const early = await Promise.race([
-          candidate.exited.then(() => true),
-          sleep(5000).then(() => false),
-        ]);
-        if (!early) {
-          viewer = candidate;
-          break;
-        }
-        const o = await candidate.stop();
-        r.viewers.delete(candidate);
-        tally.viewers--;
-        if (o.kind === "report") {
-          problems.push(...judgeViewer(name, o.report, true, disruptions, t0).problems);
-          return;
-        }
-        if (!/offline|not known|broker/i.test(o.output)) {
-          problems.push(`${name} could not join at ${clock(Date.now() - t0)}: ${o.output}`);
-          return;
-        }
-        await sleep(2000);
-      }
-      if (!viewer) {
-        problems.push(
-          `${name} could not join from ${clock(v.joinAtMs)}: the device was not online`,
-        );
-        return;
-      }
-      const left = Math.max(0, t0 + v.leaveAtMs - Date.now());
-      await Promise.race([sleep(left), viewer.exited]);
-      const early = !viewer.running;
-      const o = await viewer.stop();
-      pastRecoveries += viewer.recoveries;
-      r.viewers.delete(viewer);
-      tally.viewers--;
-      if (o.kind === "no-report") {
-        problems.push(`${name} gave no report (exit ${o.code}): ${o.output}`);
-        return;
-      }
-      const verdict = judgeViewer(name, o.report, early, disruptions, t0);
-      tally.freezes += verdict.freezes.length;
-      tally.overBudget += verdict.freezes.filter((f) => f.overMs > 0).length;
-      problems.push(...verdict.problems);
-    });
-  };
-  for (const v of plan.visits) visit(v);
-
-  gw.child.once("exit", (code, signal) => {
-    if (r.tearingDown) return;
-    gateway.died = true;
-    problems.push(`the gateway exited during the soak (${code ?? signal})`);
-  });
-
-  console.log(tableHeader());
-  const sampleOnce = async (): Promise<void> => {
-    try {
-      const s = await sampleGateway(gw.pid, `${gw.httpUrl}metrics`, Date.now() - t0);
-      samples.push(s);
-      tally.recoveries = pastRecoveries + [...r.viewers].reduce((sum, v) => sum + v.recoveries, 0);
-      const now = [...ongoing].map((d) => d.label).join(", ");
-      console.log(tableRow(s, tally, now));
-    } catch (err) {
-      if (!gateway.died)
-        problems.push(`sampling failed at ${clock(Date.now() - t0)}: ${(err as Error).message}`);
-    }
-  };
-  for (let t = sampleMs; t <= plan.durationMs && !gateway.died; t += sampleMs) {
-    await sleep(Math.max(0, t0 + t - Date.now()));
-    await sampleOnce();
-  }
-  // The viewers leaving at the end, and anything still under way.
-  while (pending.size > 0 || r.timers.size > 0) {
-    if (gateway.died) break;
-    await Promise.race([...pending, sleep(500)]);
-  }
-  return { samples, disruptions, tally, visits: plan.visits.length, gatewayDied: gateway.died };
-}
-
-function report(plan: SoakPlan, outcome: Outcome, problems: string[], gw: GatewayProcess): number {
+function report(plan: SoakPlan, outcome: Outcome, problems: string[], logFile: string): number {
   const judged = outcome.samples.filter((s) => s.t >= plan.warmUpMs);
   const verdicts: GrowthVerdict[] = LIMITS.map(({ key, limit }) =>
     judgeGrowth(
@@ -359,13 +231,9 @@ function report(plan: SoakPlan, outcome: Outcome, problems: string[], gw: Gatewa
       limit,
     ),
   );
-  const logDir = join(REPO_ROOT, "build", "soak");
-  mkdirSync(logDir, { recursive: true });
-  const logFile = join(logDir, `gateway-${plan.seed}.log`);
-  writeFileSync(logFile, gw.output());
 
   console.log(
-    `\nfaults done: ${outcome.disruptions.filter((d) => d.kind !== "broker").length}, broker restarts: ${outcome.disruptions.filter((d) => d.kind === "broker").length}, viewer visits: ${outcome.visits}, freezes ${outcome.tally.freezes} (${outcome.tally.overBudget} past budget), recoveries ${outcome.tally.recoveries}`,
+    `\nfaults done: ${outcome.disruptions.filter((d) => d.kind !== "broker").length}, broker restarts: ${outcome.disruptions.filter((d) => d.kind === "broker").length}, viewer visits: ${plan.visits.length}, freezes ${outcome.tally.freezes} (${outcome.tally.overBudget} past budget), recoveries ${outcome.tally.recoveries}`,
   );
   console.log(
     `growth after warm-up (${judged.length} samples; trend = least squares over time with the sessions as a regressor):`,
@@ -374,7 +242,11 @@ function report(plan: SoakPlan, outcome: Outcome, problems: string[], gw: Gatewa
   console.log("recovery budgets (recovery-budget.ts):");
   for (const [kind, b] of Object.entries(BUDGETS))
     console.log(`  ${kind.padEnd(9)} ${(b.ms / 1000).toFixed(0)} s from the ${b.from}: ${b.why}`);
-  console.log(`gateway log: ${logFile}`);
+  const stalls = outcome.disruptions.filter((d) => d.kind === "host");
+  console.log(
+    `host stalls (the soak's own process not run for 300 ms or more): ${stalls.length}, longest ${Math.max(0, ...stalls.map((d) => d.endAt - d.startAt))} ms`,
+  );
+  console.log(`timeline (the soak's actions and the gateway's log): ${logFile}`);
   const grew = verdicts.filter((v) => v.failed).map((v) => `${v.limit.name} grew`);
   const all = [...grew, ...problems];
   if (judged.length < 6)
