@@ -23,6 +23,11 @@ export interface GatewaySample {
   /** Event-loop delay since the previous sample, 99th percentile and most, ms. */
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Frames the gateway packetized since the soak started, and per second since the previous sample. */
+  framesOut: number;
+  fpsOut: number;
+  /** Figures for the timeline log (DIAGNOSTICS), by metric name. */
+  diagnostics: Record<string, number>;
   /** The machine's 1-minute load average (the soak shares it; 2 cores here). */
   load: number;
 }
@@ -54,10 +59,30 @@ async function procStatus(pid: number): Promise<{ rssKb: number; threads: number
   return { rssKb: field("VmRSS"), threads: field("Threads") };
 }
 
+/** What the timeline log shows of each sample beside the table, to tell a stuck source from a stuck sender. */
+const DIAGNOSTICS = [
+  "camgw_connected_sessions",
+  "camgw_key_frame_requests_total",
+  "camgw_key_frames_requested_from_source_total",
+  "camgw_pli_received_total",
+  "camgw_ice_restarts_total",
+  "camgw_encoder_target_kbps",
+  "camgw_video_lowest_estimate_bps",
+  "camgw_video_pacer_queue_delay_max_ms",
+  "camgw_video_packets_superseded_total",
+  "camgw_source_frames_captured_total",
+  "camgw_source_frames_encoded_total",
+  "camgw_source_frames_dropped_total",
+  "camgw_source_queue_depth",
+  "camgw_source_live",
+];
+
+/** `previous`: the sample before, for the rates. */
 export async function sampleGateway(
   pid: number,
   metricsUrl: string,
   t: number,
+  previous?: GatewaySample,
 ): Promise<GatewaySample> {
   const [status, fds, text] = await Promise.all([
     procStatus(pid),
@@ -65,6 +90,17 @@ export async function sampleGateway(
     fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) }).then((r) => r.text()),
   ]);
   const seconds = (name: string): number => metricValue(text, name) * 1000;
+  const framesOut = metricValue(text, "camgw_frames_packetized_total");
+  const fpsOut = previous
+    ? ((framesOut - previous.framesOut) * 1000) / Math.max(1, t - previous.t)
+    : Number.NaN;
+  const diagnostics: Record<string, number> = {};
+  for (const name of DIAGNOSTICS) diagnostics[name] = metricValue(text, name);
+  for (const line of text.split("\n"))
+    if (line.startsWith("camgw_sessions_ended_total{"))
+      diagnostics[line.slice(0, line.lastIndexOf(" "))] = Number(
+        line.slice(line.lastIndexOf(" ") + 1),
+      );
   return {
     t,
     sessions: metricValue(text, "camgw_sessions"),
@@ -77,5 +113,8 @@ export async function sampleGateway(
     lagP99Ms: seconds("camgw_process_event_loop_lag_p99_seconds"),
     lagMaxMs: seconds("camgw_process_event_loop_lag_max_seconds"),
     load: loadavg()[0] ?? Number.NaN,
+    framesOut,
+    fpsOut,
+    diagnostics,
   };
 }

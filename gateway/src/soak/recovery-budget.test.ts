@@ -44,6 +44,11 @@ describe("judging a viewer's freezes", () => {
     expect(f).toMatchObject({ cause: "none", overMs: 2000 });
   });
 
+  it("does not charge a freeze to a fault that began well after the picture stopped", () => {
+    const [f] = judgeFreezes([{ startAt: T - 15_000, endAt: T + 3000 }], [unplug]);
+    expect(f).toMatchObject({ cause: "none", overMs: 16_000 });
+  });
+
   it("charges a freeze to the most lenient of the faults around it", () => {
     const broker: Disruption = {
       kind: "broker",
@@ -51,7 +56,7 @@ describe("judging a viewer's freezes", () => {
       startAt: T + 1000,
       endAt: T + 4000,
     };
-    const [f] = judgeFreezes([{ startAt: T + 500, endAt: T + 9000 }], [unplug, broker]);
+    const [f] = judgeFreezes([{ startAt: T + 1500, endAt: T + 9000 }], [unplug, broker]);
     expect(f).toMatchObject({ cause: "broker down", dueAt: T + 14_000 });
   });
 

@@ -95,11 +95,18 @@ export interface FreezeVerdict extends Freeze {
   overMs: number;
 }
 
-/** A disruption explains a freeze that overlaps it or its budget after it. */
+/**
+ * A freeze's start is the last frame shown before it: a disruption that
+ * caused it began at most a moment later (frames in flight, one frame
+ * interval); one that began long after the picture stopped did not cause it.
+ */
+const CAUSE_LAG_MS = 1000;
+
+/** A disruption explains a freeze that began with it, while it lasted, or within its budget after. */
 function explains(d: Disruption, f: Freeze): boolean {
   const budget = BUDGETS[d.kind];
   const until = budget.from === "end" ? d.endAt + budget.ms : d.endAt;
-  return f.endAt >= d.startAt && f.startAt <= until;
+  return f.startAt >= d.startAt - CAUSE_LAG_MS && f.startAt <= until;
 }
 
 function dueFor(budget: Budget, f: Freeze, d?: Disruption): number {

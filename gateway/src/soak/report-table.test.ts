@@ -15,6 +15,9 @@ const sample: GatewaySample = {
   lagP99Ms: 21.52,
   lagMaxMs: Number.NaN,
   load: 7.25,
+  framesOut: 3000,
+  fpsOut: 29.96,
+  diagnostics: {},
 };
 
 it("prints each sample under its column, right-aligned", () => {
@@ -24,8 +27,8 @@ it("prints each sample under its column, right-aligned", () => {
     { viewers: 3, freezes: 4, overBudget: 0, recoveries: 1 },
     "stall:ms=900",
   );
-  expect(header).toMatch(/^ time {2}viewers {2}sess {2}RSS MB/);
-  expect(row).toMatch(/^02:05 {8}3 {5}3 {3}142\.3 {5}38\.0/);
+  expect(header).toMatch(/^ time {2}viewers {2}sess {2}fps out {2}RSS MB/);
+  expect(row).toMatch(/^02:05 {8}3 {5}3 {5}30\.0 {3}142\.3 {5}38\.0/);
   expect(row).toMatch(/ {3}21\.5 {8}- {8}4 {5}0 {6}1 {3}7\.3 {2}stall:ms=900$/);
   // Every column but the last ends where its title does.
   for (const title of ["viewers", "sess", "RSS MB", "heap MB", "lag p99", "recov", "load"]) {

@@ -32,6 +32,7 @@ const COLUMNS: Column[] = [
   { title: "time", width: 5, cell: (s) => clock(s.t) },
   { title: "viewers", width: 7, cell: (_s, v) => String(v.viewers) },
   { title: "sess", width: 4, cell: (s) => fixed(s.sessions, 0) },
+  { title: "fps out", width: 7, cell: (s) => fixed(s.fpsOut, 1) },
   { title: "RSS MB", width: 6, cell: (s) => fixed(s.rssMb, 1) },
   { title: "heap MB", width: 7, cell: (s) => fixed(s.heapMb, 1) },
   { title: "fds", width: 4, cell: (s) => String(s.fds) },

@@ -184,12 +184,23 @@ export async function runTimeline(p: TimelineParts, problems: string[]): Promise
   console.log(tableHeader());
   const sampleOnce = async (): Promise<void> => {
     try {
-      const s = await sampleGateway(gw.pid, `${gw.httpUrl}metrics`, Date.now() - t0);
+      const s = await sampleGateway(
+        gw.pid,
+        `${gw.httpUrl}metrics`,
+        Date.now() - t0,
+        samples.at(-1),
+      );
       samples.push(s);
       tally.recoveries = past.recoveries + [...p.viewers].reduce((sum, v) => sum + v.recoveries, 0);
       const row = tableRow(s, tally, [...ongoing].map((d) => d.label).join(", "));
       console.log(row);
       log.line("soak", row);
+      log.line(
+        "soak",
+        Object.entries(s.diagnostics)
+          .map(([k, v]) => `${k.replace(/^camgw_/, "")}=${v}`)
+          .join(" "),
+      );
     } catch (err) {
       if (!gateway.died)
         problem(`sampling failed at ${clock(Date.now() - t0)}: ${(err as Error).message}`);
