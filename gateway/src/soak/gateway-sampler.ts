@@ -23,6 +23,16 @@ export interface GatewaySample {
   /** Event-loop delay since the previous sample, 99th percentile and most, ms. */
   lagP99Ms: number;
   lagMaxMs: number;
+  /** 1 while the source streams (camgw_source_running): a camera away closes it. */
+  sourceRunning: number;
+  /**
+   * When the encoder last fell back to x264 (camgw_source_encoder_fallbacks_total
+   * grew; ms since the soak started), or null; it stays for 10 min
+   * (docs/architecture.md "Faults").
+   */
+  fallbackAt: number | null;
+  /** 1 while that fallback lasts. */
+  softwareEncoder: number;
   /** Frames the gateway packetized since the soak started, and per second since the previous sample. */
   framesOut: number;
   fpsOut: number;
@@ -59,6 +69,9 @@ async function procStatus(pid: number): Promise<{ rssKb: number; threads: number
   return { rssKb: field("VmRSS"), threads: field("Threads") };
 }
 
+/** How long x264 stands in after the hardware encoder stalled twice (source-factory, 10 min). */
+const SOFTWARE_ENCODER_MS = 10 * 60_000;
+
 /** What the timeline log shows of each sample beside the table, to tell a stuck source from a stuck sender. */
 const DIAGNOSTICS = [
   "camgw_connected_sessions",
@@ -94,7 +107,10 @@ export async function sampleGateway(
   const fpsOut = previous
     ? ((framesOut - previous.framesOut) * 1000) / Math.max(1, t - previous.t)
     : Number.NaN;
-  const diagnostics: Record<string, number> = {};
+  const fallbacks = metricValue(text, "camgw_source_encoder_fallbacks_total") || 0;
+  const fellBack = fallbacks > (previous?.diagnostics.fallbacks ?? 0);
+  const fallbackAt = fellBack ? t : (previous?.fallbackAt ?? null);
+  const diagnostics: Record<string, number> = { fallbacks };
   for (const name of DIAGNOSTICS) diagnostics[name] = metricValue(text, name);
   for (const line of text.split("\n"))
     if (line.startsWith("camgw_sessions_ended_total{"))
@@ -113,6 +129,9 @@ export async function sampleGateway(
     lagP99Ms: seconds("camgw_process_event_loop_lag_p99_seconds"),
     lagMaxMs: seconds("camgw_process_event_loop_lag_max_seconds"),
     load: loadavg()[0] ?? Number.NaN,
+    sourceRunning: metricValue(text, "camgw_source_running"),
+    fallbackAt,
+    softwareEncoder: fallbackAt !== null && t - fallbackAt < SOFTWARE_ENCODER_MS ? 1 : 0,
     framesOut,
     fpsOut,
     diagnostics,

@@ -12,8 +12,8 @@ function series(
 ): Point[] {
   return Array.from({ length: 120 }, (_, i) => ({
     t: i * 10_000,
-    sessions: sessions(i),
     value: value(i, sessions(i)),
+    state: [sessions(i)],
   }));
 }
 
@@ -97,6 +97,21 @@ describe("the growth verdict", () => {
     ).toBe(true);
   });
 
+  it("passes a step that a change of what runs explains (x264 taking over: more threads)", () => {
+    const x264 = (i: number): number => (i >= 70 ? 1 : 0);
+    const points = series(
+      (i) => 15 + 3 * x264(i),
+      () => 2,
+    ).map((p, i) => ({
+      ...p,
+      state: [2, x264(i)],
+    }));
+    expect(judgeGrowth(points, { name: "threads", unit: "", absolute: 2 }).failed).toBe(false);
+    // Without knowing it, the step looks like growth.
+    const blind = points.map((p) => ({ ...p, state: [2] }));
+    expect(judgeGrowth(blind, { name: "threads", unit: "", absolute: 2 }).failed).toBe(true);
+  });
+
   it("gives the quarters' medians beside the trend", () => {
     const v = judgeGrowth(
       series(
@@ -114,8 +129,8 @@ describe("the growth verdict", () => {
   it("calls too few samples no growth rather than guess", () => {
     const v = judgeGrowth(
       [
-        { t: 0, value: 1, sessions: 0 },
-        { t: 10_000, value: 100, sessions: 0 },
+        { t: 0, value: 1, state: [0] },
+        { t: 10_000, value: 100, state: [0] },
       ],
       FDS,
     );

@@ -1,19 +1,22 @@
 /**
  * Whether a figure of the gateway process grew over the soak. Viewers come
- * and go, and each costs sockets, timers and memory, so comparing two
- * moments would mostly compare how many viewers watched then. The verdict
- * fits value = a + b x sessions + c x time (least squares) over the
- * samples after warm-up and calls c x (the time they span) the growth: the
- * drift that the viewers present do not explain. The medians of the first
- * and last quarters are shown beside it for a person to check.
+ * and go, each costing sockets, timers and memory; the camera closes while
+ * it is unplugged and the encoder may switch to x264 (more threads, fewer
+ * device fds) for 10 min: comparing two moments would mostly compare what
+ * ran then. The verdict fits value = a + b . state + c x time (least
+ * squares; the state is what the gateway was running: live sessions,
+ * source open, software encoder) over the samples after warm-up and calls
+ * c x (the time they span) the growth: the drift that what ran does not
+ * explain. The medians of the first and last quarters are shown beside it
+ * for a person to check.
  */
 
 export interface Point {
   /** ms since the soak started. */
   t: number;
   value: number;
-  /** Live sessions at the time (the load the value follows). */
-  sessions: number;
+  /** What the gateway was running then (live sessions, source open, ...), same order in every point. */
+  state: readonly number[];
 }
 
 export interface Growth {
@@ -93,10 +96,14 @@ export function growthOf(points: readonly Point[]): Growth {
     return { start: first?.value ?? Number.NaN, growth: 0, firstQuarterMedian, lastQuarterMedian };
   // Time in minutes from the first sample keeps the system well scaled.
   const t = (p: Point): number => (p.t - first.t) / 60_000;
-  const meanSessions = points.reduce((s, p) => s + p.sessions, 0) / points.length;
-  // With the same load throughout, sessions explain nothing: time alone.
-  const coef =
-    fit(points, [() => 1, (p) => p.sessions - meanSessions, t]) ?? fit(points, [() => 1, t]);
+  // A state that never changed explains nothing (and would make the fit singular).
+  const regressors: ((p: Point) => number)[] = [() => 1];
+  for (let i = 0; i < first.state.length; i++) {
+    const values = points.map((p) => p.state[i] ?? 0);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    if (values.some((v) => v !== values[0])) regressors.push((p) => (p.state[i] ?? 0) - mean);
+  }
+  const coef = fit(points, [...regressors, t]) ?? fit(points, [() => 1, t]);
   const slope = coef?.at(-1) ?? 0;
   return {
     start: coef?.[0] ?? first.value,

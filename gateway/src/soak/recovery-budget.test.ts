@@ -17,6 +17,11 @@ describe("judging a viewer's freezes", () => {
     expect(long).toMatchObject({ cause: "none", overMs: 500 });
   });
 
+  it("gives the wait for a viewer's first frame 3 s", () => {
+    const [f] = judgeFreezes([{ startAt: T, endAt: T + 2500, first: true }], []);
+    expect(f).toMatchObject({ cause: "first frame", overMs: -500 });
+  });
+
   it("lets an unplug's freeze last until 3 s after the camera is back", () => {
     const [ok] = judgeFreezes([{ startAt: T + 50, endAt: T + 4500 }], [unplug]);
     expect(ok).toMatchObject({ cause: "unplug", dueAt: T + 5000, overMs: -500 });

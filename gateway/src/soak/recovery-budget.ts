@@ -34,11 +34,16 @@ export interface Budget {
  * of the device coming back, or of the watchdog firing"), each with 1 s of
  * slack for a shared 2-core machine.
  */
-export const BUDGETS: Readonly<Record<DisruptionKind | "none", Budget>> = {
+export const BUDGETS: Readonly<Record<DisruptionKind | "none" | "first", Budget>> = {
   none: {
     from: "freeze",
     ms: 2000,
     why: "nothing to recover from: a person notices a second (+1 s slack)",
+  },
+  first: {
+    from: "freeze",
+    ms: 3000,
+    why: "a viewer's first frame: the answer within 1 s (docs/signaling.md), the camera and encoder opened if nobody watched, their first IDR (+1 s)",
   },
   unplug: {
     from: "end",
@@ -84,6 +89,8 @@ export const BUDGETS: Readonly<Record<DisruptionKind | "none", Budget>> = {
 export interface Freeze {
   startAt: number;
   endAt: number;
+  /** The wait from the offer to the first frame (its own budget). */
+  first?: boolean;
 }
 
 export interface FreezeVerdict extends Freeze {
@@ -120,8 +127,8 @@ export function judgeFreezes(
   disruptions: readonly Disruption[],
 ): FreezeVerdict[] {
   return freezes.map((f) => {
-    let cause = "none";
-    let dueAt = dueFor(BUDGETS.none, f);
+    let cause = f.first ? "first frame" : "none";
+    let dueAt = dueFor(f.first ? BUDGETS.first : BUDGETS.none, f);
     for (const d of disruptions) {
       if (!explains(d, f)) continue;
       const due = dueFor(BUDGETS[d.kind], f, d);

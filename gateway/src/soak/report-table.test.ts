@@ -15,6 +15,9 @@ const sample: GatewaySample = {
   lagP99Ms: 21.52,
   lagMaxMs: Number.NaN,
   load: 7.25,
+  sourceRunning: 1,
+  fallbackAt: null,
+  softwareEncoder: 0,
   framesOut: 3000,
   fpsOut: 29.96,
   diagnostics: {},
@@ -48,7 +51,7 @@ it("says whether a figure grew, by how much and against what limit", () => {
   const points = Array.from({ length: 20 }, (_, i) => ({
     t: i * 10_000,
     value: 30 + i,
-    sessions: 1,
+    state: [1],
   }));
   const line = growthLine(judgeGrowth(points, { name: "fds", unit: "", absolute: 8 }));
   expect(line).toBe(

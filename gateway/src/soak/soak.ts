@@ -229,7 +229,11 @@ function report(plan: SoakPlan, outcome: Outcome, problems: string[], logFile: s
   const judged = outcome.samples.filter((s) => s.t >= plan.warmUpMs);
   const verdicts: GrowthVerdict[] = LIMITS.map(({ key, limit }) =>
     judgeGrowth(
-      judged.map((s) => ({ t: s.t, value: s[key], sessions: s.sessions })),
+      judged.map((s) => ({
+        t: s.t,
+        value: s[key],
+        state: [s.sessions, s.sourceRunning, s.softwareEncoder],
+      })),
       limit,
     ),
   );
@@ -238,7 +242,7 @@ function report(plan: SoakPlan, outcome: Outcome, problems: string[], logFile: s
     `\nfaults done: ${outcome.disruptions.filter((d) => d.kind !== "broker").length}, broker restarts: ${outcome.disruptions.filter((d) => d.kind === "broker").length}, viewer visits: ${plan.visits.length}, freezes ${outcome.tally.freezes} (${outcome.tally.overBudget} past budget), recoveries ${outcome.tally.recoveries}`,
   );
   console.log(
-    `growth after warm-up (${judged.length} samples; trend = least squares over time with the sessions as a regressor):`,
+    `growth after warm-up (${judged.length} samples; trend = least squares over time beside sessions, source open and x264 in use):`,
   );
   for (const v of verdicts) console.log(growthLine(v));
   console.log("recovery budgets (recovery-budget.ts):");

@@ -28,7 +28,7 @@ const stall: Disruption = {
 describe("a soak viewer's verdict", () => {
   it("takes the wait for the first frame as a freeze", () => {
     expect(freezesOf(report({ freezeList: [{ atMs: 5000, durationMs: 300 }] }))).toEqual([
-      { startAt: T0 + 30_000, endAt: T0 + 30_400 },
+      { startAt: T0 + 30_000, endAt: T0 + 30_400, first: true },
       { startAt: T0 + 35_000, endAt: T0 + 35_300 },
     ]);
   });
@@ -37,7 +37,7 @@ describe("a soak viewer's verdict", () => {
     const r = report({ freezeList: [{ atMs: 9900, durationMs: 3500 }] });
     const v = judgeViewer("viewer 1", r, false, [stall], T0);
     expect(v.problems).toEqual([]);
-    expect(v.freezes.map((f) => f.cause)).toEqual(["none", "stall:ms=2000"]);
+    expect(v.freezes.map((f) => f.cause)).toEqual(["first frame", "stall:ms=2000"]);
   });
 
   it("fails a viewer frozen past its budget, saying when, how long and why", () => {

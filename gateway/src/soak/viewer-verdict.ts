@@ -25,7 +25,11 @@ export function freezesOf(report: ProbeReport): Freeze[] {
     endAt: report.offerAt + f.atMs + f.durationMs,
   }));
   if (report.timeToFirstFrameMs !== null)
-    freezes.unshift({ startAt: report.offerAt, endAt: report.offerAt + report.timeToFirstFrameMs });
+    freezes.unshift({
+      startAt: report.offerAt,
+      endAt: report.offerAt + report.timeToFirstFrameMs,
+      first: true,
+    });
   return freezes;
 }
 
