@@ -7,7 +7,7 @@ NPM_STAMP := node_modules/.camgw-installed
 NODE ?= node
 
 .PHONY: run test deps dev-deps build lint format format-check typecheck clang-format-check \
-        test-unit bench matrix sim clean node-check fuzz fuzz-js fuzz-native fuzz-native-short
+        test-unit bench matrix soak sim clean node-check fuzz fuzz-js fuzz-native fuzz-native-short
 
 deps: node-check .apt-run-stamp $(NPM_STAMP)
 
@@ -116,6 +116,14 @@ fuzz-js: deps
 
 bench: dev-deps build
 	$(NODE) tools/bench.js
+
+# The soak (docs/architecture.md "Soak"; not in CI): SOAK_MINUTES (default
+# 20) of viewers coming and going, every firmware-sim fault at random and
+# Mosquitto restarts against one gateway, its RSS, fds, threads, handles,
+# timers and event-loop delay printed as a table; fails on growth or a viewer
+# frozen past its budget. SOAK_SEED replays a run's schedule.
+soak: dev-deps build
+	$(NODE) -e "import('./build/gateway/src/soak/soak.js').then((m) => m.soak()).then((code) => process.exit(code))"
 
 # The whole connectivity matrix in the network lab (root; several minutes):
 # `make test` runs one row of it.

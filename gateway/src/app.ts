@@ -18,6 +18,7 @@ import { gatewayMetrics } from "./gateway-metrics.js";
 import { homeAssistantScope } from "./homeassistant/ha-scope.js";
 import type { HomeAssistantLink, SnapshotFn } from "./homeassistant/home-assistant-link.js";
 import { startHomeAssistant } from "./homeassistant/start-home-assistant.js";
+import { ProcessStats } from "./process-stats.js";
 import type { Logger } from "./logger.js";
 import type { H264Source } from "./media/source.js";
 import { RTP_HEADER_SIZE } from "./rtp/packetizer.js";
@@ -127,6 +128,7 @@ export class Gateway {
   private closing: Promise<void> | null = null;
   private addressWatch: AddressWatch | null = null;
   private homeAssistant: HomeAssistantLink | null = null;
+  private readonly processStats = new ProcessStats();
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
@@ -313,6 +315,7 @@ export class Gateway {
         whep: this.whep,
         whip: this.whip,
         snapshots: this.snapshots,
+        process: this.processStats,
       });
     this.metrics.register(samples);
 
@@ -603,6 +606,7 @@ export class Gateway {
     await this.bridge?.close();
     await this.http.close();
     this.accounts.close();
+    this.processStats.close();
   }
 }
 

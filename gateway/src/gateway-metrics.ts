@@ -9,6 +9,7 @@
  */
 import type { Sample } from "./http/metrics.js";
 import type { H264Source, SourceStats } from "./media/source.js";
+import type { ProcessStats, ProcessStatsSnapshot } from "./process-stats.js";
 import type { SignalingDispatcher } from "./signaling/dispatcher.js";
 import type { MqttLink, MqttLinkStats } from "./signaling/mqtt-link.js";
 import type { SignalingCounterSnapshot } from "./signaling/signaling-counters.js";
@@ -128,6 +129,7 @@ const SOURCE_METRICS: MetricTable<SourceStats> = {
   ),
   givenUp: counter("Times the source was given up (viewers got bye source-lost)"),
   live: gauge("1 while the source is live or idle, 0 while unavailable or recovering"),
+  softwareEncoder: gauge("1 while the open pipeline encodes with x264 (software), 0 otherwise"),
 };
 
 /**
@@ -198,6 +200,25 @@ const SNAPSHOT_METRICS: MetricTable<SnapshotStats> = {
   coldStarts: counter("Snapshots that started the camera (nobody watched)"),
 };
 
+/** The gateway process itself (process-stats.ts). Prefix process_. */
+const PROCESS_METRICS: MetricTable<ProcessStatsSnapshot> = {
+  residentBytes: gauge("Resident set size, bytes"),
+  heapUsedBytes: gauge("V8 heap in use, bytes"),
+  externalBytes: gauge("Memory outside the V8 heap held by JS objects (Buffers), bytes"),
+  openFds: gauge("Open file descriptors (-1: no /proc)"),
+  threads: gauge("Threads of the process (-1: no /proc)"),
+  eventLoopLagP50Seconds: gauge("Median event-loop delay since the previous scrape, seconds"),
+  eventLoopLagP99Seconds: gauge(
+    "99th percentile event-loop delay since the previous scrape, seconds",
+  ),
+  eventLoopLagMaxSeconds: gauge("Longest event-loop delay since the previous scrape, seconds"),
+  activeResources: {
+    type: "gauge",
+    help: "Live libuv handles and requests, by type (Timeout, TCPSocketWrap, UDPSocketWrap, ...)",
+    label: "type",
+  },
+};
+
 export interface MetricParts {
   sessions: SessionManager;
   /** Null until signaling starts. */
@@ -209,10 +230,12 @@ export interface MetricParts {
   /** Set when whip-url is. */
   whip?: WhipEgress | null;
   snapshots?: { readonly stats: SnapshotStats };
+  /** The process's own figures (absent: not shown). */
+  process?: ProcessStats | null;
 }
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
-  const { sessions, dispatcher, link, source, whep, whip, snapshots } = parts;
+  const { sessions, dispatcher, link, source, whep, whip, snapshots, process } = parts;
   const stats = sessions.stats;
   const out = samples("", SESSION_METRICS, stats);
   out.push(...samples("video_", VIDEO_METRICS, stats.video));
@@ -241,6 +264,7 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
   const sourceStats = source.stats?.();
   if (sourceStats) out.push(...samples("source_", SOURCE_METRICS, sourceStats));
+  if (process) out.push(...samples("process_", PROCESS_METRICS, process.snapshot()));
   return out;
 }
 

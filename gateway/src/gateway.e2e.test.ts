@@ -182,6 +182,12 @@ describe("camgw run on the virtual board", () => {
     // The video senders' repair and congestion counters (docs/congestion.md).
     expect(body).toMatch(/^camgw_video_rtx_sent_total \d+$/m);
     expect(body).toMatch(/^camgw_video_repairs_over_budget_total \d+$/m);
+    // The process itself (process-stats.ts), which `make soak` watches.
+    expect(body).toMatch(/^camgw_process_resident_bytes [1-9]\d*$/m);
+    expect(body).toMatch(/^camgw_process_open_fds [1-9]\d*$/m);
+    expect(body).toMatch(/^camgw_process_threads [1-9]\d*$/m);
+    expect(body).toMatch(/^camgw_process_event_loop_lag_p99_seconds [\d.e-]+$/m);
+    expect(body).toMatch(/^camgw_process_active_resources\{type="Timeout"\} [1-9]\d*$/m);
   });
 
   it("says bye (shutdown) to viewers and publishes offline on SIGTERM", async () => {

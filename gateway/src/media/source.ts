@@ -88,6 +88,12 @@ export interface SourceStats {
   givenUp?: number;
   /** 1 while live (or idle), 0 while unavailable or recovering. */
   live?: number;
+  /**
+   * 1 while the open pipeline encodes with x264: chosen (Pi 5, x86), the
+   * fallback after a hardware stall, or `auto` finding no M2M encoder on a
+   * reopen (an encoder unplugged); 0 otherwise.
+   */
+  softwareEncoder?: number;
 }
 
 /** What a snapshot asks of a source (media/source.ts `snapshot`). */

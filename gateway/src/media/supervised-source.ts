@@ -292,6 +292,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
       outageMs: Math.round(this.outageMsDone + ongoing),
       lastOutageMs: Math.round(this.lastOutageMs),
       live: this.current.state === "live" ? 1 : 0,
+      softwareEncoder: this.encoder?.startsWith("software") ? 1 : 0,
     };
   }
 
