@@ -8,7 +8,7 @@ import { PacketHistory } from "../../rtp/packet-history.js";
 import { RtpPacketizer } from "../../rtp/packetizer.js";
 import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-profile.js";
 import { BitratePolicy, type BitratePolicyOptions } from "./bitrate-policy.js";
-import { KeyFrameRequester } from "./keyframe-requester.js";
+import { drainTimeMs, KeyFrameRequester } from "./keyframe-requester.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
 /**
@@ -87,6 +87,8 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private running = false;
   private transition: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The last IDR's RTP bytes: how long one takes to reach a slow viewer. */
+  private lastKeyFrameBytes = 0;
 
   private readonly onFrame = (au: AccessUnit): void => this.fanOut(au);
   private readonly onError = (error: Error): void => this.lost(error);
@@ -168,10 +170,17 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
   }
 
-  /** A viewer asked for an IDR: passed on at once unless one already serves it. */
-  requestKeyFrame(kind: KeyFrameRequestKind, roundTripMs?: number): void {
+  /**
+   * A viewer asked for an IDR: passed on at once unless one already serves
+   * it. `rateBps`: the asker's estimate, for how long an IDR takes to reach it.
+   */
+  requestKeyFrame(kind: KeyFrameRequestKind, roundTripMs?: number, rateBps?: number): void {
     this.stats.keyFrameRequests++;
-    this.keyFrames.request(kind === "join", roundTripMs);
+    this.keyFrames.request(
+      kind === "join",
+      roundTripMs,
+      drainTimeMs(this.lastKeyFrameBytes, rateBps),
+    );
   }
 
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
@@ -242,11 +251,14 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       this.stats.badFrames++;
       return;
     }
-    if (frame.keyframe) this.keyFrames.keyFrameSent();
     this.stats.frames++;
     this.stats.packets += frame.packets.length;
     let bytes = 0;
     for (const p of frame.packets) bytes += p.length;
+    if (frame.keyframe) {
+      this.lastKeyFrameBytes = bytes;
+      this.keyFrames.keyFrameSent();
+    }
     this.stats.bytes += bytes;
     this.rate.add(bytes, performance.now());
     this.history.add(frame.firstSequence, frame.packets, frame.captureTimeUs);
