@@ -42,6 +42,8 @@ export interface RecoveringViewerOptions {
   restartTimeoutMs?: number;
   /** How often a peer repeats its PLI while it waits for a key frame (HeadlessViewer's default when absent). */
   keyFrameRetryMs?: number;
+  /** Offer RTX (RFC 4588) for repairs (default true); false: the sender resends the original packets. */
+  rtx?: boolean;
 }
 
 /** What happened, as `camgw probe --events` prints it (one JSON line each, with `at`). */
@@ -106,9 +108,9 @@ type SummedStat = (typeof SUMMED_STATS)[number];
 export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
   readonly recoveries: Recovery[] = [];
   readonly #o: Required<
-    Omit<RecoveringViewerOptions, "hostAddresses" | "iceServers" | "keyFrameRetryMs">
+    Omit<RecoveringViewerOptions, "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "rtx">
   > &
-    Pick<RecoveringViewerOptions, "hostAddresses" | "iceServers" | "keyFrameRetryMs">;
+    Pick<RecoveringViewerOptions, "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "rtx">;
   #peer: HeadlessViewer | undefined;
   #call: Call | undefined;
   #everPlayed = false;
@@ -204,6 +206,7 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
       ...(this.#o.keyFrameRetryMs === undefined
         ? {}
         : { keyFrameRetryMs: this.#o.keyFrameRetryMs }),
+      ...(this.#o.rtx === undefined ? {} : { rtx: this.#o.rtx }),
     });
     const old = this.#peer;
     this.#peer = peer;
