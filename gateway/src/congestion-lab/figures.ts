@@ -59,6 +59,8 @@ export interface ScenarioFigures {
   viewers: ViewerFigures[];
   /** The sent rate second by second (for a person reading a run). */
   sentKbps: SecondPoint[];
+  /** The encoder's target and the lowest estimate at each sample, kbit/s. */
+  gauges: { atS: number; targetKbps: number; estimateKbps: number }[];
 }
 
 const median = (xs: readonly number[]): number | null =>
@@ -198,5 +200,10 @@ export function scenarioFigures(run: ScenarioRun): ScenarioFigures {
     climbBackS: back ? round(back.atS - toS) : null,
     viewers,
     sentKbps: sent,
+    gauges: run.samples.map((x) => ({
+      atS: (x.at - run.startedAt) / 1000,
+      targetKbps: x.encoderTargetKbps,
+      estimateKbps: x.lowestEstimateBps / 1000,
+    })),
   };
 }

@@ -72,10 +72,18 @@ export function formatRatios(all: readonly ScenarioFigures[]): string {
   return out.join("\n");
 }
 
-/** The sent rate second by second, compact ("t=kbit/s"), for reading one run. */
+/**
+ * The run second by second, compact: sent kbit/s, the encoder's target and
+ * the lowest viewer estimate (kbit/s), for reading which of them lags.
+ */
 export function formatSentSeries(f: ScenarioFigures): string {
   const points = f.sentKbps
     .filter((p) => p.atS >= 0)
-    .map((p) => `${Math.round(p.atS)}=${Math.round(p.value)}`);
-  return `${f.name} (${f.adapt ? "adapting" : "fixed"}) sent kbit/s by second: ${points.join(" ")}`;
+    .map((p) => {
+      const at = Math.round(p.atS);
+      const near = f.gauges.find((g) => Math.abs(g.atS - p.atS) < 0.6);
+      const extra = near ? `/${Math.round(near.targetKbps)}/${Math.round(near.estimateKbps)}` : "";
+      return `${at}=${Math.round(p.value)}${extra}`;
+    });
+  return `${f.name} (${f.adapt ? "adapting" : "fixed"}) s=sent/target/estimate kbit/s: ${points.join(" ")}`;
 }
