@@ -43,7 +43,7 @@ export interface ScenarioFigures {
   encoderTargetKbps: number | null;
   /** The lowest viewer estimate in the window's later half (median), kbit/s. */
   lowestEstimateKbps: number | null;
-  /** From the cap to the first second the sent rate was at or under it, s (null: never). */
+  /** From the cap to the first second the sent rate was at or under it, s (null: not while it lasted). */
   underCapS: number | null;
   /** Frames shown per second in the window (first viewer): median and the worst second. */
   fpsMedian: number | null;
@@ -107,6 +107,9 @@ function quantiles(samples: readonly number[]): Quantiles | null {
 
 /** Freezes overlapping [fromS, toS), and how much of the window they took. */
 function freezesIn(run: ScenarioRun, report: ProbeReport, fromS: number, toS: number) {
+  // No frame at all is no freeze in webrtc-stats' terms, but the whole
+  // window frozen for the person watching.
+  if (report.frames === 0) return { count: 1, ms: round((toS - fromS) * 1000) };
   let count = 0;
   let ms = 0;
   for (const f of report.freezeList) {
@@ -162,7 +165,9 @@ export function scenarioFigures(run: ScenarioRun): ScenarioFigures {
   );
   const during = viewers[0];
   const under =
-    capKbps === null ? undefined : sent.find((p) => p.atS >= fromS && p.value <= capKbps);
+    capKbps === null
+      ? undefined
+      : sent.find((p) => p.atS >= fromS && p.atS < Math.min(toS, end) && p.value <= capKbps);
   const hasAfter = toS < end - 1;
   const back =
     hasAfter && beforeKbps !== null
