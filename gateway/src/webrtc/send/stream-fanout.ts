@@ -87,6 +87,8 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private running = false;
   private transition: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Re-decides the bitrate when a raise the policy held back is due. */
+  private raiseTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last IDR's RTP bytes: how long one takes to reach a slow viewer. */
   private lastKeyFrameBytes = 0;
 
@@ -153,7 +155,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   updateEstimate(viewer: FrameSink, estimate: BandwidthEstimate): void {
     if (!this.viewers.has(viewer)) return;
     this.estimates.set(viewer, estimate);
-    this.bitrate?.update(this.estimates.values());
+    this.updateBitrate();
     this.emit("viewerEstimate", viewer, estimate);
   }
 
@@ -166,7 +168,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   detach(viewer: FrameSink): void {
     this.viewers.delete(viewer);
     // The weakest viewer leaving frees the others from its limit.
-    if (this.estimates.delete(viewer)) this.bitrate?.update(this.estimates.values());
+    if (this.estimates.delete(viewer)) this.updateBitrate();
     if (this.viewers.size === 0 && !this.keepWarm) this.setRunning(false);
   }
 
@@ -183,6 +185,19 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     );
   }
 
+  /** Runs the bitrate policy, and again when a raise it held back is due. */
+  private updateBitrate(): void {
+    const policy = this.bitrate;
+    if (!policy || this.closed) return;
+    policy.update(this.estimates.values());
+    clearTimeout(this.raiseTimer);
+    this.raiseTimer = undefined;
+    const due = policy.raiseDueAtMs;
+    if (due === undefined) return;
+    this.raiseTimer = setTimeout(() => this.updateBitrate(), Math.max(0, due - performance.now()));
+    this.raiseTimer.unref();
+  }
+
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
   warmUp(): Promise<void> {
     this.setRunning(true);
@@ -193,6 +208,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.raiseTimer);
     this.viewers.clear();
     this.estimates.clear();
     this.keyFrames.close();
