@@ -45,6 +45,10 @@ run("matrix", process.execPath, [
   "-e",
   "import('./build/gateway/src/traversal/matrix-bench.js').then((m) => m.matrixBench())",
 ]);
+run("congestion-lab", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/congestion-lab/congestion-lab-bench.js').then((m) => m.congestionLabBench())",
+]);
 if (existsSync("web-viewer/bench/bench.js")) {
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
   run("playout-delay", process.execPath, ["web-viewer/bench/bench.js", "playout-delay-bench"]);

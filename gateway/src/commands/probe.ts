@@ -42,6 +42,8 @@ host name of the machine it runs on.
                       (the camera must find the probe through its checks)
   --no-recover        end at the first outage instead of recovering
   --no-decode         count frames without decoding (cheaper; no latency figures)
+  --no-rtx            do not offer RTX: the device resends lost packets as they were
+  --timeline          add frames, kbit/s and glass-to-glass second by second to the report
   --events            print what happens (offer, playing, stalled, ice-restart, recovered...)
                       as JSON lines on stderr, with the time in ms since the epoch
   --json              print the report as JSON
@@ -72,6 +74,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
         "mdns-candidates": { type: "boolean" },
         "no-decode": { type: "boolean" },
         "no-recover": { type: "boolean" },
+        "no-rtx": { type: "boolean" },
+        timeline: { type: "boolean" },
         events: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -140,6 +144,8 @@ export async function probeCommand(argv: string[]): Promise<number> {
     decode: values["no-decode"] !== true,
     ...(frames === undefined ? {} : { untilFrames: frames }),
     recover: values["no-recover"] !== true,
+    ...(values["no-rtx"] ? { rtx: false } : {}),
+    ...(values.timeline ? { timeline: true } : {}),
     hostAddresses,
     ...(servers ? { iceServers: servers } : {}),
     ...(values["mdns-candidates"] ? { mdnsCandidates: true } : {}),

@@ -13,8 +13,10 @@ import { ClockOffset } from "./clock-offset.js";
 import { FrameDecoder } from "./h264-decoder.js";
 import { RecoveringViewer, type ProbeEvent, type Recovery } from "./recovering-viewer.js";
 import { findFreezes, longestGap, percentile, round } from "./stats.js";
+import { ProbeTimeline, type ProbeSecond } from "./timeline.js";
 
 export type { ProbeEvent, Recovery } from "./recovering-viewer.js";
+export type { ProbeSecond } from "./timeline.js";
 
 export interface ProbeOptions {
   broker: string;
@@ -49,6 +51,10 @@ export interface ProbeOptions {
   mdnsCandidates?: boolean;
   /** Recover a call that played, as a browser app does (default true). */
   recover?: boolean;
+  /** Offer RTX for repairs (default true); false: the device resends original packets. */
+  rtx?: boolean;
+  /** Report frames, bytes and glass-to-glass second by second (`timeline`). */
+  timeline?: boolean;
   /** Each event as it happens (`camgw probe --events`). */
   onEvent?: (event: ProbeEvent & { at: number }) => void;
 }
@@ -124,6 +130,8 @@ export interface ProbeReport {
   iceServers: "given" | "cached" | "from-device" | "none";
   /** Outages the viewer came back from (ICE restart or new session), in order. */
   recoveries: Recovery[];
+  /** Second by second after the offer (with the `timeline` option; otherwise null). */
+  timeline: ProbeSecond[] | null;
 }
 
 export interface Percentiles {
@@ -176,6 +184,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     recover: options.recover ?? true,
     // A browser repeats its key frame request while it waits; so does the probe.
     keyFrameRetryMs: PLI_REPEAT_MS,
+    ...(options.rtx === undefined ? {} : { rtx: options.rtx }),
   });
   const decoder = options.decode === false ? null : new FrameDecoder();
   const frameTimesMs: number[] = [];
@@ -219,8 +228,14 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
+  const timeline = options.timeline
+    ? new ProbeTimeline(() => (seen.offerUs === null ? null : seen.offerUs / 1000))
+    : null;
+
   const onFrame = (frame: ReceivedFrame): void => {
+    timeline?.received(frame.receivedAtUs / 1000, frame.data.length);
     let decodedAtUs = frame.receivedAtUs;
+    let latencyMs: number | null = null;
     if (decoder) {
       if (decoding.waitForKeyFrame && !frame.keyframe) {
         askForKeyFrame();
@@ -243,8 +258,12 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
         width: picture.width,
         height: picture.height,
       });
-      if (stampUs !== null) latenciesMs.push((decodedAtUs - Number(stampUs)) / 1000);
+      if (stampUs !== null) {
+        latencyMs = (decodedAtUs - Number(stampUs)) / 1000;
+        latenciesMs.push(latencyMs);
+      }
     }
+    timeline?.shown(decodedAtUs / 1000, latencyMs);
     if (frame.captureUnixUs !== undefined) {
       captured.push({ shownAtUs: decodedAtUs, captureUnixUs: frame.captureUnixUs });
     }
@@ -357,6 +376,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     candidatePair: viewer.selectedPair,
     iceServers: seen.iceServers,
     recoveries: viewer.recoveries,
+    timeline: timeline?.seconds(endMs) ?? null,
   };
 }
 

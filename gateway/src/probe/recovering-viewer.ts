@@ -44,6 +44,8 @@ export interface RecoveringViewerOptions {
   keyFrameRetryMs?: number;
   /** Signal host addresses as mDNS names, as browsers do (HeadlessViewer's mdnsCandidates). */
   mdnsCandidates?: boolean;
+  /** Offer RTX (RFC 4588) for repairs (default true); false: the sender resends the original packets. */
+  rtx?: boolean;
 }
 
 /** What happened, as `camgw probe --events` prints it (one JSON line each, with `at`). */
@@ -110,12 +112,12 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
   readonly #o: Required<
     Omit<
       RecoveringViewerOptions,
-      "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "mdnsCandidates"
+      "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "mdnsCandidates" | "rtx"
     >
   > &
     Pick<
       RecoveringViewerOptions,
-      "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "mdnsCandidates"
+      "hostAddresses" | "iceServers" | "keyFrameRetryMs" | "mdnsCandidates" | "rtx"
     >;
   #peer: HeadlessViewer | undefined;
   #call: Call | undefined;
@@ -213,6 +215,7 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
         ? {}
         : { keyFrameRetryMs: this.#o.keyFrameRetryMs }),
       ...(this.#o.mdnsCandidates ? { mdnsCandidates: true } : {}),
+      ...(this.#o.rtx === undefined ? {} : { rtx: this.#o.rtx }),
     });
     const old = this.#peer;
     this.#peer = peer;

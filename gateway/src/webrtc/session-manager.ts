@@ -683,7 +683,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       this.emit("connected", viewerId, session, pair ? describePair(pair) : "unknown pair");
     });
     viewer.video.on("keyFrameRequest", (kind) =>
-      stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs),
+      stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs, viewer.video.estimate.targetBps),
     );
     viewer.video.on("estimate", (estimate) => stream.updateEstimate(viewer.video, estimate));
     const control = this.control;

@@ -93,4 +93,23 @@ describe("FrameAssembler", () => {
     expect(frames.map((f) => nals(f.data))).toEqual([idr, idr, p(5)].map(nals));
     expect(a.stats.packetsLost).toBe(1);
   });
+
+  it("gives up a key frame with a hole for good and shows the next one", () => {
+    // A slow link: an IDR loses a packet for good (its repair was over budget);
+    // the next IDR must play, not the broken one be waited on again.
+    const packets = packetize([idr, p(2), idr, p(3)]);
+    const now = { t: 0 };
+    const { frames, push, asks } = assembler(now);
+    const firstIdr = packets.filter((x) => x.ts === 0);
+    const lostSeq = firstIdr[1]?.seq;
+    for (const x of packets) {
+      if (x.seq === lostSeq) continue;
+      now.t += 40;
+      push(x);
+    }
+    now.t += 200;
+    push({ ...(packets.at(-1) as Pkt), seq: ((packets.at(-1)?.seq ?? 0) + 1) & 0xffff });
+    expect(asks()).toBeGreaterThanOrEqual(1);
+    expect(frames.map((f) => nals(f.data)).slice(0, 2)).toEqual([idr, p(3)].map(nals));
+  });
 });

@@ -133,7 +133,12 @@ export class FrameAssembler {
       this.gapSince ??= now;
       const newer = [...this.slots.keys()].some((s) => seqNewer(s, seq));
       if (!newer || now - this.gapSince < this.maxWaitMs) return;
-      // Give up on the gap: drop until a key frame and ask for one.
+      // Give up on the gap: drop until a key frame and ask for one. The
+      // broken frame's packets go too: left behind, its start (a key frame's,
+      // which findStart keeps) was picked again and again and every later
+      // IDR waited behind it, a freeze no browser shows (it drops the broken
+      // IDR and decodes the next: the network lab's 300 kbit/s cap).
+      for (const s of seqs) this.slots.delete(s);
       this.gapSince = undefined;
       this.nextSeq = undefined;
       this.stats.framesDropped++;

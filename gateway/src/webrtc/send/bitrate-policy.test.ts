@@ -78,4 +78,23 @@ describe("the stream's bitrate policy", () => {
       RangeError,
     );
   });
+
+  it("says when a raise it held back is due, so a steady estimate still lifts the encoder to it", () => {
+    const { p, applied, clock } = policy();
+    p.update([estimate(300_000)]);
+    expect(p.raiseDueAtMs).toBeUndefined();
+    // A probe lifts the estimate far up, and it then stays there: no new estimate comes.
+    clock.now = 1500;
+    p.update([estimate(20_000_000)]);
+    expect(applied).toEqual([255, 383]);
+    expect(p.raiseDueAtMs).toBe(2500);
+    const steady = [estimate(20_000_000)];
+    while (p.raiseDueAtMs !== undefined) {
+      clock.now = p.raiseDueAtMs;
+      p.update(steady);
+    }
+    // 383 -> 575 -> 863 -> 1295 -> 1943, a second apart; the rest is within the 5 % dead band.
+    expect(applied).toEqual([255, 383, 575, 863, 1295, 1943]);
+    expect(clock.now).toBe(5500);
+  });
 });

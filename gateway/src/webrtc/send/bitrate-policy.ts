@@ -33,6 +33,8 @@ const DEAD_BAND = 0.05;
 
 export class BitratePolicy {
   private current: number;
+  /** What the last update() wanted, kbit/s. */
+  private wanted: number;
   private lastChangeMs = Number.NEGATIVE_INFINITY;
   private readonly share: number;
   private readonly raiseAfterMs: number;
@@ -52,11 +54,26 @@ export class BitratePolicy {
     this.raiseAfterMs = options.raiseAfterMs ?? 1000;
     this.maxRaise = options.maxRaise ?? 0.5;
     this.current = options.maxKbps;
+    this.wanted = options.maxKbps;
   }
 
   /** The rate last asked of the encoder, kbit/s. */
   get targetKbps(): number {
     return this.current;
+  }
+
+  /**
+   * When the last update() wanted more than it gave (a raise held back by
+   * `raiseAfterMs` or `maxRaise`), the time (the policy's clock, ms) at which
+   * updating again may raise; otherwise undefined. The caller must update
+   * then: a viewer's estimate that stops changing (a probe lifted it to its
+   * ceiling) brings no further update, and the encoder stayed at the first
+   * step up for good (the network lab: 444 kbit/s with a 19.5 Mbit/s
+   * estimate after a 300 kbit/s cap lifted).
+   */
+  get raiseDueAtMs(): number | undefined {
+    if (!(this.wanted > this.current * (1 + DEAD_BAND))) return undefined;
+    return this.lastChangeMs + this.raiseAfterMs;
   }
 
   /**
@@ -73,6 +90,7 @@ export class BitratePolicy {
       lowestBps === Number.POSITIVE_INFINITY
         ? maxKbps
         : Math.min(maxKbps, Math.max(minKbps, Math.round((lowestBps * this.share) / 1000)));
+    this.wanted = wanted;
     const now = this.nowMs();
     if (wanted < this.current * (1 - DEAD_BAND)) {
       this.change(wanted, now);

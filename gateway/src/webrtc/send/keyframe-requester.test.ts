@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeyFrameRequester } from "./keyframe-requester.js";
+import { drainTimeMs, KeyFrameRequester, MAX_DRAIN_MS } from "./keyframe-requester.js";
 
 /** A requester on a hand-moved clock, counting what reaches the encoder. */
 function requester(options: { inFlightMs?: number; pendingTimeoutMs?: number } = {}) {
@@ -113,5 +113,36 @@ describe("KeyFrameRequester with the viewer's round trip", () => {
     advance(200);
     r.request(false, 300);
     expect(sent()).toBe(3);
+  });
+});
+
+describe("KeyFrameRequester with a viewer behind a slow link", () => {
+  it("takes the PLIs a viewer repeats while an IDR drains through its link as served by that IDR", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.request(false, 40);
+    r.keyFrameSent();
+    // 30 KB at 300 kbit/s: 800 ms on the way, during which the viewer repeats its PLI every 200 ms.
+    const drain = drainTimeMs(30_000, 300_000);
+    expect(drain).toBe(800);
+    for (let t = 200; t <= 800; t += 200) {
+      advance(200);
+      r.request(false, 40, drain);
+    }
+    expect(sent()).toBe(1);
+    // Past the drain time and a round trip: that IDR did not help, a new one goes out.
+    advance(100);
+    r.request(false, 40, drain);
+    expect(sent()).toBe(2);
+  });
+
+  it("bounds the wait a drain time adds, and ignores an unknown rate", () => {
+    expect(drainTimeMs(30_000, undefined)).toBe(0);
+    expect(drainTimeMs(30_000, 0)).toBe(0);
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.request();
+    r.keyFrameSent();
+    advance(MAX_DRAIN_MS + 200);
+    r.request(false, 40, drainTimeMs(1_000_000, 100_000));
+    expect(sent()).toBe(2);
   });
 });

@@ -60,13 +60,16 @@ export class KeyFrameRequester {
 
   /**
    * `join`: the asker just joined and has had no IDR yet. `roundTripMs`: the
-   * asker's round trip, when measured.
+   * asker's round trip, when measured. `drainMs`: how long the last IDR takes
+   * to reach the asker at its rate (see drainTimeMs).
    */
-  request(join = false, roundTripMs?: number): void {
+  request(join = false, roundTripMs?: number, drainMs = 0): void {
     if (this.closed) return;
     this.received++;
     const now = this.now();
-    const inFlight = roundTripMs === undefined ? this.inFlightMs : inFlightWindow(roundTripMs);
+    const inFlight =
+      (roundTripMs === undefined ? this.inFlightMs : inFlightWindow(roundTripMs)) +
+      Math.min(MAX_DRAIN_MS, Math.max(0, drainMs));
     const onItsWay =
       (this.pending && now - this.askedAt < this.pendingTimeoutMs) ||
       (!join && now - this.keyFrameSentAt < inFlight);
@@ -94,6 +97,15 @@ export class KeyFrameRequester {
   close(): void {
     this.closed = true;
   }
+}
+
+/** The most an IDR's drain time adds to its in-flight window: a second IDR after this is no worse. */
+export const MAX_DRAIN_MS = 2000;
+
+/** How long `bytes` take to leave at `rateBps` (0 for an unknown rate). */
+export function drainTimeMs(bytes: number, rateBps: number | undefined): number {
+  if (rateBps === undefined || !(rateBps > 0)) return 0;
+  return (bytes * 8 * 1000) / rateBps;
 }
 
 /**

@@ -8,7 +8,7 @@ import { PacketHistory } from "../../rtp/packet-history.js";
 import { RtpPacketizer } from "../../rtp/packetizer.js";
 import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-profile.js";
 import { BitratePolicy, type BitratePolicyOptions } from "./bitrate-policy.js";
-import { KeyFrameRequester } from "./keyframe-requester.js";
+import { drainTimeMs, KeyFrameRequester } from "./keyframe-requester.js";
 import { ResolutionPolicy } from "./resolution-policy.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
@@ -109,6 +109,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private running = false;
   private transition: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Re-decides the bitrate when a raise the policy held back is due. */
+  private raiseTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last IDR's RTP bytes: how long one takes to reach a slow viewer. */
+  private lastKeyFrameBytes = 0;
 
   private readonly onFrame = (au: AccessUnit): void => this.fanOut(au);
   private readonly onError = (error: Error): void => this.lost(error);
@@ -243,10 +247,24 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     return this.viewers.size === 0 && this.holds === 0 && !this.keepWarm;
   }
 
-  /** The encoder's bitrate, then its size, follow the viewers' estimates. */
+  /**
+   * The encoder's bitrate, then its size, follow the viewers' estimates;
+   * again when a raise the bitrate policy held back is due (an estimate
+   * resting at its ceiling sends no new one to re-decide on).
+   */
   private followEstimates(): void {
-    if (!this.bitrate) return;
+    if (!this.bitrate || this.closed) return;
     const kbps = this.bitrate.update(this.estimates.values());
+    clearTimeout(this.raiseTimer);
+    this.raiseTimer = undefined;
+    const due = this.bitrate.raiseDueAtMs;
+    if (due !== undefined) {
+      this.raiseTimer = setTimeout(
+        () => this.followEstimates(),
+        Math.max(0, due - performance.now()),
+      );
+      this.raiseTimer.unref();
+    }
     const policy = this.resolution;
     if (!policy || this.resizing) return;
     if (this.viewers.size === 0) {
@@ -264,10 +282,17 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     policy.update(kbps);
   }
 
-  /** A viewer asked for an IDR: passed on at once unless one already serves it. */
-  requestKeyFrame(kind: KeyFrameRequestKind, roundTripMs?: number): void {
+  /**
+   * A viewer asked for an IDR: passed on at once unless one already serves
+   * it. `rateBps`: the asker's estimate, for how long an IDR takes to reach it.
+   */
+  requestKeyFrame(kind: KeyFrameRequestKind, roundTripMs?: number, rateBps?: number): void {
     this.stats.keyFrameRequests++;
-    this.keyFrames.request(kind === "join", roundTripMs);
+    this.keyFrames.request(
+      kind === "join",
+      roundTripMs,
+      drainTimeMs(this.lastKeyFrameBytes, rateBps),
+    );
   }
 
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
@@ -280,6 +305,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.raiseTimer);
     this.viewers.clear();
     this.estimates.clear();
     this.keyFrames.close();
@@ -338,11 +364,14 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       this.stats.badFrames++;
       return;
     }
-    if (frame.keyframe) this.keyFrames.keyFrameSent();
     this.stats.frames++;
     this.stats.packets += frame.packets.length;
     let bytes = 0;
     for (const p of frame.packets) bytes += p.length;
+    if (frame.keyframe) {
+      this.lastKeyFrameBytes = bytes;
+      this.keyFrames.keyFrameSent();
+    }
     this.stats.bytes += bytes;
     this.rate.add(bytes, performance.now());
     this.history.add(frame.firstSequence, frame.packets, frame.captureTimeUs);

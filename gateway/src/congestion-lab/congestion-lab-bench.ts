@@ -1,0 +1,57 @@
+/**
+ * `make bench`, congestion-lab part (root only): issue 16's network-lab
+ * scenarios (scenarios.ts) one after the other in one lab, adaptation on
+ * and off, as one table plus the on/off freeze-time ratios. Figures only;
+ * cap-mid-call.e2e.test.ts asserts behaviour.
+ *
+ *   node -e "import('./build/gateway/src/congestion-lab/congestion-lab-bench.js').then((m) => m.congestionLabBench())"
+ *
+ * CAMGW_CC_SCENARIOS=cap-400,cap-300-mid runs only the scenarios named.
+ */
+import { startNetLab } from "../../../firmware-sim/src/net/net-lab.js";
+import { scenarioFigures, type ScenarioFigures } from "./figures.js";
+import { formatFigures, formatRatios, formatSentSeries } from "./format.js";
+import { runScenario } from "./run-scenario.js";
+import { allScenarios, LAB_STREAM } from "./scenarios.js";
+
+export async function congestionLabBench(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log("congestion lab: skipped (needs root)");
+    return;
+  }
+  const only = process.env.CAMGW_CC_SCENARIOS?.split(",").filter(Boolean);
+  const scenarios = allScenarios().filter((s) => !only || only.includes(s.name));
+  const s = LAB_STREAM;
+  console.log(
+    `congestion lab: ${scenarios.length} runs, board pi5 (x264, realistic scene) ${s.width}x${s.height}@${s.fps} up to ${s.bitrateKbps} kbit/s -> camgw probe; caps on the viewer's downlink, 400 ms queue`,
+  );
+  const lab = await startNetLab({ boardNat: "eim", viewerNats: ["none", "none"], turn: false });
+  const all: ScenarioFigures[] = [];
+  const t0 = performance.now();
+  try {
+    for (const scenario of scenarios) {
+      try {
+        const figures = scenarioFigures(await runScenario(lab, scenario, LAB_STREAM));
+        all.push(figures);
+        console.log(formatSentSeries(figures));
+      } catch (err) {
+        console.log(
+          `${scenario.name} (${scenario.adapt ? "adapting" : "fixed"}): failed: ${String(err).split("\n")[0]}`,
+        );
+      }
+    }
+  } finally {
+    await lab.close();
+  }
+  console.log(
+    `\n${all.length} runs in ${Math.round((performance.now() - t0) / 1000)} s (one run each)`,
+  );
+  console.log(formatFigures(all));
+  const ratios = formatRatios(all);
+  if (ratios) console.log(`\nadaptation on / off:\n${ratios}`);
+  console.log(
+    "\nkbit/s: sent by the gateway (/metrics bytes, RTX and padding included); 'in window', 'enc target', 'lowest est': medians of the window's later half;" +
+      "\nwindow: the cap (loss runs: from 5 s on); fps and freezes: the (first) viewer's, in the window; g2g p50/p95 ms from the frame stamp, during and after the window;" +
+      "\nunder cap s: cap on -> first second sent at or under it; back s: cap off -> first second at 80 % of the rate before it.",
+  );
+}

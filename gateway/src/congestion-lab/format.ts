@@ -1,0 +1,89 @@
+/** Scenario figures (figures.ts) as the bench's table, for a person. */
+import type { Quantiles, ScenarioFigures } from "./figures.js";
+
+const n = (v: number | null, digits = 0): string => (v === null ? "-" : v.toFixed(digits));
+const q = (v: Quantiles | null): string => (v ? `${Math.round(v.p50)}/${Math.round(v.p95)}` : "-");
+
+const COLUMNS = [
+  "scenario",
+  "adapt",
+  "cap",
+  "before",
+  "in window",
+  "enc target",
+  "lowest est",
+  "under cap s",
+  "fps med/min",
+  "freezes n/ms",
+  "g2g during",
+  "g2g after",
+  "back s",
+] as const;
+
+function row(f: ScenarioFigures): string[] {
+  return [
+    f.name,
+    f.adapt ? "on" : "off",
+    n(f.capKbps),
+    n(f.beforeKbps),
+    n(f.windowKbps),
+    f.adapt ? n(f.encoderTargetKbps) : "fixed",
+    n(f.lowestEstimateKbps),
+    f.capKbps === null ? "" : n(f.underCapS, 1),
+    `${n(f.fpsMedian)}/${n(f.fpsMin)}`,
+    `${f.freezes}/${Math.round(f.freezeMs)}`,
+    q(f.glassToGlassDuring),
+    q(f.glassToGlassAfter),
+    n(f.climbBackS, 1),
+  ];
+}
+
+/** One table: a row per run, and one line per viewer for runs with several. */
+export function formatFigures(all: readonly ScenarioFigures[]): string {
+  const rows = all.map(row);
+  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  const out = [line(COLUMNS)];
+  for (const [i, f] of all.entries()) {
+    out.push(line(rows[i] ?? []));
+    if (f.viewers.length < 2) continue;
+    for (const v of f.viewers) {
+      out.push(
+        `    ${v.site}: received ${n(v.receivedKbps)} kbit/s, fps ${n(v.fpsMedian)}/${n(v.fpsMin)}, freezes ${v.freezes}/${Math.round(v.freezeMs)} ms, g2g ${q(v.glassToGlass)}`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+/** Adaptation on / off, per scenario run both ways: freeze time and the rate in the window. */
+export function formatRatios(all: readonly ScenarioFigures[]): string {
+  const out: string[] = [];
+  for (const on of all.filter((f) => f.adapt)) {
+    const off = all.find((f) => !f.adapt && f.name === on.name);
+    if (!off) continue;
+    const ratio =
+      off.freezeMs > 0 ? (on.freezeMs / off.freezeMs).toFixed(2) : on.freezeMs > 0 ? "inf" : "-";
+    out.push(
+      `${on.name}: freeze time on/off ${Math.round(on.freezeMs)}/${Math.round(off.freezeMs)} ms = ${ratio}`,
+    );
+  }
+  return out.join("\n");
+}
+
+/**
+ * The run second by second, compact: sent kbit/s, the encoder's target and
+ * the lowest viewer estimate (kbit/s), for reading which of them lags.
+ */
+export function formatSentSeries(f: ScenarioFigures): string {
+  const points = f.sentKbps
+    .filter((p) => p.atS >= 0)
+    .map((p) => {
+      const at = Math.round(p.atS);
+      const near = f.gauges.find((g) => Math.abs(g.atS - p.atS) < 0.6);
+      const extra = near ? `/${Math.round(near.targetKbps)}/${Math.round(near.estimateKbps)}` : "";
+      return `${at}=${Math.round(p.value)}${extra}`;
+    });
+  return `${f.name} (${f.adapt ? "adapting" : "fixed"}) s=sent/target/estimate kbit/s: ${points.join(" ")}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * Runs one scenario (scenarios.ts) in a network lab: a gateway on the board
+ * (pi5 profile, realistic scene, x264), `camgw probe --timeline` viewers,
+ * the link steps on schedule, /metrics sampled every second. Returns the
+ * raw record; figures.ts turns it into figures. The lab is the caller's and
+ * is left with no conditions.
+ */
+import type { NetLab } from "../../../firmware-sim/src/net/net-lab.js";
+import type { ProbeReport } from "../probe/probe.js";
+import type { GatewayProcess } from "../testing/gateway-process.js";
+import { gatewayGet } from "../traversal/lab-gateway.js";
+import { MetricsSampler, type GatewaySample } from "./metrics-sampler.js";
+import { LAB_STREAM, type Scenario, type StreamSettings } from "./scenarios.js";
+
+export interface ScenarioRun {
+  scenario: Scenario;
+  stream: StreamSettings;
+  /** When the last viewer connected, ms since the epoch: second 0 of the schedule. */
+  startedAt: number;
+  /** When each step had applied, ms since the epoch. */
+  stepsAt: number[];
+  samples: GatewaySample[];
+  /** One per viewer, in the scenario's order. */
+  reports: ProbeReport[];
+  /** The gateway's log. */
+  log: string;
+  /** The gateway's /metrics once the viewers were done (repair, key frame and pacer counters). */
+  finalMetrics: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Seconds the probes watch beyond the schedule: connecting takes a moment. */
+const PROBE_LEAD_S = 4;
+
+async function connected(
+  gateway: GatewayProcess,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((gateway.output().match(/\) connected: /g) ?? []).length < count) {
+    if (performance.now() > deadline)
+      throw new Error(`${count} viewer(s) did not connect:\n${gateway.output()}`);
+    await sleep(100);
+  }
+}
+
+let runs = 0;
+
+export async function runScenario(
+  lab: NetLab,
+  scenario: Scenario,
+  stream: StreamSettings = LAB_STREAM,
+): Promise<ScenarioRun> {
+  const deviceId = `cc-${scenario.name.replace(/[^a-z0-9-]/gi, "")}-${process.pid}-${++runs}`;
+  await lab.set(scenario.initial);
+  // No STUN or TURN: the viewers' sites have no NAT (viewerNats "none"), so
+  // the board's checks reach them and ICE pairs through its NAT directly.
+  const gateway = await lab.startGateway({
+    sim: { profile: "pi5", scene: "realistic" },
+    args: [
+      "--device-id",
+      deviceId,
+      "--size",
+      `${stream.width}x${stream.height}`,
+      "--fps",
+      String(stream.fps),
+      "--bitrate",
+      String(stream.bitrateKbps),
+      ...(scenario.adapt ? [] : ["--no-adapt-bitrate"]),
+    ],
+  });
+  const sampler = new MetricsSampler(lab, gateway);
+  try {
+    const watching = scenario.viewers.map((v) =>
+      lab.probe(v.site, {
+        deviceId,
+        seconds: scenario.seconds + PROBE_LEAD_S,
+        args: ["--timeline", ...(v.rtx === false ? ["--no-rtx"] : [])],
+      }),
+    );
+    // A probe that fails before its viewer connects is the error to show.
+    const failed = Promise.all(watching).then(() => new Promise<never>(() => undefined));
+    await Promise.race([connected(gateway, scenario.viewers.length), failed]);
+    const startedAt = Date.now();
+    const stepsAt: number[] = [];
+    for (const step of scenario.steps) {
+      await sleep(Math.max(0, startedAt + step.atS * 1000 - Date.now()));
+      await lab.set(step.spec);
+      stepsAt.push(Date.now());
+    }
+    const reports = await Promise.all(watching);
+    const finalMetrics = await gatewayGet(lab, gateway, "/metrics").catch((e: unknown) =>
+      String(e),
+    );
+    return {
+      finalMetrics,
+      scenario,
+      stream,
+      startedAt,
+      stepsAt,
+      samples: [...sampler.samples],
+      reports,
+      log: gateway.output(),
+    };
+  } finally {
+    await sampler.close();
+    await gateway.stop();
+    await lab.set("");
+  }
+}
