@@ -7,8 +7,7 @@
  */
 import type { NetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import type { ProbeReport } from "../probe/probe.js";
-import type { GatewayProcess } from "../testing/gateway-process.js";
-import { gatewayGet } from "../traversal/lab-gateway.js";
+import { gatewayGet, viewersConnected } from "../traversal/lab-gateway.js";
 import { MetricsSampler, type GatewaySample } from "./metrics-sampler.js";
 import { LAB_STREAM, type Scenario, type StreamSettings } from "./scenarios.js";
 
@@ -32,19 +31,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Seconds the probes watch beyond the schedule: connecting takes a moment. */
 const PROBE_LEAD_S = 4;
-
-async function connected(
-  gateway: GatewayProcess,
-  count: number,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while ((gateway.output().match(/\) connected: /g) ?? []).length < count) {
-    if (performance.now() > deadline)
-      throw new Error(`${count} viewer(s) did not connect:\n${gateway.output()}`);
-    await sleep(100);
-  }
-}
 
 let runs = 0;
 
@@ -82,7 +68,7 @@ export async function runScenario(
     );
     // A probe that fails before its viewer connects is the error to show.
     const failed = Promise.all(watching).then(() => new Promise<never>(() => undefined));
-    await Promise.race([connected(gateway, scenario.viewers.length), failed]);
+    await Promise.race([viewersConnected(gateway, scenario.viewers.length), failed]);
     const startedAt = Date.now();
     const stepsAt: number[] = [];
     for (const step of scenario.steps) {

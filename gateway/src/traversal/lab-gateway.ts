@@ -79,3 +79,17 @@ export async function brokerConnected(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** Resolves once the gateway's log says viewers connected `count` times in all. */
+export async function viewersConnected(
+  gateway: GatewayProcess,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while ((gateway.output().match(/\) connected: /g) ?? []).length < count) {
+    if (performance.now() > deadline)
+      throw new Error(`${count} viewer(s) did not connect:\n${gateway.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -10,8 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNetLab, type NetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import { ensureLinkemBuilt } from "../../../firmware-sim/src/net/test-support.js";
+import { viewersConnected } from "./lab-gateway.js";
 import type { ProbeReport } from "../probe/probe.js";
-import { assertBuilt, type GatewayProcess } from "../testing/gateway-process.js";
+import { assertBuilt } from "../testing/gateway-process.js";
 
 let lab: NetLab | undefined;
 
@@ -32,19 +33,6 @@ function theLab(): NetLab {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Resolves once the gateway's log says a viewer connected `count` times. */
-async function connected(
-  gateway: GatewayProcess,
-  count: number,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while ((gateway.output().match(/\) connected: /g) ?? []).length < count) {
-    if (performance.now() > deadline) throw new Error(`no viewer connected:\n${gateway.output()}`);
-    await sleep(200);
-  }
-}
-
 /** A viewer that plays for `seconds` while `disturb` runs once it plays. */
 async function watchThrough(
   lab: NetLab,
@@ -58,7 +46,7 @@ async function watchThrough(
   });
   try {
     const watching = lab.probe("viewer1", { deviceId, seconds: 30, args: ["--no-decode"] });
-    await connected(gateway, 1);
+    await viewersConnected(gateway, 1);
     await sleep(2000);
     await disturb();
     const report = await watching;
