@@ -1,15 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PairingCredentials } from "./auth/pairing-link.js";
 import { runProbe } from "./probe/probe.js";
 import { TcpProxy } from "./signaling/testing/tcp-proxy.js";
 import { ViewerClient } from "./signaling/viewer-client.js";
 import {
-  CAMGW_BIN,
   getJson,
   probeLogin,
   startGateway,
@@ -25,8 +22,7 @@ import {
   tryConnect,
 } from "./testing/mqtt-attacker.js";
 import { sleep, waitUntil } from "./testing/wait-until.js";
-
-const run = promisify(execFile);
+import { startConfiguredMosquitto } from "./testing/configured-mosquitto.js";
 
 /**
  * camgw with Debian's Mosquitto in front: with the files `camgw
@@ -49,23 +45,12 @@ describe("camgw behind Mosquitto set up with camgw broker-config", () => {
     gw = await startGateway({ args: ["--device-id", "porch", "--broker", url] });
     mallory = await gw.addViewer("mallory");
     filesDir = await mkdtemp(join(tmpdir(), "camgw-broker-files-"));
-    await run(process.execPath, [
-      CAMGW_BIN,
-      "broker-config",
-      "mosquitto",
-      "--out",
+    mosquitto = await startConfiguredMosquitto({
+      stateDir: gw.stateDir,
+      deviceId: "porch",
+      port,
       filesDir,
-      "--state-dir",
-      gw.stateDir,
-      "--device-id",
-      "porch",
-      "--listener",
-      `${port} 127.0.0.1`,
-    ]);
-    const conf = (await readFile(join(filesDir, "camgw.conf"), "utf8"))
-      .split("\n")
-      .filter((l) => l !== "" && !l.startsWith("#"));
-    mosquitto = await Mosquitto.start({ settings: conf, plainPort: port });
+    });
     await waitUntil(async () =>
       /^camgw_signaling_connected 1$/m.test(String((await getJson(`${gw.httpUrl}metrics`)).body)),
     );

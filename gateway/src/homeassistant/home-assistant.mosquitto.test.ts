@@ -5,22 +5,19 @@
  * the offline status after a clean stop, and the removal of the entities on
  * a start with the feature off, can be seen as Home Assistant sees them.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PairingCredentials } from "../auth/pairing-link.js";
-import { CAMGW_BIN, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
+import { startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 import { connected, collect, publishOutcome } from "../testing/mqtt-attacker.js";
 import { Mosquitto, freePort } from "../testing/mosquitto.js";
 import { sleep, waitUntil } from "../testing/wait-until.js";
 import { readAnnouncement } from "./announcement-record.js";
 import type { HaState } from "./ha-state.js";
 import { checkAnnouncement, HomeAssistantClient } from "./testing/home-assistant-client.js";
-
-const run = promisify(execFile);
+import { startConfiguredMosquitto } from "../testing/configured-mosquitto.js";
 
 const STATUS = "camgw/porch/status";
 const STATE = "camgw/porch/ha/state";
@@ -60,24 +57,13 @@ describe("Home Assistant discovery through Mosquitto set up with camgw broker-co
     hass = await gw.addViewer("hass");
     mallory = await gw.addViewer("mallory");
     filesDir = await mkdtemp(join(tmpdir(), "camgw-ha-broker-"));
-    await run(process.execPath, [
-      CAMGW_BIN,
-      "broker-config",
-      "mosquitto",
-      "--out",
-      filesDir,
-      "--state-dir",
+    mosquitto = await startConfiguredMosquitto({
       stateDir,
-      "--device-id",
-      "porch",
-      "--listener",
-      `${port} 127.0.0.1`,
-      ...HA_FLAGS,
-    ]);
-    const conf = (await readFile(join(filesDir, "camgw.conf"), "utf8"))
-      .split("\n")
-      .filter((l) => l !== "" && !l.startsWith("#"));
-    mosquitto = await Mosquitto.start({ settings: conf, plainPort: port });
+      deviceId: "porch",
+      port,
+      filesDir,
+      extraArgs: HA_FLAGS,
+    });
   });
 
   afterAll(async () => {

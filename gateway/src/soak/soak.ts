@@ -1,16 +1,9 @@
-import { execFile } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import {
-  CAMGW_BIN,
-  REPO_ROOT,
-  startGateway,
-  type GatewayProcess,
-} from "../testing/gateway-process.js";
+import { REPO_ROOT, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 import { Mosquitto, freePort } from "../testing/mosquitto.js";
 import { judgeGrowth, type GrowthLimit, type GrowthVerdict } from "./growth-verdict.js";
 import { BUDGETS } from "./recovery-budget.js";
@@ -19,6 +12,7 @@ import { SoakLog } from "./soak-log.js";
 import { runTimeline, type Outcome } from "./soak-timeline.js";
 import { FAULT_KINDS, planSoak, type SoakPlan } from "./soak-plan.js";
 import type { SoakViewer, ViewerLogin } from "./soak-viewer.js";
+import { startConfiguredMosquitto } from "../testing/configured-mosquitto.js";
 
 /**
  * `make soak`: months of a camera nobody looks at, compressed into minutes.
@@ -35,7 +29,6 @@ import type { SoakViewer, ViewerLogin } from "./soak-viewer.js";
  * SOAK_SAMPLE_S (seconds between samples, default 10).
  */
 
-const run = promisify(execFile);
 const DEVICE = "soak";
 
 /** Growth that fails the soak, per figure (growth-verdict.ts: the trend the viewers do not explain). */
@@ -102,24 +95,14 @@ async function bringUp(r: Running, plan: SoakPlan, control: string): Promise<Vie
     logins.push({ broker, deviceId: DEVICE, username: v.username, password: v.password });
   }
   const files = join(r.dir, "broker");
-  await run(process.execPath, [
-    CAMGW_BIN,
-    "broker-config",
-    "mosquitto",
-    "--out",
-    files,
-    "--state-dir",
-    gw.stateDir,
-    "--device-id",
-    DEVICE,
-    "--listener",
-    `${port} 127.0.0.1`,
-  ]);
-  const settings = (await readFile(join(files, "camgw.conf"), "utf8"))
-    .split("\n")
-    .filter((l) => l !== "" && !l.startsWith("#"));
   mkdirSync(join(r.dir, "mosquitto"));
-  r.mosquitto = await Mosquitto.start({ settings, plainPort: port, dir: join(r.dir, "mosquitto") });
+  r.mosquitto = await startConfiguredMosquitto({
+    stateDir: gw.stateDir,
+    deviceId: DEVICE,
+    port,
+    filesDir: files,
+    mosquittoDir: join(r.dir, "mosquitto"),
+  });
   const deadline = Date.now() + 30_000;
   while (!(await metricsText(gw)).includes("\ncamgw_signaling_connected 1\n")) {
     if (Date.now() > deadline)
