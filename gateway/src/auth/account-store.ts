@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from "node:events";
 import { watch, type FSWatcher } from "node:fs";
+import { stat } from "node:fs/promises";
 import { StateError } from "../errors.js";
 import {
   hashSecret,
@@ -123,6 +124,8 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
   readonly #verified = new VerifiedSecrets();
   #watcher: FSWatcher | undefined;
   #reloadTimer: NodeJS.Timeout | undefined;
+  /** The accounts file's mtime when it was last read (-1: absent). */
+  #readMtimeMs = -1;
 
   private constructor(dir: string) {
     super();
@@ -204,7 +207,7 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
 
   /** Whether `password` is the MQTT password of viewer `username`. */
   async verifyPassword(username: string, password: string): Promise<boolean> {
-    const viewer = this.#lookup(username);
+    const viewer = await this.#lookupFresh(username);
     if (!viewer) return false;
     return this.#check(`p:${username}`, password, viewer.password);
   }
@@ -214,7 +217,7 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
     const dot = token.indexOf(".");
     if (dot <= 0) return undefined;
     const name = token.slice(0, dot);
-    const viewer = this.#lookup(name);
+    const viewer = await this.#lookupFresh(name);
     if (!viewer) return undefined;
     return (await this.#check(`t:${name}`, token.slice(dot + 1), viewer.token)) ? name : undefined;
   }
@@ -256,6 +259,20 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
     return Object.hasOwn(this.#accounts.viewers, name) ? this.#accounts.viewers[name] : undefined;
   }
 
+  /**
+   * A name not known yet may be in the file already: a viewer `camgw viewer
+   * add` made a moment ago, whose change the directory watch reports a little
+   * later (its link is often opened at once). A running gateway then reads
+   * the file again, only when it changed since it was last read.
+   */
+  async #lookupFresh(name: string): Promise<StoredViewer | undefined> {
+    const viewer = this.#lookup(name);
+    if (viewer || !this.#watcher) return viewer;
+    if ((await mtimeMs(this.path)) === this.#readMtimeMs) return undefined;
+    await this.reload();
+    return this.#lookup(name);
+  }
+
   async #check(account: string, secret: string, hash: string): Promise<boolean> {
     if (this.#verified.has(account, secret)) return true;
     const ok = await verifySecret(secret, hash);
@@ -264,6 +281,7 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
   }
 
   async #read(): Promise<AccountsFile> {
+    this.#readMtimeMs = await mtimeMs(this.path);
     const text = await readStateFile(this.dir, ACCOUNTS_FILE);
     if (text === undefined) return { version: 1, viewers: {} };
     return parseAccounts(text, this.path);
@@ -297,5 +315,14 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
   /** Node's EventEmitter throws an unheard "error"; a bad file must never crash the gateway. */
   #emitError(error: StateError): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+}
+
+/** A file's modification time, ms; -1 when it does not exist. */
+async function mtimeMs(path: string): Promise<number> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return -1;
   }
 }
