@@ -96,7 +96,8 @@ struct enc_ctx {
   int force_idr, bitrate_changed;
   /* drain state (v4l2_m2m_ctx is_draining / next_buf_last / has_stopped) */
   int draining, next_buf_last, has_stopped;
-  int last_src; /* index of the last OUTPUT buffer before STOP, -1 if none */
+  int last_src;    /* index of the last OUTPUT buffer before STOP, -1 if none */
+  int running_src; /* OUTPUT buffer being encoded (lock released), -1 if none */
   struct {
     uint32_t index;
     int64_t due;
@@ -180,6 +181,7 @@ int encoder_open(struct vfile* f) {
   e->cap.sizeimage = e->cfmt.plane_fmt[0].sizeimage;
   e->tpf = (struct v4l2_fract){1, 30};
   e->last_src = -1;
+  e->running_src = -1;
   ctrls_init(&e->ctrls, ENC_CTRLS, sizeof(ENC_CTRLS) / sizeof(ENC_CTRLS[0]));
   e->ctrls.changed = ctrl_changed;
   e->ctrls.owner = e;
@@ -319,6 +321,7 @@ static void* worker(void* arg) {
     int64_t period = (int64_t)1000000000 * e->tpf.numerator / e->tpf.denominator;
     int64_t due = now + period + faults_enc_lag_ns();
     if (!x) x = open_x264(e);
+    e->running_src = (int)src->index;
     pthread_mutex_unlock(&d->lock);
 
     int key = 0;
@@ -331,6 +334,7 @@ static void* worker(void* arg) {
     }
 
     pthread_mutex_lock(&d->lock);
+    e->running_src = -1;
     /* finish the bookkeeping even when asked to stop: STREAMOFF resets buffers only after the join
      */
     if (src->state != VB_ACTIVE || dst->state != VB_ACTIVE) continue;
@@ -429,6 +433,11 @@ static int encoder_cmd(struct enc_ctx* e, struct v4l2_encoder_cmd* c, int really
   e->draining = 1;
   if (e->out.qlen) {
     e->last_src = (int)e->out.queued[(e->out.qhead + e->out.qlen - 1) % VDEV_MAX_BUFS];
+    return 0;
+  }
+  if (e->running_src >=
+      0) { /* a job is running (the m2m core's TRANS_RUNNING): its frame is last */
+    e->last_src = e->running_src;
     return 0;
   }
   if (e->npending) { /* the last frame is still inside: it becomes LAST */
