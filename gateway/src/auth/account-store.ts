@@ -126,6 +126,8 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
   #reloadTimer: NodeJS.Timeout | undefined;
   /** The accounts file's mtime when it was last read (-1: absent). */
   #readMtimeMs = -1;
+  /** When an unknown name last made it read the file (#lookupFresh). */
+  #missReadAtMs = Number.NEGATIVE_INFINITY;
 
   private constructor(dir: string) {
     super();
@@ -263,12 +265,17 @@ export class AccountStore extends EventEmitter<AccountStoreEvents> {
    * A name not known yet may be in the file already: a viewer `camgw viewer
    * add` made a moment ago, whose change the directory watch reports a little
    * later (its link is often opened at once). A running gateway then reads
-   * the file again, only when it changed since it was last read.
+   * the file again when it changed since it was last read, or when its last
+   * such read is over 100 ms old (a file system's coarse mtime can hide a
+   * change); a flood of unknown names costs at most ten reads a second.
    */
   async #lookupFresh(name: string): Promise<StoredViewer | undefined> {
     const viewer = this.#lookup(name);
     if (viewer || !this.#watcher) return viewer;
-    if ((await mtimeMs(this.path)) === this.#readMtimeMs) return undefined;
+    const now = performance.now();
+    const changed = (await mtimeMs(this.path)) !== this.#readMtimeMs;
+    if (!changed && now - this.#missReadAtMs < 100) return undefined;
+    this.#missReadAtMs = now;
     await this.reload();
     return this.#lookup(name);
   }
