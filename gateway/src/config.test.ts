@@ -1,13 +1,19 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.js";
 import { configYaml, envName, KEYS, loadConfig } from "./config.js";
 import { parseRunArgs } from "./cli-args.js";
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "camgw-config-"));
+  tempDirs.push(dir);
   const path = join(dir, "config.yaml");
   writeFileSync(path, text);
   return path;
