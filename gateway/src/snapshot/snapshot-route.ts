@@ -15,6 +15,7 @@ import { SnapshotError } from "../errors.js";
 import { KeyedRateLimiter, type RateLimit } from "../signaling/rate-limit.js";
 import { bearerToken, type WhepAuthorizer } from "../whep/whep-auth.js";
 import type { SnapshotRequest, SnapshotService } from "./snapshot-service.js";
+import { HttpRefusal } from "../http/http-refusal.js";
 
 export const SNAPSHOT_PATH = "/api/snapshot.jpg";
 
@@ -26,16 +27,6 @@ export interface SnapshotRouteOptions {
   clientRate?: RateLimit;
   /** Requests without a valid token, per address; default burst 20, 1 per second. Over it: 429. */
   authFailureRate?: RateLimit;
-}
-
-class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
 }
 
 export class SnapshotRoute {

@@ -18,6 +18,7 @@ import {
 import { bearerToken, type AuthorizedViewer, type WhepAuthorizer } from "./whep-auth.js";
 import { newEtag, WhepSession } from "./whep-session.js";
 import { WhepStats } from "./whep-stats.js";
+import { HttpRefusal } from "../http/http-refusal.js";
 
 /**
  * WHEP (draft-ietf-wish-whep-03) on the gateway's HTTP port:
@@ -75,17 +76,6 @@ const ENDPOINT_METHODS = "OPTIONS, POST, HEAD, GET";
 const SESSION_METHODS = "OPTIONS, PATCH, DELETE, HEAD, GET";
 const SDP = "application/sdp";
 const SDPFRAG = "application/trickle-ice-sdpfrag";
-
-/** A request answered with an HTTP error: status, text and extra headers. */
-class HttpRefusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-  }
-}
 
 export class WhepEndpoint {
   readonly stats = new WhepStats();
