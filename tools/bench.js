@@ -17,6 +17,10 @@ run("gateway", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
 ]);
+run("ice-servers", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/ice-servers-bench.js').then((m) => m.iceServersBench())",
+]);
 run("snapshot", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/snapshot-bench.js').then((m) => m.snapshotBench())",
