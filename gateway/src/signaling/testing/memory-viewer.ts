@@ -8,16 +8,16 @@
 import type { SignalingDispatcher } from "../dispatcher.js";
 import { encodeMessage, type ViewerInbound } from "../messages.js";
 import type { ViewerIdentity, ViewerTransport } from "../viewer-transport.js";
+import { ReplyQueue } from "./reply-queue.js";
 
 export class MemoryViewer {
+  readonly #replies = new ReplyQueue("reply");
   /** What the dispatcher sent this viewer, parsed back from JSON. */
-  readonly received: Record<string, unknown>[] = [];
+  readonly received = this.#replies.received;
   /** The way back, as a transport hands it to the dispatcher with each message. */
   readonly transport: ViewerTransport;
   /** Make the transport refuse to send (as a broker that lost the connection would). */
   failSends = false;
-  readonly #waiters: (() => void)[] = [];
-  #read = 0;
 
   constructor(
     readonly dispatcher: SignalingDispatcher,
@@ -29,8 +29,7 @@ export class MemoryViewer {
       via: "memory",
       send: (message: ViewerInbound) => {
         if (this.failSends) return Promise.reject(new Error(`memory: ${viewerId} is gone`));
-        this.received.push(JSON.parse(encodeMessage(message)) as Record<string, unknown>);
-        for (const wake of this.#waiters.splice(0)) wake();
+        this.#replies.push(encodeMessage(message));
         return Promise.resolve();
       },
     };
@@ -46,23 +45,8 @@ export class MemoryViewer {
   }
 
   /** The next message not yet read. */
-  async next(timeoutMs = 5000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.received.length <= this.#read) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no reply within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    const message = this.received[this.#read];
-    this.#read += 1;
-    if (!message) throw new Error("unreachable");
-    return message;
+  next(timeoutMs = 5000): Promise<Record<string, unknown>> {
+    return this.#replies.next(timeoutMs);
   }
 
   /** Sends and returns the next reply. */

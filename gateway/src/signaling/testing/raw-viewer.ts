@@ -3,19 +3,18 @@
  * floods) and records what the device replies on tx/<viewerId>.
  */
 import mqtt, { type MqttClient } from "mqtt";
+import { ReplyQueue } from "./reply-queue.js";
 
 export class RawViewer {
-  readonly received: Record<string, unknown>[] = [];
-  readonly #waiters: (() => void)[] = [];
-  #read = 0;
+  readonly #replies = new ReplyQueue("message on tx");
+  readonly received = this.#replies.received;
 
   private constructor(
     readonly client: MqttClient,
     readonly rx: string,
   ) {
     client.on("message", (_topic, payload) => {
-      this.received.push(JSON.parse(payload.toString("utf8")) as Record<string, unknown>);
-      for (const wake of this.#waiters.splice(0)) wake();
+      this.#replies.push(payload.toString("utf8"));
     });
   }
 
@@ -37,23 +36,8 @@ export class RawViewer {
   }
 
   /** The next message on tx not yet read. */
-  async next(timeoutMs = 5000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.received.length <= this.#read) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no message on tx within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    const message = this.received[this.#read];
-    this.#read += 1;
-    if (!message) throw new Error("unreachable");
-    return message;
+  next(timeoutMs = 5000): Promise<Record<string, unknown>> {
+    return this.#replies.next(timeoutMs);
   }
 
   /** Sends and returns the next reply. */
