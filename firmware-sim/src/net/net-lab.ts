@@ -458,8 +458,9 @@ export class NetLab {
       "--json",
       "--username",
       login.username,
-      "--password",
-      login.password,
+      // One argument: a password may start with "-", which parseArgs would
+      // take for an option.
+      `--password=${login.password}`,
       ...this.iceArgs(options.ice ?? []),
       ...(options.args ?? []),
     ];

@@ -18,9 +18,17 @@ const SALT_BYTES = 12;
 const KEY_BYTES = 64;
 const FORMAT = /^\$7\$(\d{1,7})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
 
-/** A random secret of `bytes` bytes as base64url (URL, header and MQTT safe). */
+/**
+ * A random secret of `bytes` bytes as base64url (URL, header and MQTT safe).
+ * Never one that starts with "-": people paste these after a flag
+ * (`camgw probe --password ...`), and Node's parseArgs takes a value that
+ * starts with "-" for an option (one secret in 64 would be refused).
+ */
 export function randomSecret(bytes = 18): string {
-  return randomBytes(bytes).toString("base64url");
+  for (;;) {
+    const secret = randomBytes(bytes).toString("base64url");
+    if (!secret.startsWith("-")) return secret;
+  }
 }
 
 function derive(secret: string, salt: Buffer, iterations: number): Promise<Buffer> {

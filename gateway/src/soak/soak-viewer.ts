@@ -48,8 +48,9 @@ export class SoakViewer {
         login.broker,
         "--username",
         login.username,
-        "--password",
-        login.password,
+        // One argument: a password may start with "-", which parseArgs would
+        // take for an option.
+        `--password=${login.password}`,
         "--json",
         "--events",
         "--seconds",
