@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { readCorpus } from "./corpus.js";
 import { Notes, PropertyViolation, type FuzzTarget } from "./fuzz-target.js";
+import { threadCpuMs } from "./thread-cpu.js";
 
 export interface Failure {
   message: string;
@@ -34,38 +35,59 @@ export interface RunOptions {
 }
 
 /**
+ * An input's cost: the CPU time its thread spent on it where /proc tells
+ * (see thread-cpu.ts), else wall time. A wall time past WALL_FACTOR budgets
+ * is over budget too: an input that waits on a timer or a promise that
+ * never settles burns no CPU.
+ */
+const WALL_FACTOR = 20;
+
+class InputClock {
+  readonly #wall0 = performance.now();
+  readonly #cpu0 = threadCpuMs();
+
+  overBudget(budgetMs: number): string | undefined {
+    const wall = performance.now() - this.#wall0;
+    const cpu1 = threadCpuMs();
+    const cpu = this.#cpu0 === null || cpu1 === null ? null : cpu1 - this.#cpu0;
+    if ((cpu ?? wall) <= budgetMs && wall <= budgetMs * WALL_FACTOR) return undefined;
+    return cpu === null
+      ? `${wall.toFixed(0)} ms`
+      : `${cpu.toFixed(0)} ms of CPU (${wall.toFixed(0)} ms wall)`;
+  }
+}
+
+function hang(took: string, budgetMs: number): PropertyViolation {
+  return new PropertyViolation(
+    `hang: one input took ${took} three times (budget ${budgetMs} ms of CPU)`,
+  );
+}
+
+/**
  * One input, timed. An input over the budget is run twice more before it
- * counts as a hang: a GC pause or a busy neighbour on the shared machine is
- * not one, a quadratic blow-up is slow every time.
+ * counts as a hang: a GC pause is not one, a quadratic blow-up is slow
+ * every time.
  */
 async function runOne<T>(target: FuzzTarget<T>, input: T, notes: Notes): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const t0 = performance.now();
+    const clock = new InputClock();
     await target.check(input, notes);
-    const ms = performance.now() - t0;
-    if (ms <= target.budgetMs) return;
-    if (attempt === 2) {
-      throw new PropertyViolation(
-        `hang: one input took ${ms.toFixed(0)} ms three times (budget ${target.budgetMs} ms)`,
-      );
-    }
+    const took = clock.overBudget(target.budgetMs);
+    if (took === undefined) return;
+    if (attempt === 2) throw hang(took, target.budgetMs);
   }
 }
 
 function runOneSync<T>(target: FuzzTarget<T>, input: T, notes: Notes): void {
   for (let attempt = 0; ; attempt++) {
-    const t0 = performance.now();
+    const clock = new InputClock();
     const pending = target.check(input, notes);
     if (pending instanceof Promise) {
       throw new Error(`fuzz target ${target.name} is async: mark it async: true`);
     }
-    const ms = performance.now() - t0;
-    if (ms <= target.budgetMs) return;
-    if (attempt === 2) {
-      throw new PropertyViolation(
-        `hang: one input took ${ms.toFixed(0)} ms three times (budget ${target.budgetMs} ms)`,
-      );
-    }
+    const took = clock.overBudget(target.budgetMs);
+    if (took === undefined) return;
+    if (attempt === 2) throw hang(took, target.budgetMs);
   }
 }
 
