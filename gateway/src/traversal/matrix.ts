@@ -113,18 +113,36 @@ async function runColumn(
   }
 }
 
-/** The matrix as a table: one row per board/viewer pair, a column per ICE set (path, time to first frame). */
+/**
+ * Whether a cell did what paths.ts says ICE can: played through one of the
+ * expected paths, or failed where no path exists. matrix.e2e.test.ts asserts
+ * the same (and more: the gateway's side, the freed session).
+ */
+export function asExpected(cell: MatrixCell): boolean {
+  if (cell.expected.paths.length === 0) return !cell.report.video;
+  return cell.report.video && cell.path !== null && cell.expected.paths.includes(cell.path);
+}
+
+/**
+ * The matrix as a table: one row per board/viewer pair, a column per ICE
+ * set (path, time to first frame); a cell that did not do what paths.ts
+ * expects is marked with "!" and what was expected.
+ */
 export function formatMatrix(cells: readonly MatrixCell[]): string {
   const columns = [...new Set(cells.map((c) => c.ice))];
   const rows = [...new Set(cells.map((c) => `${c.board} -> ${c.viewer}`))];
-  const text = (c: MatrixCell | undefined): string => {
-    if (!c) return "";
+  const outcome = (c: MatrixCell): string => {
     if (!c.report.video) {
       const after =
         c.report.endedAfterMs === null ? "" : ` ${Math.round(c.report.endedAfterMs)} ms`;
       return `fails: ${c.report.ended ?? "no video"}${after}`;
     }
     return `${c.path ?? "?"} ${Math.round(c.report.timeToFirstFrameMs ?? 0)} ms`;
+  };
+  const text = (c: MatrixCell | undefined): string => {
+    if (!c) return "";
+    if (asExpected(c)) return outcome(c);
+    return `! ${outcome(c)} (expected ${c.expected.best ?? "a clean failure"})`;
   };
   const table = [["board -> viewer", ...columns.map((c) => `ICE ${c}`)]];
   for (const row of rows) {
@@ -136,12 +154,13 @@ export function formatMatrix(cells: readonly MatrixCell[]): string {
     ]);
   }
   const widths = table[0]?.map((_, i) => Math.max(...table.map((r) => (r[i] ?? "").length))) ?? [];
-  return table
-    .map((r) =>
-      r
-        .map((v, i) => v.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  const lines = table.map((r) =>
+    r
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+  const good = cells.filter(asExpected).length;
+  lines.push(`${good} of ${cells.length} cells as paths.ts expects ("!" marks the others)`);
+  return lines.join("\n");
 }
