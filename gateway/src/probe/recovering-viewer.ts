@@ -310,7 +310,13 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
   }
 
   #attemptFailed(err: unknown): void {
-    if (this.#everPlayed && this.#o.recover) {
+    // Before the first picture a failure usually means a wrong id, login or
+    // network, reported at once; a broker connection lost on the way (code
+    // "closed": the offer or its subscription never went out) is a broker
+    // restart, which a browser rides out too: try again once it is back.
+    const lostBroker =
+      err instanceof CallError && err.code === "closed" && this.#o.client.state !== "closed";
+    if ((this.#everPlayed || lostBroker) && this.#o.recover) {
       this.#trigger(errorText(err), "new-session");
       return;
     }

@@ -14,6 +14,9 @@ import {
 export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   readonly #server: Server;
+  #cutOn: Buffer | undefined;
+  /** Connections cut by cutOnceOn's trigger. */
+  cuts = 0;
 
   private constructor(targetPort: number, targetHost: string) {
     this.#server = createServer((inbound) => {
@@ -26,7 +29,18 @@ export class TcpProxy {
           outbound.destroy();
         });
       }
-      inbound.pipe(outbound).pipe(inbound);
+      inbound.on("data", (chunk: Buffer) => {
+        if (this.#cutOn && chunk.includes(this.#cutOn)) {
+          // Before forwarding: the broker never sees the packet.
+          this.#cutOn = undefined;
+          this.cuts++;
+          inbound.destroy();
+          outbound.destroy();
+          return;
+        }
+        outbound.write(chunk);
+      });
+      outbound.pipe(inbound);
     });
   }
 
@@ -38,6 +52,15 @@ export class TcpProxy {
 
   get port(): number {
     return (this.#server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Cuts the connection the next time the client sends bytes containing
+   * `bytes` (a topic in a SUBSCRIBE or PUBLISH), before they reach the
+   * broker: a connection lost at one precise step of a protocol.
+   */
+  cutOnceOn(bytes: string): void {
+    this.#cutOn = Buffer.from(bytes);
   }
 
   /** Destroys every forwarded connection, both sides. */
