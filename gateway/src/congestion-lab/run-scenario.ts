@@ -8,10 +8,12 @@
 import type { NetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import type { ProbeReport } from "../probe/probe.js";
 import { gatewayGet, viewersConnected } from "../traversal/lab-gateway.js";
+import type { CallRecord } from "./figures.js";
 import { MetricsSampler, type GatewaySample } from "./metrics-sampler.js";
 import { LAB_STREAM, type Scenario, type StreamSettings } from "./scenarios.js";
 
-export interface ScenarioRun {
+export interface ScenarioRun extends CallRecord {
+  sender: "camgw";
   scenario: Scenario;
   stream: StreamSettings;
   /** When the last viewer connected, ms since the epoch: second 0 of the schedule. */
@@ -33,6 +35,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const PROBE_LEAD_S = 4;
 
 let runs = 0;
+
+/** Applies the scenario's link steps on schedule from `startedAt`; resolves with when each applied. */
+export async function playSteps(
+  lab: NetLab,
+  scenario: Scenario,
+  startedAt: number,
+): Promise<number[]> {
+  const stepsAt: number[] = [];
+  for (const step of scenario.steps) {
+    await sleep(Math.max(0, startedAt + step.atS * 1000 - Date.now()));
+    await lab.set(step.spec);
+    stepsAt.push(Date.now());
+  }
+  return stepsAt;
+}
 
 export async function runScenario(
   lab: NetLab,
@@ -70,17 +87,13 @@ export async function runScenario(
     const failed = Promise.all(watching).then(() => new Promise<never>(() => undefined));
     await Promise.race([viewersConnected(gateway, scenario.viewers.length), failed]);
     const startedAt = Date.now();
-    const stepsAt: number[] = [];
-    for (const step of scenario.steps) {
-      await sleep(Math.max(0, startedAt + step.atS * 1000 - Date.now()));
-      await lab.set(step.spec);
-      stepsAt.push(Date.now());
-    }
+    const stepsAt = await playSteps(lab, scenario, startedAt);
     const reports = await Promise.all(watching);
     const finalMetrics = await gatewayGet(lab, gateway, "/metrics").catch((e: unknown) =>
       String(e),
     );
     return {
+      sender: "camgw",
       finalMetrics,
       scenario,
       stream,
