@@ -8,11 +8,22 @@
 import type { NetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import type { ProbeReport } from "../probe/probe.js";
 import { gatewayGet, viewersConnected } from "../traversal/lab-gateway.js";
-import type { CallRecord } from "./figures.js";
+import type { GatewayProcess } from "../testing/gateway-process.js";
+import type { CallRecord, ViewerRecord } from "./figures.js";
 import { MetricsSampler, type GatewaySample } from "./metrics-sampler.js";
-import { LAB_STREAM, type Scenario, type StreamSettings } from "./scenarios.js";
+import { LAB_STREAM, type LabViewer, type Scenario, type StreamSettings } from "./scenarios.js";
 
-export interface ScenarioRun extends CallRecord {
+/**
+ * Watches the call from a viewer's site for `seconds` (from when it starts
+ * connecting); resolves with what it saw. The default is `camgw probe`;
+ * a bench may watch from Chromium instead.
+ */
+export type Watcher<R extends ViewerRecord> = (
+  viewer: LabViewer,
+  call: { deviceId: string; gateway: GatewayProcess; seconds: number },
+) => Promise<R>;
+
+export interface ScenarioRun<R extends ViewerRecord = ProbeReport> extends CallRecord {
   sender: "camgw";
   scenario: Scenario;
   stream: StreamSettings;
@@ -22,7 +33,7 @@ export interface ScenarioRun extends CallRecord {
   stepsAt: number[];
   samples: GatewaySample[];
   /** One per viewer, in the scenario's order. */
-  reports: ProbeReport[];
+  reports: R[];
   /** The gateway's log. */
   log: string;
   /** The gateway's /metrics once the viewers were done (repair, key frame and pacer counters). */
@@ -31,8 +42,8 @@ export interface ScenarioRun extends CallRecord {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Seconds the probes watch beyond the schedule: connecting takes a moment. */
-const PROBE_LEAD_S = 4;
+/** Seconds the viewers watch beyond the schedule: connecting takes a moment. */
+export const WATCH_LEAD_S = 4;
 
 let runs = 0;
 
@@ -51,11 +62,27 @@ export async function playSteps(
   return stepsAt;
 }
 
-export async function runScenario(
+/** The scenario with `camgw probe --timeline` viewers. */
+export function runScenario(
   lab: NetLab,
   scenario: Scenario,
   stream: StreamSettings = LAB_STREAM,
 ): Promise<ScenarioRun> {
+  return runScenarioWith(lab, scenario, stream, (v, call) =>
+    lab.probe(v.site, {
+      deviceId: call.deviceId,
+      seconds: call.seconds,
+      args: ["--timeline", ...(v.rtx === false ? ["--no-rtx"] : [])],
+    }),
+  );
+}
+
+export async function runScenarioWith<R extends ViewerRecord>(
+  lab: NetLab,
+  scenario: Scenario,
+  stream: StreamSettings,
+  watch: Watcher<R>,
+): Promise<ScenarioRun<R>> {
   const deviceId = `cc-${scenario.name.replace(/[^a-z0-9-]/gi, "")}-${process.pid}-${++runs}`;
   await lab.set(scenario.initial);
   // No STUN or TURN: the viewers' sites have no NAT (viewerNats "none"), so
@@ -77,13 +104,9 @@ export async function runScenario(
   const sampler = new MetricsSampler(lab, gateway);
   try {
     const watching = scenario.viewers.map((v) =>
-      lab.probe(v.site, {
-        deviceId,
-        seconds: scenario.seconds + PROBE_LEAD_S,
-        args: ["--timeline", ...(v.rtx === false ? ["--no-rtx"] : [])],
-      }),
+      watch(v, { deviceId, gateway, seconds: scenario.seconds + WATCH_LEAD_S }),
     );
-    // A probe that fails before its viewer connects is the error to show.
+    // A viewer that fails before its viewer connects is the error to show.
     const failed = Promise.all(watching).then(() => new Promise<never>(() => undefined));
     await Promise.race([viewersConnected(gateway, scenario.viewers.length), failed]);
     const startedAt = Date.now();
