@@ -77,7 +77,7 @@ export function formatRatios(all: readonly ScenarioFigures[]): string {
 /** a / b for a person: "-" when either is missing, "inf" over zero. */
 function ratio(a: number | null, b: number | null): string {
   if (a === null || b === null) return "-";
-  if (b === 0) return a === 0 ? "= (both 0)" : "inf";
+  if (b === 0) return a === 0 ? "both 0" : "inf";
   return (a / b).toFixed(2);
 }
 
