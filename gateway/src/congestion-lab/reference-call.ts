@@ -114,7 +114,7 @@ export async function runReferenceCall(
           encoderTargetKbps: m.sample.encoderTargetKbps ?? Number.NaN,
           lowestEstimateBps: m.sample.lowestEstimateBps ?? Number.NaN,
         });
-        if (sizes.at(-1)?.size !== m.size) sizes.push({ at: Date.now(), size: m.size });
+        if (m.size && sizes.at(-1)?.size !== m.size) sizes.push({ at: Date.now(), size: m.size });
       }
     },
   );

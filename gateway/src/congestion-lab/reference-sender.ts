@@ -84,7 +84,8 @@ async function sample(): Promise<void> {
       // libwebrtc: headerBytesSent includes padding; bytesSent includes retransmissions.
       bytesSent += Number(s.bytesSent ?? 0) + Number(s.headerBytesSent ?? 0);
       frames += Number(s.framesEncoded ?? 0);
-      size = `${String(s.frameWidth)}x${String(s.frameHeight)}`;
+      // No size before the first frame is encoded.
+      if (typeof s.frameWidth === "number") size = `${s.frameWidth}x${String(s.frameHeight)}`;
     }
     if (s.type === "candidate-pair" && s.nominated === true && s.availableOutgoingBitrate) {
       estimateBps = Number(s.availableOutgoingBitrate);
