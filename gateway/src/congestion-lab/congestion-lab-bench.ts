@@ -84,6 +84,7 @@ export async function congestionLabBench(): Promise<void> {
   console.log(
     "\nkbit/s: sent by the gateway (/metrics bytes, RTX and padding included); 'in window', 'enc target', 'lowest est': medians of the window's later half;" +
       "\nwindow: the cap (loss runs: from 5 s on); fps and freezes: the (first) viewer's, in the window; g2g p50/p95 ms from the frame stamp, during and after the window;" +
-      "\nunder cap s: cap on -> first second sent at or under it; back s: cap off -> first second at 80 % of the rate before it.",
+      "\nunder cap s: cap on -> first second sent at or under it; back s: cap off -> first second at 80 % of the rate before it;" +
+      "\nlibwebrtc rows: sent = outbound-rtp bytesSent + headerBytesSent, estimate = availableOutgoingBitrate, viewer = @roamhq/wrtc after its jitter buffer (docs/congestion.md).",
   );
 }
