@@ -56,5 +56,6 @@ run("congestion-lab", process.execPath, [
 if (existsSync("web-viewer/bench/bench.js")) {
   run("browser", process.execPath, ["web-viewer/bench/bench.js"]);
   run("playout-delay", process.execPath, ["web-viewer/bench/bench.js", "playout-delay-bench"]);
+  run("congestion-chromium", process.execPath, ["web-viewer/bench/bench.js", "chromium-lab-bench"]);
   run("audio", process.execPath, ["web-viewer/bench/bench.js", "av-bench"]);
 }

@@ -5,7 +5,8 @@
  * jitterBufferTarget, no playoutDelayHint. `?playoutDelay=off` removes the
  * playout-delay extension from the offer, so the camera does not send it.
  * Glass-to-glass per frame from the frame stamp (same machine, same clock)
- * lands in window.benchSamples.
+ * lands in window.benchSamples. `?username=&password=` log in to a gateway
+ * that wants a viewer account (the network lab's: chromium-lab-bench.ts).
  */
 import { ViewerClient } from "../../gateway/src/signaling/viewer-client.js";
 import { StampReader } from "../src/stamp-reader.js";
@@ -27,7 +28,13 @@ async function play(): Promise<void> {
   const device = params.get("device") ?? "";
   const withPlayoutDelay = params.get("playoutDelay") !== "off";
   window.benchSamples = [];
-  const client = new ViewerClient({ url: broker });
+  const username = params.get("username");
+  const password = params.get("password");
+  const client = new ViewerClient({
+    url: broker,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  });
   await client.waitConnected();
   const pc = new RTCPeerConnection();
   window.benchPc = pc;

@@ -1,18 +1,28 @@
 /**
  * `make bench`, congestion-lab part (root only): issue 16's network-lab
  * scenarios (scenarios.ts) one after the other in one lab, adaptation on
- * and off, as one table plus the on/off freeze-time ratios. Figures only;
- * cap-mid-call.e2e.test.ts asserts behaviour.
+ * and off, then the same scenarios with the libwebrtc reference sender
+ * (reference-call.ts), as one table plus the on/off and camgw/libwebrtc
+ * ratios. Figures only; cap-mid-call.e2e.test.ts and
+ * reference-call.e2e.test.ts assert behaviour.
  *
  *   node -e "import('./build/gateway/src/congestion-lab/congestion-lab-bench.js').then((m) => m.congestionLabBench())"
  *
- * CAMGW_CC_SCENARIOS=cap-400,cap-300-mid runs only the scenarios named.
+ * CAMGW_CC_SCENARIOS=cap-400,cap-300-mid runs only the scenarios named;
+ * CAMGW_CC_SENDERS=camgw (or libwebrtc) only that sender's runs.
  */
+import { loadavg } from "node:os";
 import { startNetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import { scenarioFigures, type ScenarioFigures } from "./figures.js";
-import { formatFigures, formatRatios, formatSentSeries } from "./format.js";
+import { formatFigures, formatRatios, formatReferenceRatios, formatSentSeries } from "./format.js";
+import { runReferenceCall } from "./reference-call.js";
 import { runScenario } from "./run-scenario.js";
-import { allScenarios, LAB_STREAM } from "./scenarios.js";
+import { allScenarios, LAB_STREAM, referenceScenarios, type Scenario } from "./scenarios.js";
+
+const loadAverage = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
 
 export async function congestionLabBench(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -20,10 +30,19 @@ export async function congestionLabBench(): Promise<void> {
     return;
   }
   const only = process.env.CAMGW_CC_SCENARIOS?.split(",").filter(Boolean);
-  const scenarios = allScenarios().filter((s) => !only || only.includes(s.name));
+  const senders = process.env.CAMGW_CC_SENDERS?.split(",").filter(Boolean) ?? [
+    "camgw",
+    "libwebrtc",
+  ];
+  const chosen = (list: Scenario[]): Scenario[] =>
+    list.filter((s) => !only || only.includes(s.name));
+  const scenarios = senders.includes("camgw") ? chosen(allScenarios()) : [];
+  const references = senders.includes("libwebrtc") ? chosen(referenceScenarios()) : [];
   const s = LAB_STREAM;
   console.log(
-    `congestion lab: ${scenarios.length} runs, board pi5 (x264, realistic scene) ${s.width}x${s.height}@${s.fps} up to ${s.bitrateKbps} kbit/s -> camgw probe; caps on the viewer's downlink, 400 ms queue`,
+    `congestion lab: ${scenarios.length} camgw runs, board pi5 (x264, realistic scene) ${s.width}x${s.height}@${s.fps} up to ${s.bitrateKbps} kbit/s -> camgw probe;` +
+      `\n${references.length} libwebrtc runs, @roamhq/wrtc VP8 (libvpx, GCC) of the same camera frames, same cap (b=AS) -> @roamhq/wrtc viewer;` +
+      `\ncaps on the viewer's downlink, 400 ms queue; load average ${loadAverage()}`,
   );
   const lab = await startNetLab({ boardNat: "eim", viewerNats: ["none", "none"], turn: false });
   const all: ScenarioFigures[] = [];
@@ -40,18 +59,32 @@ export async function congestionLabBench(): Promise<void> {
         );
       }
     }
+    for (const scenario of references) {
+      try {
+        const run = await runReferenceCall(lab, scenario, LAB_STREAM);
+        const figures = scenarioFigures(run);
+        all.push(figures);
+        const sizes = run.sizes.map((x) => `${x.size} at ${x.atS} s`).join(", ");
+        console.log(`${formatSentSeries(figures)}\n  encoded size: ${sizes}`);
+      } catch (err) {
+        console.log(`${scenario.name} (libwebrtc): failed: ${String(err).split("\n")[0]}`);
+      }
+    }
   } finally {
     await lab.close();
   }
   console.log(
-    `\n${all.length} runs in ${Math.round((performance.now() - t0) / 1000)} s (one run each)`,
+    `\n${all.length} runs in ${Math.round((performance.now() - t0) / 1000)} s (one run each); load average ${loadAverage()}`,
   );
   console.log(formatFigures(all));
   const ratios = formatRatios(all);
   if (ratios) console.log(`\nadaptation on / off:\n${ratios}`);
+  const versus = formatReferenceRatios(all);
+  if (versus) console.log(`\ncamgw / libwebrtc (below 1: camgw better):\n${versus}`);
   console.log(
     "\nkbit/s: sent by the gateway (/metrics bytes, RTX and padding included); 'in window', 'enc target', 'lowest est': medians of the window's later half;" +
       "\nwindow: the cap (loss runs: from 5 s on); fps and freezes: the (first) viewer's, in the window; g2g p50/p95 ms from the frame stamp, during and after the window;" +
-      "\nunder cap s: cap on -> first second sent at or under it; back s: cap off -> first second at 80 % of the rate before it.",
+      "\nunder cap s: cap on -> first second sent at or under it; back s: cap off -> first second at 80 % of the rate before it;" +
+      "\nlibwebrtc rows: sent = outbound-rtp bytesSent + headerBytesSent, estimate = availableOutgoingBitrate, viewer = @roamhq/wrtc after its jitter buffer (docs/congestion.md).",
   );
 }

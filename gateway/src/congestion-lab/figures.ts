@@ -6,7 +6,29 @@
  */
 import type { ProbeReport } from "../probe/probe.js";
 import { percentile, round } from "../probe/stats.js";
-import type { ScenarioRun } from "./run-scenario.js";
+import type { GatewaySample } from "./metrics-sampler.js";
+import type { Scenario } from "./scenarios.js";
+
+/** Who sent the video: camgw, or the libwebrtc reference (reference-call.ts). */
+export type Sender = "camgw" | "libwebrtc";
+
+/** What figures need of a viewer's record: the probe's, or the reference viewer's. */
+export type ViewerRecord = Pick<
+  ProbeReport,
+  "offerAt" | "watchedMs" | "frames" | "freezeList" | "timeline"
+>;
+
+/** One call of a scenario, whoever sent (run-scenario.ts, reference-call.ts). */
+export interface CallRecord {
+  sender: Sender;
+  scenario: Scenario;
+  /** Second 0 of the schedule, ms since the epoch. */
+  startedAt: number;
+  /** The sender's counters once a second. */
+  samples: readonly GatewaySample[];
+  /** One per viewer, in the scenario's order. */
+  reports: readonly ViewerRecord[];
+}
 
 /** One second of the call, s after video started. */
 export interface SecondPoint {
@@ -31,6 +53,7 @@ export interface ViewerFigures {
 }
 
 export interface ScenarioFigures {
+  sender: Sender;
   name: string;
   title: string;
   adapt: boolean;
@@ -67,7 +90,7 @@ const median = (xs: readonly number[]): number | null =>
   xs.length === 0 ? null : round(percentile(xs, 50));
 
 /** The gateway's sent rate per interval between samples, at the interval's middle. */
-export function sentRate(run: ScenarioRun): SecondPoint[] {
+export function sentRate(run: CallRecord): SecondPoint[] {
   const out: SecondPoint[] = [];
   for (let i = 1; i < run.samples.length; i++) {
     const a = run.samples[i - 1];
@@ -80,10 +103,7 @@ export function sentRate(run: ScenarioRun): SecondPoint[] {
   return out;
 }
 
-function gauge(
-  run: ScenarioRun,
-  read: (s: ScenarioRun["samples"][number]) => number,
-): SecondPoint[] {
+function gauge(run: CallRecord, read: (s: GatewaySample) => number): SecondPoint[] {
   return run.samples
     .map((s) => ({ atS: (s.at - run.startedAt) / 1000, value: read(s) }))
     .filter((p) => Number.isFinite(p.value));
@@ -93,7 +113,7 @@ const within = (points: readonly SecondPoint[], fromS: number, toS: number): num
   points.filter((p) => p.atS >= fromS && p.atS < toS).map((p) => p.value);
 
 /** A probe's whole seconds that lie within [fromS, toS) of the run. */
-function probeSeconds(run: ScenarioRun, report: ProbeReport, fromS: number, toS: number) {
+function probeSeconds(run: CallRecord, report: ViewerRecord, fromS: number, toS: number) {
   return (report.timeline ?? []).filter((s) => {
     const startS = (report.offerAt + s.atMs - run.startedAt) / 1000;
     return startS >= fromS && startS + 1 <= toS;
@@ -106,7 +126,7 @@ function quantiles(samples: readonly number[]): Quantiles | null {
 }
 
 /** Freezes overlapping [fromS, toS), and how much of the window they took. */
-function freezesIn(run: ScenarioRun, report: ProbeReport, fromS: number, toS: number) {
+function freezesIn(run: CallRecord, report: ViewerRecord, fromS: number, toS: number) {
   // No frame at all is no freeze in webrtc-stats' terms, but the whole
   // window frozen for the person watching.
   if (report.frames === 0) return { count: 1, ms: round((toS - fromS) * 1000) };
@@ -124,8 +144,8 @@ function freezesIn(run: ScenarioRun, report: ProbeReport, fromS: number, toS: nu
 }
 
 function viewerFigures(
-  run: ScenarioRun,
-  report: ProbeReport,
+  run: CallRecord,
+  report: ViewerRecord,
   site: string,
   fromS: number,
   toS: number,
@@ -145,12 +165,12 @@ function viewerFigures(
 }
 
 /** How long the call lasted on the schedule's clock (the probes' end). */
-function endS(run: ScenarioRun): number {
+function endS(run: CallRecord): number {
   const ends = run.reports.map((r) => (r.offerAt + r.watchedMs - run.startedAt) / 1000);
   return Math.min(run.scenario.seconds, ...ends);
 }
 
-export function scenarioFigures(run: ScenarioRun): ScenarioFigures {
+export function scenarioFigures(run: CallRecord): ScenarioFigures {
   const { scenario } = run;
   const { fromS, toS, capBps } = scenario.window;
   const capKbps = capBps === undefined ? null : capBps / 1000;
@@ -175,6 +195,7 @@ export function scenarioFigures(run: ScenarioRun): ScenarioFigures {
       : undefined;
   const after = first && hasAfter ? probeSeconds(run, first, toS, end) : [];
   return {
+    sender: run.sender,
     name: scenario.name,
     title: scenario.title,
     adapt: scenario.adapt,

@@ -6,6 +6,7 @@ const q = (v: Quantiles | null): string => (v ? `${Math.round(v.p50)}/${Math.rou
 
 const COLUMNS = [
   "scenario",
+  "sender",
   "adapt",
   "cap",
   "before",
@@ -23,7 +24,8 @@ const COLUMNS = [
 function row(f: ScenarioFigures): string[] {
   return [
     f.name,
-    f.adapt ? "on" : "off",
+    f.sender,
+    f.sender === "libwebrtc" ? "own" : f.adapt ? "on" : "off",
     n(f.capKbps),
     n(f.beforeKbps),
     n(f.windowKbps),
@@ -43,7 +45,7 @@ export function formatFigures(all: readonly ScenarioFigures[]): string {
   const rows = all.map(row);
   const widths = COLUMNS.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   const out = [line(COLUMNS)];
   for (const [i, f] of all.entries()) {
     out.push(line(rows[i] ?? []));
@@ -60,14 +62,51 @@ export function formatFigures(all: readonly ScenarioFigures[]): string {
 /** Adaptation on / off, per scenario run both ways: freeze time and the rate in the window. */
 export function formatRatios(all: readonly ScenarioFigures[]): string {
   const out: string[] = [];
-  for (const on of all.filter((f) => f.adapt)) {
-    const off = all.find((f) => !f.adapt && f.name === on.name);
+  for (const on of all.filter((f) => f.adapt && f.sender === "camgw")) {
+    const off = all.find((f) => !f.adapt && f.sender === "camgw" && f.name === on.name);
     if (!off) continue;
     const ratio =
       off.freezeMs > 0 ? (on.freezeMs / off.freezeMs).toFixed(2) : on.freezeMs > 0 ? "inf" : "-";
     out.push(
       `${on.name}: freeze time on/off ${Math.round(on.freezeMs)}/${Math.round(off.freezeMs)} ms = ${ratio}`,
     );
+  }
+  return out.join("\n");
+}
+
+/** a / b for a person: "-" when either is missing, "inf" over zero. */
+function ratio(a: number | null, b: number | null): string {
+  if (a === null || b === null) return "-";
+  if (b === 0) return a === 0 ? "both 0" : "inf";
+  return (a / b).toFixed(2);
+}
+
+/**
+ * camgw against the libwebrtc reference, per scenario both ran (issue 16:
+ * "print camgw / libwebrtc ratios for adaptation time and freeze time"):
+ * adaptation time is `under cap s` (caps only), freeze time the window's;
+ * below 1, camgw did better.
+ */
+export function formatReferenceRatios(all: readonly ScenarioFigures[]): string {
+  const out: string[] = [];
+  for (const ref of all.filter((f) => f.sender === "libwebrtc")) {
+    const cg = all.find((f) => f.sender === "camgw" && f.adapt && f.name === ref.name);
+    if (!cg) continue;
+    const parts: string[] = [];
+    if (ref.capKbps !== null) {
+      parts.push(
+        `adaptation ${n(cg.underCapS, 1)}/${n(ref.underCapS, 1)} s = ${ratio(cg.underCapS, ref.underCapS)}`,
+      );
+    }
+    parts.push(
+      `freeze time ${Math.round(cg.freezeMs)}/${Math.round(ref.freezeMs)} ms = ${ratio(cg.freezeMs, ref.freezeMs)}`,
+      `fps med ${n(cg.fpsMedian)}/${n(ref.fpsMedian)}`,
+      `g2g p95 during ${n(cg.glassToGlassDuring?.p95 ?? null)}/${n(ref.glassToGlassDuring?.p95 ?? null)} ms`,
+    );
+    if (ref.capKbps !== null && cg.climbBackS !== null && ref.climbBackS !== null) {
+      parts.push(`back ${n(cg.climbBackS, 1)}/${n(ref.climbBackS, 1)} s`);
+    }
+    out.push(`${ref.name}: ${parts.join(", ")}`);
   }
   return out.join("\n");
 }
@@ -82,8 +121,10 @@ export function formatSentSeries(f: ScenarioFigures): string {
     .map((p) => {
       const at = Math.round(p.atS);
       const near = f.gauges.find((g) => Math.abs(g.atS - p.atS) < 0.6);
-      const extra = near ? `/${Math.round(near.targetKbps)}/${Math.round(near.estimateKbps)}` : "";
+      const k = (v: number): string => (Number.isFinite(v) ? String(Math.round(v)) : "-");
+      const extra = near ? `/${k(near.targetKbps)}/${k(near.estimateKbps)}` : "";
       return `${at}=${Math.round(p.value)}${extra}`;
     });
-  return `${f.name} (${f.adapt ? "adapting" : "fixed"}) s=sent/target/estimate kbit/s: ${points.join(" ")}`;
+  const how = f.sender === "libwebrtc" ? "libwebrtc" : f.adapt ? "adapting" : "fixed";
+  return `${f.name} (${how}) s=sent/target/estimate kbit/s: ${points.join(" ")}`;
 }

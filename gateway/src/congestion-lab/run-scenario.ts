@@ -8,10 +8,23 @@
 import type { NetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import type { ProbeReport } from "../probe/probe.js";
 import { gatewayGet, viewersConnected } from "../traversal/lab-gateway.js";
+import type { GatewayProcess } from "../testing/gateway-process.js";
+import type { CallRecord, ViewerRecord } from "./figures.js";
 import { MetricsSampler, type GatewaySample } from "./metrics-sampler.js";
-import { LAB_STREAM, type Scenario, type StreamSettings } from "./scenarios.js";
+import { LAB_STREAM, type LabViewer, type Scenario, type StreamSettings } from "./scenarios.js";
 
-export interface ScenarioRun {
+/**
+ * Watches the call from a viewer's site for `seconds` (from when it starts
+ * connecting); resolves with what it saw. The default is `camgw probe`;
+ * a bench may watch from Chromium instead.
+ */
+export type Watcher<R extends ViewerRecord> = (
+  viewer: LabViewer,
+  call: { deviceId: string; gateway: GatewayProcess; seconds: number },
+) => Promise<R>;
+
+export interface ScenarioRun<R extends ViewerRecord = ProbeReport> extends CallRecord {
+  sender: "camgw";
   scenario: Scenario;
   stream: StreamSettings;
   /** When the last viewer connected, ms since the epoch: second 0 of the schedule. */
@@ -20,7 +33,7 @@ export interface ScenarioRun {
   stepsAt: number[];
   samples: GatewaySample[];
   /** One per viewer, in the scenario's order. */
-  reports: ProbeReport[];
+  reports: R[];
   /** The gateway's log. */
   log: string;
   /** The gateway's /metrics once the viewers were done (repair, key frame and pacer counters). */
@@ -29,16 +42,47 @@ export interface ScenarioRun {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Seconds the probes watch beyond the schedule: connecting takes a moment. */
-const PROBE_LEAD_S = 4;
+/** Seconds the viewers watch beyond the schedule: connecting takes a moment. */
+export const WATCH_LEAD_S = 4;
 
 let runs = 0;
 
-export async function runScenario(
+/** Applies the scenario's link steps on schedule from `startedAt`; resolves with when each applied. */
+export async function playSteps(
+  lab: NetLab,
+  scenario: Scenario,
+  startedAt: number,
+): Promise<number[]> {
+  const stepsAt: number[] = [];
+  for (const step of scenario.steps) {
+    await sleep(Math.max(0, startedAt + step.atS * 1000 - Date.now()));
+    await lab.set(step.spec);
+    stepsAt.push(Date.now());
+  }
+  return stepsAt;
+}
+
+/** The scenario with `camgw probe --timeline` viewers. */
+export function runScenario(
   lab: NetLab,
   scenario: Scenario,
   stream: StreamSettings = LAB_STREAM,
 ): Promise<ScenarioRun> {
+  return runScenarioWith(lab, scenario, stream, (v, call) =>
+    lab.probe(v.site, {
+      deviceId: call.deviceId,
+      seconds: call.seconds,
+      args: ["--timeline", ...(v.rtx === false ? ["--no-rtx"] : [])],
+    }),
+  );
+}
+
+export async function runScenarioWith<R extends ViewerRecord>(
+  lab: NetLab,
+  scenario: Scenario,
+  stream: StreamSettings,
+  watch: Watcher<R>,
+): Promise<ScenarioRun<R>> {
   const deviceId = `cc-${scenario.name.replace(/[^a-z0-9-]/gi, "")}-${process.pid}-${++runs}`;
   await lab.set(scenario.initial);
   // No STUN or TURN: the viewers' sites have no NAT (viewerNats "none"), so
@@ -60,27 +104,19 @@ export async function runScenario(
   const sampler = new MetricsSampler(lab, gateway);
   try {
     const watching = scenario.viewers.map((v) =>
-      lab.probe(v.site, {
-        deviceId,
-        seconds: scenario.seconds + PROBE_LEAD_S,
-        args: ["--timeline", ...(v.rtx === false ? ["--no-rtx"] : [])],
-      }),
+      watch(v, { deviceId, gateway, seconds: scenario.seconds + WATCH_LEAD_S }),
     );
-    // A probe that fails before its viewer connects is the error to show.
+    // A viewer that fails before its viewer connects is the error to show.
     const failed = Promise.all(watching).then(() => new Promise<never>(() => undefined));
     await Promise.race([viewersConnected(gateway, scenario.viewers.length), failed]);
     const startedAt = Date.now();
-    const stepsAt: number[] = [];
-    for (const step of scenario.steps) {
-      await sleep(Math.max(0, startedAt + step.atS * 1000 - Date.now()));
-      await lab.set(step.spec);
-      stepsAt.push(Date.now());
-    }
+    const stepsAt = await playSteps(lab, scenario, startedAt);
     const reports = await Promise.all(watching);
     const finalMetrics = await gatewayGet(lab, gateway, "/metrics").catch((e: unknown) =>
       String(e),
     );
     return {
+      sender: "camgw",
       finalMetrics,
       scenario,
       stream,

@@ -133,10 +133,32 @@ export function stepDown(adapt: boolean): Scenario {
 
 /** (d) Random loss toward the viewer at a 40 ms RTT, RTX offered or not. */
 export function randomLoss(lossPct: number, rtx: boolean, seconds = 30): Scenario {
-  const spec = `${RTT_40MS}\nviewer1/down:loss=${lossPct}%`;
+  return lossProfile({ lossPct }, rtx, seconds);
+}
+
+/**
+ * (d') Bursty loss: the same mean as the middle random profile (3 %) in
+ * bursts of 4 packets on average (a Gilbert-Elliott chain, the lab's
+ * `burst=`: conditions.ts), as Wi-Fi fades and a router's queue overflowing
+ * lose packets: a burst takes whole frames, and the repair of one loss
+ * meets the next.
+ */
+export function burstyLoss(rtx: boolean, seconds = 30): Scenario {
+  return lossProfile({ lossPct: 3, burst: 4 }, rtx, seconds);
+}
+
+function lossProfile(
+  loss: { lossPct: number; burst?: number },
+  rtx: boolean,
+  seconds: number,
+): Scenario {
+  const { lossPct, burst } = loss;
+  const spec = `${RTT_40MS}\nviewer1/down:loss=${lossPct}%${burst ? `:burst=${burst}` : ""}`;
+  const kind = burst ? `bursty-${lossPct}%x${burst}` : `loss-${lossPct}%`;
+  const what = burst ? `${lossPct} % loss in bursts of ${burst}` : `${lossPct} % random loss`;
   return {
-    name: `loss-${lossPct}%-${rtx ? "rtx" : "no-rtx"}`,
-    title: `${lossPct} % random loss, 40 ms RTT, ${rtx ? "RTX" : "no RTX (plain resends)"}`,
+    name: `${kind}-${rtx ? "rtx" : "no-rtx"}`,
+    title: `${what}, 40 ms RTT, ${rtx ? "RTX" : "no RTX (plain resends)"}`,
     initial: spec,
     steps: [],
     seconds,
@@ -166,6 +188,18 @@ export function allScenarios(): Scenario[] {
   for (const adapt of [true, false])
     out.push(capFromStart(adapt), capMidCall(adapt), stepDown(adapt));
   for (const loss of [1, 3, 5]) for (const rtx of [true, false]) out.push(randomLoss(loss, rtx));
+  for (const rtx of [true, false]) out.push(burstyLoss(rtx));
   out.push(twoViewers());
   return out;
+}
+
+/**
+ * The scenarios the libwebrtc reference runs too (reference-call.ts): one
+ * viewer, and RTX offered (libwebrtc always negotiates it); the link is the
+ * same, adaptation is libwebrtc's own.
+ */
+export function referenceScenarios(): Scenario[] {
+  return allScenarios().filter(
+    (s) => s.adapt && s.viewers.length === 1 && s.viewers[0]?.rtx !== false,
+  );
 }
