@@ -17,6 +17,10 @@ run("gateway", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/gateway-bench.js').then((m) => m.gatewayBench())",
 ]);
+run("auth", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/auth-bench.js').then((m) => m.authBench())",
+]);
 run("snapshot", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/snapshot-bench.js').then((m) => m.snapshotBench())",
