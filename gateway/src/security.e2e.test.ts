@@ -1,12 +1,16 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { PairingCredentials } from "./auth/pairing-link.js";
+import { makeSelfSigned } from "./auth/tls-material.js";
 import { runProbe } from "./probe/probe.js";
 import { ViewerClient } from "./signaling/viewer-client.js";
 import { HeadlessViewer } from "./webrtc/receive/headless-viewer.js";
@@ -423,6 +427,76 @@ describe("camgw run refuses issue 10's attacks while a viewer keeps watching", (
     expect(Object.keys(health.parts)).toEqual(["source", "signaling"]);
   });
 });
+
+/**
+ * Issue 10's first finding: the service listened on every interface, plain
+ * HTTP and MQTT included. Listening on a LAN address (127.0.0.2 stands in
+ * for one, on loopback), HTTPS and MQTT over TLS are there; plain HTTP and
+ * MQTT stay on 127.0.0.1 unless config asks for them on the LAN. HTTPS
+ * serves the user's own certificate when one is given.
+ */
+describe("camgw run on a network address", () => {
+  let dir: string;
+  let mine: { cert: string; key: string; fingerprint: string };
+  const files = () => ({ cert: join(dir, "camera.crt"), key: join(dir, "camera.key") });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "camgw-lan-"));
+    mine = await makeSelfSigned({ dns: ["camera.test"], ip: ["127.0.0.2"] });
+    await writeFile(files().cert, mine.cert);
+    await writeFile(files().key, mine.key);
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["keeps plain HTTP and MQTT on 127.0.0.1", false],
+    ["serves plain HTTP and MQTT there too with allow-plain-lan", true],
+  ])("%s, and HTTPS with the user's certificate", async (_name, plainLan) => {
+    const gw = await startGateway({
+      loopback: false,
+      args: [
+        ...["--listen", "127.0.0.2", "--ice-host-addresses", "127.0.0.1"],
+        ...["--tls-cert", files().cert, "--tls-key", files().key],
+        ...(plainLan ? ["--allow-plain-lan"] : []),
+      ],
+    });
+    try {
+      const [lan, local] = plainLan ? ["127.0.0.2", "127.0.0.1"] : ["127.0.0.1", "127.0.0.2"];
+      const port = (url: string | undefined): number => Number(new URL(url ?? "").port);
+      for (const plain of [port(gw.httpUrl), port(gw.mqttUrl)]) {
+        expect(await accepts(lan, plain), `${lan}:${plain}`).toBe(true);
+        expect(await accepts(local, plain), `${local}:${plain}`).toBe(false);
+      }
+      for (const secure of [port(gw.httpsUrl), port(gw.mqttsUrl)]) {
+        expect(await accepts("127.0.0.2", secure), `127.0.0.2:${secure}`).toBe(true);
+        expect(await accepts("127.0.0.1", secure), `127.0.0.1:${secure}`).toBe(false);
+      }
+      expect(gw.fingerprint).toBe(mine.fingerprint);
+      const page = await fetchPinned(
+        `https://127.0.0.2:${port(gw.httpsUrl)}/`,
+        Buffer.from(mine.cert),
+      );
+      expect(page.status).toBe(200);
+      if (plainLan) expect(gw.output()).toMatch(/allow-plain-lan: plain HTTP and MQTT are served/);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
 
 async function deviceOnline(gw: GatewayProcess): Promise<boolean> {
   const client = new ViewerClient({ url: gw.mqttUrl ?? "", ...gw.owner });
