@@ -21,6 +21,10 @@ run("ice-servers", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/ice-servers-bench.js').then((m) => m.iceServersBench())",
 ]);
+run("auth", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/bench/auth-bench.js').then((m) => m.authBench())",
+]);
 run("snapshot", process.execPath, [
   "-e",
   "import('./build/gateway/src/bench/snapshot-bench.js').then((m) => m.snapshotBench())",

@@ -189,6 +189,7 @@ describe("the arm64 package (make dist)", () => {
       "DeviceAllow=char-alsa rw",
       "Type=notify",
       "WatchdogSec=30s",
+      "StateDirectoryMode=0700",
     ]) {
       expect(unit.split("\n"), line).toContain(line);
     }

@@ -41,10 +41,17 @@ export interface HttpServerOptions {
 /**
  * Slow or idle clients must not hold sockets: a request's headers within
  * 10 s, the whole request within 10 s, an idle connection closed after 10 s
- * (upgraded /mqtt sockets excepted: `ws` clears their timeout). Connections
- * per listener are capped.
+ * (upgraded /mqtt sockets excepted: `ws` clears their timeout), a TLS
+ * handshake within 10 s. Connections per listener are capped.
+ *
+ * Node 20 checks the header and request timeouts only every
+ * `connectionsCheckingInterval` (30 s by default), so a client trickling
+ * header bytes kept its socket up to 40 s; and an HTTPS socket gets the idle
+ * timeout only once its handshake is done (tls.Server's own
+ * `handshakeTimeout` is 120 s by default).
  */
 const HEADERS_TIMEOUT_MS = 10_000;
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 const IDLE_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_MS = 5_000;
 export const MAX_HTTP_CONNECTIONS = 128;
@@ -71,9 +78,18 @@ export class HttpServer extends EventEmitter<{ error: [Error] }> {
       });
     };
     this.servers = options.listeners.map((listener) => {
+      const timeouts = { connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS };
       const server = listener.tls
-        ? createHttpsServer({ cert: listener.tls.cert, key: listener.tls.key }, handler)
-        : createServer(handler);
+        ? createHttpsServer(
+            {
+              ...timeouts,
+              cert: listener.tls.cert,
+              key: listener.tls.key,
+              handshakeTimeout: HEADERS_TIMEOUT_MS,
+            },
+            handler,
+          )
+        : createServer(timeouts, handler);
       server.headersTimeout = HEADERS_TIMEOUT_MS;
       server.requestTimeout = HEADERS_TIMEOUT_MS;
       server.timeout = IDLE_TIMEOUT_MS;

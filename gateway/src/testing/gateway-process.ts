@@ -36,7 +36,9 @@ export interface GatewayProcess {
   /** SHA-256 fingerprint of the HTTPS certificate, as printed. */
   readonly fingerprint: string;
   /** `camgw viewer add NAME --json` with this gateway's state directory. */
-  addViewer(name: string): Promise<PairingCredentials & { url: string; localUrl: string }>;
+  addViewer(
+    name: string,
+  ): Promise<PairingCredentials & { url: string; localUrl: string; fingerprint: string }>;
   /** `camgw viewer remove NAME` with this gateway's state directory. */
   removeViewer(name: string): Promise<void>;
   /** Everything written to stdout and stderr so far. */
@@ -187,6 +189,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
       JSON.parse(await cli("add", name, "--json")) as PairingCredentials & {
         url: string;
         localUrl: string;
+        fingerprint: string;
       },
     removeViewer: async (name) => {
       await cli("remove", name);

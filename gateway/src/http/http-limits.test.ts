@@ -1,0 +1,166 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { get } from "node:http";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AccountStore, type NewViewer } from "../auth/account-store.js";
+import { loadTlsMaterial } from "../auth/tls-material.js";
+import { HttpServer, MAX_HTTP_CONNECTIONS } from "./http-server.js";
+import { MetricsRegistry } from "./metrics.js";
+
+/**
+ * Issue 10's limits on the gateway's web ports, on real sockets: slow and
+ * silent clients are cut off (headers within 10 s, a TLS handshake within
+ * 10 s), connections are capped, and /metrics (with the details of
+ * /healthz) asks for a viewer's token when `metrics-access` is `token`.
+ */
+/** The status of a GET on a connection of its own; 0 when the connection is closed unanswered. */
+function statusOf(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+  });
+}
+
+describe("the gateway's web ports", () => {
+  let dir: string;
+  let store: AccountStore;
+  let viewer: NewViewer;
+  let server: HttpServer;
+  let plainPort: number;
+  let tlsPort: number;
+  const sockets: Socket[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "camgw-http-limits-"));
+    store = await AccountStore.open(dir);
+    viewer = await store.add("alice");
+    const tls = await loadTlsMaterial({ stateDir: dir });
+    const metrics = new MetricsRegistry();
+    metrics.register(() => [{ name: "camgw_viewers", help: "Viewers", type: "gauge", value: 1 }]);
+    server = new HttpServer({
+      listeners: [
+        { host: "127.0.0.1", port: 0 },
+        { host: "127.0.0.1", port: 0, tls: { cert: tls.cert, key: tls.key } },
+      ],
+      viewerRoot: null,
+      health: () => [{ name: "source", ok: true, detail: "/dev/video0" }],
+      metrics,
+      access: {
+        verifyToken: (token) => store.verifyToken(token),
+        metrics: "token",
+        allowedOrigins: [],
+      },
+    });
+    [plainPort, tlsPort] = (await server.listen()).map((a) => a.port) as [number, number];
+  });
+
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await server.close();
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A raw TCP connection, open once it resolves. */
+  const open = (port: number): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => resolve(socket));
+      socket.on("error", reject);
+      sockets.push(socket);
+    });
+
+  /** Resolves with the ms until the server closed `socket` (and what it said), or null after `ms`. */
+  const closedWithin = (
+    socket: Socket,
+    ms: number,
+  ): Promise<{ afterMs: number; said: string } | null> =>
+    new Promise((resolve) => {
+      const started = performance.now();
+      let said = "";
+      socket.on("data", (c: Buffer) => (said += c.toString()));
+      const timer = setTimeout(() => resolve(null), ms);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve({ afterMs: performance.now() - started, said });
+      });
+      socket.on("error", () => undefined);
+    });
+
+  it("cuts off a client that trickles its headers, and one that never starts its TLS handshake", async () => {
+    const slowloris = await open(plainPort);
+    slowloris.write("GET / HTTP/1.1\r\nHost: camera\r\n");
+    // One header line a second: never idle, never done.
+    const trickle = setInterval(() => slowloris.write(`X-${Date.now()}: 1\r\n`), 1000);
+    const silent = await open(tlsPort);
+    // Node 20's defaults would hold these ~30-40 s and 120 s (http-server.ts).
+    const [slow, quiet] = await Promise.all([
+      closedWithin(slowloris, 25_000),
+      closedWithin(silent, 25_000),
+    ]);
+    clearInterval(trickle);
+    console.log(
+      `a trickling client was cut off after ${Math.round(slow?.afterMs ?? NaN)} ms, a silent TLS one after ${Math.round(quiet?.afterMs ?? NaN)} ms`,
+    );
+    expect(slow).not.toBeNull();
+    expect(slow?.said).toMatch(/^HTTP\/1\.1 408 /);
+    expect(quiet).not.toBeNull();
+  }, 40_000);
+
+  it(`holds at most ${MAX_HTTP_CONNECTIONS} connections per port, and serves again once they go`, async () => {
+    const held = await Promise.all(
+      Array.from({ length: MAX_HTTP_CONNECTIONS }, () => open(plainPort)),
+    );
+    // The server counts a connection once it accepted it.
+    const plain = server.servers[0];
+    await expect
+      .poll(
+        () =>
+          new Promise<number>(
+            (resolve) => plain?.getConnections((_e, n) => resolve(n)) ?? resolve(0),
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(MAX_HTTP_CONNECTIONS);
+    // One more is accepted by the kernel and closed by the server at once, unanswered.
+    const extra = connect(plainPort, "127.0.0.1");
+    sockets.push(extra);
+    const refused = await closedWithin(extra, 5_000);
+    expect(refused?.said).toBe("");
+    for (const s of held) s.destroy();
+    await expect
+      .poll(() => statusOf(`http://127.0.0.1:${plainPort}/healthz`), { timeout: 10_000 })
+      .toBe(200);
+  });
+
+  it("asks for a viewer's token for /metrics and the details of /healthz (metrics-access: token)", async () => {
+    const url = `http://127.0.0.1:${plainPort}`;
+    const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+    const none = await fetch(`${url}/metrics`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="camgw"');
+    expect(await none.text()).not.toContain("camgw_viewers");
+    expect((await fetch(`${url}/metrics`, bearer(`alice.${"x".repeat(32)}`))).status).toBe(401);
+    expect((await fetch(`${url}/metrics`, bearer(`nobody.${"x".repeat(32)}`))).status).toBe(401);
+    const ok = await fetch(`${url}/metrics`, bearer(viewer.token));
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("camgw_viewers 1");
+
+    // /healthz stays open, with nothing private in it unless the token comes along.
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({
+      status: "ok",
+      down: [],
+      parts: { source: { ok: true } },
+    });
+    expect(await (await fetch(`${url}/healthz`, bearer(viewer.token))).json()).toMatchObject({
+      parts: { source: { ok: true, detail: "/dev/video0" } },
+    });
+    // A removed viewer's token no longer opens it.
+    await store.remove("alice");
+    expect((await fetch(`${url}/metrics`, bearer(viewer.token))).status).toBe(401);
+  });
+});
