@@ -67,6 +67,20 @@ export interface GatewayProcessOptions {
   owner?: PairingCredentials;
 }
 
+/**
+ * `camgw run` exited before it printed its start-up lines (a port taken, a
+ * bad flag): `output` is what it said, which already says what to do.
+ */
+export class GatewayStartFailed extends Error {
+  constructor(
+    readonly exitCode: number | null,
+    readonly output: string,
+  ) {
+    super(`camgw exited with ${exitCode} before it started:\n${output}`);
+    this.name = "GatewayStartFailed";
+  }
+}
+
 const execFileAsync = promisify(execFile);
 
 export const REPO_ROOT = findUp(join("gateway", "bin", "camgw.js")) ?? process.cwd();
@@ -150,7 +164,7 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     child.stdout.on("data", check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`camgw exited with ${code} before it started:\n${out}`));
+      reject(new GatewayStartFailed(code, out));
     });
   });
 
