@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -100,15 +102,21 @@ describe("firmware-sim up", () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
     const { port } = holder.address() as AddressInfo;
+    // Its own temporary directory, to see that the board's state directory goes too.
+    const tmp = mkdtempSync(join(tmpdir(), "camgw-up-"));
     try {
       // As `make sim` runs it while `make run` holds the port.
-      const r = await run(process.execPath, [
-        join(REPO_ROOT, "firmware-sim", "bin", "firmware-sim.js"),
-        "up",
-        "--",
-        "--http-port",
-        String(port),
-      ]);
+      const r = await run(
+        process.execPath,
+        [
+          join(REPO_ROOT, "firmware-sim", "bin", "firmware-sim.js"),
+          "up",
+          "--",
+          "--http-port",
+          String(port),
+        ],
+        { ...process.env, TMPDIR: tmp },
+      );
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         new RegExp(
@@ -118,8 +126,10 @@ describe("firmware-sim up", () => {
       );
       expect(r.stderr).toContain("make sim ARGS='-- --http-port 8081 --mqtt-port 1884'");
       expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(tmp)).toEqual([]);
     } finally {
       holder.close();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 
@@ -135,9 +145,13 @@ describe("firmware-sim up", () => {
 });
 
 /** A command to its end; resolves with its exit code and stderr. */
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.once("exit", (code) => resolve({ code, stderr }));

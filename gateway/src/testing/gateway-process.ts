@@ -166,6 +166,13 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
       clearTimeout(timer);
       reject(new GatewayStartFailed(code, out));
     });
+  }).catch(async (err: unknown) => {
+    // Leave nothing behind: a gateway that never started, nor its fresh
+    // state directory (it holds the TLS key and the owner's secrets).
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+    if (ownDir) await rm(stateDir, { recursive: true, force: true });
+    throw err;
   });
 
   const owner = started.link === undefined ? options.owner : parsePairing(started.link);
