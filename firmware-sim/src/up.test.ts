@@ -1,4 +1,10 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { REPO_ROOT } from "../../gateway/src/testing/gateway-process.js";
 import { leftovers } from "./net/test-support.js";
 import { parseUpArgs, up } from "./up.js";
 
@@ -27,7 +33,8 @@ describe("firmware-sim up", () => {
     ]);
     expect(code).toBe(0);
     expect(out).toMatch(/virtual pi4 board up/);
-    expect(out).toMatch(/open http:\/\/127\.0\.0\.1:\d+\/ in a browser/);
+    // The board's state directory is fresh: only the owner's link lets a browser in.
+    expect(out).toMatch(/open http:\/\/127\.0\.0\.1:\d+\/#pair=owner\.\S+ in a browser/);
     expect(out).toMatch(/video received/);
     expect(out).toMatch(/glass-to-glass +p50 [\d.]+ ms/);
   });
@@ -91,6 +98,41 @@ describe("firmware-sim up", () => {
     );
   });
 
+  it("says which flag moves a port that is taken, and how to pass it, without a stack trace", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const { port } = holder.address() as AddressInfo;
+    // Its own temporary directory, to see that the board's state directory goes too.
+    const tmp = mkdtempSync(join(tmpdir(), "camgw-up-"));
+    try {
+      // As `make sim` runs it while `make run` holds the port.
+      const r = await run(
+        process.execPath,
+        [
+          join(REPO_ROOT, "firmware-sim", "bin", "firmware-sim.js"),
+          "up",
+          "--",
+          "--http-port",
+          String(port),
+        ],
+        { ...process.env, TMPDIR: tmp },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^camgw: port ${port} is already in use .*choose another port with --http-port$`,
+          "m",
+        ),
+      );
+      expect(r.stderr).toContain("make sim ARGS='-- --http-port 8081 --mqtt-port 1884'");
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      holder.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it("refuses bad arguments with a message naming them", () => {
     expect(() => parseUpArgs(["--profile", "pi3"])).toThrow(/unknown profile "pi3"/);
     expect(() => parseUpArgs(["--viewers", "many"])).toThrow(/--viewers takes a whole number/);
@@ -101,3 +143,17 @@ describe("firmware-sim up", () => {
     });
   });
 });
+
+/** A command to its end; resolves with its exit code and stderr. */
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("exit", (code) => resolve({ code, stderr }));
+  });
+}

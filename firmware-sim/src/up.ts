@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../../gateway/src/errors.js";
 import { formatReport, runProbe, type ProbeReport } from "../../gateway/src/probe/probe.js";
 import {
+  GatewayStartFailed,
   probeLogin,
   startGateway,
   type GatewayProcess,
@@ -232,13 +233,26 @@ export async function up(argv: string[]): Promise<number> {
     process.stdout.write(UP_USAGE);
     return 0;
   }
-  const board = await bootBoard(args, {
-    profile: args.profile,
-    scene: args.scene,
-    ...(args.faults ? { faults: args.faults } : {}),
-    ...(args.seed === undefined ? {} : { seed: args.seed }),
-    ...(args.control ? { controlFile: args.control } : {}),
-  });
+  let board: Board;
+  try {
+    board = await bootBoard(args, {
+      profile: args.profile,
+      scene: args.scene,
+      ...(args.faults ? { faults: args.faults } : {}),
+      ...(args.seed === undefined ? {} : { seed: args.seed }),
+      ...(args.control ? { controlFile: args.control } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof GatewayStartFailed)) throw err;
+    // camgw's own lines say what went wrong (a port taken names its flag);
+    // add how its flags get here, instead of a stack trace.
+    process.stderr.write(
+      `${err.output.trimEnd()}\n` +
+        "firmware-sim up: the gateway did not start. Its options go after --: " +
+        "firmware-sim up -- --http-port 8081 --mqtt-port 1884 (make sim ARGS='-- --http-port 8081 --mqtt-port 1884')\n",
+    );
+    return 1;
+  }
   const { gateway, lab } = board;
   const stop = async (): Promise<number> => {
     const code = await gateway.stop();
@@ -256,7 +270,9 @@ export async function up(argv: string[]): Promise<number> {
     );
   } else {
     process.stdout.write(
-      `firmware-sim: open ${gateway.httpUrl} in a browser; MQTT at ${gateway.mqttUrl ?? "(external broker)"}\n`,
+      // The board's state directory is a fresh one: this link is the only way in.
+      `firmware-sim: open ${gateway.ownerLink} in a browser (it logs in as the board's owner); ` +
+        `MQTT at ${gateway.mqttUrl ?? "(external broker)"}\n`,
     );
   }
   const deviceId = /camgw: device [^/\s]+\/(\S+)/.exec(gateway.output())?.[1] ?? "";

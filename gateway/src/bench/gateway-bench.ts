@@ -5,7 +5,9 @@ import { probeLogin, startGateway, type GatewayProcess } from "../testing/gatewa
 
 /**
  * `make bench`, gateway part: the virtual board at 1280x720@30, 2 Mbit/s,
- * loopback. Prints
+ * loopback, filming the realistic scene (the bars would cost a quarter of
+ * the bitrate asked, and every viewer with them: docs/firmware-sim.md,
+ * "Scenes"). Prints
  *   - time from the offer's publish to the first decoded frame (N connects),
  *   - glass-to-glass latency at the probe (frame stamp -> decoded),
  *   - the gateway's CPU and RSS with 1, 10 and 50 probe viewers, and the CPU
@@ -78,6 +80,7 @@ export async function gatewayBench(
 ): Promise<void> {
   const steps = options.steps ?? [1, 10, 50];
   const gw = await startGateway({
+    sim: { scene: "realistic" },
     args: [
       "--device-id",
       "bench",
@@ -98,7 +101,9 @@ export async function gatewayBench(
       r.timeToFirstFrameMs === null ? [] : [r.timeToFirstFrameMs],
     );
     const answers = reports.flatMap((r) => (r.answerMs === null ? [] : [r.answerMs]));
-    console.log(`gateway: ${n} connects, 1280x720@30 2 Mbit/s, virtual board (pi4), loopback`);
+    console.log(
+      `gateway: ${n} connects, 1280x720@30 2 Mbit/s, virtual board (pi4, realistic scene), loopback`,
+    );
     console.log(
       `  answer after offer        p50 ${round(percentile(answers, 50))} ms  p95 ${round(percentile(answers, 95))} ms`,
     );

@@ -20,6 +20,15 @@ export interface BrokerLogin {
 export class BrokerUnreachable extends Error {}
 
 /**
+ * The broker answered and refused the login (CONNACK "Bad username or
+ * password" or "Not authorized"): camgw's own broker lets in viewers only.
+ */
+export class BrokerRefusedLogin extends BrokerUnreachable {}
+
+/** CONNACK return codes of a refused login: MQTT 3.1.1 (4, 5) and MQTT 5 (134, 135). */
+const LOGIN_REFUSED = new Set([4, 5, 134, 135]);
+
+/**
  * Every camera with a retained status under the prefix (online ones first):
  * subscribes like a viewer and takes what arrives until no new status has
  * come for the quiet time: `quietMs`, or two round trips to the broker when
@@ -107,6 +116,11 @@ async function connectedOrFailed(
     await Promise.race([client.waitConnected(timeoutMs), failed]);
   } catch (err) {
     const why = lastError?.message ?? (err as Error).message;
+    // MQTT.js 5.16 gives the CONNACK code as the error's `code` (ErrorWithReasonCode).
+    const code = (lastError as { code?: unknown } | undefined)?.code;
+    if (typeof code === "number" && LOGIN_REFUSED.has(code)) {
+      throw new BrokerRefusedLogin(`the MQTT broker at ${broker} refused the login (${why})`);
+    }
     throw new BrokerUnreachable(`cannot reach the MQTT broker at ${broker} (${why})`);
   } finally {
     client.off("error", onError).off("state", onState);

@@ -67,7 +67,23 @@ describe("camgw probe against a 1080p camera on the virtual board", () => {
     expect(r.stderr).toContain("camgw probe: which camera? Give its id: camgw probe DEVICE_ID");
     expect(r.stderr).toContain(`Cameras at ${broker} (prefix camgw):`);
     expect(r.stderr).toContain('  porch "Porch": online, 1920x1080 at 30 fps');
-    expect(r.stderr).toContain("Watch one with: camgw probe porch");
+    expect(r.stderr).toContain("Watch one with: camgw probe porch --pair LINK (the same login)");
+  });
+
+  it("says how to log in when the broker refuses a probe without a login", async () => {
+    const r = await probe(["--broker", broker]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^camgw probe: the MQTT broker at mqtt:\/\/127\.0\.0\.1:\d+ refused the login \(Connection refused: Not authorized\): log in as a viewer\. `camgw viewer add NAME` .* camgw probe --pair LINK/m,
+    );
+    expect(r.stderr).not.toContain("Is `camgw run` running here?");
+  });
+
+  it("names the viewer whose login was refused, and how to get it a new link", async () => {
+    const r = await probe(["porch", "--broker", broker, "--username", "owner", "--password", "x"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refused the login \(Connection refused: [^)]+\) as "owner"/);
+    expect(r.stderr).toContain("`camgw viewer add owner --replace` prints a new link");
   });
 
   it("says an id is not known, and lists the others, instead of waiting for an answer", async () => {

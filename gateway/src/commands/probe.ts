@@ -7,6 +7,7 @@ import type { DeviceState } from "../signaling/viewer-client.js";
 import type { IceServer } from "../webrtc/ice-config.js";
 import { formatReport, runProbe } from "../probe/probe.js";
 import {
+  BrokerRefusedLogin,
   BrokerUnreachable,
   describeKnownDevices,
   knownDevices,
@@ -178,6 +179,15 @@ async function onlineCamera(
   try {
     devices = await knownDevices(login);
   } catch (err) {
+    if (err instanceof BrokerRefusedLogin) {
+      // camgw's embedded broker lets in viewers only (docs/security.md).
+      throw new CamgwError(
+        "probe",
+        login.username === undefined
+          ? `camgw probe: ${err.message}: log in as a viewer. \`camgw viewer add NAME\` (on the camera's machine) prints a pairing link; give it: camgw probe --pair LINK (or --username and --password for a broker of your own)`
+          : `camgw probe: ${err.message} as "${login.username}": check --pair (or --username and --password); \`camgw viewer add ${login.username} --replace\` prints a new link for that viewer.`,
+      );
+    }
     if (!(err instanceof BrokerUnreachable)) throw err;
     throw new CamgwError(
       "probe",
@@ -204,7 +214,10 @@ async function onlineCamera(
   } else {
     lines.push(`Cameras at ${where}:`, describeKnownDevices(devices).trimEnd());
     const example = online[0];
-    if (example) lines.push(`Watch one with: camgw probe ${example.deviceId}`);
+    if (example) {
+      const again = login.username === undefined ? "" : " --pair LINK (the same login)";
+      lines.push(`Watch one with: camgw probe ${example.deviceId}${again}`);
+    }
   }
   process.stderr.write(lines.join("\n") + "\n");
   return null;

@@ -46,40 +46,63 @@ describe("camgw run", () => {
   });
 
   it("exits 0 when Ctrl-C reaches every process of the terminal's group at once", async () => {
-    assertBuilt();
-    // `make run` as a person has it: `camgw run` on the virtual board (it
-    // re-executes itself under firmware-sim exec: three processes), in a
-    // process group of its own, and the terminal's SIGINT sent to the group.
-    const child = spawn(
-      process.execPath,
-      [
-        CAMGW_BIN,
-        "run",
-        "--source",
-        "sim",
-        "--listen",
-        "127.0.0.1",
-        "--http-port",
-        "0",
-        "--mqtt-port",
-        "0",
-      ],
-      { detached: true, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-    const deadline = Date.now() + 30_000;
-    // Up and connected: a shutdown while signaling still connects is another
-    // matter (it is retried; see app.ts).
-    while (!out.includes("signaling: connected") && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
+    // Up and connected: a shutdown while signaling still connects is the next test.
+    const r = await ctrlC([], "signaling: connected");
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("SIGINT: shutting down");
+  });
+
+  it("exits 0 on Ctrl-C while the broker is down, each time", async () => {
+    // With nothing to close the board's camgw ends at once, while the
+    // wrappers' forwarded SIGINTs are still on their way (issue 13: `make
+    // run` ended in "Error 130" in 1 of 3 tries). Three tries, as a person
+    // presses it again and again.
+    for (let i = 0; i < 3; i++) {
+      const r = await ctrlC(["--broker", "mqtt://127.0.0.1:1"], "retrying in the background");
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain("SIGINT: shutting down");
     }
-    expect(out).toContain("signaling: connected");
-    process.kill(-(child.pid ?? 0), "SIGINT");
-    const code = await exited;
-    expect(code, out).toBe(0);
-    expect(out).toContain("SIGINT: shutting down");
   });
 });
+
+/**
+ * `make run` as a person has it: `camgw run` on the virtual board (it
+ * re-executes itself under firmware-sim exec: three processes), in a process
+ * group of its own; once `ready` is printed, the terminal's SIGINT goes to
+ * the whole group. Resolves with the exit code and everything printed.
+ */
+async function ctrlC(args: string[], ready: string): Promise<{ code: number | null; out: string }> {
+  assertBuilt();
+  const stateDir = mkdtempSync(join(dir, "state-"));
+  const ports = ["--http-port", "--mqtt-port", "--https-port", "--mqtts-port"].flatMap((f) => [
+    f,
+    "0",
+  ]);
+  const child = spawn(
+    process.execPath,
+    [
+      CAMGW_BIN,
+      "run",
+      "--source",
+      "sim",
+      "--listen",
+      "127.0.0.1",
+      ...ports,
+      "--state-dir",
+      stateDir,
+      ...args,
+    ],
+    { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes(ready) && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(out).toContain(ready);
+  process.kill(-(child.pid ?? 0), "SIGINT");
+  return { code: await exited, out };
+}

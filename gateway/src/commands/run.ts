@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { Gateway } from "../app.js";
 import { parseRunArgs, runHelp } from "../cli-args.js";
@@ -101,6 +102,12 @@ function firstStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/** A shell's exit status for a child ended by a signal (128 + its number), as firmware-sim exec gives it. */
+const STATUS_SIGNALS = new Map<number, NodeJS.Signals>([
+  [128 + constants.signals.SIGINT, "SIGINT"],
+  [128 + constants.signals.SIGTERM, "SIGTERM"],
+]);
+
 function wantsVirtualBoard(config: Config, log: Logger): boolean {
   if (config.source.kind === "sim") return true;
   if (config.source.kind !== "auto") return false;
@@ -146,7 +153,11 @@ function reexecOnVirtualBoard(config: Config, argv: string[], log: Logger): Prom
     ],
     { stdio: "inherit" },
   );
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  let stopAsked = false;
+  const forward = (signal: NodeJS.Signals) => () => {
+    stopAsked = true;
+    child.kill(signal);
+  };
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
   process.on("SIGINT", onInt);
@@ -159,7 +170,15 @@ function reexecOnVirtualBoard(config: Config, argv: string[], log: Logger): Prom
     child.once("exit", (code, signal) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
-      resolve(code ?? (signal ? 128 + 15 : 1));
+      // Ctrl-C reaches all three processes, and this one and firmware-sim
+      // forward it once more each. A camgw whose shutdown is quick (nothing
+      // to close with the broker down) can get the last of them while Node
+      // 20 tears down, its handlers gone, and end by it: firmware-sim then
+      // says 130. It had already shut down as asked, so that is a clean stop
+      // (or `make run` ends in "Error 130").
+      const bySignal = code === null ? signal : (STATUS_SIGNALS.get(code) ?? null);
+      if (stopAsked && (bySignal === "SIGINT" || bySignal === "SIGTERM")) resolve(0);
+      else resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
     });
   });
 }

@@ -69,6 +69,20 @@ export interface GatewayProcessOptions {
   owner?: PairingCredentials;
 }
 
+/**
+ * `camgw run` exited before it printed its start-up lines (a port taken, a
+ * bad flag): `output` is what it said, which already says what to do.
+ */
+export class GatewayStartFailed extends Error {
+  constructor(
+    readonly exitCode: number | null,
+    readonly output: string,
+  ) {
+    super(`camgw exited with ${exitCode} before it started:\n${output}`);
+    this.name = "GatewayStartFailed";
+  }
+}
+
 const execFileAsync = promisify(execFile);
 
 export const REPO_ROOT = findUp(join("gateway", "bin", "camgw.js")) ?? process.cwd();
@@ -152,8 +166,15 @@ export async function startGateway(options: GatewayProcessOptions = {}): Promise
     child.stdout.on("data", check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`camgw exited with ${code} before it started:\n${out}`));
+      reject(new GatewayStartFailed(code, out));
     });
+  }).catch(async (err: unknown) => {
+    // Leave nothing behind: a gateway that never started, nor its fresh
+    // state directory (it holds the TLS key and the owner's secrets).
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+    if (ownDir) await rm(stateDir, { recursive: true, force: true });
+    throw err;
   });
 
   const owner = started.link === undefined ? options.owner : parsePairing(started.link);
