@@ -37,6 +37,13 @@ export interface OpusSource extends EventEmitter<OpusSourceEvents> {
   readonly name: string;
   /** Encoded channels (1 or 2). */
   readonly channels: number;
+  /**
+   * How far the encoder delays the signal, µs (Opus: its lookahead,
+   * OPUS_GET_LOOKAHEAD; libopus at 48 kHz 312 samples, 6.5 ms): a decoder's
+   * first output sample of a packet is the input from this long before the
+   * packet's captureTimeUs. Undefined: none.
+   */
+  readonly encoderDelayUs?: number;
   readonly running: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -77,6 +84,11 @@ export class AlsaOpusSource extends EventEmitter<OpusSourceEvents> implements Op
 
   get running(): boolean {
     return this.capture?.running ?? false;
+  }
+
+  get encoderDelayUs(): number {
+    const negotiated = this.capture?.negotiated;
+    return negotiated ? (negotiated.lookahead * 1_000_000) / negotiated.rate : 0;
   }
 
   start(): Promise<void> {

@@ -3,17 +3,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import wrtc from "@roamhq/wrtc";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AppBridge } from "../control/app-bridge.js";
 import { ControlHub } from "../control/control-hub.js";
-import { CONTROL_LABEL, MAX_CONTROL_MESSAGE } from "../control/control-messages.js";
+import { MAX_CONTROL_MESSAGE } from "../control/control-messages.js";
 import { SourceControl } from "../control/source-control.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { serveControl } from "./data-channel.js";
 import { AvViewer } from "./testing/av-viewer.js";
 import { ClipSource } from "./testing/clip-source.js";
 import { waitFor } from "./testing/harness.js";
+import { LibwebrtcViewer } from "./testing/libwebrtc-viewer.js";
 import { SessionManager } from "./session-manager.js";
 
 /**
@@ -82,45 +82,14 @@ async function weriftChannel(viewerId = "werift"): Promise<Channel> {
   };
 }
 
-/**
- * libwebrtc in @roamhq/wrtc 0.10.0 is built without H.264, and an offer
- * without it is refused (signaling spec, step 6): this peer presents its
- * VP8 payload type as H.264 to the gateway and reads the answer back as
- * VP8. Its video is never decoded; the DataChannel is what it is here for.
- */
+/** libwebrtc's own SCTP (testing/libwebrtc-viewer.ts). */
 async function libwebrtcChannel(viewerId = "lib"): Promise<Channel> {
-  const pc = new wrtc.RTCPeerConnection();
-  closers.push(() => pc.close());
-  pc.addTransceiver("video", { direction: "recvonly" });
-  const channel = pc.createDataChannel(CONTROL_LABEL);
+  const viewer = new LibwebrtcViewer(manager, viewerId);
+  closers.push(() => viewer.close());
+  const channel = viewer.openControl();
   const replies: Json[] = [];
-  channel.onmessage = (event: { data: unknown }) =>
-    replies.push(JSON.parse(String(event.data)) as Json);
-  pc.onicecandidate = ({ candidate }: { candidate: RTCIceCandidate | null }) => {
-    // Loopback only: libwebrtc also gathers the host's own addresses.
-    if (candidate && / 127\.0\.0\.1 /.test(candidate.candidate)) {
-      manager.addCandidate(viewerId, "s1", {
-        candidate: candidate.candidate,
-        sdpMid: candidate.sdpMid,
-        sdpMLineIndex: candidate.sdpMLineIndex,
-      });
-    }
-  };
-  manager.on("candidate", (v, _s, c) => {
-    if (v === viewerId && c) void pc.addIceCandidate(c).catch(() => undefined);
-  });
-  const offer = await pc.createOffer();
-  await pc.setLocalDescription(offer);
-  const vp8 = /^a=rtpmap:(\d+) VP8\/90000/m.exec(offer.sdp ?? "")?.[1] ?? "96";
-  const asH264 = (offer.sdp ?? "").replace(
-    new RegExp(`^a=rtpmap:${vp8} VP8/90000\\r\\n`, "m"),
-    `a=rtpmap:${vp8} H264/90000\r\na=fmtp:${vp8} level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n`,
-  );
-  const answer = await manager.offer({ viewerId, session: "s1", sdp: asH264, stream: "main" });
-  const asVp8 = answer
-    .replace(new RegExp(`^a=rtpmap:${vp8} H264/90000`, "m"), `a=rtpmap:${vp8} VP8/90000`)
-    .replace(new RegExp(`^a=fmtp:${vp8} .*\\r\\n`, "m"), "");
-  await pc.setRemoteDescription({ type: "answer", sdp: asVp8 });
+  channel.onmessage = (event: MessageEvent) => replies.push(JSON.parse(String(event.data)) as Json);
+  await viewer.negotiate();
   if (channel.readyState !== "open") await once(channel as unknown as EventTarget, "open");
   return {
     send: (text) => {

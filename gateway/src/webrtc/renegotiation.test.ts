@@ -45,6 +45,11 @@ function viewer(id = "v1"): AvViewer {
   return v;
 }
 
+/** The first `kind` section of an SDP text. */
+function sectionOf(sdp: string, kind: "audio" | "video"): string {
+  return sdp.split(/(?=^m=)/m).find((m) => m.startsWith(`m=${kind} `)) ?? "";
+}
+
 afterEach(async () => {
   for (const v of viewers.splice(0)) await v.close();
   await manager.close();
@@ -84,6 +89,93 @@ describe("renegotiation on the same peer connection", () => {
     expect(stats.renegotiations).toBe(1);
     expect(stats.sessionsEnded["replaced-silently"]).toBe(0);
     expect(stats.audioPacketsSent).toBeGreaterThan(25);
+  });
+
+  it("turns audio off mid-call (a=inactive) and on again: the microphone stops and restarts, the video goes on on the same DTLS transport without a new key frame", async () => {
+    setUp();
+    const v = viewer();
+    const audio = v.addAudio("recvonly");
+    await v.negotiate();
+    await waitFor(() => v.counts.audio > 10 && v.counts.video > 30, 15_000);
+    const dtls = v.dtlsTransports[0];
+    const keyFramesAsked = source.keyFrameRequests;
+
+    audio.setDirection("inactive");
+    const off = await v.negotiate();
+    expect(sectionOf(off, "audio")).toMatch(/^m=audio 9 [\s\S]*^a=inactive\r?$/m);
+    await waitFor(() => !microphone.running, 15_000);
+    const videoBefore = v.counts.video;
+    await waitFor(() => v.counts.video > videoBefore + 60 && v.playoutDelay?.maxMs === 100, 15_000);
+
+    audio.setDirection("recvonly");
+    const on = await v.negotiate();
+    expect(sectionOf(on, "audio")).toMatch(/^a=sendonly\r?$/m);
+    const audioBefore = v.counts.audio;
+    await waitFor(() => v.counts.audio > audioBefore + 25 && microphone.running, 15_000);
+
+    expect(v.dtlsTransports).toHaveLength(1);
+    expect(v.dtlsTransports[0]).toBe(dtls);
+    expect(v.connected).toBe(true);
+    expect(source.keyFrameRequests).toBe(keyFramesAsked);
+    const stats = manager.stats;
+    expect(stats.renegotiations).toBe(2);
+    expect(stats.sessionsCreated).toBe(1);
+    expect(stats.sessionsEnded["replaced-silently"]).toBe(0);
+  });
+
+  it("answers a stopped audio section with port 0 and sends audio again in the section the viewer adds next, on the same peer connection", async () => {
+    setUp();
+    const v = viewer();
+    const first = v.addAudio("recvonly");
+    await v.negotiate();
+    await waitFor(() => v.counts.audio > 10 && v.counts.video > 30, 15_000);
+    const dtls = v.dtlsTransports[0];
+    const keyFramesAsked = source.keyFrameRequests;
+
+    // A stopped transceiver's section is rejected: port 0 (RFC 8829 section 5.2.2).
+    first.stop();
+    const off = await v.negotiate();
+    expect(sectionOf(off, "audio")).toMatch(/^m=audio 0 /);
+    await waitFor(() => !microphone.running, 15_000);
+    const videoBefore = v.counts.video;
+    await waitFor(() => v.counts.video > videoBefore + 60, 15_000);
+
+    v.addAudio("recvonly");
+    const on = await v.negotiate();
+    // werift as the viewer takes the stopped section's mid again (not JSEP's
+    // recycling with a new mid: that is libwebrtc's, renegotiation-libwebrtc.test.ts).
+    expect(sectionOf(on, "audio")).toMatch(/^m=audio 9 [\s\S]*^a=sendonly\r?$/m);
+    const audioBefore = v.counts.audio;
+    await waitFor(() => v.counts.audio > audioBefore + 25, 15_000);
+
+    expect(v.dtlsTransports[0]).toBe(dtls);
+    expect(source.keyFrameRequests).toBe(keyFramesAsked);
+    const stats = manager.stats;
+    expect(stats.renegotiations).toBe(2);
+    expect(stats.sessionsCreated).toBe(1);
+    expect(stats.audioPacketsSent).toBeGreaterThan(35);
+  });
+
+  it("stops playing talk-back when the viewer takes it off mid-call, and goes on sending it the microphone", async () => {
+    setUp();
+    const v = viewer();
+    const audio = v.addAudio("sendrecv");
+    await v.negotiate();
+    v.talk();
+    await waitFor(() => speaker.played.length > 10 && v.counts.audio > 10, 15_000);
+
+    audio.setDirection("recvonly");
+    const answer = await v.negotiate();
+    expect(sectionOf(answer, "audio")).toMatch(/^a=sendonly\r?$/m);
+    // Whatever was queued before the answer plays out; then nothing more.
+    let at = v.counts.audio;
+    await waitFor(() => v.counts.audio > at + 25, 15_000);
+    const played = speaker.played.length;
+    at = v.counts.audio;
+    await waitFor(() => v.counts.audio > at + 50, 15_000);
+    expect(speaker.played.length).toBe(played);
+    expect(manager.stats.renegotiations).toBe(1);
+    expect(manager.stats.sessionsCreated).toBe(1);
   });
 
   it("restarts ICE in place on a call with audio: same DTLS transport, media goes on, and it renegotiates after", async () => {

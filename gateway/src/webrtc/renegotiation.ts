@@ -18,9 +18,12 @@ import type { OfferSdp } from "./offer-sdp.js";
  *   a fresh werift viewer's offer has the same fingerprint as its last one.
  * - **renegotiation**: the same ICE credentials, DTLS fingerprints and
  *   BUNDLE tag, every earlier section still in its place (new ones may
- *   follow): answered on the same peer connection with no new ICE and no new
- *   DTLS; this is how audio, talk-back or the control DataChannel come and
- *   go mid-call.
+ *   follow; a section the last offer rejected, port 0, may be recycled with
+ *   a new mid, RFC 8829 section 5.2.2): answered on the same peer
+ *   connection with no new ICE and no new DTLS; this is how audio, talk-back
+ *   or the control DataChannel come and go mid-call (a section paused with
+ *   a=inactive, or rejected with port 0 when a browser stops its
+ *   transceiver).
  * - **replacement**: anything else (a fresh peer connection's offer, a new
  *   certificate, no BUNDLE, sections removed or moved, an ICE restart that
  *   also changes the sections): a fresh peer connection answers.
@@ -59,9 +62,10 @@ export function offerChange(previous: OfferSdp, next: OfferSdp): OfferChange {
   if (!before.bundle?.length || !after.bundle?.length) return replace("not bundled");
   if (before.bundle[0] !== after.bundle[0]) return replace("new BUNDLE tag");
   if (after.mids.length < before.mids.length) return replace("sections removed");
-  if (before.mids.some((mid, i) => mid === undefined || after.mids[i] !== mid)) {
-    return replace("sections moved");
-  }
+  const moved = before.mids.some(
+    (mid, i) => mid === undefined || (after.mids[i] !== mid && !before.rejected[i]),
+  );
+  if (moved) return replace("sections moved");
   return { kind: "renegotiation" };
 }
 
@@ -79,6 +83,8 @@ interface TransportFacts {
   readonly mids: readonly (string | undefined)[];
   /** kind, mid and whether it is rejected (port 0), of each media section in order. */
   readonly sections: readonly string[];
+  /** Whether each media section, in order, is rejected (port 0). */
+  readonly rejected: readonly boolean[];
 }
 
 function transportFacts(offer: OfferSdp): TransportFacts {
@@ -94,5 +100,6 @@ function transportFacts(offer: OfferSdp): TransportFacts {
     bundle: group === undefined ? undefined : group.split(/\s+/).filter(Boolean),
     mids: offer.media.map((m) => m.mid),
     sections: offer.media.map((m) => `${m.kind}/${m.mid ?? ""}/${m.port === 0 ? 0 : 1}`),
+    rejected: offer.media.map((m) => m.port === 0),
   };
 }

@@ -466,7 +466,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         });
       }
       addSenderStats(total, viewer.video.stats);
-      const a = viewer.audio?.stats;
+      const a = viewer.audioStats;
       for (const k of Object.keys(audio) as (keyof typeof audio)[]) audio[k] += a?.[k] ?? 0;
     }
     const streams = emptyFanoutStats();
@@ -750,7 +750,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         negotiations: viewer.negotiations,
         video: viewer.video.stats,
         ...(viewer.audio
-          ? { audio: { direction: viewer.audio.direction, ...viewer.audio.stats } }
+          ? { audio: { direction: viewer.audio.direction, ...viewer.audioStats } }
           : {}),
         ...(this.floor ? { talkFloor: this.floorState(entry) } : {}),
       }),
@@ -836,7 +836,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     this.sessions.delete(key(entry.viewerId, entry.session));
     entry.stream.detach(entry.viewer.video);
     addSenderStats(this.past, entry.viewer.video.stats);
-    const audio = entry.viewer.audio?.stats;
+    const audio = entry.viewer.audioStats;
     for (const k of Object.keys(this.pastAudio) as (keyof typeof this.pastAudio)[]) {
       this.pastAudio[k] += audio?.[k] ?? 0;
     }

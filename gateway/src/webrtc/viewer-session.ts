@@ -22,7 +22,7 @@ import {
   MAX_REMOTE_CANDIDATES,
   type CandidatePolicy,
 } from "./remote-candidates.js";
-import { SessionAudio } from "./session-audio.js";
+import { SessionAudio, type SessionAudioStats } from "./session-audio.js";
 import { closeAfterGathering } from "./werift/close-after-gathering.js";
 import { clearDefaultStunServer } from "./werift/default-stun.js";
 import { answerAsDtlsServer } from "./werift/dtls-role.js";
@@ -91,6 +91,13 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   readonly video: VideoSender;
   /** Its audio section, once an offer asked for audio the device has. */
   audio: SessionAudio | undefined;
+  /** What audio sections rejected mid-call (and replaced by a new one) had sent and received. */
+  private readonly retiredAudio: SessionAudioStats = {
+    packetsSent: 0,
+    bytesSent: 0,
+    packetsReceived: 0,
+    bytesReceived: 0,
+  };
   state: "new" | "negotiating" | "connected" | "closed" = "new";
   /** Offers answered on this peer connection (1 + renegotiations). */
   negotiations = 0;
@@ -202,14 +209,21 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     if (!this.pc || this.isClosed() || !previous || !this.remoteDescriptionSet) {
       return { kind: "replacement", reason: `session ${this.state}` };
     }
-    const change = offerChange(previous, parseOfferSdp(plan.sdp));
+    const next = parseOfferSdp(plan.sdp);
+    const change = offerChange(previous, next);
     if (change.kind !== "renegotiation") return change;
     if (this.state !== "connected") return { kind: "replacement", reason: `session ${this.state}` };
     if (plan.section.mid !== this.videoMid) {
       return { kind: "replacement", reason: "video moved to another section" };
     }
     if (this.audio && plan.audio && plan.audio.section.mid !== this.audio.mid) {
-      return { kind: "replacement", reason: "audio moved to another section" };
+      // Audio in a new section is fine once its old one is rejected (port 0)
+      // or recycled (RFC 8829 section 5.2.2): a browser that stopped its
+      // audio transceiver and adds another.
+      const old = next.media.find((m) => m.mid === this.audio?.mid);
+      if (old && old.port !== 0) {
+        return { kind: "replacement", reason: "audio moved to another section" };
+      }
     }
     return change;
   }
@@ -270,6 +284,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     // Sections added now may need codecs the first offer did not (werift
     // keeps one codec list per kind; setConfiguration replaces it).
     pc.setConfiguration({ codecs: codecsFor(plan) });
+    if (plan.audio && this.audio && plan.audio.section.mid !== this.audio.mid) {
+      // Its section was rejected (offerChange): audio goes on in a new one.
+      this.retireAudio(this.audio);
+      this.audio = undefined;
+    }
     if (plan.audio && !this.audio) this.addAudio(pc, plan);
     else this.audio?.update(plan.audio);
     const hadSctp = hasSctp(pc);
@@ -335,6 +354,19 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     this.video.transportsReady(pc);
     this.remoteDescriptionSet = true;
     for (const candidate of this.pendingCandidates.splice(0)) this.applyCandidate(candidate);
+  }
+
+  /** Audio sent and received over the whole call (every audio section it had); undefined without audio. */
+  get audioStats(): SessionAudioStats | undefined {
+    const current = this.audio?.stats;
+    if (!current)
+      return this.retiredAudio.packetsSent + this.retiredAudio.packetsReceived > 0
+        ? { ...this.retiredAudio }
+        : undefined;
+    const total = { ...current };
+    for (const k of Object.keys(total) as (keyof SessionAudioStats)[])
+      total[k] += this.retiredAudio[k];
+    return total;
   }
 
   /** The candidate pair ICE nominated, or null before it has one. */
@@ -422,6 +454,15 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
   private audioApplied(): void {
     this.audio?.applied();
     this.video.setLipSync(this.audio?.sending ?? false);
+  }
+
+  /** Closes an audio section that a renegotiation rejected, keeping its counts. */
+  private retireAudio(audio: SessionAudio): void {
+    const stats = audio.stats;
+    for (const k of Object.keys(this.retiredAudio) as (keyof SessionAudioStats)[]) {
+      this.retiredAudio[k] += stats[k];
+    }
+    audio.close();
   }
 
   private addAudio(pc: RTCPeerConnection, plan: AcceptedOffer): void {

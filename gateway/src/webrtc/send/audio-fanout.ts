@@ -151,7 +151,12 @@ export class AudioFanout extends EventEmitter<AudioFanoutEvents> {
     try {
       frame = this.packetizer.packetize({
         data: packet.data,
-        captureTimeUs: packet.captureTimeUs,
+        // The RTP timestamp names the capture instant of the first sample the
+        // viewer's decoder outputs, which is the encoder's lookahead before
+        // the packet's first input sample: RTP Opus has no pre-skip (RFC 7587;
+        // Ogg's is RFC 7845 section 4.2), so without this the viewer's lip
+        // sync would play the sound that much (6.5 ms) late.
+        captureTimeUs: packet.captureTimeUs - (this.source.encoderDelayUs ?? 0),
         keyframe: true,
         marker,
       });

@@ -43,6 +43,7 @@ it('has the patch applied to the bundle that `import "werift"` loads', () => {
     "static PermissionRefreshTime = ",
     "function allocateTurnRacingTransports(",
     "var STUN_AFTER_RELAY_GRACE = ",
+    "remoteRejected = false;",
   ]) {
     expect(bundle, marker).toContain(marker);
   }
