@@ -55,6 +55,7 @@ export async function runScenario(
       "--bitrate",
       String(stream.bitrateKbps),
       ...(scenario.adapt ? [] : ["--no-adapt-bitrate"]),
+      ...(scenario.lowEncoding === false ? ["--no-low-encoding"] : []),
     ],
   });
   const sampler = new MetricsSampler(lab, gateway);

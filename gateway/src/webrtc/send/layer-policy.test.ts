@@ -50,13 +50,13 @@ describe("the layer policy (which encoding each viewer watches)", () => {
     expect(moves).toEqual([]);
   });
 
-  it("moves it back after 5 s at three quarters of the main encoding's lowest viewer, not before", () => {
+  it("moves it back after 5 s at nine tenths of the main encoding's lowest viewer, not before", () => {
     const p = policy();
     runFor(p, { weak: 500_000, fast: 2_000_000 }, 0, 3000);
     expect(p.layerOf("weak")).toBe("low");
-    // Above half but under three quarters: stays (hysteresis).
-    expect(runFor(p, { weak: 1_400_000, fast: 2_000_000 }, 3100, 20_000)).toEqual([]);
-    const back = runFor(p, { weak: 1_600_000, fast: 2_000_000 }, 23_200, 6000);
+    // Above half but under nine tenths: stays (hysteresis).
+    expect(runFor(p, { weak: 1_700_000, fast: 2_000_000 }, 3100, 20_000)).toEqual([]);
+    const back = runFor(p, { weak: 1_850_000, fast: 2_000_000 }, 23_200, 6000);
     expect(back).toEqual([[28_200, "weak", "main"]]);
     expect(p.lowInUse).toBe(false);
   });

@@ -10,10 +10,13 @@
  * on the main encoding for `demoteAfterMs` (3 s), and when it would
  * actually hold the main encoding back (its share of the estimate is under
  * the main encoding's ceiling). It moves back when its estimate has stayed
- * at `promoteAbove` (three quarters) of the lowest viewer on the main
- * encoding, or above what the main encoding could ever use, for
- * `promoteAfterMs` (5 s): thresholds apart and holds long, because each
- * move costs a key frame. With no viewer left on the main encoding,
+ * at `promoteAbove` (0.9) of the lowest viewer on the main encoding, or
+ * above what the main encoding could ever use, for `promoteAfterMs` (5 s):
+ * thresholds apart and holds long, because each move costs a key frame.
+ * The bar back is high because the main viewers' estimates are held down
+ * by the rate they are sent (at most 1.5 x what arrives, docs/congestion.md):
+ * right after a move they are not much above the weak viewer's, and three
+ * quarters of them let it back at once (the network lab did, under load). With no viewer left on the main encoding,
  * everyone goes back to it at once: one encoding serves a lone viewer as
  * well as two would.
  *
@@ -53,7 +56,7 @@ export class LayerPolicy<K> {
     this.share = options.share ?? 0.85;
     this.demoteBelow = options.demoteBelow ?? 0.5;
     this.demoteAfterMs = options.demoteAfterMs ?? 3000;
-    this.promoteAbove = options.promoteAbove ?? 0.75;
+    this.promoteAbove = options.promoteAbove ?? 0.9;
     this.promoteAfterMs = options.promoteAfterMs ?? 5000;
     if (!(this.demoteBelow > 0 && this.demoteBelow < this.promoteAbove && this.promoteAbove <= 1)) {
       throw new RangeError(
