@@ -25,8 +25,11 @@ export interface ViewerFigures {
   receivedKbps: number | null;
   /** The same over the window's later half (once encodings have settled). */
   receivedLateKbps: number | null;
-  /** The size of the last picture the viewer decoded ("640x480"; null: none). */
-  size: string | null;
+  /**
+   * The sizes the viewer decoded and from when, s on the schedule's clock
+   * ("640x480 from -1.2 s, 320x240 from 12.3 s"; null: no picture).
+   */
+  sizes: string | null;
   fpsMedian: number | null;
   fpsMin: number | null;
   freezes: number;

@@ -53,7 +53,7 @@ export function formatFigures(all: readonly ScenarioFigures[]): string {
     );
     for (const v of f.viewers) {
       out.push(
-        `    ${v.site}: received ${n(v.receivedKbps)} kbit/s (later half ${n(v.receivedLateKbps)}), picture ${v.size ?? "-"}, fps ${n(v.fpsMedian)}/${n(v.fpsMin)}, freezes ${v.freezes}/${Math.round(v.freezeMs)} ms, g2g ${q(v.glassToGlass)}`,
+        `    ${v.site}: received ${n(v.receivedKbps)} kbit/s (later half ${n(v.receivedLateKbps)}), fps ${n(v.fpsMedian)}/${n(v.fpsMin)}, freezes ${v.freezes}/${Math.round(v.freezeMs)} ms, g2g ${q(v.glassToGlass)}; pictures ${v.sizes ?? "-"}`,
       );
     }
   }
