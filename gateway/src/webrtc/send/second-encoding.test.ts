@@ -80,7 +80,7 @@ describe("a second, lower encoding for a viewer far below the other", () => {
     expect(encodingOf("free")).toBe("main");
     const switchedAt = packets.length;
     // The main encoding is free of the capped viewer: it climbs back above what the policer passes.
-    await waitFor(() => (manager.stats.encoderTargetKbps ?? 0) > 1000, 30_000, 50);
+    await waitFor(() => manager.stats.encoderTargetKbps > 1000, 30_000, 50);
     await waitFor(() => packets.length > switchedAt + 50, 30_000, 50);
     // One SSRC, sequence numbers that run on (the policer's holes are short;
     // repairs arrive a little out of order; a switch without renumbering
