@@ -37,7 +37,7 @@ function expectValid(path: string, frames: LayerResult["low"]): void {
   for (const skew of c.stampSkewUs) expect(Math.abs(skew)).toBeLessThan(5_000);
 }
 
-describe("A second, lower encoding from the same capture", () => {
+describe("A second, lower encoding from the same capture, on the virtual board", () => {
   it("runs beside the main one in x264, scaled, with the same capture times, and stops on demand", async () => {
     const r = await run("pi5", {
       options: base,
