@@ -149,8 +149,13 @@ function viewerFigures(
     site,
     receivedKbps: median(seconds.map((s) => s.kbps)),
     receivedLateKbps: median(late.map((s) => s.kbps)),
-    size:
-      report.width === null || report.height === null ? null : `${report.width}x${report.height}`,
+    sizes:
+      report.sizes
+        .map((x) => {
+          const atS = (report.offerAt + x.atMs - run.startedAt) / 1000;
+          return `${x.width}x${x.height} from ${atS.toFixed(1)} s`;
+        })
+        .join(", ") || null,
     fpsMedian: median(fps),
     fpsMin: fps.length ? Math.min(...fps) : null,
     freezes: f.count,
