@@ -31,6 +31,7 @@
         "src/device_list.cc",
         "src/encoder_choice.cc",
         "src/encoder_settings.cc",
+        "src/encoding_layer.cc",
         "src/frame_queue.cc",
         "src/jpeg_encoder.cc",
         "src/js_errors.cc",

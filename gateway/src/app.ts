@@ -216,6 +216,7 @@ export class Gateway {
         ? {
             encoderBitrate: { minKbps: config["min-bitrate"], maxKbps: config.bitrate },
             resizeToFit: config.degradation === "maintain-framerate",
+            lowEncoding: config["low-encoding"],
           }
         : {}),
       // The spec wants an answer within 1 s and werift gives one in a few

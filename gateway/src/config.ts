@@ -108,6 +108,11 @@ export const SCHEMA = {
     default: "maintain-framerate",
     help: "When adapting and the bitrate alone cannot fit: maintain-framerate steps the capture size down (and back up); maintain-resolution only lowers the bitrate",
   },
+  "low-encoding": {
+    parse: bool,
+    default: true,
+    help: "When adapting: a viewer far below the others watches a second, lower encoding of the camera (half the size, its own rate), so the others keep their quality",
+  },
   "min-bitrate": {
     parse: integer(100, 50_000),
     default: 150,

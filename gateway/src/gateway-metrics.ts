@@ -59,6 +59,9 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
   encoderTargetKbps: gauge(
     "Bitrate the encoder follows its viewers' estimates to, kbit/s (0: fixed)",
   ),
+  lowEncoderTargetKbps: gauge(
+    "Bitrate of the second, lower encoding for viewers far below the others, kbit/s (0: not running)",
+  ),
   sessionsByTransport: {
     type: "gauge",
     help: "Live sessions by the transport they came through (mqtt, whep, whip)",
@@ -157,6 +160,7 @@ const VIDEO_METRICS: MetricTable<
     | "transportFeedbackReceived"
     | "transportFeedbackMalformed"
     | "rembReceived"
+    | "encodingSwitches"
   >
 > = {
   packetsNacked: counter("Sequence numbers NACKs listed"),
@@ -176,6 +180,7 @@ const VIDEO_METRICS: MetricTable<
   transportFeedbackReceived: counter("transport-cc feedback packets received"),
   transportFeedbackMalformed: counter("transport-cc feedback packets refused as malformed"),
   rembReceived: counter("REMB messages received"),
+  encodingSwitches: counter("Viewers moved between a stream's main and lower encodings"),
 };
 
 const WHEP_METRICS: MetricTable<WhepStatsSnapshot> = {
@@ -244,6 +249,11 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
     const lowest = Math.min(...stats.viewers.map((v) => v.estimate.targetBps));
     out.push(
       metric("video_lowest_estimate_bps", gauge("Lowest viewer bandwidth estimate, bit/s"), lowest),
+      metric(
+        "video_viewers_on_low_encoding",
+        gauge("Viewers sent the second, lower encoding"),
+        stats.viewers.filter((v) => v.encoding === "low").length,
+      ),
     );
   }
   if (dispatcher) out.push(...samples("signaling_", SIGNALING_METRICS, dispatcher.metrics()));

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { NativeAudioBinding } from "./audio-binding.js";
 import type {
+  LayerOptions,
   DeviceInfo,
   EncodedFrame,
   Negotiated,
@@ -26,6 +27,11 @@ export interface NativePipeline {
   close(): void;
   setBitrate(kbps: number): void;
   requestKeyFrame(): void;
+  /** Returns the encoder the layer got; throws the DeviceError when it cannot run. */
+  startLayer(options: LayerOptions): "hardware" | "software";
+  stopLayer(): void;
+  setLayerBitrate(kbps: number): void;
+  requestLayerKeyFrame(): void;
   stats(): PipelineStats;
   negotiated(): Negotiated & { dmabuf: boolean };
   /** Rejects with an Error whose code is "snapshot" and `reason` a SnapshotFailureReason. */

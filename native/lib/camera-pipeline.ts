@@ -7,6 +7,7 @@ import { loadBinding, type NativeEvent, type NativePipeline } from "./binding.js
 import { callNative, fromNative, NativeSnapshotError } from "./errors.js";
 import type {
   EncodedFrame,
+  LayerOptions,
   Negotiated,
   PipelineOptions,
   PipelineStats,
@@ -102,6 +103,39 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   requestKeyFrame(): void {
     this.#assertOpen("requestKeyFrame");
     this.#native.requestKeyFrame();
+  }
+
+  /**
+   * Starts (or, at a new size, replaces) a second, lower encoding of the
+   * same capture: the camera is not opened again; each frame is scaled and
+   * encoded by a second hardware encoder instance where the pipeline has
+   * one, else by x264. Its access units are 'frame' events with `layer` 1,
+   * carrying the same capture times; the first is an IDR. It lasts across
+   * stop() and start() until stopLayer(). Returns which encoder it got;
+   * throws NativeDeviceError when it cannot run (a camera that gives H.264,
+   * a size larger than the camera's), and the main encoding goes on.
+   */
+  startLayer(options: LayerOptions): "hardware" | "software" {
+    this.#assertOpen("startLayer");
+    return callNative(() => this.#native.startLayer(options));
+  }
+
+  /** Stops the lower encoding (idempotent); its encoder is closed. */
+  stopLayer(): void {
+    if (this.#closed) return;
+    this.#native.stopLayer();
+  }
+
+  /** The lower encoding's target bitrate (kept for a restart). */
+  setLayerBitrate(kbps: number): void {
+    this.#assertOpen("setLayerBitrate");
+    this.#native.setLayerBitrate(kbps);
+  }
+
+  /** The lower encoding's next frame is an IDR. */
+  requestLayerKeyFrame(): void {
+    this.#assertOpen("requestLayerKeyFrame");
+    this.#native.requestLayerKeyFrame();
   }
 
   /**

@@ -97,6 +97,16 @@ export interface EncodedFrame {
   keyframe: boolean;
   width: number;
   height: number;
+  /** 0: the main encoding; 1: the lower one (CameraPipeline.startLayer). */
+  layer: number;
+}
+
+/** A second, lower encoding of the same capture (CameraPipeline.startLayer). */
+export interface LayerOptions {
+  /** Even, 16 at least and at most the camera's size. */
+  width: number;
+  height: number;
+  bitrateKbps: number;
 }
 
 export interface PipelineStats {
@@ -109,6 +119,8 @@ export interface PipelineStats {
   encodeTimeLastUs: number;
   encodeTimeMeanUs: number;
   queueDepth: number;
+  /** Access units of the lower encoding (layer 1). */
+  layerFramesEncoded: number;
 }
 
 export interface SnapshotOptions {

@@ -13,6 +13,7 @@ struct EncodedFrame {
   bool keyframe;
   uint32_t width;
   uint32_t height;
+  uint32_t layer = 0;  // 0: the main encoding; 1: the lower one (encoding_layer.h)
 };
 
 }  // namespace camgw

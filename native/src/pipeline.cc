@@ -10,7 +10,7 @@
 namespace camgw {
 
 Pipeline::Pipeline(const PipelineOptions& o, PipelineEvents events)
-    : opts_(o), events_(std::move(events)), queue_(o.queueDepth) {
+    : opts_(o), events_(std::move(events)), queue_(o.queueDepth), layerQueue_(o.queueDepth) {
   PipelineParts parts = openPipelineParts(o);
   camera_ = std::move(parts.camera);
   encoder_ = std::move(parts.encoder);
@@ -41,6 +41,15 @@ void Pipeline::start() {
     camera_->stop();
     throw;
   }
+  if (layerConfig_ && !layer_) {
+    try {
+      layer_ = openLayer(*layerConfig_);
+    } catch (const DeviceError& e) {
+      // The main encoding goes on; the caller hears why the layer did not.
+      layerConfig_.reset();
+      events_.error(e, false);
+    }
+  }
   stopRequested_ = false;
   camQueued_ = buffers;
   thread_ = std::thread([this] { run(); });
@@ -54,6 +63,15 @@ void Pipeline::stop() {
     wake();
     thread_.join();
   }
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingLayer_.reset();
+    pendingLayerSet_ = false;
+  }
+  // Reopened by start() from layerConfig_.
+  layer_.reset();
+  layerMode_ = -1;
+  layerQueue_.clear();
   if (encoder_) encoder_->stop();
   if (camera_) camera_->stop();
 }
@@ -66,6 +84,7 @@ void Pipeline::close() {
   camera_.reset();
   wakeFd_.reset();
   queue_.clear();
+  layerConfig_.reset();
 }
 
 void Pipeline::wake() {
@@ -95,7 +114,70 @@ void Pipeline::requestKeyFrame() {
 std::deque<EncodedFrame> Pipeline::takeFrames() {
   std::deque<EncodedFrame> f = queue_.takeAll();
   delivered_ += f.size();
+  for (EncodedFrame& x : layerQueue_.takeAll()) f.push_back(std::move(x));
   return f;
+}
+
+std::unique_ptr<EncodingLayer> Pipeline::openLayer(const LayerOptions& o) {
+  auto layer = std::make_unique<EncodingLayer>(opts_, neg_, camera_->format().bytesperline, o);
+  layer->setOutputReadyCallback([this](EncodedUnit&& u) { onLayerEncoded(std::move(u)); });
+  return layer;
+}
+
+void Pipeline::startLayer(const LayerOptions& o) {
+  if (closed_) throw DeviceError(opts_.device, "layer", "pipeline is closed");
+  std::unique_ptr<EncodingLayer> layer = openLayer(o);
+  layerConfig_ = o;
+  if (!running()) {
+    layer_ = std::move(layer);
+    layerMode_ = static_cast<int>(layer_->encoder());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingLayer_ = std::move(layer);
+    pendingLayerSet_ = true;
+    pendingLayerBitrate_ = 0;
+  }
+  wake();
+}
+
+void Pipeline::stopLayer() {
+  layerConfig_.reset();
+  if (!running()) {
+    layer_.reset();
+    layerMode_ = -1;
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingLayer_.reset();
+    pendingLayerSet_ = true;
+  }
+  wake();
+}
+
+void Pipeline::setLayerBitrate(uint32_t kbps) {
+  if (layerConfig_) layerConfig_->bitrateKbps = kbps;
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingLayerBitrate_ = kbps;
+  }
+  wake();
+}
+
+void Pipeline::requestLayerKeyFrame() {
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingLayerKey_ = true;
+  }
+  wake();
+}
+
+std::optional<EncoderMode> Pipeline::layerEncoder() const {
+  const int m = layerMode_;
+  if (m < 0) return std::nullopt;
+  return static_cast<EncoderMode>(m);
 }
 
 PipelineStats Pipeline::stats() const {
@@ -104,6 +186,7 @@ PipelineStats Pipeline::stats() const {
   s.encoded = encoded_;
   s.delivered = delivered_;
   s.dropped = queue_.dropped() + skipped_;
+  s.layerEncoded = layerEncoded_;
   s.queueDepth = queue_.depth();
   std::lock_guard<std::mutex> l(statMu_);
   s.encodeTimeLastUs = encLast_;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "clock_map.h"
 #include "device_error.h"
 #include "encoder.h"
+#include "encoding_layer.h"
 #include "frame_queue.h"
 #include "pipeline_options.h"
 #include "raw_frame_tap.h"
@@ -25,6 +27,7 @@ namespace camgw {
 
 struct PipelineStats {
   uint64_t captured, encoded, delivered, dropped;
+  uint64_t layerEncoded;  // access units of the lower encoding
   double encodeTimeLastUs, encodeTimeMeanUs;
   size_t queueDepth;
 };
@@ -53,6 +56,18 @@ class Pipeline {
 
   void setBitrate(uint32_t kbps);
   void requestKeyFrame();
+
+  // The second, lower encoding (encoding_layer.h): opened here on the
+  // caller's thread (throws DeviceError), then handed to the worker; a
+  // second start replaces it (a new size). It lasts until stopLayer(),
+  // across stop() and start() (reopened with its latest bitrate). Its
+  // frames come out of takeFrames() with layer 1.
+  void startLayer(const LayerOptions& o);
+  void stopLayer();
+  void setLayerBitrate(uint32_t kbps);
+  void requestLayerKeyFrame();
+  // The running layer's encoder, or nullopt when none runs.
+  std::optional<EncoderMode> layerEncoder() const;
   PipelineStats stats() const;
   std::deque<EncodedFrame> takeFrames();
   // Where snapshots wait for the next raw frame; null when the camera gives
@@ -66,6 +81,9 @@ class Pipeline {
   void onCameraFrame(const CapturedBuffer& b);
   void requeueCamera(uint32_t index);
   void onEncoded(EncodedUnit&& u);
+  void onLayerEncoded(EncodedUnit&& u);
+  std::unique_ptr<EncodingLayer> openLayer(const LayerOptions& o);
+  void applyLayerCommands();
   void recordEncodeTime(double us);
   void wake();
   bool cameraGone();
@@ -74,8 +92,10 @@ class Pipeline {
   PipelineEvents events_;
   Negotiated neg_{};
   std::unique_ptr<CaptureDevice> camera_;
-  std::unique_ptr<Encoder> encoder_;  // declared after camera_: gone before it
+  std::unique_ptr<Encoder> encoder_;      // declared after camera_: gone before it
+  std::unique_ptr<EncodingLayer> layer_;  // the worker's while it runs
   FrameQueue queue_;
+  FrameQueue layerQueue_;  // its own: a drop there asks the layer, not the main encoder, for an IDR
   ClockMap clock_;
   std::shared_ptr<RawFrameTap> tap_;
   UniqueFd wakeFd_;
@@ -86,12 +106,21 @@ class Pipeline {
   std::mutex cmdMu_;
   uint32_t pendingBitrate_ = 0;
   bool pendingKey_ = false;
+  // Layer commands for the worker: a new layer to run (or, with
+  // pendingLayerSet_ and a null pendingLayer_, none), a bitrate, an IDR.
+  std::unique_ptr<EncodingLayer> pendingLayer_;
+  bool pendingLayerSet_ = false;
+  uint32_t pendingLayerBitrate_ = 0;
+  bool pendingLayerKey_ = false;
+  // JS thread: what the layer is, to reopen it on start().
+  std::optional<LayerOptions> layerConfig_;
+  std::atomic<int> layerMode_{-1};  // EncoderMode of the running layer, -1 when none
 
   // Worker-thread state.
   uint32_t camQueued_ = 0;
   int64_t eioSinceUs_ = 0;  // first of a run of EIO dequeues, 0 when none
 
-  std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0};
+  std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0}, layerEncoded_{0};
   mutable std::mutex statMu_;
   double encLast_ = 0, encSum_ = 0;
   uint64_t encCount_ = 0;

@@ -28,6 +28,38 @@ void Pipeline::applyCommands() {
       events_.error(e, false);
     }
   }
+  applyLayerCommands();
+}
+
+void Pipeline::applyLayerCommands() {
+  std::unique_ptr<EncodingLayer> replaced;
+  uint32_t kbps;
+  bool key;
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    if (pendingLayerSet_) {
+      replaced = std::move(layer_);
+      layer_ = std::move(pendingLayer_);
+      pendingLayerSet_ = false;
+    }
+    kbps = pendingLayerBitrate_;
+    key = pendingLayerKey_;
+    pendingLayerBitrate_ = 0;
+    pendingLayerKey_ = false;
+  }
+  // The old layer's encoder closes here, on the worker that used it.
+  replaced.reset();
+  layerMode_ = layer_ ? static_cast<int>(layer_->encoder()) : -1;
+  if (!layer_) return;
+  if (key) layer_->requestKeyFrame();
+  if (kbps) {
+    try {
+      layer_->setBitrate(kbps);
+    } catch (const DeviceError& e) {
+      if (e.isUnplug()) throw;
+      events_.error(e, false);
+    }
+  }
 }
 
 void Pipeline::onCameraFrame(const CapturedBuffer& b) {
@@ -39,6 +71,18 @@ void Pipeline::onCameraFrame(const CapturedBuffer& b) {
   }
   // Before the encoder: it may hand the buffer back to the camera at once.
   if (tap_ && tap_->wanted()) tap_->offer(b, clock_.toRealtimeUs(b.timestamp));
+  // The layer scales the frame before the main encoder may hand it back.
+  // A layer that fails drops out (the main encoding goes on) and says why.
+  if (layer_) {
+    try {
+      layer_->encode(b);
+    } catch (const DeviceError& e) {
+      if (e.isUnplug() && cameraGone()) throw;
+      layer_.reset();
+      layerMode_ = -1;
+      events_.error(e, false);
+    }
+  }
   if (!encoder_->encode(b)) skipped_++;
 }
 
@@ -60,6 +104,21 @@ void Pipeline::onEncoded(EncodedUnit&& u) {
   events_.framesReady();
 }
 
+void Pipeline::onLayerEncoded(EncodedUnit&& u) {
+  layerEncoded_++;
+  EncodedFrame f{std::move(u.data),
+                 clock_.toRealtimeUs(u.captureTimeUs),
+                 u.keyframe,
+                 layer_ ? layer_->width() : 0,
+                 layer_ ? layer_->height() : 0,
+                 1};
+  if (layerQueue_.push(std::move(f))) {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingLayerKey_ = true;
+  }
+  events_.framesReady();
+}
+
 bool Pipeline::cameraGone() {
   v4l2_capability cap{};
   return xioctl(camera_->fd(), VIDIOC_QUERYCAP, &cap) == -1 && (errno == ENODEV || errno == ENXIO);
@@ -68,10 +127,10 @@ bool Pipeline::cameraGone() {
 void Pipeline::loop() {
   clock_.refresh();
   while (!stopRequested_) {
-    pollfd fds[3];
+    pollfd fds[4];
     nfds_t n = 0;
     fds[n++] = {wakeFd_.get(), POLLIN, 0};
-    int camAt = -1, encAt = -1;
+    int camAt = -1, encAt = -1, layerAt = -1;
     // vb2 reports POLLERR on a capture queue with no buffers queued, so the
     // camera is only watched while it has somewhere to put a frame.
     if (camQueued_ > 0) {
@@ -82,6 +141,10 @@ void Pipeline::loop() {
     if (encoder_->pollFd() >= 0) {
       encAt = static_cast<int>(n);
       fds[n++] = {encoder_->pollFd(), POLLIN | POLLOUT, 0};
+    }
+    if (layer_ && layer_->pollFd() >= 0) {
+      layerAt = static_cast<int>(n);
+      fds[n++] = {layer_->pollFd(), POLLIN | POLLOUT, 0};
     }
     // The timeout only paces the clock-offset refresh; frames wake us.
     const int r = poll(fds, n, 1000);
@@ -124,6 +187,19 @@ void Pipeline::loop() {
       const uint64_t before = encoded_;
       encoder_->onPollEvents(fds[encAt].revents);
       progressed = progressed || encoded_ != before;
+    }
+    // The layer may have been replaced by applyCommands() since the poll:
+    // its events then belong to an encoder already closed.
+    if (layerAt >= 0 && fds[layerAt].revents && layer_ && layer_->pollFd() == fds[layerAt].fd) {
+      const uint64_t before = layerEncoded_;
+      try {
+        layer_->onPollEvents(fds[layerAt].revents);
+      } catch (const DeviceError& e) {
+        layer_.reset();
+        layerMode_ = -1;
+        events_.error(e, false);
+      }
+      progressed = progressed || layerEncoded_ != before;
     }
     if (r > 0 && !progressed) {
       // A queue signalled an event with nothing to take (e.g. POLLERR while

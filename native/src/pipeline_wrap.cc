@@ -124,6 +124,10 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
        InstanceMethod<&PipelineWrap::Close>("close"),
        InstanceMethod<&PipelineWrap::SetBitrate>("setBitrate"),
        InstanceMethod<&PipelineWrap::RequestKeyFrame>("requestKeyFrame"),
+       InstanceMethod<&PipelineWrap::StartLayer>("startLayer"),
+       InstanceMethod<&PipelineWrap::StopLayer>("stopLayer"),
+       InstanceMethod<&PipelineWrap::SetLayerBitrate>("setLayerBitrate"),
+       InstanceMethod<&PipelineWrap::RequestLayerKeyFrame>("requestLayerKeyFrame"),
        InstanceMethod<&PipelineWrap::Stats>("stats"),
        InstanceMethod<&PipelineWrap::Negotiated>("negotiated"),
        InstanceMethod<&PipelineWrap::Snapshot>("snapshot")});
@@ -190,6 +194,7 @@ void PipelineWrap::deliverFrames(Napi::Env env, Napi::Function cb) {
     o.Set("keyframe", Napi::Boolean::New(env, f.keyframe));
     o.Set("width", Napi::Number::New(env, f.width));
     o.Set("height", Napi::Number::New(env, f.height));
+    o.Set("layer", Napi::Number::New(env, f.layer));
     cb.Call({Napi::String::New(env, "frame"), o});
   }
 }
@@ -254,6 +259,48 @@ Napi::Value PipelineWrap::RequestKeyFrame(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// startLayer({width, height, bitrateKbps}) -> "hardware" | "software": the
+// encoder the lower encoding got. Bad options are a TypeError; a layer the
+// devices refuse throws the DeviceError (the main encoding goes on).
+Napi::Value PipelineWrap::StartLayer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) typeError(env, "layer options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  LayerOptions lo;
+  lo.width = positiveInt(env, o, "width", true, 0, 16384);
+  lo.height = positiveInt(env, o, "height", true, 0, 16384);
+  lo.bitrateKbps = positiveInt(env, o, "bitrateKbps", true, 0, 100000);
+  if (!pipeline_) throw toJsError(env, DeviceError("pipeline", "layer", "pipeline is closed"));
+  try {
+    pipeline_->startLayer(lo);
+  } catch (const DeviceError& e) {
+    throw toJsError(env, e);
+  }
+  const std::optional<EncoderMode> m = pipeline_->layerEncoder();
+  return Napi::String::New(env, encoderModeName(m.value_or(EncoderMode::Software)));
+}
+
+Napi::Value PipelineWrap::StopLayer(const Napi::CallbackInfo& info) {
+  if (pipeline_) pipeline_->stopLayer();
+  return info.Env().Undefined();
+}
+
+Napi::Value PipelineWrap::SetLayerBitrate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) typeError(env, "kbps must be a number");
+  const double k = info[0].As<Napi::Number>().DoubleValue();
+  if (!(k >= 1 && k <= 100000) || k != static_cast<double>(static_cast<uint32_t>(k))) {
+    typeError(env, "kbps must be an integer from 1 to 100000");
+  }
+  if (pipeline_) pipeline_->setLayerBitrate(static_cast<uint32_t>(k));
+  return env.Undefined();
+}
+
+Napi::Value PipelineWrap::RequestLayerKeyFrame(const Napi::CallbackInfo& info) {
+  if (pipeline_) pipeline_->requestLayerKeyFrame();
+  return info.Env().Undefined();
+}
+
 Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -265,6 +312,7 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("encodeTimeLastUs", Napi::Number::New(env, s.encodeTimeLastUs));
   o.Set("encodeTimeMeanUs", Napi::Number::New(env, s.encodeTimeMeanUs));
   o.Set("queueDepth", Napi::Number::New(env, double(s.queueDepth)));
+  o.Set("layerFramesEncoded", Napi::Number::New(env, double(s.layerEncoded)));
   return o;
 }
 

@@ -23,6 +23,10 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetBitrate(const Napi::CallbackInfo& info);
   Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
+  Napi::Value StartLayer(const Napi::CallbackInfo& info);
+  Napi::Value StopLayer(const Napi::CallbackInfo& info);
+  Napi::Value SetLayerBitrate(const Napi::CallbackInfo& info);
+  Napi::Value RequestLayerKeyFrame(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Negotiated(const Napi::CallbackInfo& info);
   Napi::Value Snapshot(const Napi::CallbackInfo& info);

@@ -45,6 +45,13 @@ export interface ViewerFigures {
   site: string;
   /** Video payload received, kbit/s, median over the window's seconds. */
   receivedKbps: number | null;
+  /** The same over the window's later half (once encodings have settled). */
+  receivedLateKbps: number | null;
+  /**
+   * The sizes the viewer decoded and from when, s on the schedule's clock
+   * ("640x480 from -1.2 s, 320x240 from 12.3 s"; null: no picture).
+   */
+  sizes: string | null;
   fpsMedian: number | null;
   fpsMin: number | null;
   freezes: number;
@@ -78,6 +85,10 @@ export interface ScenarioFigures {
   glassToGlassAfter: Quantiles | null;
   /** From the end of the cap to the first second back at 80 % of the rate before it, s. */
   climbBackS: number | null;
+  /** Whether a viewer far below the others could get a second, lower encoding. */
+  lowEncoding: boolean;
+  /** Viewers on the second encoding in the window's later half (median of /metrics); null: never known. */
+  viewersOnLowEncoding: number | null;
   /** Every viewer's own figures over the window (two-viewer scenarios). */
   viewers: ViewerFigures[];
   /** The sent rate second by second (for a person reading a run). */
@@ -153,9 +164,18 @@ function viewerFigures(
   const seconds = probeSeconds(run, report, fromS, toS);
   const fps = seconds.map((s) => s.frames);
   const f = freezesIn(run, report, fromS, toS);
+  const late = probeSeconds(run, report, fromS + (toS - fromS) / 2, toS);
   return {
     site,
     receivedKbps: median(seconds.map((s) => s.kbps)),
+    receivedLateKbps: median(late.map((s) => s.kbps)),
+    sizes:
+      report.sizes
+        .map((x) => {
+          const atS = (report.offerAt + x.atMs - run.startedAt) / 1000;
+          return `${x.width}x${x.height} from ${atS.toFixed(1)} s`;
+        })
+        .join(", ") || null,
     fpsMedian: median(fps),
     fpsMin: fps.length ? Math.min(...fps) : null,
     freezes: f.count,
@@ -224,6 +244,14 @@ export function scenarioFigures(run: CallRecord): ScenarioFigures {
     glassToGlassDuring: during?.glassToGlass ?? null,
     glassToGlassAfter: quantiles(after.flatMap((s) => s.glassToGlassMs)),
     climbBackS: back ? round(back.atS - toS) : null,
+    lowEncoding: scenario.lowEncoding !== false,
+    viewersOnLowEncoding: median(
+      within(
+        gauge(run, (s) => s.viewersOnLowEncoding ?? Number.NaN),
+        lateFromS,
+        toS,
+      ),
+    ),
     viewers,
     sentKbps: sent,
     gauges: run.samples.map((x) => ({

@@ -50,9 +50,12 @@ export function formatFigures(all: readonly ScenarioFigures[]): string {
   for (const [i, f] of all.entries()) {
     out.push(line(rows[i] ?? []));
     if (f.viewers.length < 2) continue;
+    out.push(
+      `    second encoding ${f.lowEncoding ? "on" : "off"}; viewers on it (later half, median): ${n(f.viewersOnLowEncoding)}`,
+    );
     for (const v of f.viewers) {
       out.push(
-        `    ${v.site}: received ${n(v.receivedKbps)} kbit/s, fps ${n(v.fpsMedian)}/${n(v.fpsMin)}, freezes ${v.freezes}/${Math.round(v.freezeMs)} ms, g2g ${q(v.glassToGlass)}`,
+        `    ${v.site}: received ${n(v.receivedKbps)} kbit/s (later half ${n(v.receivedLateKbps)}), fps ${n(v.fpsMedian)}/${n(v.fpsMin)}, freezes ${v.freezes}/${Math.round(v.freezeMs)} ms, g2g ${q(v.glassToGlass)}; pictures ${v.sizes ?? "-"}`,
       );
     }
   }

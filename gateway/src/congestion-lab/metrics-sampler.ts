@@ -21,6 +21,10 @@ export interface GatewaySample {
   encoderTargetKbps: number;
   /** camgw_video_lowest_estimate_bps (NaN without a viewer estimate). */
   lowestEstimateBps: number;
+  /** camgw_low_encoder_target_kbps: the second, lower encoding's (0 while it does not run). */
+  lowEncoderTargetKbps: number;
+  /** camgw_video_viewers_on_low_encoding (null without a viewer estimate). */
+  viewersOnLowEncoding: number | null;
 }
 
 const METRICS = {
@@ -28,6 +32,8 @@ const METRICS = {
   frames: "camgw_frames_packetized_total",
   encoderTargetKbps: "camgw_encoder_target_kbps",
   lowestEstimateBps: "camgw_video_lowest_estimate_bps",
+  lowEncoderTargetKbps: "camgw_low_encoder_target_kbps",
+  viewersOnLowEncoding: "camgw_video_viewers_on_low_encoding",
 } as const;
 
 /** The script the sampler runs in the namespace: one JSON line per scrape. */
@@ -74,6 +80,8 @@ export class MetricsSampler {
           frames: raw.frames ?? Number.NaN,
           encoderTargetKbps: raw.encoderTargetKbps ?? Number.NaN,
           lowestEstimateBps: raw.lowestEstimateBps ?? Number.NaN,
+          lowEncoderTargetKbps: raw.lowEncoderTargetKbps ?? Number.NaN,
+          viewersOnLowEncoding: raw.viewersOnLowEncoding,
         });
       }
     });

@@ -99,6 +99,7 @@ export async function runScenarioWith<R extends ViewerRecord>(
       "--bitrate",
       String(stream.bitrateKbps),
       ...(scenario.adapt ? [] : ["--no-adapt-bitrate"]),
+      ...(scenario.lowEncoding === false ? ["--no-low-encoding"] : []),
     ],
   });
   const sampler = new MetricsSampler(lab, gateway);

@@ -34,6 +34,8 @@ export interface Scenario {
   viewers: readonly LabViewer[];
   /** The encoder follows the viewers' estimates (false: `--no-adapt-bitrate`). */
   adapt: boolean;
+  /** A viewer far below the others gets a second, lower encoding (default true; false: `--no-low-encoding`). */
+  lowEncoding?: boolean;
   /**
    * The window the figures judge, s after video started: the cap's (with
    * its rate), or for loss profiles the whole call after a settling time.
@@ -168,11 +170,16 @@ function lossProfile(
   };
 }
 
-/** (e) Two viewers: viewer1 behind 600 kbit/s, viewer2 unconstrained. */
-export function twoViewers(seconds = 30): Scenario {
+/**
+ * (e) Two viewers: viewer1 behind 600 kbit/s, viewer2 unconstrained; with
+ * the second, lower encoding for viewer1 (`two-viewers`) or one encoding
+ * for both (`two-viewers-1enc`).
+ */
+export function twoViewers(seconds = 30, lowEncoding = true): Scenario {
   return {
-    name: "two-viewers",
-    title: "two viewers: 600 kbit/s and unconstrained",
+    name: lowEncoding ? "two-viewers" : "two-viewers-1enc",
+    title: `two viewers: 600 kbit/s and unconstrained, ${lowEncoding ? "a second encoding" : "one encoding"}`,
+    lowEncoding,
     initial: "viewer1/down:rate=600kbit",
     steps: [],
     seconds,
@@ -189,7 +196,7 @@ export function allScenarios(): Scenario[] {
     out.push(capFromStart(adapt), capMidCall(adapt), stepDown(adapt));
   for (const loss of [1, 3, 5]) for (const rtx of [true, false]) out.push(randomLoss(loss, rtx));
   for (const rtx of [true, false]) out.push(burstyLoss(rtx));
-  out.push(twoViewers());
+  out.push(twoViewers(30, true), twoViewers(30, false));
   return out;
 }
 

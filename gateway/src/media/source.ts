@@ -40,6 +40,8 @@ export const LIVE: SourceStatus = { state: "live" };
 
 export interface H264SourceEvents {
   frame: [AccessUnit];
+  /** An access unit of the second, lower encoding (startLayer), on the same capture clock. */
+  layerFrame: [AccessUnit];
   /** A failure the source could not recover from by itself: its viewers must go. */
   error: [Error];
   /** The source ended (device unplugged, pipe command exited) and will not come back by itself. */
@@ -96,6 +98,14 @@ export interface SourceStats {
   softwareEncoder?: number;
 }
 
+/** A second, lower encoding of the same capture (H264Source.startLayer). */
+export interface LayerSettings {
+  /** Even, at most the capture size. */
+  readonly width: number;
+  readonly height: number;
+  readonly bitrateKbps: number;
+}
+
 /** What a snapshot asks of a source (media/source.ts `snapshot`). */
 export interface SourceSnapshotOptions {
   /** JPEG width, 16 .. the source's width; default the source's. */
@@ -142,6 +152,18 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
    * with the new SPS). Absent where it cannot (a pipe command).
    */
   resize?(size: { width: number; height: number }): Promise<void>;
+  /**
+   * Starts (or, at another size, replaces) a second, lower encoding of the
+   * same capture, emitted as `layerFrame` from a key frame on; it lasts
+   * across restarts until stopLayer(). Returns the encoder it runs on, for
+   * the log. Throws SourceError where it cannot run (the camera's own
+   * H.264, an encoder refused). Absent where the source has no raw frames
+   * to scale (a pipe command).
+   */
+  startLayer?(settings: LayerSettings): string;
+  stopLayer?(): void;
+  setLayerBitrate?(kbps: number): void;
+  requestLayerKeyFrame?(): void;
   /** Stops and releases everything; safe to call twice. */
   close(): Promise<void>;
   /** Its counters, where the source keeps any; null while it has nothing open to ask. */

@@ -8,6 +8,7 @@ import {
   LIVE,
   type H264Source,
   type H264SourceEvents,
+  type LayerSettings,
   type SourceInfo,
   type SourceProblem,
   type SourceSnapshot,
@@ -142,6 +143,8 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   private liveSince: number | null = null;
   private fallbackUntil = Number.NEGATIVE_INFINITY;
   private bitrateKbps: number | null = null;
+  /** The lower encoding asked for (startLayer): carried to every underlying source opened after it. */
+  private layer: LayerSettings | null = null;
   /** The size resize() last set; null: the configured one. */
   private size: FrameSize | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -256,6 +259,42 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     this.inner?.setBitrate(kbps);
   }
 
+  /**
+   * The lower encoding (H264Source.startLayer) of the underlying source,
+   * and of every one opened after it. Throws SourceError when the current
+   * one cannot run it (a pipe command; the camera's own H.264).
+   */
+  startLayer(settings: LayerSettings): string {
+    const inner = this.inner;
+    if (inner && !inner.startLayer) {
+      throw new SourceError(`${this.name} has no raw frames for a lower encoding`, {
+        source: this.name,
+      });
+    }
+    this.layer = settings;
+    if (!inner?.startLayer) return "pending";
+    try {
+      return inner.startLayer(settings);
+    } catch (err) {
+      this.layer = null;
+      throw err;
+    }
+  }
+
+  stopLayer(): void {
+    this.layer = null;
+    this.inner?.stopLayer?.();
+  }
+
+  setLayerBitrate(kbps: number): void {
+    if (this.layer) this.layer = { ...this.layer, bitrateKbps: kbps };
+    this.inner?.setLayerBitrate?.(kbps);
+  }
+
+  requestLayerKeyFrame(): void {
+    this.inner?.requestLayerKeyFrame?.();
+  }
+
   private async resizeTo(size: FrameSize): Promise<void> {
     if (this.closed) throw new SourceError("source is closed", { source: this.name });
     const inner = this.inner;
@@ -315,6 +354,10 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     this.innerError = undefined;
     inner.on("frame", (au: AccessUnit) => {
       if (this.inner === inner) this.onFrame(inner, au);
+    });
+    // Not watched: the main encoding's frames say whether the camera lives.
+    inner.on("layerFrame", (au: AccessUnit) => {
+      if (this.inner === inner) this.emit("layerFrame", au);
     });
     inner.on("error", (err) => {
       if (this.inner !== inner) return;
@@ -379,6 +422,12 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
       // The bitrate asked of the one before carries over.
       if (this.bitrateKbps !== null) inner.setBitrate(this.bitrateKbps);
     } catch (err) {
+      this.warn(asError(err));
+    }
+    try {
+      if (this.layer) inner.startLayer?.(this.layer);
+    } catch (err) {
+      this.layer = null;
       this.warn(asError(err));
     }
     inner.start().then(

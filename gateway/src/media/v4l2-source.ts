@@ -10,6 +10,7 @@ import type { AccessUnit } from "./access-unit.js";
 import type {
   H264Source,
   H264SourceEvents,
+  LayerSettings,
   SourceInfo,
   SourceSnapshot,
   SourceSnapshotOptions,
@@ -33,6 +34,8 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   private pipeline: CameraPipeline | null;
   private lastInfo: SourceInfo;
   private closed = false;
+  /** The lower encoding asked for: started again on each pipeline opened after it. */
+  private layer: LayerSettings | null = null;
 
   private constructor(
     private options: V4l2SourceOptions,
@@ -125,6 +128,37 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     if (this.pipeline && !this.pipeline.closed) this.pipeline.setBitrate(kbps);
   }
 
+  startLayer(settings: LayerSettings): string {
+    if (this.closed) throw new SourceError("source is closed", { source: this.name });
+    this.layer = settings;
+    const p = this.pipeline;
+    if (!p || p.closed) return "pending";
+    try {
+      return p.startLayer(settings);
+    } catch (err) {
+      this.layer = null;
+      throw new SourceError(
+        `${this.name}: no lower encoding: ${(err as Error).message}`,
+        { source: this.name },
+        { cause: err },
+      );
+    }
+  }
+
+  stopLayer(): void {
+    this.layer = null;
+    if (this.pipeline && !this.pipeline.closed) this.pipeline.stopLayer();
+  }
+
+  setLayerBitrate(kbps: number): void {
+    if (this.layer) this.layer = { ...this.layer, bitrateKbps: kbps };
+    if (this.pipeline && !this.pipeline.closed) this.pipeline.setLayerBitrate(kbps);
+  }
+
+  requestLayerKeyFrame(): void {
+    if (this.pipeline && !this.pipeline.closed) this.pipeline.requestLayerKeyFrame();
+  }
+
   /**
    * Reopens the camera and encoder at `size` (V4L2 cannot change a
    * streaming format: VIDIOC_S_FMT is EBUSY while buffers are allocated),
@@ -178,7 +212,10 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   }
 
   private attach(pipeline: CameraPipeline): void {
-    pipeline.on("frame", (frame: AccessUnit) => this.emit("frame", frame));
+    pipeline.on("frame", (frame: AccessUnit & { layer: number }) =>
+      this.emit(frame.layer === 1 ? "layerFrame" : "frame", frame),
+    );
+    this.restartLayer(pipeline);
     pipeline.on("error", (err) => {
       this.emit(
         "error",
@@ -199,6 +236,32 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       );
       this.emit("end");
     });
+  }
+
+  /** A pipeline opened after startLayer() (a reopen, a resize) runs the layer too, if it fits. */
+  private restartLayer(pipeline: CameraPipeline): void {
+    const layer = this.layer;
+    if (!layer) return;
+    const { width, height } = pipeline.negotiated;
+    // A resize to below the layer's size: half of the new size instead.
+    const fits = layer.width <= width && layer.height <= height;
+    const settings = fits
+      ? layer
+      : { ...layer, width: Math.floor(width / 4) * 2, height: Math.floor(height / 4) * 2 };
+    try {
+      pipeline.startLayer(settings);
+      this.layer = settings;
+    } catch (err) {
+      this.layer = null;
+      this.emit(
+        "warning",
+        new SourceError(
+          `${this.name}: no lower encoding after reopening: ${(err as Error).message}`,
+          { source: this.name },
+          { cause: err },
+        ),
+      );
+    }
   }
 }
 

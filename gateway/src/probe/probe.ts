@@ -108,8 +108,15 @@ export interface ProbeReport {
   sourceEvents: SourceEvent[];
   /** The longest time between two frames, ms (a person notices a second). */
   longestGapMs: number;
+  /** The last decoded picture's size. */
   width: number | null;
   height: number | null;
+  /**
+   * Each size the decoded pictures took, from when (ms after the offer): one
+   * entry unless the stream changed size (a resolution step, a switch
+   * between a stream's encodings).
+   */
+  sizes: { atMs: number; width: number; height: number }[];
   decodeErrors: number;
   /** Capture (frame stamp) -> decoded here, ms; null when frames carry no stamp. */
   glassToGlassMs: Percentiles | null;
@@ -225,6 +232,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ended: null,
     iceServers: "none",
   };
+  const sizes: ProbeReport["sizes"] = [];
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
@@ -251,6 +259,13 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       }
       if (!picture) return;
       decodedAtUs = nowUs();
+      if (seen.width !== picture.width || seen.height !== picture.height) {
+        sizes.push({
+          atMs: round(decodedAtUs / 1000 - (seen.offerUs ?? decodedAtUs) / 1000),
+          width: picture.width,
+          height: picture.height,
+        });
+      }
       seen.width = picture.width;
       seen.height = picture.height;
       const stampUs = readStamp({
@@ -361,6 +376,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     longestGapMs: round(longestGap(frameTimesMs)),
     width: seen.width,
     height: seen.height,
+    sizes,
     decodeErrors: decoder?.errors ?? 0,
     glassToGlassMs: percentiles(latenciesMs),
     // With the clock offset of the whole call: its first reports may have

@@ -106,6 +106,12 @@ export interface SessionManagerOptions {
    * bitrate alone cannot fit, and back up (send/resolution-policy.ts).
    */
   resizeToFit?: boolean;
+  /**
+   * With `encoderBitrate`: a viewer far below the others watches a second,
+   * lower encoding of its stream (send/second-encoding.ts), where the
+   * source can make one (default false).
+   */
+  lowEncoding?: boolean;
   /** Start, floor and ceiling of each viewer's bandwidth estimate, bit/s (docs/congestion.md). */
   bandwidth?: VideoSenderOptions["bandwidth"];
   /** Pacing over the estimate (default factor 2.5); false: packets leave as the encoder makes them. */
@@ -140,6 +146,8 @@ export interface ViewerSenderState {
   /** How long the oldest packet in the viewer's pacer has waited, ms. */
   readonly pacerQueueMs: number;
   readonly pacingBps: number;
+  /** The encoding the viewer is sent: the stream's main one or its lower one. */
+  readonly encoding: "main" | "low";
 }
 
 /** What takes a session's control channel (webrtc/data-channel.ts serveControl). */
@@ -170,6 +178,8 @@ export interface SessionManagerStats {
   badFrames: number;
   /** What the encoders are asked for, kbit/s, summed over streams that follow their viewers (0: none does). */
   encoderTargetKbps: number;
+  /** What the second, lower encoders are asked for, kbit/s, summed over streams where one runs (0: none). */
+  lowEncoderTargetKbps: number;
   /** Live sessions by the transport they came through (mqtt, whep, whip). */
   sessionsByTransport: Record<string, number>;
   /** Offers that restarted ICE on a live session rather than replacing it. */
@@ -286,7 +296,11 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         historyPackets: options.historyPackets,
         keyFrameInFlightMs: options.keyFrameInFlightMs,
         ...(options.encoderBitrate
-          ? { bitrate: options.encoderBitrate, resizeToFit: options.resizeToFit }
+          ? {
+              bitrate: options.encoderBitrate,
+              resizeToFit: options.resizeToFit,
+              lowEncoding: options.lowEncoding,
+            }
           : {}),
         keepWarm: options.keepWarm,
         profileLevelId: options.profileLevelIds?.[id],
@@ -301,6 +315,24 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
           options.warn?.(`stream ${id}: cannot step to ${to} to fit the bitrate: ${error.message}`);
         else options.info?.(`stream ${id}: capturing at ${to} to fit the bitrate`);
       });
+      stream.on("lowEncoding", (low) => {
+        if (low)
+          options.info?.(
+            `stream ${id}: a second encoding at ${low.width}x${low.height} (${low.encoder}) for a viewer far below the others`,
+          );
+        else options.info?.(`stream ${id}: second encoding stopped (nobody needs it)`);
+      });
+      stream.on("viewerMoved", (sink, layer) => {
+        for (const entry of this.sessions.values()) {
+          if (entry.viewer.video !== sink) continue;
+          options.info?.(
+            `stream ${id}: viewer ${entry.viewerId} (session ${entry.session}) now watches the ${layer} encoding`,
+          );
+        }
+      });
+      stream.on("lowEncodingFailed", (error) =>
+        options.warn?.(`stream ${id}: no second encoding: ${error.message}`),
+      );
       this.streams.set(id, stream);
     }
     const warn = options.warn ?? (() => undefined);
@@ -463,6 +495,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
           estimate: viewer.video.estimate,
           pacerQueueMs: viewer.video.pacerQueueMs,
           pacingBps: viewer.video.pacingBps,
+          encoding: entry.stream.encodingOf(viewer.video),
         });
       }
       addSenderStats(total, viewer.video.stats);
@@ -493,6 +526,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       badFrames: streams.badFrames,
       encoderTargetKbps: [...this.streams.values()].reduce(
         (sum, st) => sum + (st.encoderTargetKbps ?? 0),
+        0,
+      ),
+      lowEncoderTargetKbps: [...this.streams.values()].reduce(
+        (sum, st) => sum + (st.lowEncoderTargetKbps ?? 0),
         0,
       ),
       sessionsByTransport: byTransport,
@@ -644,13 +681,13 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     // Fresh servers per session: its TURN credentials are made now. An
     // outbound session adds the media server's own (its Link headers).
     const servers = this.iceServers.forGateway();
-    const viewer = new ViewerSession({
+    const viewer: ViewerSession = new ViewerSession({
       viewerId,
       session,
       video: {
         ...this.videoOptions,
         history: stream.history,
-        streamBps: () => stream.bitrateBps,
+        streamBps: (): number => stream.bitrateBpsFor(viewer.video),
         ...(drop ? { dropOnWire: (header: WireHeader) => drop(viewerId, header) } : {}),
         ...(trace ? { trace: (event: TraceEvent) => trace(viewerId, event) } : {}),
       },
@@ -683,7 +720,12 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
       this.emit("connected", viewerId, session, pair ? describePair(pair) : "unknown pair");
     });
     viewer.video.on("keyFrameRequest", (kind) =>
-      stream.requestKeyFrame(kind, viewer.video.roundTripTimeMs, viewer.video.estimate.targetBps),
+      stream.requestKeyFrame(
+        kind,
+        viewer.video.roundTripTimeMs,
+        viewer.video.estimate.targetBps,
+        viewer.video,
+      ),
     );
     viewer.video.on("estimate", (estimate) => stream.updateEstimate(viewer.video, estimate));
     const control = this.control;
@@ -744,7 +786,8 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     return {
       viewerId: entry.viewerId,
       session: entry.session,
-      requestKeyFrame: () => stream.requestKeyFrame("pli", viewer.video.roundTripTimeMs),
+      requestKeyFrame: () =>
+        stream.requestKeyFrame("pli", viewer.video.roundTripTimeMs, undefined, viewer.video),
       stats: () => ({
         state: viewer.state,
         negotiations: viewer.negotiations,

@@ -7,6 +7,7 @@ import { CameraPipeline, listDevices } from "../index.js";
 import type { EncodedFrame, PipelineOptions } from "../types.js";
 import { audioScenarios } from "./audio-scenarios.js";
 import { bench } from "./bench-scenario.js";
+import { layerScenarios } from "./layer-scenarios.js";
 import { snapshotScenarios } from "./snapshot-scenarios.js";
 
 export interface FrameRecord {
@@ -363,6 +364,7 @@ const scenarios: Record<string, (args: never) => Promise<unknown>> = {
   unplug,
   ...audioScenarios,
   ...snapshotScenarios,
+  ...layerScenarios,
 };
 
 async function main(): Promise<void> {

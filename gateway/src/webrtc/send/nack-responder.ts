@@ -11,7 +11,7 @@ import { RepairPolicy, type RepairDecision, type RepairPolicyOptions } from "./r
  */
 
 export interface Repair {
-  /** RTP sequence number of the original. */
+  /** RTP sequence number of the original, as the viewer got it. */
   readonly sequence: number;
   /** The original packet, as the stream packetized it (shared, never mutated). */
   readonly packet: Buffer;
@@ -56,12 +56,25 @@ export class NackResponder {
     keyFramesInsteadOfRepair: 0,
   };
   private readonly policy: RepairPolicy;
+  /** What the viewer's sequence numbers are ahead of the history's (an encoding switch). */
+  private offset = 0;
 
   constructor(
-    private readonly history: PacketHistory,
+    private history: PacketHistory,
     options: RepairPolicyOptions = {},
   ) {
     this.policy = new RepairPolicy(options);
+  }
+
+  /**
+   * The viewer now watches another encoding (stream-fanout.ts), from a key
+   * frame on: its packets come from `history`, numbered `offset` ahead on
+   * the wire. NACKs for packets from before the switch find them
+   * superseded by that key frame (RepairPolicy), whatever the history holds.
+   */
+  useHistory(history: PacketHistory, offset: number): void {
+    this.history = history;
+    this.offset = offset;
   }
 
   /** A media packet went to the viewer. */
@@ -84,21 +97,22 @@ export class NackResponder {
     this.stats.packetsNacked += lost.length;
     const repairs: Repair[] = [];
     let overBudget = false;
-    for (const sequence of lost) {
-      const entry = this.history.get(sequence & 0xffff);
+    for (const lostSequence of lost) {
+      const sequence = lostSequence & 0xffff;
+      const entry = this.history.get((sequence - this.offset) & 0xffff);
       if (!entry) {
         this.stats.nackMisses++;
         continue;
       }
       const decision = this.policy.decide(
-        entry.sequence,
+        sequence,
         entry.packet.length + REPAIR_OVERHEAD_BYTES,
         nowMs,
         rttMs,
         targetBps,
       );
       if (decision === "resend") {
-        repairs.push({ sequence: entry.sequence, packet: entry.packet });
+        repairs.push({ sequence, packet: entry.packet });
       } else if (decision === "not-sent") {
         this.stats.nackMisses++;
       } else {

@@ -46,6 +46,8 @@ export interface TransmitterSetup {
 
 export interface MediaPacket {
   readonly packet: Buffer;
+  /** The sequence number the viewer gets it as (the packet's own unless the viewer switched encodings). */
+  readonly sequence: number;
   readonly firstOfFrame: boolean;
   readonly captureTimeUs: number;
 }
@@ -99,14 +101,22 @@ export class PacketTransmitter {
     if (media.firstOfFrame && ids.absCaptureTime !== undefined) {
       extensions.push({ id: ids.absCaptureTime, payload: absCaptureTime(media.captureTimeUs) });
     }
-    const sent = sendMedia(this.setup.track, this.setup.sender, media.packet, extensions);
+    const sent = sendMedia(
+      this.setup.track,
+      this.setup.sender,
+      media.packet,
+      extensions,
+      media.sequence,
+    );
     this.lastTimestamp = media.packet.readUInt32BE(4);
     return this.report("media", sent, probeClusterId);
   }
 
-  /** Resends a stream packet (as RTX when negotiated); returns the bytes that went. */
-  repair(original: Buffer, probeClusterId: number | undefined): number {
-    const sequence = original.readUInt16BE(2);
+  /**
+   * Resends a stream packet (as RTX when negotiated), known to the viewer
+   * as `sequence`; returns the bytes that went.
+   */
+  repair(original: Buffer, sequence: number, probeClusterId: number | undefined): number {
     const timestamp = original.readUInt32BE(4);
     const marker = (original[1] ?? 0) >= 0x80;
     const payload = original.subarray(RTP_HEADER_SIZE);

@@ -9,7 +9,9 @@ import { RtpPacketizer } from "../../rtp/packetizer.js";
 import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-profile.js";
 import { BitratePolicy, type BitratePolicyOptions } from "./bitrate-policy.js";
 import { drainTimeMs, KeyFrameRequester } from "./keyframe-requester.js";
+import type { LayerName } from "./layer-policy.js";
 import { ResolutionPolicy } from "./resolution-policy.js";
+import { SecondEncoding } from "./second-encoding.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
 /**
@@ -42,6 +44,12 @@ export interface StreamFanoutOptions {
    * resize; false keeps the resolution and lets only the bitrate move.
    */
   resizeToFit?: boolean;
+  /**
+   * With `bitrate`: a viewer far below the others watches a second, lower
+   * encoding of the same camera (second-encoding.ts) where the source can
+   * make one, instead of holding the main encoding down (default false).
+   */
+  lowEncoding?: boolean;
 }
 
 export interface StreamFanoutEvents {
@@ -59,6 +67,12 @@ export interface StreamFanoutEvents {
    * the source refused it; the policy then leaves the size alone).
    */
   resized: [{ width: number; height: number }, Error | undefined];
+  /** The second, lower encoding started (its size and encoder), or stopped. */
+  lowEncoding: [{ width: number; height: number; encoder: string } | null];
+  /** The source cannot make a second encoding; every viewer stays on the main one. */
+  lowEncodingFailed: [Error];
+  /** A viewer now watches the main or the low encoding. */
+  viewerMoved: [FrameSink, LayerName];
 }
 
 export interface StreamFanoutStats {
@@ -97,6 +111,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly rate = new RateWindow(1000);
   private readonly bitrate: BitratePolicy | null;
   private resolution: ResolutionPolicy | null = null;
+  private readonly second: SecondEncoding | null = null;
   /** A resize the resolution policy asked for is under way. */
   private resizing = false;
   /** The size the source took at the policy's last resize. */
@@ -120,6 +135,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly onState = (status: SourceStatus): void => {
     // A restarted encoder owes nothing it was asked before; its first frame is an IDR.
     this.keyFrames.reset();
+    this.second?.reset();
     this.emit("state", status);
   };
 
@@ -168,6 +184,23 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.packetizer = new RtpPacketizer({
       payloader: new H264Payloader({ maxPayloadSize: options.maxPayloadSize }),
     });
+    if (options.bitrate && options.lowEncoding === true && this.source.startLayer) {
+      const second = new SecondEncoding({
+        source: this.source,
+        timestampOffset: this.packetizer.timestampOffset,
+        bitrate: options.bitrate,
+        maxPayloadSize: options.maxPayloadSize,
+        historyPackets: options.historyPackets,
+        keyFrameInFlightMs: options.keyFrameInFlightMs,
+        requestMainKeyFrame: () => this.keyFrames.request(true),
+        viewers: () => this.viewers,
+      });
+      second.on("started", (size, encoder) => this.emit("lowEncoding", { ...size, encoder }));
+      second.on("stopped", () => this.emit("lowEncoding", null));
+      second.on("failed", (error) => this.emit("lowEncodingFailed", error));
+      second.on("moved", (viewer, layer) => this.emit("viewerMoved", viewer, layer));
+      this.second = second;
+    }
     this.keyFrames = new KeyFrameRequester(
       () => {
         this.stats.keyFramesRequestedFromSource++;
@@ -200,6 +233,22 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     return this.bitrate?.targetKbps ?? null;
   }
 
+  /** What the second, lower encoder is asked for, kbit/s; null while it does not run. */
+  get lowEncoderTargetKbps(): number | null {
+    return this.second?.targetKbps ?? null;
+  }
+
+  /** The encoding a viewer is sent now: the main one unless it was moved to the low one. */
+  encodingOf(viewer: FrameSink): LayerName {
+    return this.second?.watchedBy(viewer) ?? "main";
+  }
+
+  /** What the stream sends `viewer`, bit/s, over the last second: its encoding's rate. */
+  bitrateBpsFor(viewer: FrameSink): number {
+    const second = this.second;
+    return second?.watchedBy(viewer) === "low" ? second.bitrateBps : this.bitrateBps;
+  }
+
   /** The latest bandwidth estimate of every viewer that has one. */
   get viewerEstimates(): ReadonlyMap<FrameSink, BandwidthEstimate> {
     return this.estimates;
@@ -221,6 +270,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
 
   detach(viewer: FrameSink): void {
     this.viewers.delete(viewer);
+    this.second?.remove(viewer);
     // The weakest viewer leaving frees the others from its limit.
     if (this.estimates.delete(viewer) || this.viewers.size === 0) this.followEstimates();
     if (this.idle()) this.setRunning(false);
@@ -254,10 +304,17 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
    */
   private followEstimates(): void {
     if (!this.bitrate || this.closed) return;
-    const kbps = this.bitrate.update(this.estimates.values());
+    // Who watches which encoding first: the main one follows only its own viewers.
+    this.second?.update(this.estimates);
+    const kbps = this.bitrate.update(
+      this.second ? this.second.mainEstimates(this.estimates) : this.estimates.values(),
+    );
     clearTimeout(this.raiseTimer);
     this.raiseTimer = undefined;
-    const due = this.bitrate.raiseDueAtMs;
+    const lowDue = this.second?.raiseDueAtMs;
+    const mainDue = this.bitrate.raiseDueAtMs;
+    const due =
+      lowDue === undefined ? mainDue : mainDue === undefined ? lowDue : Math.min(lowDue, mainDue);
     if (due !== undefined) {
       this.raiseTimer = setTimeout(
         () => this.followEstimates(),
@@ -284,10 +341,18 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
 
   /**
    * A viewer asked for an IDR: passed on at once unless one already serves
-   * it. `rateBps`: the asker's estimate, for how long an IDR takes to reach it.
+   * it. `rateBps`: the asker's estimate, for how long an IDR takes to reach
+   * it. `viewer`: the asker, whose encoding (main or low) is the one asked.
    */
-  requestKeyFrame(kind: KeyFrameRequestKind, roundTripMs?: number, rateBps?: number): void {
+  requestKeyFrame(
+    kind: KeyFrameRequestKind,
+    roundTripMs?: number,
+    rateBps?: number,
+    viewer?: FrameSink,
+  ): void {
     this.stats.keyFrameRequests++;
+    if (viewer && this.second?.requestKeyFrame(viewer, kind === "join", roundTripMs, rateBps))
+      return;
     this.keyFrames.request(
       kind === "join",
       roundTripMs,
@@ -306,6 +371,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.raiseTimer);
+    this.second?.close();
     this.viewers.clear();
     this.estimates.clear();
     this.keyFrames.close();
@@ -375,6 +441,9 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.stats.bytes += bytes;
     this.rate.add(bytes, performance.now());
     this.history.add(frame.firstSequence, frame.packets, frame.captureTimeUs);
-    for (const viewer of this.viewers) viewer.send(frame);
+    const second = this.second;
+    for (const viewer of this.viewers) {
+      if (!second || second.watchesMain(viewer, frame)) viewer.send(frame, this.history);
+    }
   }
 }

@@ -39,6 +39,8 @@ export interface VideoSenderStats {
   transportFeedbackMalformed: number;
   receiverReports: number;
   rembReceived: number;
+  /** Times the viewer moved between the stream's main and low encodings (stream-fanout.ts). */
+  encodingSwitches: number;
 }
 
 export function emptyVideoSenderStats(): VideoSenderStats {
@@ -70,5 +72,6 @@ export function emptyVideoSenderStats(): VideoSenderStats {
     transportFeedbackMalformed: 0,
     receiverReports: 0,
     rembReceived: 0,
+    encodingSwitches: 0,
   };
 }

@@ -53,9 +53,15 @@ import { emptyVideoSenderStats, type VideoSenderStats } from "./video-sender-sta
 
 export type KeyFrameRequestKind = "join" | "pli" | "fir" | "repair";
 
-/** What a stream fan-out feeds: one viewer's sender of the stream's packetized frames. */
+/**
+ * What a stream fan-out feeds: one viewer's sender of the stream's
+ * packetized frames. `history`: the encoding the frame comes from, when
+ * the stream has more than one (stream-fanout.ts); a frame from another
+ * encoding than the last is a key frame, and the viewer's RTP stream goes
+ * on across it with the same SSRC and its own sequence numbers.
+ */
 export interface FrameSink {
-  send(frame: PacketizedFrame): void;
+  send(frame: PacketizedFrame, history?: PacketHistory): void;
 }
 
 export interface VideoSenderEvents {
@@ -138,11 +144,17 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
   private lastFrame: { timestamp: number; captureTimeUs: number } | undefined;
   private sending = false;
   private needKeyFrame = true;
+  /** The encoding this viewer's frames come from, and how far its wire numbers run ahead of it. */
+  private history: PacketHistory;
+  private sequenceOffset = 0;
+  /** The sequence number the viewer's next media packet gets; undefined before the first. */
+  private nextSequence: number | undefined;
   private closed = false;
 
   constructor(options: VideoSenderOptions) {
     super();
     this.options = options;
+    this.history = options.history;
     this.nacks = new NackResponder(options.history, options.repair);
     this.estimator = new BandwidthEstimator({ ...options.bandwidth });
     const pacing = options.pacing === false ? { factor: Infinity } : (options.pacing ?? {});
@@ -343,8 +355,21 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
   }
 
   /** Queues one packetized frame (shared Buffers; parsed per packet when it leaves). */
-  send(frame: PacketizedFrame): void {
+  send(frame: PacketizedFrame, history: PacketHistory = this.options.history): void {
     if (!this.sending || !this.sender || this.closed) return;
+    if (history !== this.history) {
+      // Another encoding of the same camera (stream-fanout.ts): it starts at
+      // a key frame, and its packets follow on from the last sequence
+      // number this viewer got, so the receiver sees one RTP stream whose
+      // picture changes size (RFC 3550 section 5.1: consecutive numbers;
+      // the timestamps share the capture clock already).
+      if (!frame.keyframe) return;
+      this.history = history;
+      this.sequenceOffset =
+        this.nextSequence === undefined ? 0 : (this.nextSequence - frame.firstSequence) & 0xffff;
+      this.nacks.useHistory(history, this.sequenceOffset);
+      this.counters.encodingSwitches++;
+    }
     let first = false;
     if (this.needKeyFrame) {
       // Frames before the first IDR reference pictures this viewer never got.
@@ -355,10 +380,12 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     this.lastFrame = { timestamp: frame.timestamp, captureTimeUs: frame.captureTimeUs };
     if (frame.keyframe) this.nacks.keyFrameStarted();
     this.counters.framesSent++;
+    const firstSequence = (frame.firstSequence + this.sequenceOffset) & 0xffff;
+    this.nextSequence = (firstSequence + frame.packets.length) & 0xffff;
     frame.packets.forEach((packet, i) => {
       const item: Outgoing = {
         kind: "media",
-        sequence: (frame.firstSequence + i) & 0xffff,
+        sequence: (firstSequence + i) & 0xffff,
         packet,
         firstOfFrame: i === 0,
         captureTimeUs: frame.captureTimeUs,
@@ -399,7 +426,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
       }
       return size;
     }
-    const size = transmitter.repair(item.packet, cluster);
+    const size = transmitter.repair(item.packet, item.sequence, cluster);
     if (size > 0) {
       if (transmitter.usesRtx) this.counters.rtxSent++;
       else this.counters.resentWithoutRtx++;

@@ -37,19 +37,23 @@ function connected(sender: RTCRtpSender): boolean {
 
 /**
  * Sends one of the stream's packets (shared, immutable bytes: parsed afresh
- * here) with our header extensions added. Undefined when werift would drop it
- * (DTLS not up, no codec).
+ * here) with our header extensions added, as sequence number `sequence`
+ * (the viewer's numbering: it differs from the bytes' after the viewer
+ * switched encodings). Undefined when werift would drop it (DTLS not up,
+ * no codec).
  */
 export function sendMedia(
   track: MediaStreamTrack,
   sender: RTCRtpSender,
   bytes: Buffer,
   extensions: readonly HeaderExtension[],
+  sequence?: number,
 ): SentPacketInfo | undefined {
   if (!connected(sender) || !sender.codec) return undefined;
   const transport = sender.dtlsTransport;
   const before = transport.transportSequenceNumber;
   const packet = RtpPacket.deSerialize(bytes);
+  if (sequence !== undefined) packet.header.sequenceNumber = sequence;
   packet.header.extensions = extensions.map((e) => ({ id: e.id, payload: e.payload }));
   track.writeRtp(packet);
   const after = transport.transportSequenceNumber;
