@@ -28,7 +28,9 @@ dev-deps: deps .apt-dev-stamp
 	tools/ensure-apt.sh deps/apt/dev
 	@touch $@
 
-$(NPM_STAMP): package.json package-lock.json $(wildcard */package.json) | node-check
+# patches/: the werift fixes patch-package applies at install (docs/werift-patches.md);
+# a changed patch needs a fresh install to take effect.
+$(NPM_STAMP): package.json package-lock.json $(wildcard */package.json) $(wildcard patches/*.patch) | node-check
 	npm ci --no-audit --no-fund
 	@touch $@
 

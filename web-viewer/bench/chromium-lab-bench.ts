@@ -34,6 +34,9 @@ interface PageSecond {
   freezeCount: number;
   totalFreezesDuration: number;
   bytesReceived: number;
+  /** inbound-rtp frameWidth/frameHeight: the size Chromium decodes now (0 before a frame). */
+  width: number;
+  height: number;
   samples: number;
   error: string | undefined;
 }
@@ -47,6 +50,8 @@ const readPage = (): Promise<PageSecond> =>
       freezeCount: 0,
       totalFreezesDuration: 0,
       bytesReceived: 0,
+      width: 0,
+      height: 0,
       samples: window.benchSamples.length,
       error: window.benchError,
     };
@@ -57,6 +62,8 @@ const readPage = (): Promise<PageSecond> =>
       out.freezeCount = Number(s.freezeCount ?? 0);
       out.totalFreezesDuration = Number(s.totalFreezesDuration ?? 0);
       out.bytesReceived = Number(s.bytesReceived ?? 0);
+      out.width = Number(s.frameWidth ?? 0);
+      out.height = Number(s.frameHeight ?? 0);
     });
     return out;
   })();
@@ -88,6 +95,7 @@ function chromiumWatcher(lab: NetLab, browser: Browser): Watcher<ViewerRecord> {
       const offerAt = Date.now();
       const timeline: NonNullable<ViewerRecord["timeline"]> = [];
       const freezeList: ViewerRecord["freezeList"] = [];
+      const sizes: ViewerRecord["sizes"] = [];
       let prev: PageSecond | null = null;
       let allSamples: number[] = [];
       while (Date.now() < offerAt + call.seconds * 1000) {
@@ -116,6 +124,10 @@ function chromiumWatcher(lab: NetLab, browser: Browser): Watcher<ViewerRecord> {
         for (let i = 0; i < count; i++) {
           freezeList.push({ atMs: round(now.at - offerAt - ms), durationMs: round(ms / count) });
         }
+        const size = sizes.at(-1);
+        if (now.width > 0 && (size?.width !== now.width || size.height !== now.height)) {
+          sizes.push({ atMs: round(now.at - offerAt), width: now.width, height: now.height });
+        }
         prev = now;
       }
       const last = prev;
@@ -128,6 +140,7 @@ function chromiumWatcher(lab: NetLab, browser: Browser): Watcher<ViewerRecord> {
         frames: last?.framesDecoded ?? 0,
         freezeList,
         timeline,
+        sizes,
       };
     } finally {
       await context.close();

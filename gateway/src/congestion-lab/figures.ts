@@ -15,7 +15,7 @@ export type Sender = "camgw" | "libwebrtc";
 /** What figures need of a viewer's record: the probe's, or the reference viewer's. */
 export type ViewerRecord = Pick<
   ProbeReport,
-  "offerAt" | "watchedMs" | "frames" | "freezeList" | "timeline"
+  "offerAt" | "watchedMs" | "frames" | "freezeList" | "timeline" | "sizes"
 >;
 
 /** One call of a scenario, whoever sent (run-scenario.ts, reference-call.ts). */

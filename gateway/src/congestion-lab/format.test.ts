@@ -26,6 +26,8 @@ function figures(over: Partial<ScenarioFigures>): ScenarioFigures {
     glassToGlassDuring: { p50: 40, p95: 200 },
     glassToGlassAfter: null,
     climbBackS: 6,
+    lowEncoding: true,
+    viewersOnLowEncoding: null,
     viewers: [],
     sentKbps: [],
     gauges: [],

@@ -113,6 +113,9 @@ export async function runReferenceCall(
           frames: m.sample.frames ?? Number.NaN,
           encoderTargetKbps: m.sample.encoderTargetKbps ?? Number.NaN,
           lowestEstimateBps: m.sample.lowestEstimateBps ?? Number.NaN,
+          // libwebrtc has one encoding per peer connection: no second one.
+          lowEncoderTargetKbps: 0,
+          viewersOnLowEncoding: 0,
         });
         if (m.size && sizes.at(-1)?.size !== m.size) sizes.push({ at: Date.now(), size: m.size });
       }

@@ -32,6 +32,8 @@ export class ReferenceViewerMeasure {
   readonly #latenciesMs: number[] = [];
   readonly #timeline = new ProbeTimeline(() => this.#offerAt);
   #size: { width: number; height: number } | null = null;
+  /** Each size the viewer was shown, from when (ms after the offer), as the probe reports them. */
+  readonly #sizes: { atMs: number; width: number; height: number }[] = [];
 
   /** `source`: the camera's picture size (libwebrtc may scale it down; the stamp's cells are the camera's). */
   constructor(private readonly source: { width: number; height: number }) {}
@@ -46,6 +48,14 @@ export class ReferenceViewerMeasure {
   }
 
   shown(frame: SinkFrame, atMs: number = Date.now()): void {
+    if (this.#size?.width !== frame.width || this.#size.height !== frame.height) {
+      // libwebrtc scales down under a cap (its "balanced" degradation).
+      this.#sizes.push({
+        atMs: round(atMs - (this.#offerAt ?? atMs)),
+        width: frame.width,
+        height: frame.height,
+      });
+    }
     this.#size = { width: frame.width, height: frame.height };
     // I420: the luma plane comes first, width bytes a row.
     const stampUs = readStamp(
@@ -71,6 +81,7 @@ export class ReferenceViewerMeasure {
         durationMs: round(f.durationMs),
       })),
       timeline: this.#timeline.seconds(endMs),
+      sizes: [...this.#sizes],
       video: this.#frameTimesMs.length > 0,
       width: this.#size?.width ?? null,
       height: this.#size?.height ?? null,

@@ -99,6 +99,8 @@ async function sample(): Promise<void> {
       frames,
       encoderTargetKbps: Number.NaN,
       lowestEstimateBps: estimateBps,
+      lowEncoderTargetKbps: 0,
+      viewersOnLowEncoding: 0,
     },
     size,
   });

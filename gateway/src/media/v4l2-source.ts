@@ -125,6 +125,11 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   }
 
   setBitrate(kbps: number): void {
+    // What a reopen (resize(), start() after an outage) opens at: the
+    // configured bitrate would undo the bitrate policy, whose target only
+    // moves on a change (a resize at the 150 kbit/s floor sent 2.5-3.2
+    // Mbit/s for 7 s into a capped link, congestion lab).
+    this.options = { ...this.options, bitrateKbps: kbps };
     if (this.pipeline && !this.pipeline.closed) this.pipeline.setBitrate(kbps);
   }
 
