@@ -18,25 +18,11 @@ int main(int argc, char** argv) {
   int nonblock = strcmp(mode, "block") != 0;
   int fd = open(argv[1], O_RDWR | (nonblock ? O_NONBLOCK : 0));
   if (fd < 0) DIE("open %s", argv[1]);
-  struct v4l2_format fmt = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
-  fmt.fmt.pix.width = (uint32_t)atoi(argv[2]);
-  fmt.fmt.pix.height = (uint32_t)atoi(argv[3]);
-  fmt.fmt.pix.pixelformat = fourcc_of(argv[4]);
-  if (xioctl(fd, VIDIOC_S_FMT, &fmt)) DIE("VIDIOC_S_FMT");
-  struct v4l2_streamparm parm = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
-  parm.parm.capture.timeperframe = (struct v4l2_fract){1, (uint32_t)atoi(argv[5])};
-  if (xioctl(fd, VIDIOC_S_PARM, &parm)) DIE("VIDIOC_S_PARM");
-  struct v4l2_requestbuffers req = {.count = NBUF, .type = fmt.type, .memory = V4L2_MEMORY_MMAP};
-  if (xioctl(fd, VIDIOC_REQBUFS, &req)) DIE("VIDIOC_REQBUFS");
+  struct v4l2_format fmt;
+  struct v4l2_streamparm parm;
   void* maps[VIDEO_MAX_FRAME];
-  for (uint32_t i = 0; i < req.count; i++) {
-    struct v4l2_buffer b = {.index = i, .type = fmt.type, .memory = V4L2_MEMORY_MMAP};
-    if (xioctl(fd, VIDIOC_QUERYBUF, &b)) DIE("VIDIOC_QUERYBUF");
-    maps[i] = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, b.m.offset);
-    if (maps[i] == MAP_FAILED) DIE("mmap");
-    if (xioctl(fd, VIDIOC_QBUF, &b)) DIE("VIDIOC_QBUF");
-  }
-  int type = fmt.type;
+  prepare_streaming(fd, argv[2], argv[3], argv[4], argv[5], NBUF, &fmt, &parm, maps);
+  int type = (int)fmt.type;
   int64_t t0 = now_us(CLOCK_REALTIME);
   if (xioctl(fd, VIDIOC_STREAMON, &type)) DIE("VIDIOC_STREAMON");
   int n = atoi(argv[6]), eagain = 0;

@@ -40,6 +40,33 @@ static inline int64_t now_us(clockid_t c) {
 
 static inline uint32_t fourcc_of(const char* s) { return v4l2_fourcc(s[0], s[1], s[2], s[3]); }
 
+/* A camera set to W x H FOURCC at FPS (argv strings, as the programs take
+ * them), `nbuf` MMAP buffers mapped into maps[] and queued, ready for
+ * VIDIOC_STREAMON (the caller's: cam_capture reads the clock right before
+ * it). What the driver chose is left in *fmt and *parm. Dies on any
+ * refusal. */
+static inline void prepare_streaming(int fd, const char* w, const char* h, const char* fourcc,
+                                     const char* fps, uint32_t nbuf, struct v4l2_format* fmt,
+                                     struct v4l2_streamparm* parm, void** maps) {
+  *fmt = (struct v4l2_format){.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+  fmt->fmt.pix.width = (uint32_t)atoi(w);
+  fmt->fmt.pix.height = (uint32_t)atoi(h);
+  fmt->fmt.pix.pixelformat = fourcc_of(fourcc);
+  if (xioctl(fd, VIDIOC_S_FMT, fmt)) DIE("VIDIOC_S_FMT");
+  *parm = (struct v4l2_streamparm){.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+  parm->parm.capture.timeperframe = (struct v4l2_fract){1, (uint32_t)atoi(fps)};
+  if (xioctl(fd, VIDIOC_S_PARM, parm)) DIE("VIDIOC_S_PARM");
+  struct v4l2_requestbuffers req = {.count = nbuf, .type = fmt->type, .memory = V4L2_MEMORY_MMAP};
+  if (xioctl(fd, VIDIOC_REQBUFS, &req)) DIE("VIDIOC_REQBUFS");
+  for (uint32_t i = 0; i < req.count; i++) {
+    struct v4l2_buffer b = {.index = i, .type = fmt->type, .memory = V4L2_MEMORY_MMAP};
+    if (xioctl(fd, VIDIOC_QUERYBUF, &b)) DIE("VIDIOC_QUERYBUF");
+    maps[i] = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, b.m.offset);
+    if (maps[i] == MAP_FAILED) DIE("mmap");
+    if (xioctl(fd, VIDIOC_QBUF, &b)) DIE("VIDIOC_QBUF");
+  }
+}
+
 /* Frame stamp reader (frame-stamp spec): luma plane with `pitch` bytes per
  * row and `step` bytes between pixels (2 for YUYV). 0 when invalid. */
 static inline uint64_t read_stamp(const uint8_t* y, int w, int h, int pitch, int step) {
