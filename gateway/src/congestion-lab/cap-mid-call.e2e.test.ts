@@ -7,33 +7,20 @@
  * lifts. Judged on medians of whole windows, never on how fast (speed and
  * the other scenarios are in `make bench`, congestion-lab part).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNetLab, type NetLab } from "../../../firmware-sim/src/net/net-lab.js";
-import { ensureLinkemBuilt } from "../../../firmware-sim/src/net/test-support.js";
+import { describe, expect, it } from "vitest";
 import { percentile } from "../probe/stats.js";
-import { assertBuilt } from "../testing/gateway-process.js";
 import { scenarioFigures } from "./figures.js";
 import { formatFigures, formatSentSeries } from "./format.js";
 import { runScenario } from "./run-scenario.js";
 import { capMidCall, LAB_STREAM } from "./scenarios.js";
+import { labPerFile } from "./testing/lab-per-file.js";
 
-let lab: NetLab | undefined;
-
-beforeAll(async () => {
-  assertBuilt();
-  ensureLinkemBuilt();
-  lab = await startNetLab({ boardNat: "eim", viewerNats: ["none"], turn: false });
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labPerFile(1);
 
 describe("a viewer whose link drops to 300 kbit/s for 15 s mid-call", () => {
   it("gets a stream under the cap while it lasts, keeps its video, and the rate climbs back after", async () => {
-    if (!lab) throw new Error("the lab did not start");
     const scenario = capMidCall(true, 8, 15);
-    const run = await runScenario(lab, scenario, LAB_STREAM);
+    const run = await runScenario(lab(), scenario, LAB_STREAM);
     const figures = scenarioFigures(run);
     console.log(`${formatFigures([figures])}\n${formatSentSeries(figures)}`);
     console.log(

@@ -9,32 +9,19 @@
  * on medians of whole windows, never on how fast (the timings are in
  * `make bench`, congestion-lab part).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNetLab, type NetLab } from "../../../firmware-sim/src/net/net-lab.js";
-import { ensureLinkemBuilt } from "../../../firmware-sim/src/net/test-support.js";
-import { assertBuilt } from "../testing/gateway-process.js";
+import { describe, expect, it } from "vitest";
 import { scenarioFigures } from "./figures.js";
 import { formatFigures, formatSentSeries } from "./format.js";
 import { runReferenceCall } from "./reference-call.js";
 import { capMidCall, LAB_STREAM } from "./scenarios.js";
+import { labPerFile } from "./testing/lab-per-file.js";
 
-let lab: NetLab | undefined;
-
-beforeAll(async () => {
-  assertBuilt();
-  ensureLinkemBuilt();
-  lab = await startNetLab({ boardNat: "eim", viewerNats: ["none"], turn: false });
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labPerFile(1);
 
 describe("the libwebrtc reference sender in the network lab", () => {
   it("connects through the board's NAT, shows the camera's pictures, and comes under a 300 kbit/s cap", async () => {
-    if (!lab) throw new Error("the lab did not start");
     const scenario = capMidCall(true, 10, 5);
-    const run = await runReferenceCall(lab, scenario, LAB_STREAM);
+    const run = await runReferenceCall(lab(), scenario, LAB_STREAM);
     const figures = scenarioFigures(run);
     console.log(`${formatFigures([figures])}\n${formatSentSeries(figures)}`);
     const report = run.reports[0];

@@ -10,17 +10,13 @@
  * medians of the window's later half, never on how fast (the figures with
  * and without the second encoding are in `make bench`, congestion-lab part).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startNetLab, type NetLab } from "../../../firmware-sim/src/net/net-lab.js";
-import { ensureLinkemBuilt } from "../../../firmware-sim/src/net/test-support.js";
+import { describe, expect, it } from "vitest";
 import type { ProbeReport } from "../probe/probe.js";
-import { assertBuilt } from "../testing/gateway-process.js";
 import { scenarioFigures } from "./figures.js";
 import { formatFigures, formatSentSeries } from "./format.js";
 import { runScenario } from "./run-scenario.js";
 import { LAB_STREAM, twoViewers } from "./scenarios.js";
-
-let lab: NetLab | undefined;
+import { labPerFile } from "./testing/lab-per-file.js";
 
 /** The size of the pictures `report`'s viewer decoded `atS` into the schedule (run.startedAt). */
 function sizeAt(startedAt: number, report: ProbeReport, atS: number): string | null {
@@ -29,21 +25,12 @@ function sizeAt(startedAt: number, report: ProbeReport, atS: number): string | n
   return inForce ? `${inForce.width}x${inForce.height}` : null;
 }
 
-beforeAll(async () => {
-  assertBuilt();
-  ensureLinkemBuilt();
-  lab = await startNetLab({ boardNat: "eim", viewerNats: ["none", "none"], turn: false });
-}, 120_000);
-
-afterAll(async () => {
-  await lab?.close();
-});
+const lab = labPerFile(2);
 
 describe("two viewers, one behind a 600 kbit/s link", () => {
   it("gives the weak one a second, lower encoding and leaves the fast one at full size and rate", async () => {
-    if (!lab) throw new Error("the lab did not start");
     const scenario = twoViewers(30, true);
-    const run = await runScenario(lab, scenario, LAB_STREAM);
+    const run = await runScenario(lab(), scenario, LAB_STREAM);
     const figures = scenarioFigures(run);
     console.log(`${formatFigures([figures])}\n${formatSentSeries(figures)}`);
     const [weak, fast] = run.reports;
