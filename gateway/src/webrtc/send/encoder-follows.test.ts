@@ -4,6 +4,7 @@ import { ClipSource } from "../testing/clip-source.js";
 import { LOOPBACK, connectViewer, waitFor, type Connected } from "../testing/harness.js";
 import { SessionManager } from "../session-manager.js";
 import type { WireHeader } from "../werift/rtp-send.js";
+import { packetPolicer } from "../testing/packet-policer.js";
 
 /**
  * The encoder follows its viewers (send/bitrate-policy.ts) on the wire:
@@ -29,23 +30,9 @@ afterEach(async () => {
   await source.close();
 });
 
-/** A token bucket over packets: `perSecond` refill, `burst` deep. */
-function policer(perSecond: number, burst: number): () => boolean {
-  let tokens = burst;
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    tokens = Math.min(burst, tokens + ((now - last) * perSecond) / 1000);
-    last = now;
-    if (tokens < 1) return true;
-    tokens -= 1;
-    return false;
-  };
-}
-
 function setUp(adapt: boolean, resizeToFit = false): void {
   source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
-  const capped = policer(40, 10);
+  const capped = packetPolicer(40, 10);
   manager = new SessionManager({
     streams: { main: source },
     ice: LOOPBACK,

@@ -5,6 +5,7 @@ import { SessionManager } from "../session-manager.js";
 import { ClipSource } from "../testing/clip-source.js";
 import { LOOPBACK, connectViewer, waitFor, type Connected } from "../testing/harness.js";
 import type { WireHeader } from "../werift/rtp-send.js";
+import { packetPolicer } from "../testing/packet-policer.js";
 
 /**
  * The second, lower encoding on the wire (second-encoding.ts): real werift
@@ -32,26 +33,13 @@ afterEach(async () => {
   await source.close();
 });
 
-function policer(perSecond: number, burst: number): () => boolean {
-  let tokens = burst;
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    tokens = Math.min(burst, tokens + ((now - last) * perSecond) / 1000);
-    last = now;
-    if (tokens < 1) return true;
-    tokens -= 1;
-    return false;
-  };
-}
-
 function setUp(lowEncoding: boolean): void {
   source = new ClipSource(
     main,
     { width: 640, height: 360, fps: 30 },
     { units: low, width: 320, height: 180 },
   );
-  const capped = policer(40, 10);
+  const capped = packetPolicer(40, 10);
   manager = new SessionManager({
     streams: { main: source },
     ice: LOOPBACK,
