@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { OpusFrame, OpusSource } from "../../media/audio-source.js";
 import { OPUS_CLOCK_RATE, OpusPayloader } from "../../rtp/opus-payloader.js";
 import { RtpPacketizer } from "../../rtp/packetizer.js";
+import { SourceRunner } from "./source-runner.js";
 import type { FrameSink } from "./video-sender.js";
 
 /**
@@ -50,9 +51,7 @@ export class AudioFanout extends EventEmitter<AudioFanoutEvents> {
   private readonly keepWarm: boolean;
   private readonly retryMs: number;
   private readonly sinks = new Set<FrameSink>();
-  private wantRunning = false;
-  private running = false;
-  private transition: Promise<void> = Promise.resolve();
+  private readonly runner: SourceRunner;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastCaptureUs = -Infinity;
   private closed = false;
@@ -64,6 +63,7 @@ export class AudioFanout extends EventEmitter<AudioFanoutEvents> {
   constructor(options: AudioFanoutOptions) {
     super();
     this.source = options.source;
+    this.runner = new SourceRunner(this.source, { startFailed: (error) => this.failed(error) });
     this.keepWarm = options.keepWarm ?? false;
     this.retryMs = options.retryMs ?? 2000;
     this.source.on("packet", this.onPacket);
@@ -89,7 +89,7 @@ export class AudioFanout extends EventEmitter<AudioFanoutEvents> {
   /** Starts the microphone now (keepWarm). */
   warmUp(): Promise<void> {
     this.setRunning(true);
-    return this.transition;
+    return this.runner.settled();
   }
 
   async close(): Promise<void> {
@@ -101,45 +101,26 @@ export class AudioFanout extends EventEmitter<AudioFanoutEvents> {
     this.source.off("error", this.onError);
     this.source.off("end", this.onEnd);
     this.setRunning(false, true);
-    await this.transition;
+    await this.runner.settled();
     this.removeAllListeners();
   }
 
   private setRunning(want: boolean, force = false): void {
     if (this.closed && !force) return;
-    this.wantRunning = want;
     if (!want) clearTimeout(this.retryTimer);
-    // Serialized like the video fan-out: the last wish wins once the current step is done.
-    this.transition = this.transition.then(async () => {
-      if (this.wantRunning === this.running) return;
-      if (this.wantRunning) {
-        try {
-          await this.source.start();
-          this.running = true;
-        } catch (error) {
-          this.failed(error instanceof Error ? error : new Error(String(error)));
-        }
-      } else {
-        this.running = false;
-        await this.source.stop().catch(() => undefined);
-      }
-    });
+    this.runner.want(want);
   }
 
   /** The microphone failed: stop what is left of it and try again later while wanted. */
   private failed(error: Error | undefined): void {
     this.stats.failures++;
     if (error) this.emit("error", error);
-    this.transition = this.transition.then(async () => {
-      if (!this.running) return;
-      this.running = false;
-      await this.source.stop().catch(() => undefined);
-    });
+    this.runner.failed(true);
     clearTimeout(this.retryTimer);
     if (this.closed) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.wantRunning && !this.running) this.setRunning(true);
+      if (this.runner.wanted && !this.runner.running) this.setRunning(true);
     }, this.retryMs);
   }
 

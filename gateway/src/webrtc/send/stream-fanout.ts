@@ -12,6 +12,7 @@ import { drainTimeMs, KeyFrameRequester } from "./keyframe-requester.js";
 import type { LayerName } from "./layer-policy.js";
 import { ResolutionPolicy } from "./resolution-policy.js";
 import { SecondEncoding } from "./second-encoding.js";
+import { SourceRunner } from "./source-runner.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
 
 /**
@@ -120,9 +121,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly sizeTaken = new Map<string, string>();
   /** Holders that keep the source running with no viewer (snapshots). */
   private holds = 0;
-  private wantRunning = false;
-  private running = false;
-  private transition: Promise<void> = Promise.resolve();
+  private readonly runner: SourceRunner;
   private closed = false;
   /** Re-decides the bitrate when a raise the policy held back is due. */
   private raiseTimer: ReturnType<typeof setTimeout> | undefined;
@@ -143,6 +142,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     super();
     this.id = options.id;
     this.source = options.source;
+    this.runner = new SourceRunner(this.source, {
+      startFailed: (error) => this.emit("sourceLost", error),
+      stopping: () => this.keyFrames.reset(),
+    });
     this.keepWarm = options.keepWarm ?? false;
     this.profileLevelId = options.profileLevelId ?? DEFAULT_PROFILE_LEVEL_ID;
     this.history = new PacketHistory(options.historyPackets);
@@ -363,7 +366,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
   warmUp(): Promise<void> {
     this.setRunning(true);
-    return this.transition;
+    return this.runner.settled();
   }
 
   /** Stops the source if this fan-out started it and drops the subscription. */
@@ -380,41 +383,18 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.source.off("end", this.onEnd);
     this.source.off("state", this.onState);
     this.setRunning(false, true);
-    await this.transition;
+    await this.runner.settled();
     this.history.clear();
     this.removeAllListeners();
   }
 
   private setRunning(want: boolean, force = false): void {
     if (this.closed && !force) return;
-    this.wantRunning = want;
-    // Serialized: a viewer leaving while the camera is still opening must
-    // not race the start; the last wish wins once the current step is done.
-    this.transition = this.transition.then(async () => {
-      if (this.wantRunning === this.running) return;
-      if (this.wantRunning) {
-        try {
-          await this.source.start();
-          this.running = true;
-        } catch (error) {
-          this.emit("sourceLost", error instanceof Error ? error : new Error(String(error)));
-        }
-      } else {
-        this.running = false;
-        this.keyFrames.reset();
-        await this.source.stop().catch(() => undefined);
-      }
-    });
+    this.runner.want(want);
   }
 
   private lost(error: Error | undefined): void {
-    this.wantRunning = false;
-    // Stop what is left of it, so that the next viewer starts it afresh.
-    this.transition = this.transition.then(async () => {
-      if (!this.running) return;
-      this.running = false;
-      await this.source.stop().catch(() => undefined);
-    });
+    this.runner.failed(false);
     this.emit("sourceLost", error);
   }
 
