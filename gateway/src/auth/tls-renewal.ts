@@ -15,7 +15,8 @@
  *   next change of either file, or the next daily check, tries again.
  *
  * The files are polled (fs.watchFile follows symlinks, so a live/ symlink
- * moved to a new archive file is seen; fs.watch on a file is not).
+ * moved to a new archive file is seen; fs.watch on a file is not), every
+ * 10 s, and read once both have been still for 15 s.
  */
 import { EventEmitter } from "node:events";
 import { unwatchFile, watchFile, type Stats } from "node:fs";
@@ -48,10 +49,20 @@ export class TlsRenewal extends EventEmitter<TlsRenewalEvents> {
   #closed = false;
   readonly #timer: NodeJS.Timeout;
   readonly #watched: string[] = [];
+  #settle: NodeJS.Timeout | undefined;
   readonly #onFileChange = (now: Stats, before: Stats): void => {
-    if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) {
-      void this.check();
+    if (now.mtimeMs === before.mtimeMs && now.ino === before.ino && now.size === before.size) {
+      return;
     }
+    // Checked once both files have been still for a while: a renewal writes
+    // the certificate and then the key, and each file is polled on its own
+    // schedule; checking at the first change would log a mismatch for every
+    // renewal. 1.5 polls: the other file's change is seen within one.
+    clearTimeout(this.#settle);
+    this.#settle = setTimeout(
+      () => void this.check(),
+      1.5 * (this.options.filePollMs ?? FILE_POLL_MS),
+    ).unref();
   };
 
   constructor(private readonly options: TlsRenewalOptions) {
@@ -122,6 +133,7 @@ export class TlsRenewal extends EventEmitter<TlsRenewalEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#settle);
     for (const file of this.#watched.splice(0)) unwatchFile(file, this.#onFileChange);
   }
 }
