@@ -37,9 +37,9 @@ import { Aedes, type AedesOptions, type AuthenticateError, type Client } from "a
 import { WebSocketServer, createWebSocketStream, type WebSocket } from "ws";
 import type { Principal } from "../auth/broker-acl.js";
 import { MAX_PACKET_BYTES } from "../auth/mosquitto-files.js";
+import { AddressCap, type ConnectionCapStats } from "../http/address-cap.js";
 import { aedesAuthHooks, principalName, type BrokerAuthenticator } from "./broker-auth.js";
 import { guardMqttFrames } from "./mqtt-frame-guard.js";
-import { AddressCap, type ConnectionCapStats } from "../http/address-cap.js";
 
 export interface EmbeddedBrokerOptions {
   /** Bind address; default "0.0.0.0" (a board serves its LAN). Tests use 127.0.0.1. */
@@ -208,7 +208,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
     const tcpPort = options.port === undefined ? 1883 : options.port;
     if (tcpPort !== null) {
       this.#tcp = createNetServer({ noDelay: true }, (socket) => {
-        if (this.#admit(socket)) this.#acceptTcp(socket);
+        if (this.#admitOrClose(socket)) this.#acceptTcp(socket);
       });
       this.#port = await listen(this.#tcp, tcpPort, this.host, this.#onListenerError);
     }
@@ -222,7 +222,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
       // Counted per address as it arrives, before its handshake: a
       // handshake left hanging holds a slot as much as a session does.
       this.#tls.prependListener("connection", (socket: Socket) => {
-        if (!this.#admit(socket)) socket.destroy();
+        this.#admitOrClose(socket);
       });
       this.#tls.on("secureConnection", (socket: TLSSocket) => {
         this.#acceptTcp(socket);
@@ -241,7 +241,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
         res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
       });
       this.#http.prependListener("connection", (socket: Socket) => {
-        if (!this.#admit(socket)) socket.destroy();
+        this.#admitOrClose(socket);
       });
       this.#http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         this.#upgrade(req, socket, head);
@@ -364,8 +364,11 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
     this.#aedes.handle(guarded, req);
   }
 
-  /** The per-address cap (a refusal is only counted: it says nothing to the log, a flood would fill it). */
-  #admit(socket: Socket): boolean {
+  /**
+   * The per-address cap: false when `socket` is over it (closed, before a
+   * byte is read). Only counted, not logged: a flood would fill the log.
+   */
+  #admitOrClose(socket: Socket): boolean {
     if (this.#cap.admit(socket)) return true;
     socket.destroy();
     return false;
