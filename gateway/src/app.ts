@@ -6,6 +6,7 @@ import { AccountStore, type NewViewer } from "./auth/account-store.js";
 import { deviceCredential, type DeviceCredential } from "./auth/device-credential.js";
 import { ensureStateDir, stateDirFrom } from "./auth/state-dir.js";
 import { lanAddresses, loadTlsMaterial, type TlsMaterial } from "./auth/tls-material.js";
+import { TlsRenewal } from "./auth/tls-renewal.js";
 import type { Config } from "./config.js";
 import { createControl, type Control } from "./control-factory.js";
 import type { HttpAccess } from "./http/access.js";
@@ -129,6 +130,7 @@ export class Gateway {
   private addressWatch: AddressWatch | null = null;
   private homeAssistant: HomeAssistantLink | null = null;
   private readonly processStats = new ProcessStats();
+  private tlsRenewal: TlsRenewal | null = null;
   addresses: GatewayAddresses | null = null;
   /** The viewer made on this first start, if any (its secrets are shown once, by the CLI). */
   firstViewer: NewViewer | null = null;
@@ -143,7 +145,8 @@ export class Gateway {
     private readonly http: HttpServer,
     private readonly metrics: MetricsRegistry,
     readonly accounts: AccountStore,
-    readonly tls: TlsMaterial,
+    /** The certificate served now (a renewal replaces it). */
+    public tls: TlsMaterial,
     readonly stateDir: string,
   ) {
     this.snapshots = new SnapshotService({
@@ -245,6 +248,7 @@ export class Gateway {
       health: () => gateway?.health() ?? [{ name: "gateway", ok: false, detail: "starting" }],
       metrics,
       access,
+      maxConnectionsPerAddress: config["max-connections-per-address"],
     });
     gateway = new Gateway(config, log, source, sessions, http, metrics, accounts, tls, stateDir);
     gateway.extras = { audio, control };
@@ -317,6 +321,10 @@ export class Gateway {
         whip: this.whip,
         snapshots: this.snapshots,
         process: this.processStats,
+        connections: {
+          http: this.http.connectionStats,
+          broker: this.broker?.connectionStats ?? null,
+        },
       });
     this.metrics.register(samples);
 
@@ -341,6 +349,7 @@ export class Gateway {
           cert: this.tls.cert,
           key: this.tls.key,
         },
+        maxConnectionsPerAddress: config["max-connections-per-address"],
         auth: accountAuthenticator(
           {
             prefix: config.prefix,
@@ -370,6 +379,7 @@ export class Gateway {
       ...(mqttUrl ? { mqtt: mqttUrl } : {}),
       ...(mqttsUrl ? { mqtts: mqttsUrl } : {}),
     };
+    this.renewTls();
     this.connectSignaling(brokerUrl, device);
     this.homeAssistant = await startHomeAssistant({
       config,
@@ -388,6 +398,34 @@ export class Gateway {
       stateDir: this.stateDir,
     });
     if (config["whip-url"]) this.pushWhip(config["whip-url"]);
+  }
+
+  /**
+   * The certificate checked daily (the user's files also when they change)
+   * and a new one served by the HTTPS and MQTT/TLS listeners at once
+   * (auth/tls-renewal.ts). The fingerprint is logged: people compare it.
+   */
+  private renewTls(): void {
+    const { config, log } = this;
+    const certFile = config["tls-cert"];
+    const renewal = new TlsRenewal({
+      stateDir: this.stateDir,
+      ...(certFile ? { certFile } : {}),
+      ...(config["tls-key"] ? { keyFile: config["tls-key"] } : {}),
+      current: this.tls,
+    });
+    renewal.on("renewed", (tls) => {
+      this.http.setTls(tls);
+      this.broker?.setTls(tls);
+      this.tls = tls;
+      log.info(
+        tls.origin === "self-signed"
+          ? `renewed the self-signed TLS certificate: SHA-256 ${tls.fingerprint}`
+          : `serving the new TLS certificate from ${certFile}: SHA-256 ${tls.fingerprint}`,
+      );
+    });
+    renewal.on("error", (err) => log.error(`TLS: ${err.message}`));
+    this.tlsRenewal = renewal;
   }
 
   /**
@@ -608,6 +646,7 @@ export class Gateway {
     await this.http.close();
     this.accounts.close();
     this.processStats.close();
+    this.tlsRenewal?.close();
   }
 }
 

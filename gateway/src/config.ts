@@ -199,6 +199,11 @@ export const SCHEMA = {
     default: "loopback",
     help: "loopback: /metrics open to this machine, a viewer's token elsewhere; token: a token always",
   },
+  "max-connections-per-address": {
+    parse: integer(1, 1024),
+    default: 16,
+    help: "Connections one client address may hold open on the web ports, and on the embedded broker (127.0.0.1 and ::1 exempt)",
+  },
   "ice-servers": {
     parse: iceServers,
     default: [],

@@ -7,6 +7,7 @@
  * describe every field of its part's stats, so a new counter cannot be left
  * out or renamed on the way.
  */
+import type { ConnectionCapStats } from "./http/address-cap.js";
 import type { Sample } from "./http/metrics.js";
 import type { H264Source, SourceStats } from "./media/source.js";
 import type { ProcessStats, ProcessStatsSnapshot } from "./process-stats.js";
@@ -205,6 +206,14 @@ const SNAPSHOT_METRICS: MetricTable<SnapshotStats> = {
   coldStarts: counter("Snapshots that started the camera (nobody watched)"),
 };
 
+/** The web ports' and the embedded broker's connection caps (http/address-cap.ts). */
+const CONNECTION_METRICS: MetricTable<ConnectionCapStats> = {
+  refused: counter(
+    "Connections closed at once, unserved, by the cap that refused them (per-address, full)",
+    "reason",
+  ),
+};
+
 /** The gateway process itself (process-stats.ts). Prefix process_. */
 const PROCESS_METRICS: MetricTable<ProcessStatsSnapshot> = {
   residentBytes: gauge("Resident set size, bytes"),
@@ -235,12 +244,14 @@ export interface MetricParts {
   /** Set when whip-url is. */
   whip?: WhipEgress | null;
   snapshots?: { readonly stats: SnapshotStats };
+  /** The connection caps of the web ports and of the embedded broker (absent: not shown). */
+  connections?: { http: ConnectionCapStats; broker: ConnectionCapStats | null };
   /** The process's own figures (absent: not shown). */
   process?: ProcessStats | null;
 }
 
 export function gatewayMetrics(parts: MetricParts): Sample[] {
-  const { sessions, dispatcher, link, source, whep, whip, snapshots, process } = parts;
+  const { sessions, dispatcher, link, source, whep, whip, snapshots, process, connections } = parts;
   const stats = sessions.stats;
   const out = samples("", SESSION_METRICS, stats);
   out.push(...samples("video_", VIDEO_METRICS, stats.video));
@@ -274,6 +285,12 @@ export function gatewayMetrics(parts: MetricParts): Sample[] {
   out.push(metric("source_running", gauge("1 while the source streams"), +source.running));
   const sourceStats = source.stats?.();
   if (sourceStats) out.push(...samples("source_", SOURCE_METRICS, sourceStats));
+  if (connections) {
+    out.push(...samples("http_connections_", CONNECTION_METRICS, connections.http));
+    if (connections.broker) {
+      out.push(...samples("broker_connections_", CONNECTION_METRICS, connections.broker));
+    }
+  }
   if (process) out.push(...samples("process_", PROCESS_METRICS, process.snapshot()));
   return out;
 }

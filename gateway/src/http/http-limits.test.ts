@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AccountStore, type NewViewer } from "../auth/account-store.js";
 import { loadTlsMaterial } from "../auth/tls-material.js";
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from "./address-cap.js";
 import { HttpServer, MAX_HTTP_CONNECTIONS } from "./http-server.js";
 import { MetricsRegistry } from "./metrics.js";
 
@@ -131,10 +132,45 @@ describe("the gateway's web ports", () => {
     sockets.push(extra);
     const refused = await closedWithin(extra, 5_000);
     expect(refused?.said).toBe("");
+    // Counted for /metrics (camgw_http_connections_refused_total{reason="full"}).
+    expect(server.connectionStats.refused.full).toBe(1);
     for (const s of held) s.destroy();
     await expect
       .poll(() => statusOf(`http://127.0.0.1:${plainPort}/healthz`), { timeout: 10_000 })
       .toBe(200);
+  });
+
+  it("caps the connections of one client address across both ports, exempting only 127.0.0.1", async () => {
+    const cap = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    const from = (port: number, localAddress: string): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect({ port, host: "127.0.0.1", localAddress }, () => resolve(socket));
+        socket.on("error", reject);
+        sockets.push(socket);
+      });
+    /** Whether a GET on a held socket is answered: the server admitted it. */
+    const answered = (socket: Socket): Promise<boolean> =>
+      new Promise((resolve) => {
+        socket.once("data", () => resolve(true));
+        socket.once("close", () => resolve(false));
+        socket.write("GET /healthz HTTP/1.1\r\nHost: camera\r\n\r\n");
+      });
+    // A LAN host (127.0.0.2 is not exempt) holds its share on the plain port, all answered.
+    const lan = await Promise.all(Array.from({ length: cap }, () => from(plainPort, "127.0.0.2")));
+    expect(await Promise.all(lan.map(answered))).toEqual(lan.map(() => true));
+    // The next one, on either port (the cap is the host's, not the port's), is closed unanswered.
+    for (const port of [plainPort, tlsPort]) {
+      const extra = connect({ port, host: "127.0.0.1", localAddress: "127.0.0.2" });
+      sockets.push(extra);
+      expect(await closedWithin(extra, 5_000)).toMatchObject({ said: "" });
+    }
+    expect(server.connectionStats.refused).toEqual({ "per-address": 2, full: 0 });
+    // This machine's own address is not capped.
+    const local = await Promise.all(
+      Array.from({ length: cap + 2 }, () => from(plainPort, "127.0.0.1")),
+    );
+    expect(await Promise.all(local.map(answered))).toEqual(local.map(() => true));
+    expect(server.connectionStats.refused["per-address"]).toBe(2);
   });
 
   it("asks for a viewer's token for /metrics and the details of /healthz (metrics-access: token)", async () => {

@@ -1,7 +1,9 @@
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import type { Server as TlsServer } from "node:tls";
+import { AddressCap, type ConnectionCapStats } from "./address-cap.js";
 import { LOOPBACK_ONLY, mayReadFigures, originRefusal, type HttpAccess } from "./access.js";
 import type { MetricsRegistry } from "./metrics.js";
 import { SECURITY_HEADERS } from "./security-headers.js";
@@ -36,13 +38,16 @@ export interface HttpServerOptions {
   metrics: MetricsRegistry;
   /** Tokens, the /metrics rule and allowed origins; default: loopback only, no tokens. */
   access?: HttpAccess;
+  /** Connections open at once per client address, all listeners together (address-cap.ts); default 16. */
+  maxConnectionsPerAddress?: number;
 }
 
 /**
  * Slow or idle clients must not hold sockets: a request's headers within
  * 10 s, the whole request within 10 s, an idle connection closed after 10 s
  * (upgraded /mqtt sockets excepted: `ws` clears their timeout), a TLS
- * handshake within 10 s. Connections per listener are capped.
+ * handshake within 10 s. Connections per listener are capped, and per
+ * client address across the listeners (address-cap.ts).
  *
  * Node 20 checks the header and request timeouts only every
  * `connectionsCheckingInterval` (30 s by default), so a client trickling
@@ -66,10 +71,13 @@ export class HttpServer extends EventEmitter<{ error: [Error] }> {
   private readonly access: HttpAccess;
   private closed = false;
   private readonly routes: HttpRoute[] = [];
+  private readonly cap: AddressCap;
+  private readonly tlsServers: TlsServer[] = [];
 
   constructor(private readonly options: HttpServerOptions) {
     super();
     this.access = options.access ?? LOOPBACK_ONLY;
+    this.cap = new AddressCap(options.maxConnectionsPerAddress);
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       this.handle(req, res).catch((err: unknown) => {
@@ -79,17 +87,22 @@ export class HttpServer extends EventEmitter<{ error: [Error] }> {
     };
     this.servers = options.listeners.map((listener) => {
       const timeouts = { connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS };
-      const server = listener.tls
-        ? createHttpsServer(
-            {
-              ...timeouts,
-              cert: listener.tls.cert,
-              key: listener.tls.key,
-              handshakeTimeout: HEADERS_TIMEOUT_MS,
-            },
-            handler,
-          )
-        : createServer(timeouts, handler);
+      let server: Server;
+      if (listener.tls) {
+        const https = createHttpsServer(
+          {
+            ...timeouts,
+            cert: listener.tls.cert,
+            key: listener.tls.key,
+            handshakeTimeout: HEADERS_TIMEOUT_MS,
+          },
+          handler,
+        );
+        this.tlsServers.push(https);
+        server = https;
+      } else {
+        server = createServer(timeouts, handler);
+      }
       server.headersTimeout = HEADERS_TIMEOUT_MS;
       server.requestTimeout = HEADERS_TIMEOUT_MS;
       server.timeout = IDLE_TIMEOUT_MS;
@@ -97,8 +110,31 @@ export class HttpServer extends EventEmitter<{ error: [Error] }> {
       // must not delay shutdown.
       server.keepAliveTimeout = KEEP_ALIVE_MS;
       server.maxConnections = MAX_HTTP_CONNECTIONS;
+      // Before http's (or tls's) own 'connection' listener: a refused socket
+      // is closed before a parser or a TLS session is set up for it. A plain
+      // close, not a 503: on the HTTPS port nothing can be said before the
+      // handshake, and a client flooding us does not read the answer.
+      server.prependListener("connection", (socket: Socket) => {
+        if (!this.cap.admit(socket)) socket.destroy();
+      });
+      // net.Server (Node >= 18.6) says when maxConnections dropped one.
+      server.on("drop", () => this.cap.countFull());
       return server;
     });
+  }
+
+  /** Connections refused by the per-address and per-port caps, for /metrics. */
+  get connectionStats(): ConnectionCapStats {
+    return this.cap.stats;
+  }
+
+  /**
+   * Serves a new certificate and key on the HTTPS listeners from the next
+   * handshake on (a renewed one, tls-renewal.ts); connections open keep
+   * theirs. No restart.
+   */
+  setTls(tls: { cert: string; key: string }): void {
+    for (const server of this.tlsServers) server.setSecureContext({ cert: tls.cert, key: tls.key });
   }
 
   /** Adds a route, tried in the order added, after /healthz and /metrics and before the viewer's files. */

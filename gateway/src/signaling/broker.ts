@@ -6,7 +6,8 @@
  * Security (docs/security.md): with `auth`, every client logs in and may
  * touch only its own topics (broker-auth.ts, auth/broker-acl.ts); packets
  * over 70 KB end the connection before they are buffered
- * (mqtt-frame-guard.ts); connections are capped, and a client that has not
+ * (mqtt-frame-guard.ts); connections are capped, in all and per client
+ * address (http/address-cap.ts), and a client that has not
  * sent CONNECT within 10 s is dropped.
  *
  * Latency: Nagle is turned off on every accepted TCP socket. Without it a
@@ -36,6 +37,7 @@ import { Aedes, type AedesOptions, type AuthenticateError, type Client } from "a
 import { WebSocketServer, createWebSocketStream, type WebSocket } from "ws";
 import type { Principal } from "../auth/broker-acl.js";
 import { MAX_PACKET_BYTES } from "../auth/mosquitto-files.js";
+import { AddressCap, type ConnectionCapStats } from "../http/address-cap.js";
 import { aedesAuthHooks, principalName, type BrokerAuthenticator } from "./broker-auth.js";
 import { guardMqttFrames } from "./mqtt-frame-guard.js";
 
@@ -59,6 +61,12 @@ export interface EmbeddedBrokerOptions {
   password?: string;
   /** Connections open at once, all listeners together; default 128. */
   maxConnections?: number;
+  /**
+   * Connections open at once per client address, over the broker's own
+   * listeners (TCP, TLS, its WebSocket port; /mqtt on the web ports counts
+   * with the web server's); default 16, loopback exempt (http/address-cap.ts).
+   */
+  maxConnectionsPerAddress?: number;
   /** Largest MQTT packet (Remaining Length) accepted; default 70 000 bytes. */
   maxPacketBytes?: number;
 }
@@ -110,6 +118,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
   readonly #clientsByName = new Map<string, Set<Client>>();
   readonly #maxConnections: number;
   readonly #maxPacketBytes: number;
+  readonly #cap: AddressCap;
   #tcp: NetServer | undefined;
   #tls: TlsServer | undefined;
   #http: HttpServer | undefined;
@@ -132,6 +141,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
     this.host = options.host ?? "0.0.0.0";
     this.#maxConnections = options.maxConnections ?? 128;
     this.#maxPacketBytes = options.maxPacketBytes ?? MAX_PACKET_BYTES;
+    this.#cap = new AddressCap(options.maxConnectionsPerAddress);
     aedes.on("client", (client) => {
       const principal = principals.get(client);
       if (principal) {
@@ -198,7 +208,7 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
     const tcpPort = options.port === undefined ? 1883 : options.port;
     if (tcpPort !== null) {
       this.#tcp = createNetServer({ noDelay: true }, (socket) => {
-        this.#acceptTcp(socket);
+        if (this.#admitOrClose(socket)) this.#acceptTcp(socket);
       });
       this.#port = await listen(this.#tcp, tcpPort, this.host, this.#onListenerError);
     }
@@ -208,6 +218,11 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
         key: options.tls.key,
         // A TLS handshake left hanging holds a connection slot.
         handshakeTimeout: 10_000,
+      });
+      // Counted per address as it arrives, before its handshake: a
+      // handshake left hanging holds a slot as much as a session does.
+      this.#tls.prependListener("connection", (socket: Socket) => {
+        this.#admitOrClose(socket);
       });
       this.#tls.on("secureConnection", (socket: TLSSocket) => {
         this.#acceptTcp(socket);
@@ -225,11 +240,27 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
       this.#http = createHttpServer((_req, res) => {
         res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n");
       });
+      this.#http.prependListener("connection", (socket: Socket) => {
+        this.#admitOrClose(socket);
+      });
       this.#http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         this.#upgrade(req, socket, head);
       });
       this.#wsPort = await listen(this.#http, options.wsPort, this.host, this.#onListenerError);
     }
+  }
+
+  /** Connections refused by the per-address and overall caps, for /metrics. */
+  get connectionStats(): ConnectionCapStats {
+    return this.#cap.stats;
+  }
+
+  /**
+   * Serves a new certificate and key on the MQTT/TLS listener from the next
+   * handshake on (a renewed one); sessions open keep theirs. No restart.
+   */
+  setTls(tls: { cert: string; key: string }): void {
+    this.#tls?.setSecureContext({ cert: tls.cert, key: tls.key });
   }
 
   get connectedClients(): number {
@@ -333,8 +364,19 @@ export class EmbeddedBroker extends EventEmitter<EmbeddedBrokerEvents> {
     this.#aedes.handle(guarded, req);
   }
 
+  /**
+   * The per-address cap: false when `socket` is over it (closed, before a
+   * byte is read). Only counted, not logged: a flood would fill the log.
+   */
+  #admitOrClose(socket: Socket): boolean {
+    if (this.#cap.admit(socket)) return true;
+    socket.destroy();
+    return false;
+  }
+
   #full(socket: Duplex): boolean {
     if (this.#sockets.size < this.#maxConnections) return false;
+    this.#cap.countFull();
     this.emit(
       "clientError",
       new Error(
