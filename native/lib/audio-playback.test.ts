@@ -34,6 +34,15 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
+ * Every packet played, or dropped and counted: a pusher the loaded machine
+ * paused (ASAN run: 12 of 101) delivers a burst past the buffer's bound,
+ * and the oldest go so latency stays bounded (jitter_buffer.h).
+ */
+function expectAllPlayedOrDropped(run: PlaybackRun): void {
+  expect(run.stats.framesDecoded + run.stats.packetsDropped).toBe(run.packets);
+}
+
+/**
  * The tone lasted as long as it was sent (2 s) unless the device ran dry: a
  * loaded machine (ASAN, two cores) can starve the playback thread into an
  * underrun, reported as an "xrun" event, after which the recording's length
@@ -41,7 +50,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 function expectToneLength(run: PlaybackRun, ms: number): void {
   expect(run.events.filter((e) => !e.startsWith("xrun:"))).toEqual([]);
-  if (run.stats.xruns === 0) expect(Math.abs(ms - 2000)).toBeLessThan(60);
+  // Dropped packets (above) shorten it by their 20 ms each.
+  const dropped = run.stats.packetsDropped * 20;
+  if (run.stats.xruns === 0) expect(Math.abs(ms + dropped - 2000)).toBeLessThan(60);
 }
 
 /** The speaker's recording: the loud stretch, its length in ms, and its tone in Hz. */
@@ -93,7 +104,7 @@ describe("AudioPlayback on the virtual board", () => {
       framesFec: 0,
       framesConcealed: TAIL_CONCEALED,
     });
-    expect(result.stats.framesDecoded).toBe(result.packets);
+    expectAllPlayedOrDropped(result);
     const h = heard(speaker);
     expect(Math.abs(h.hz - 440)).toBeLessThan(2);
     expectToneLength(result, h.ms);
@@ -124,7 +135,7 @@ describe("AudioPlayback on the virtual board", () => {
       { options: PLAYOUT, input: tone, timestamps: false },
       { profile: "pi5", env: { CAMGW_SIM_SPEAKER_FILE: speaker } },
     );
-    expect(result.stats.framesDecoded).toBe(result.packets);
+    expectAllPlayedOrDropped(result);
     expect(Math.abs(heard(speaker).hz - 440)).toBeLessThan(2);
   });
 
