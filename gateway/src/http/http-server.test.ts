@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { LOOPBACK_ONLY, type HttpAccess } from "./access.js";
 import { HttpServer, type HealthPart } from "./http-server.js";
 import { MetricsRegistry } from "./metrics.js";
@@ -91,8 +91,11 @@ describe("http server", () => {
   });
 
   it("serves the viewer's files and nothing outside their folder", async () => {
-    const root = mkdtempSync(join(tmpdir(), "camgw-viewer-"));
-    mkdirSync(join(root, "assets"));
+    // The served folder and a file beside it, both in one temporary folder.
+    const outer = mkdtempSync(join(tmpdir(), "camgw-viewer-"));
+    onTestFinished(() => rmSync(outer, { recursive: true, force: true }));
+    const root = join(outer, "viewer");
+    mkdirSync(join(root, "assets"), { recursive: true });
     writeFileSync(join(root, "index.html"), "<!doctype html><title>camgw</title>");
     writeFileSync(join(root, "assets", "app.js"), "console.log(1)");
     writeFileSync(join(root, "..", "secret.txt"), "no");

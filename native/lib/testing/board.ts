@@ -6,8 +6,8 @@
  * as JSON on the last line of stdout.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
@@ -29,25 +29,33 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, "..", "..", "..");
 export const simLibrary = join(repoRoot, "firmware-sim", "build", "libcamgw-vdev.so");
 
-let bundleDir: string | undefined;
+let bundled: string | undefined;
 
+/**
+ * The scenarios bundled for the board's child processes, under build/ (a
+ * temporary folder was left behind whenever vitest ended a worker without
+ * its exit handlers: dozens per run). Written under a name of its own and
+ * renamed into place, so workers bundling at once never read half a file.
+ */
 function bundle(): string {
-  if (bundleDir === undefined) {
-    bundleDir = mkdtempSync(join(tmpdir(), "camgw-native-test-"));
+  if (bundled === undefined) {
+    const dir = join(repoRoot, "build", "native-test");
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, "scenarios.mjs");
+    const temp = join(dir, `.scenarios.${process.pid}.${randomBytes(4).toString("hex")}.mjs`);
     buildSync({
       entryPoints: [join(here, "scenarios.ts")],
       bundle: true,
       platform: "node",
       format: "esm",
       target: "node20",
-      outfile: join(bundleDir, "scenarios.mjs"),
+      outfile: temp,
       logLevel: "error",
     });
-    process.once("exit", () => {
-      if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
-    });
+    renameSync(temp, out);
+    bundled = out;
   }
-  return join(bundleDir, "scenarios.mjs");
+  return bundled;
 }
 
 export interface ScenarioRun<T> {
@@ -63,8 +71,8 @@ export async function runOnBoard<T>(
   if (!existsSync(simLibrary)) {
     throw new Error(`virtual board library missing: ${simLibrary} (run \`make sim-build\`)`);
   }
-  // The child's bundle lives in a temporary directory, where the locator's
-  // walk up would find nothing: hand it the path found from here.
+  // Hand the child the addon found from here (the ASan build when the tests
+  // run under it), not whatever a walk up from build/native-test finds.
   const addonPath = locateAddon();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
