@@ -33,7 +33,9 @@ export async function iceServersBench(options: { pairs?: number } = {}): Promise
       if (r.answerMs !== null) (ask ? answers.asked : answers.given).push(r.answerMs);
       // The last viewer leaving stops the camera: every connect pays for a
       // camera start, as a first viewer on a LAN does.
-      await new Promise((r) => setTimeout(r, 300));
+      // One offer a second per viewer is the device's limit past a burst of 8
+      // (dispatcher.ts): faster, a quiet machine got "busy" for 5 of 24.
+      await new Promise((r) => setTimeout(r, 1000));
     }
     const line = (name: string, ttff: number[], answer: number[]): string =>
       `  ${name.padEnd(26)}first frame p50 ${round(percentile(ttff, 50))} ms  p95 ${round(percentile(ttff, 95))} ms  answer p50 ${round(percentile(answer, 50))} ms  (${ttff.length}/${pairs} got video)`;
