@@ -34,6 +34,8 @@ function expectValid(path: string, frames: LayerResult["low"]): void {
   expect(c.problems).toEqual([]);
   expect(frames[0]?.keyframe).toBe(true);
   expect(c.decodedFrames).toBe(frames.length);
+  // Every frame shows its stamp: a lower encoding is a downscale the reader must not misread.
+  expect(c.stampSkewUs.length).toBe(frames.length);
   for (const skew of c.stampSkewUs) expect(Math.abs(skew)).toBeLessThan(5_000);
 }
 

@@ -52,5 +52,5 @@ export function readBandStamp(
   const band = stampBandHeight(height);
   if (rgba.length < width * band * 4) return null;
   const luma = lumaFromRgba(rgba, width, band);
-  return readStamp({ data: luma, width, height, stride: width }, width, height);
+  return readStamp({ data: luma, width, height, stride: width });
 }

@@ -55,6 +55,20 @@ describe("frame stamp", () => {
     expect(readStamp({ data: half, width: 640, height: 360 }, 1280, 720)).toBe(t);
   });
 
+  it("reads a halved picture without being told its encoded size, even over a bright scene", () => {
+    // A second, lower encoding (640x360 of a 1280x720 capture) shows an 8-row
+    // band; the unscaled rule would average rows 4-12, half of them scene.
+    const t = 1_763_700_000_123_457n;
+    const full = { data: grayFrame(1280, 720, 255), width: 1280, height: 720 };
+    writeStamp(full, t);
+    const half = new Uint8Array(640 * 360);
+    for (let y = 0; y < 360; y++) {
+      for (let x = 0; x < 640; x++) half[y * 640 + x] = full.data[y * 2 * 1280 + x * 2] ?? 0;
+    }
+    expect(readStamp({ data: half, width: 640, height: 360 })).toBe(t);
+    expect(readStamp({ data: full.data, width: 1280, height: 720 })).toBe(t);
+  });
+
   it("survives a real H.264 encode and decode at 1280x720 and 2 Mbit/s", () => {
     const width = 1280;
     const height = 720;

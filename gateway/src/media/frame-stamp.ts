@@ -66,21 +66,30 @@ export interface LumaPlane {
  * Reads the stamp from a decoded picture: the mean over the central half of
  * each cell in both directions decides its bit. `sourceWidth`/`sourceHeight`
  * give the encoded size when the picture was scaled (the spec's cells are
- * defined on the encoded frame).
+ * defined on the encoded frame). Without them the picture may still be a
+ * downscale of a larger capture (a second, lower encoding; libwebrtc's own
+ * scaling): the band of any such picture covers at least its top height/45
+ * rows, so the reader samples the central half of those rows only. Reading
+ * the unscaled rule instead would sample the scene below a halved band, and
+ * the CRC-8 lets one such garbage word in 256 through as a time.
  */
 export function readStamp(
   plane: LumaPlane,
-  sourceWidth = plane.width,
-  sourceHeight = plane.height,
+  sourceWidth?: number,
+  sourceHeight?: number,
 ): bigint | null {
   const stride = plane.stride ?? plane.width;
-  const sx = plane.width / sourceWidth;
-  const sy = plane.height / sourceHeight;
-  const cellW = Math.floor(sourceWidth / STAMP_CELLS);
-  const bandH = stampBandHeight(sourceHeight);
+  const known = sourceWidth !== undefined && sourceHeight !== undefined;
+  const srcW = known ? sourceWidth : plane.width;
+  const srcH = known ? sourceHeight : plane.height;
+  const sx = plane.width / srcW;
+  const sy = plane.height / srcH;
+  const cellW = Math.floor(srcW / STAMP_CELLS);
   if (cellW < 2) return null;
-  const y0 = Math.floor((bandH / 4) * sy);
-  const y1 = Math.max(y0 + 1, Math.ceil(((bandH * 3) / 4) * sy));
+  // Rows of the band in this picture's coordinates (docs/frame-stamp.md).
+  const bandRows = known ? stampBandHeight(srcH) * sy : plane.height / 45;
+  const y0 = Math.floor(bandRows / 4);
+  const y1 = Math.max(y0 + 1, Math.ceil((bandRows * 3) / 4));
   let word = 0n;
   for (let cell = 0; cell < STAMP_CELLS; cell++) {
     const x0 = Math.floor((cell * cellW + cellW / 4) * sx);
