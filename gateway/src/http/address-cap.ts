@@ -9,13 +9,16 @@ import type { Socket } from "node:net";
  * per host) plus its /mqtt WebSocket, so the default of 16 leaves room for
  * two tabs and a WHEP player on one host.
  *
- * Exempt: 127.0.0.1 and ::1 (and ::ffff:127.0.0.1), the addresses the
- * gateway itself treats as this machine (its plain listeners and `/metrics`
- * on loopback). The page opened on the board, Home Assistant on the same
- * host and a reverse proxy in front of the gateway all come from there, and
- * a proxy carries every remote viewer on its own connections; capping it
- * would cap them all together. The rest of 127.0.0.0/8 is not exempt: no
- * local client uses it by default, and tests stand in for LAN hosts with it.
+ * Exempt: 127.0.0.1 and ::1 (and ::ffff:127.0.0.1), the source addresses
+ * local clients use by default. The page opened on the board, Home
+ * Assistant on the same host and a reverse proxy in front of the gateway all
+ * come from there, and a proxy carries every remote viewer on its own
+ * connections; capping it would cap them all together. The rest of
+ * 127.0.0.0/8 is not exempt: no local client uses it unless told to, and
+ * tests stand in for LAN hosts with it. (`/metrics` access is a different
+ * question, whether a client is on this machine at all: there all of
+ * 127.0.0.0/8 counts, as no packet from elsewhere can carry such a source;
+ * see access.ts.)
  */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
 
