@@ -108,7 +108,7 @@ try {
   }
 } finally {
   await browser.close();
-  await gateway.stop();
+  await gateway.close();
   server.close();
 }
 

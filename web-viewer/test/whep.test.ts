@@ -41,7 +41,7 @@ describe("WHEP in Chromium", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
     await player.close();
   });
 

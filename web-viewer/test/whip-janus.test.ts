@@ -35,7 +35,7 @@ describe("WHIP egress to Janus through simple-whip-server", () => {
 
   afterAll(async () => {
     await browser.close();
-    await gateway.stop();
+    await gateway.close();
     await player.close();
     await media.stop();
   });
