@@ -3,7 +3,6 @@ import { readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
@@ -30,6 +29,7 @@ import {
   type GatewayProcess,
   type ProbeProcess,
 } from "./testing/gateway-process.js";
+import { acceptsTcp } from "./testing/ports.js";
 import { sleep, waitUntil } from "./testing/wait-until.js";
 
 /**
@@ -488,12 +488,12 @@ describe("camgw run on a network address", () => {
       const [lan, local] = plainLan ? ["127.0.0.2", "127.0.0.1"] : ["127.0.0.1", "127.0.0.2"];
       const port = (url: string | undefined): number => Number(new URL(url ?? "").port);
       for (const plain of [port(gw.httpUrl), port(gw.mqttUrl)]) {
-        expect(await accepts(lan, plain), `${lan}:${plain}`).toBe(true);
-        expect(await accepts(local, plain), `${local}:${plain}`).toBe(false);
+        expect(await acceptsTcp(plain, lan), `${lan}:${plain}`).toBe(true);
+        expect(await acceptsTcp(plain, local), `${local}:${plain}`).toBe(false);
       }
       for (const secure of [port(gw.httpsUrl), port(gw.mqttsUrl)]) {
-        expect(await accepts("127.0.0.2", secure), `127.0.0.2:${secure}`).toBe(true);
-        expect(await accepts("127.0.0.1", secure), `127.0.0.1:${secure}`).toBe(false);
+        expect(await acceptsTcp(secure, "127.0.0.2"), `127.0.0.2:${secure}`).toBe(true);
+        expect(await acceptsTcp(secure, "127.0.0.1"), `127.0.0.1:${secure}`).toBe(false);
       }
       expect(gw.fingerprint).toBe(mine.fingerprint);
       const page = await fetchPinned(
@@ -507,17 +507,6 @@ describe("camgw run on a network address", () => {
     }
   });
 });
-
-/** Whether a TCP connection to host:port is accepted. */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, host, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on("error", () => resolve(false));
-  });
-}
 
 async function deviceOnline(gw: GatewayProcess): Promise<boolean> {
   const client = new ViewerClient({ url: gw.mqttUrl ?? "", ...gw.owner });

@@ -13,7 +13,8 @@ import {
   startProbeProcess,
   type GatewayProcess,
 } from "./testing/gateway-process.js";
-import { Mosquitto, freePort } from "./testing/mosquitto.js";
+import { Mosquitto } from "./testing/mosquitto.js";
+import { freePort } from "./testing/ports.js";
 import {
   collect,
   connected,

@@ -14,7 +14,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CAMGW_BIN } from "../../gateway/src/testing/gateway-process.js";
-import { freePort, Mosquitto } from "../../gateway/src/testing/mosquitto.js";
+import { Mosquitto } from "../../gateway/src/testing/mosquitto.js";
+import { freePort } from "../../gateway/src/testing/ports.js";
 import { launchChromium, openViewer, screenshot, waitFor, waitPlaying } from "./harness/browser.js";
 import { GatewayProcess } from "./harness/gateway-process.js";
 

@@ -39,7 +39,7 @@ describe("the viewer in Chromium behind a firewall that blocks UDP", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await gateway?.close();
+    await gateway?.stop();
     await lab?.close();
   });
 

@@ -13,7 +13,7 @@ import {
   waitPlaying,
 } from "./harness/browser.js";
 import { GatewayProcess } from "./harness/gateway-process.js";
-import { freePort } from "../../gateway/src/testing/mosquitto.js";
+import { freePort } from "../../gateway/src/testing/ports.js";
 
 describe("the viewer in Chromium against the gateway on the virtual board", () => {
   let gateway: GatewayProcess;

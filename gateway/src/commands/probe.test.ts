@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../testing/mosquitto.js";
+import { freePort } from "../testing/ports.js";
 import { CAMGW_BIN, startGateway, type GatewayProcess } from "../testing/gateway-process.js";
 
 /** `camgw probe ...` as a user runs it; resolves with its exit code and output. */

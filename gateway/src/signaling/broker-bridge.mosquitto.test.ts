@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { freePort, makeTlsMaterial, Mosquitto } from "../testing/mosquitto.js";
+import { makeTlsMaterial, Mosquitto } from "../testing/mosquitto.js";
+import { freePort } from "../testing/ports.js";
 import { BrokerBridge } from "./broker-bridge.js";
 
 /** The bridge between real sockets: a web server, Debian's Mosquitto, mqtt.js over WebSocket. */

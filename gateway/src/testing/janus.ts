@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "./gateway-process.js";
-import { freePort } from "./mosquitto.js";
+import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
 

@@ -7,10 +7,10 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { acceptsTcp, freePort } from "./ports.js";
 
 const run = promisify(execFile);
 
@@ -69,26 +69,6 @@ export async function makeTlsMaterial(dir: string): Promise<TlsMaterial> {
     p("server.crt"),
   ]);
   return { caFile: p("ca.crt"), certFile: p("server.crt"), keyFile: p("server.key") };
-}
-
-/** A free TCP port on 127.0.0.1 (bound then released; fine for tests on loopback). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 export interface MosquittoOptions {
@@ -210,7 +190,7 @@ export class Mosquitto {
     const deadline = Date.now() + 10_000;
     for (const port of [this.plainPort, this.tlsPort, this.wsPort]) {
       if (port === undefined) continue;
-      while (!(await accepts(port))) {
+      while (!(await acceptsTcp(port))) {
         if (Date.now() > deadline || child.exitCode !== null) {
           throw new Error(`mosquitto did not listen on ${port}:\n${this.log}`);
         }

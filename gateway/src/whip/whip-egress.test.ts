@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { EgressError } from "../errors.js";
 import { startJanusWhip, type JanusWhip } from "../testing/janus.js";
-import { freePort } from "../testing/mosquitto.js";
+import { freePort } from "../testing/ports.js";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { ClipSource } from "../webrtc/testing/clip-source.js";
 import { connectViewer, LOOPBACK, nextFrame, waitFor } from "../webrtc/testing/harness.js";

@@ -7,14 +7,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { turnSessions, type TurnSession } from "../../../../../firmware-sim/src/net/coturn-log.js";
 import type { TlsMaterial } from "../../../testing/mosquitto.js";
+import { acceptsTcp, freeTcpUdpPort } from "../../../testing/ports.js";
 
 export interface CoturnOptions {
   /** --max-allocate-lifetime, s (coturn's default 3600). */
@@ -35,35 +34,6 @@ export interface CoturnOptions {
 export type CoturnSession = TurnSession;
 
 const REALM = "camgw.test";
-
-/** A port free for both TCP and UDP on 127.0.0.1 (bound, then released). */
-async function freeTcpUdpPort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const { port } = server.address() as AddressInfo;
-    const udp = createSocket("udp4");
-    const free = await new Promise<boolean>((resolve) => {
-      udp.once("error", () => resolve(false));
-      udp.bind(port, "127.0.0.1", () => resolve(true));
-    });
-    if (free) udp.close();
-    server.close();
-    if (free) return port;
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 export class Coturn {
   readonly #secret = randomBytes(16).toString("hex");
@@ -137,8 +107,8 @@ export class Coturn {
     const deadline = Date.now() + 10_000;
     const udpOpen = `UDP listener opened on: 127.0.0.1:${this.port}`;
     for (;;) {
-      const tcp = await accepts(this.port);
-      const tls = this.tlsPort === undefined || (await accepts(this.tlsPort));
+      const tcp = await acceptsTcp(this.port);
+      const tls = this.tlsPort === undefined || (await acceptsTcp(this.tlsPort));
       const udp = !this.udp || (await this.log()).includes(udpOpen);
       if (tcp && tls && udp) return;
       if (Date.now() > deadline || child.exitCode !== null) {
