@@ -126,15 +126,7 @@ describe("camgw run refuses issue 10's attacks while a viewer keeps watching", (
       ]);
       expect(codes).toEqual([128, 128, 128, 128, 128, 128, 128, 128]);
       // The owner calls meanwhile: its answer and candidates must not reach mallory.
-      const owner = await runProbe({
-        ...probeLogin(gw),
-        deviceId: "porch",
-        // Until its first frame: a busy machine may take over a second to it.
-        seconds: 10,
-        untilFirstFrame: true,
-        decode: false,
-      });
-      expect(owner.video).toBe(true);
+      expect(await ownerGetsVideo(gw)).toBe(true);
       expect(got).toEqual([]);
     } finally {
       await client.endAsync(true);
@@ -261,15 +253,7 @@ describe("camgw run refuses issue 10's attacks while a viewer keeps watching", (
       expect(kinds.filter((k) => k.type === "answer")).toHaveLength(2);
       expect(kinds.filter((k) => k.code === "busy")).toHaveLength(4);
       // Someone else still gets in while mallory's two sit there.
-      const owner = await runProbe({
-        ...probeLogin(gw),
-        deviceId: "porch",
-        // Until its first frame: a busy machine may take over a second to it.
-        seconds: 10,
-        untilFirstFrame: true,
-        decode: false,
-      });
-      expect(owner.video).toBe(true);
+      expect(await ownerGetsVideo(gw)).toBe(true);
       // And mallory's sessions, which never connect, are freed within ~10 s:
       // bye `timeout`, or `ice-failed` once every check against the offer's
       // (closed) candidates has failed, which the patched werift concludes
@@ -507,6 +491,19 @@ describe("camgw run on a network address", () => {
     }
   });
 });
+
+/** Whether the owner, calling meanwhile, gets a first frame from the "porch" device. */
+async function ownerGetsVideo(gw: GatewayProcess): Promise<boolean> {
+  const owner = await runProbe({
+    ...probeLogin(gw),
+    deviceId: "porch",
+    // Until its first frame: a busy machine may take over a second to it.
+    seconds: 10,
+    untilFirstFrame: true,
+    decode: false,
+  });
+  return owner.video;
+}
 
 async function deviceOnline(gw: GatewayProcess): Promise<boolean> {
   const client = new ViewerClient({ url: gw.mqttUrl ?? "", ...gw.owner });
