@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BURST_HZ, zeroCrossingsPerSecond } from "../../firmware-sim/src/audio-signal.js";
 import { channel, encodeWav, parseWav } from "../../firmware-sim/src/wav.js";
-import { avFigures, injectAvProbe, measureAv } from "./harness/av-probe.js";
+import { avFigures, injectAvProbe, measureAv, recordPeerConnections } from "./harness/av-probe.js";
 import { CHROMIUM, CHROMIUM_ARGS, openViewer, screenshot, waitPlaying } from "./harness/browser.js";
 import { GatewayProcess } from "./harness/gateway-process.js";
 
@@ -127,6 +127,7 @@ describe("two-way audio in Chromium against the gateway on the virtual board", (
     // bypassCsp: the A/V test below injects its timing probe.
     page = await openViewer(browser, gateway.viewerUrl("?device=door"), undefined, {
       bypassCsp: true,
+      beforeLoad: recordPeerConnections,
     });
     await waitPlaying(page, "door");
     const sound = page.locator('.tile[data-device="door"] [data-action="sound"]');
