@@ -11,6 +11,7 @@
  * - video glass-to-glass in the same seconds: frame stamp -> expected display;
  * - A/V offset: per burst, its latency minus the median latency of the frames
  *   shown within 500 ms of it (positive: the sound comes after the picture);
+ *   and libwebrtc's own estimate from the receivers' estimatedPlayoutTimestamp;
  * - talk-back: Chromium's fake microphone plays a WAV of the same bursts
  *   (once a second, on its own clock); the page hears each onset on the
  *   microphone track it sends, as its output device would play it; the
@@ -106,6 +107,7 @@ const offsets: number[] = [];
 const roundOffsets: string[] = [];
 const webAudioOffsets: number[] = [];
 const webAudioRounds: string[] = [];
+const libwebrtcOffsets: number[] = [];
 const rtts: number[] = [];
 const talk: number[] = [];
 let talkNote = "";
@@ -124,13 +126,14 @@ try {
     const label = round === 0 ? "warm-up" : `round ${round}`;
     const webAudioMedian = median(sample.webAudioBursts.map((b) => b.latencyMs));
     console.log(
-      `${label}: bursts ${sample.bursts.map((b) => b.latencyMs.toFixed(1)).join(" ")} ms (output delay ${sample.playoutDelayMs.toFixed(1)} ms); video p50 ${fmt(videoMedian)} (${sample.videoLatencyMs.length} frames); through WebAudio p50 ${fmt(webAudioMedian)} (context base+output latency ${(sample.baseLatencyMs + sample.outputLatencyMs).toFixed(1)} ms)`,
+      `${label}: bursts ${sample.bursts.map((b) => b.latencyMs.toFixed(1)).join(" ")} ms (output delay ${sample.playoutDelayMs.toFixed(1)} ms); video p50 ${fmt(videoMedian)} (${sample.videoLatencyMs.length} frames); through WebAudio p50 ${fmt(webAudioMedian)} (context base+output latency ${(sample.baseLatencyMs + sample.outputLatencyMs).toFixed(1)} ms); libwebrtc's offset p50 ${fmt(median(sample.libwebrtcOffsetsMs))}`,
     );
     if (round === 0 || videoMedian === null) continue;
     video.push(...sample.videoLatencyMs);
     audio.push(...sample.bursts.map((b) => b.latencyMs));
     offsets.push(...burstOffsets(sample));
     webAudioOffsets.push(...burstOffsets({ ...sample, bursts: sample.webAudioBursts }));
+    libwebrtcOffsets.push(...sample.libwebrtcOffsetsMs);
     const audioMedian = median(sample.bursts.map((b) => b.latencyMs));
     if (audioMedian !== null) roundOffsets.push((audioMedian - videoMedian).toFixed(1));
     if (webAudioMedian !== null) webAudioRounds.push((webAudioMedian - videoMedian).toFixed(1));
@@ -189,6 +192,7 @@ console.log(line("A/V offset (per burst; + = audio late)", offsets));
 console.log(`  per round (median audio - median video): ${roundOffsets.join(", ")} ms`);
 console.log(line("  through a WebAudio graph instead", webAudioOffsets));
 console.log(`  per round: ${webAudioRounds.join(", ")} ms (its FIFO and own output: not heard)`);
+console.log(line("  libwebrtc's own (estimatedPlayoutTimestamp)", libwebrtcOffsets));
 console.log(`  ${loadNote()}`);
 console.log(line("talk-back (page plays -> speaker plays)", talk));
 console.log(`  ${talkNote}`);

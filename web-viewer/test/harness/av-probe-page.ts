@@ -54,6 +54,8 @@ export interface AvSample {
   sampleRate: number;
   baseLatencyMs: number;
   outputLatencyMs: number;
+  /** libwebrtc's own offset estimates, every 250 ms of the measurement (libwebrtcOffsetMs). */
+  libwebrtcOffsetsMs: number[];
 }
 
 export interface ProbeApi {
@@ -173,23 +175,47 @@ interface ProbedWindow {
   camgwAvPeers?: RTCPeerConnection[];
 }
 
-/** The media-playout stats' totals of the peer connection that receives `track`. */
-async function playoutTotals(
-  track: MediaStreamTrack,
-): Promise<{ delayS: number; samples: number }> {
+/** The peer connection that receives `track`. */
+function receivingPeer(track: MediaStreamTrack): RTCPeerConnection {
   const peers = (window as ProbedWindow).camgwAvPeers;
   if (!peers)
     throw new Error("no recorded peer connections: open the viewer with recordPeerConnections");
   const pc = peers.find((p) => p.getReceivers().some((r) => r.track === track));
   if (!pc) throw new Error("no peer connection receives the tile's audio track");
+  return pc;
+}
+
+/** The media-playout stats' totals of the peer connection that receives `track`. */
+async function playoutTotals(
+  track: MediaStreamTrack,
+): Promise<{ delayS: number; samples: number }> {
   let totals = { delayS: 0, samples: 0 };
-  (await pc.getStats()).forEach(
+  (await receivingPeer(track).getStats()).forEach(
     (s: { type: string; totalPlayoutDelay?: number; totalSamplesCount?: number }) => {
       if (s.type === "media-playout")
         totals = { delayS: s.totalPlayoutDelay ?? 0, samples: s.totalSamplesCount ?? 0 };
     },
   );
   return totals;
+}
+
+/**
+ * libwebrtc's own view of the offset, ms (+: the sound late): the capture
+ * time (sender's NTP clock) of what the video and the audio receiver each
+ * play now, from their `estimatedPlayoutTimestamp`. The video's is taken
+ * when a frame goes to the renderer, not when it is on screen; the audio's
+ * counts the output delay. Undefined before both have one.
+ */
+async function libwebrtcOffsetMs(pc: RTCPeerConnection): Promise<number | undefined> {
+  const playout: Partial<Record<string, number>> = {};
+  (await pc.getStats()).forEach(
+    (s: { type: string; kind?: string; estimatedPlayoutTimestamp?: number }) => {
+      if (s.type === "inbound-rtp" && s.kind && s.estimatedPlayoutTimestamp)
+        playout[s.kind] = s.estimatedPlayoutTimestamp;
+    },
+  );
+  const { audio, video } = playout;
+  return audio === undefined || video === undefined ? undefined : video - audio;
 }
 
 /**
@@ -381,7 +407,14 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
   };
   video.requestVideoFrameCallback(onFrame);
   const { baseLatency, outputLatency, sampleRate } = tap.ctx;
-  await new Promise((r) => setTimeout(r, ms));
+  const pc = receivingPeer(audioTrack);
+  const libwebrtcOffsetsMs: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const offset = await libwebrtcOffsetMs(pc);
+    if (offset !== undefined) libwebrtcOffsetsMs.push(offset);
+    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, end - performance.now()))));
+  }
   watching = false;
   const heard = await listener.stop();
   const webAudio = await tap.stop();
@@ -401,6 +434,7 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
     sampleRate,
     baseLatencyMs: baseLatency * 1000,
     outputLatencyMs: outputLatency * 1000,
+    libwebrtcOffsetsMs,
   };
 }
 
