@@ -22,8 +22,8 @@
  * (WebAudioMediaStreamAudioSink, third_party/blink/renderer/modules/
  * mediastream), then the AudioContext's own output stream with its own
  * buffering (baseLatency). Neither is on the path the viewer hears: on
- * Chromium 156 they put the bursts 12-20 ms later than the renderer plays
- * them, which read as that much more A/V offset.
+ * Chromium 156 they put the bursts 11-22 ms later than the renderer plays
+ * them (rounds of av-bench), which read as that much more A/V offset.
  *
  * For video it is requestVideoFrameCallback's expectedDisplayTime, as in
  * frame-monitor.ts. Everything goes to wall clock through Date.now() and
