@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeTestClip, type ClipAccessUnit } from "../testing/test-clip.js";
 import { ClipSource } from "./testing/clip-source.js";
 import { waitFor } from "./testing/harness.js";
-import { LibwebrtcViewer } from "./testing/libwebrtc-viewer.js";
+import { LibwebrtcViewer, vp8AsH264 } from "./testing/libwebrtc-viewer.js";
 import { OpusClockSource, RecordingSink } from "./testing/opus-clock-source.js";
 import { SessionManager } from "./session-manager.js";
 
@@ -149,7 +149,7 @@ describe("renegotiation from libwebrtc", () => {
     expect(stats.sessionsEnded["replaced-silently"]).toBe(0);
   });
 
-  it("refuses a renegotiation of too many sections, or too many not rejected, with a clear error, and the call goes on", async () => {
+  it("refuses a renegotiation of too many sections, or too many not rejected, with a clear error, the call going on, and takes one at the bound", async () => {
     const v = setUp();
     v.pc.addTransceiver("audio", { direction: "recvonly" });
     v.openControl();
@@ -157,7 +157,7 @@ describe("renegotiation from libwebrtc", () => {
     await waitForMore(v, "audio", 25);
     // The viewer's own offer, with audio sections a hostile viewer appends
     // (copies of its audio section under new mids, bundled when not rejected).
-    const own = v.pc.localDescription?.sdp ?? "";
+    const own = vp8AsH264(v.pc.localDescription?.sdp ?? "");
     const audio = own.split(/(?=^m=)/m).find((m) => m.startsWith("m=audio ")) ?? "";
     const appended = (rejected: number, active: number): string => {
       const extra = Array.from({ length: rejected + active }, (_, i) => {
@@ -184,8 +184,18 @@ describe("renegotiation from libwebrtc", () => {
     await waitForMore(v, "video", 30);
     await waitForMore(v, "audio", 25);
     expect(v.connected).toBe(true);
+    expect(manager.stats.renegotiations).toBe(0);
+
+    // At the bound (16 in all, 3 not rejected) it is a renegotiation like any other.
+    const answer = await offer(appended(13, 0));
+    const ports = answer
+      .split(/(?=^m=)/m)
+      .slice(1)
+      .map((m) => /^m=\w+ (\d+)/.exec(m)?.[1]);
+    expect(ports).toEqual(["9", "9", "9", ...Array<string>(13).fill("0")]);
+    await waitForMore(v, "video", 30);
     const stats = manager.stats;
-    expect(stats.renegotiations).toBe(0);
+    expect(stats.renegotiations).toBe(1);
     expect(stats.sessionsCreated).toBe(1);
     expect(stats.sessions).toBe(1);
   });
