@@ -4,11 +4,14 @@
  * sample count of
  *
  * - audio glass-to-glass: the virtual microphone's burst at each whole
- *   second of CLOCK_REALTIME -> the page's output device plays its onset
- *   (AudioWorklet + AudioContext.getOutputTimestamp, av-probe-page.ts);
+ *   second of CLOCK_REALTIME -> the viewer's audio output plays its onset
+ *   (the track's delivery time plus the renderer's output delay,
+ *   av-probe-page.ts; also printed: the same through a WebAudio graph, the
+ *   probe's earlier measure, which adds buffers the viewer does not hear);
  * - video glass-to-glass in the same seconds: frame stamp -> expected display;
  * - A/V offset: per burst, its latency minus the median latency of the frames
  *   shown within 500 ms of it (positive: the sound comes after the picture);
+ *   and libwebrtc's own estimate from the receivers' estimatedPlayoutTimestamp;
  * - talk-back: Chromium's fake microphone plays a WAV of the same bursts
  *   (once a second, on its own clock); the page hears each onset on the
  *   microphone track it sends, as its output device would play it; the
@@ -19,14 +22,20 @@
  *   node web-viewer/bench/bench.js av-bench [--rounds 4] [--talk-seconds 8] [--pings 50]
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { BURST_AMPLITUDE, findBursts, micSample } from "../../firmware-sim/src/audio-signal.js";
 import { channel, encodeWav, parseWav } from "../../firmware-sim/src/wav.js";
 import { percentile } from "../src/latency-series.js";
-import { burstOffsets, injectAvProbe, measureAv, median } from "../test/harness/av-probe.js";
+import {
+  burstOffsets,
+  injectAvProbe,
+  measureAv,
+  median,
+  recordPeerConnections,
+} from "../test/harness/av-probe.js";
 import { CHROMIUM, CHROMIUM_ARGS, openViewer, waitPlaying } from "../test/harness/browser.js";
 import { GatewayProcess } from "../test/harness/gateway-process.js";
 
@@ -55,6 +64,13 @@ function burstWav(): Buffer {
   const samples = new Int16Array(RATE);
   for (let i = 0; i < samples.length; i++) samples[i] = micSample(BigInt(i) * 20_833n);
   return encodeWav({ rate: RATE, channels: 1, samples });
+}
+
+/** The machine's load, printed with the figures (a shared machine). */
+function loadNote(): string {
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ")} on ${availableParallelism()} cores`;
 }
 
 function fmt(ms: number | null): string {
@@ -89,12 +105,16 @@ const audio: number[] = [];
 const video: number[] = [];
 const offsets: number[] = [];
 const roundOffsets: string[] = [];
+const webAudioOffsets: number[] = [];
+const webAudioRounds: string[] = [];
+const libwebrtcOffsets: number[] = [];
 const rtts: number[] = [];
 const talk: number[] = [];
 let talkNote = "";
 try {
   const page = await openViewer(browser, gateway.viewerUrl("?device=bench"), undefined, {
     bypassCsp: true,
+    beforeLoad: recordPeerConnections,
   });
   await waitPlaying(page, "bench");
   await page.locator('.tile[data-device="bench"] [data-action="sound"]').click();
@@ -104,15 +124,19 @@ try {
     const sample = await measureAv(page, "bench", 5_500);
     const videoMedian = median(sample.videoLatencyMs);
     const label = round === 0 ? "warm-up" : `round ${round}`;
+    const webAudioMedian = median(sample.webAudioBursts.map((b) => b.latencyMs));
     console.log(
-      `${label}: bursts ${sample.bursts.map((b) => b.latencyMs.toFixed(1)).join(" ")} ms; video p50 ${fmt(videoMedian)} (${sample.videoLatencyMs.length} frames); context base+output latency ${(sample.baseLatencyMs + sample.outputLatencyMs).toFixed(1)} ms`,
+      `${label}: bursts ${sample.bursts.map((b) => b.latencyMs.toFixed(1)).join(" ")} ms (output delay ${sample.playoutDelayMs.toFixed(1)} ms); video p50 ${fmt(videoMedian)} (${sample.videoLatencyMs.length} frames); through WebAudio p50 ${fmt(webAudioMedian)} (context base+output latency ${(sample.baseLatencyMs + sample.outputLatencyMs).toFixed(1)} ms); libwebrtc's offset p50 ${fmt(median(sample.libwebrtcOffsetsMs))}`,
     );
     if (round === 0 || videoMedian === null) continue;
     video.push(...sample.videoLatencyMs);
     audio.push(...sample.bursts.map((b) => b.latencyMs));
     offsets.push(...burstOffsets(sample));
+    webAudioOffsets.push(...burstOffsets({ ...sample, bursts: sample.webAudioBursts }));
+    libwebrtcOffsets.push(...sample.libwebrtcOffsetsMs);
     const audioMedian = median(sample.bursts.map((b) => b.latencyMs));
     if (audioMedian !== null) roundOffsets.push((audioMedian - videoMedian).toFixed(1));
+    if (webAudioMedian !== null) webAudioRounds.push((webAudioMedian - videoMedian).toFixed(1));
   }
 
   // Control channel round trips, paced under its rate limit (docs/control.md).
@@ -166,6 +190,10 @@ console.log(line("audio glass-to-glass (burst -> played)", audio));
 console.log(line("video glass-to-glass (same seconds)", video));
 console.log(line("A/V offset (per burst; + = audio late)", offsets));
 console.log(`  per round (median audio - median video): ${roundOffsets.join(", ")} ms`);
+console.log(line("  through a WebAudio graph instead", webAudioOffsets));
+console.log(`  per round: ${webAudioRounds.join(", ")} ms (its FIFO and own output: not heard)`);
+console.log(line("  libwebrtc's own (estimatedPlayoutTimestamp)", libwebrtcOffsets));
+console.log(`  ${loadNote()}`);
 console.log(line("talk-back (page plays -> speaker plays)", talk));
 console.log(`  ${talkNote}`);
 console.log(line("control ping RTT (Chromium)", rtts));

@@ -184,7 +184,50 @@ describe("planOffer", () => {
     const sections = Array.from({ length: 600 }, (_, i) => video(String(i)));
     const plan = refused(planOffer(unbundled([], ...sections), "main", BASELINE));
     expect(plan.code).toBe("unsupported");
-    expect(plan.message).toMatch(/600 media sections; this camera answers at most 3/);
+    expect(plan.message).toMatch(/600 media sections; this camera answers at most 16/);
+  });
+
+  it("accepts rejected sections beside video, audio and the DataChannel, up to 16 in all", () => {
+    // A viewer that stopped its audio transceiver 13 times, each time adding
+    // the next one before the stopped section could be recycled.
+    const stopped = Array.from({ length: 13 }, (_, i) => audio(String(i + 3), 0));
+    const plan = accepted(
+      planOffer(offer(video("0"), audio("1"), application("2"), ...stopped), "main", BASELINE, {
+        dataChannel: true,
+      }),
+    );
+    expect(plan.section.mid).toBe("0");
+    expect(plan.data?.mid).toBe("2");
+    // Rejected sections are answered port 0, not inactive: nothing is set up for them.
+    expect(plan.inactive.map((s) => s.kind)).toEqual(["audio"]);
+  });
+
+  it("refuses a 17th section even when it and all but one of the others are rejected", () => {
+    const stopped = Array.from({ length: 16 }, (_, i) => audio(String(i + 1), 0));
+    const plan = refused(planOffer(offer(video("0"), ...stopped), "main", BASELINE));
+    expect(plan.code).toBe("unsupported");
+    expect(plan.message).toBe(
+      "the offer has 17 media sections; this camera answers at most 16 (4 of them not rejected): offer from a fresh peer connection",
+    );
+  });
+
+  it("refuses a fifth section that is not rejected, and takes it once it is", () => {
+    const sections = [video("0"), audio("1"), application("2"), audio("3")];
+    const four = planOffer(offer(...sections), "main", BASELINE, { dataChannel: true });
+    expect(accepted(four).inactive.map((s) => s.kind)).toEqual(["audio", "audio"]);
+    const five = refused(
+      planOffer(offer(...sections, video("4", "inactive")), "main", BASELINE, {
+        dataChannel: true,
+      }),
+    );
+    expect(five.message).toBe(
+      "the offer has 5 media sections that are not rejected (port 0); this camera answers at most 4",
+    );
+    accepted(
+      planOffer(offer(...sections, video("4", "inactive", 0)), "main", BASELINE, {
+        dataChannel: true,
+      }),
+    );
   });
 
   it("refuses several sections that are not all bundled", () => {

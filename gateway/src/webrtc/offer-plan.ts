@@ -14,9 +14,9 @@ import {
  * alone (no werift, no session state): which video section and H.264 codec
  * we send in, which other sections are answered inactive, or why the offer
  * is refused. The checks run in the spec's order (signaling-v1 "Messages",
- * step 6), each `unsupported`: the offer's shape (at most 3 media sections,
- * bundled when there are several, no data channel unless the device offers
- * one), no video section, unknown stream, no receivable H.264 with
+ * step 6), each `unsupported`: the offer's shape (at most 16 media sections,
+ * at most 4 of them not rejected, those bundled when there are several, no
+ * data channel unless the device offers one), no video section, unknown stream, no receivable H.264 with
  * packetization-mode=1. Parsing (`bad-request`) comes before and the viewer
  * limit (`busy`) after, in the session manager.
  *
@@ -25,11 +25,31 @@ import {
  * sockets and candidates, and werift opened 601 sockets and blocked the event
  * loop for ~5 s for one 52 KB offer of 600 sections (issue 10). A browser
  * offers one section per track it wants, bundled (RFC 9143; Chrome and
- * Firefox do by default): video, and audio once two-way audio comes.
+ * Firefox do by default): video, audio and the control DataChannel.
+ *
+ * Two bounds, because sections cost two different things:
+ *
+ * - a section that is not rejected is a transceiver (or the SCTP
+ *   association) werift sets up, feeds and answers: at most
+ *   MAX_ACTIVE_SECTIONS of them;
+ * - a rejected one (port 0) costs nothing but its lines: it is answered
+ *   port 0 (RFC 3264 section 6) and werift sets nothing up for it
+ *   (docs/werift-patches.md, 7). A viewer leaves one behind each time it
+ *   stops a transceiver and adds another before the stopped one could be
+ *   recycled (RFC 8829 section 5.2.2: only a section rejected in the
+ *   current local and remote descriptions is), so they are allowed up to
+ *   MAX_MEDIA_SECTIONS in all; past that a viewer starts a fresh peer
+ *   connection (a replacement, docs/signaling.md).
  */
 
-/** Media sections an offer may have: video, audio, and one spare. */
-export const MAX_MEDIA_SECTIONS = 3;
+/**
+ * Media sections an offer may have in all, rejected ones included: the
+ * active ones and a dozen stopped transceivers' sections.
+ */
+export const MAX_MEDIA_SECTIONS = 16;
+
+/** Sections not rejected (port other than 0): video, audio, the DataChannel, and one spare. */
+export const MAX_ACTIVE_SECTIONS = 4;
 
 /**
  * The m= lines of an SDP text, counted without parsing it: the session
@@ -165,16 +185,28 @@ export function planOffer<S extends StreamFacts>(
   };
 }
 
+/** The refusal of an offer of `count` media sections, over MAX_MEDIA_SECTIONS. */
+export function tooManySections(count: number): string {
+  return (
+    `the offer has ${count} media sections; this camera answers at most ${MAX_MEDIA_SECTIONS} ` +
+    `(${MAX_ACTIVE_SECTIONS} of them not rejected): offer from a fresh peer connection`
+  );
+}
+
 /** Why the offer's sections are not a shape the device answers; undefined when they are. */
 function shapeProblem(offer: OfferSdp, dataChannel: boolean): string | undefined {
   const count = offer.media.length;
-  if (count > MAX_MEDIA_SECTIONS) {
-    return `the offer has ${count} media sections; this camera answers at most ${MAX_MEDIA_SECTIONS}`;
+  if (count > MAX_MEDIA_SECTIONS) return tooManySections(count);
+  const used = offer.media.filter((m) => m.port !== 0);
+  if (used.length > MAX_ACTIVE_SECTIONS) {
+    return (
+      `the offer has ${used.length} media sections that are not rejected (port 0); ` +
+      `this camera answers at most ${MAX_ACTIVE_SECTIONS}`
+    );
   }
   if (!dataChannel && offer.media.some((m) => m.kind === "application")) {
     return "the offer has a data channel section; this camera offers none";
   }
-  const used = offer.media.filter((m) => m.port !== 0);
   if (used.length > 1) {
     const bundle = bundleGroup(offer);
     if (!used.every((m) => m.mid !== undefined && bundle.includes(m.mid))) {

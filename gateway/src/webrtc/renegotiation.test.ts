@@ -156,6 +156,42 @@ describe("renegotiation on the same peer connection", () => {
     expect(stats.audioPacketsSent).toBeGreaterThan(35);
   });
 
+  it("takes a fourth section: audio stopped and a new audio section appended behind video and the DataChannel, on the same peer connection", async () => {
+    setUp();
+    const v = viewer();
+    const first = v.addAudio("recvonly");
+    v.openControl();
+    await v.negotiate();
+    await waitFor(() => v.counts.audio > 10 && v.counts.video > 30, 15_000);
+    const dtls = v.dtlsTransports[0];
+    const keyFramesAsked = source.keyFrameRequests;
+
+    // Stopped and replaced in one offer: the stopped section is still the
+    // current one, so the new transceiver cannot recycle it and is appended.
+    first.stop();
+    v.addAudio("recvonly");
+    const answer = await v.negotiate();
+    const kinds = answer
+      .split(/(?=^m=)/m)
+      .slice(1)
+      .map((m) => /^m=(\w+) (\d+)/.exec(m)?.slice(1, 3).join(" "));
+    expect(kinds).toEqual(["video 9", "audio 0", "application 9", "audio 9"]);
+    expect(answer.split(/(?=^m=)/m)[4]).toMatch(/^a=sendonly\r?$/m);
+    const audioBefore = v.counts.audio;
+    const videoBefore = v.counts.video;
+    await waitFor(
+      () => v.counts.audio > audioBefore + 25 && v.counts.video > videoBefore + 30,
+      15_000,
+    );
+
+    expect(v.dtlsTransports[0]).toBe(dtls);
+    expect(source.keyFrameRequests).toBe(keyFramesAsked);
+    const stats = manager.stats;
+    expect(stats.renegotiations).toBe(1);
+    expect(stats.sessionsCreated).toBe(1);
+    expect(stats.sessionsEnded["replaced-silently"]).toBe(0);
+  });
+
   it("stops playing talk-back when the viewer takes it off mid-call, and goes on sending it the microphone", async () => {
     setUp();
     const v = viewer();

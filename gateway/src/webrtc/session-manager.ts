@@ -20,6 +20,7 @@ import { IceServerProvider } from "./ice-server-provider.js";
 import {
   countMediaSections,
   MAX_MEDIA_SECTIONS,
+  tooManySections,
   planOffer,
   type AcceptedOffer,
   type PlanOptions,
@@ -559,11 +560,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
     // without the cost of reading them (docs/signaling.md, "Floods").
     const sections = countMediaSections(request.sdp);
     if (sections > MAX_MEDIA_SECTIONS) {
-      throw new SignalingError(
-        "unsupported",
-        `the offer has ${sections} media sections; this camera answers at most ${MAX_MEDIA_SECTIONS}`,
-        { ...context, sections },
-      );
+      throw new SignalingError("unsupported", tooManySections(sections), {
+        ...context,
+        sections,
+      });
     }
     const offer = parseOfferSdp(request.sdp);
     const plan = planOffer(

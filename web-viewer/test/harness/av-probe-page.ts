@@ -4,18 +4,27 @@
  * "Microphone signal") and reads the frame stamps (docs/frame-stamp.md) of one
  * tile, both on this page's wall clock.
  *
- * The point measured for audio is the moment the output device plays the
- * burst's onset: an AudioWorklet sees every sample with its frame on the
- * AudioContext's timeline, and AudioContext.getOutputTimestamp() pairs a
- * context time with the performance.now() instant the output device plays
- * it (Web Audio API, section 1.2.3: its `contextTime` is the sample "being
- * rendered by the audio output device", so the output latency is included).
+ * The point measured for audio is the moment the viewer's own output plays
+ * the burst's onset: the track's delivery time of the 10 ms it is in plus
+ * the audio renderer's output delay (track-listener.ts).
+ *
+ * Not a WebAudio graph, as this probe used before (`webAudioBursts`, still
+ * measured to compare): a MediaStreamAudioSourceNode is a second sink with a
+ * FIFO of up to ten 10 ms buffers between the renderer's pulls and the
+ * AudioContext's render thread, which keeps whatever level it settled at
+ * (WebAudioMediaStreamAudioSink, third_party/blink/renderer/modules/
+ * mediastream), then the AudioContext's own output stream with its own
+ * buffering (baseLatency). Neither is on the path the viewer hears: on
+ * Chromium 156 they put the bursts 11-22 ms later than the renderer plays
+ * them (rounds of av-bench), which read as that much more A/V offset.
+ *
  * For video it is requestVideoFrameCallback's expectedDisplayTime, as in
- * frame-monitor.ts. Both go to wall clock through one Date.now() and
- * performance.now() pair, sampled together.
+ * frame-monitor.ts. Everything goes to wall clock through Date.now() and
+ * performance.now() pairs, sampled together.
  */
 import { BURST_AMPLITUDE, findBursts } from "../../../firmware-sim/src/audio-signal.js";
 import { StampReader } from "../../src/stamp-reader.js";
+import { libwebrtcOffsetMs, receivingPeer, TrackListener } from "./track-listener.js";
 
 /** One burst onset as this page played it out. */
 export interface HeardBurst {
@@ -26,7 +35,12 @@ export interface HeardBurst {
 }
 
 export interface AvSample {
+  /** The bursts as the viewer's audio output plays them. */
   bursts: HeardBurst[];
+  /** The same bursts as a WebAudio graph on the track plays them (see the top: not what is heard). */
+  webAudioBursts: HeardBurst[];
+  /** The renderer's output delay over the measurement (media-playout stats), ms. */
+  playoutDelayMs: number;
   /** Per stamped frame: expected display (wall clock) minus the frame's stamp, ms. */
   videoLatencyMs: number[];
   /** Wall-clock ms each of those frames was expected on screen. */
@@ -34,6 +48,8 @@ export interface AvSample {
   sampleRate: number;
   baseLatencyMs: number;
   outputLatencyMs: number;
+  /** libwebrtc's own offset estimates, every 250 ms of the measurement (libwebrtcOffsetMs). */
+  libwebrtcOffsetsMs: number[];
 }
 
 export interface ProbeApi {
@@ -171,6 +187,9 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
   if (!(stream instanceof MediaStream) || stream.getAudioTracks().length === 0) {
     throw new Error("the tile's stream has no audio track");
   }
+  const [audioTrack] = stream.getAudioTracks();
+  if (!audioTrack) throw new Error("the tile's stream has no audio track");
+  const listener = await TrackListener.open(audioTrack);
   const tap = await Tap.open(stream);
   const reader = new StampReader(document);
   const videoLatencyMs: number[] = [];
@@ -188,22 +207,34 @@ async function measure(deviceId: string, ms: number): Promise<AvSample> {
   };
   video.requestVideoFrameCallback(onFrame);
   const { baseLatency, outputLatency, sampleRate } = tap.ctx;
-  await new Promise((r) => setTimeout(r, ms));
+  const pc = receivingPeer(audioTrack);
+  const libwebrtcOffsetsMs: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const offset = await libwebrtcOffsetMs(pc);
+    if (offset !== undefined) libwebrtcOffsetsMs.push(offset);
+    await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, end - performance.now()))));
+  }
   watching = false;
-  const onsets = await tap.stop();
+  const heard = await listener.stop();
+  const webAudio = await tap.stop();
+  // Sound cannot come before its capture: the burst is the last whole
+  // second's (latency in [0, 1 s); on a loaded machine NetEq alone has held over 500 ms).
+  const burst = (wallMs: number): HeardBurst => ({
+    wallMs,
+    latencyMs: ((wallMs % 1000) + 1000) % 1000,
+  });
 
   return {
-    bursts: onsets.map((wallMs) => ({
-      wallMs,
-      // Sound cannot come before its capture: the burst is the last whole
-      // second's (latency in [0, 1 s); on a loaded machine NetEq alone has held over 500 ms).
-      latencyMs: ((wallMs % 1000) + 1000) % 1000,
-    })),
+    bursts: heard.onsets.map(burst),
+    webAudioBursts: webAudio.map(burst),
+    playoutDelayMs: heard.playoutDelayMs,
     videoLatencyMs,
     videoWallMs,
     sampleRate,
     baseLatencyMs: baseLatency * 1000,
     outputLatencyMs: outputLatency * 1000,
+    libwebrtcOffsetsMs,
   };
 }
 

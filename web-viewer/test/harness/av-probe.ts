@@ -29,6 +29,24 @@ function probeScript(): Promise<string> {
   return bundled;
 }
 
+/**
+ * For openViewer's `beforeLoad` (the probe needs it): keeps every
+ * RTCPeerConnection the page makes in window.camgwAvPeers, so the probe can
+ * read the audio renderer's output delay from its stats. Serialised by
+ * playwright into the page: it may use nothing from this module.
+ */
+export function recordPeerConnections(): void {
+  const peers: RTCPeerConnection[] = [];
+  (window as { camgwAvPeers?: RTCPeerConnection[] }).camgwAvPeers = peers;
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      peers.push(this);
+    }
+  };
+}
+
 /** Adds window.camgwAvProbe to the page (once per page load). */
 export async function injectAvProbe(page: Page): Promise<void> {
   await page.addScriptTag({ content: await probeScript() });

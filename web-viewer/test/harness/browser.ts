@@ -38,17 +38,20 @@ export function launchChromium(): Promise<Browser> {
 
 /**
  * A page in its own context (own storage), so two pages are two viewers.
- * `bypassCsp` lets a test inject its own page script (av-probe.ts: a script
- * and a blob: AudioWorklet module), which the viewer's Content Security
- * Policy (script-src 'self') rightly refuses.
+ * `bypassCsp` lets a test inject its own page script (av-probe.ts: a script,
+ * a blob: AudioWorklet module and a blob: worker), which the viewer's
+ * Content Security Policy (script-src 'self') rightly refuses; `beforeLoad`
+ * runs before the page's own scripts.
  */
 export async function openViewer(
   browser: Browser,
   url: string,
   viewport = { width: 1280, height: 800 },
-  { bypassCsp = false }: { bypassCsp?: boolean } = {},
+  { bypassCsp = false, beforeLoad }: { bypassCsp?: boolean; beforeLoad?: () => void } = {},
 ): Promise<Page> {
   const context = await browser.newContext({ viewport, bypassCSP: bypassCsp });
+  // Runs in the page before its own scripts (av-probe.ts: to see its peer connections).
+  if (beforeLoad) await context.addInitScript(beforeLoad);
   const page = await context.newPage();
   page.on("console", (msg) => {
     // Refused WebSocket connects are expected while a broker restarts.

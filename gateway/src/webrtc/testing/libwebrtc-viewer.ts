@@ -4,6 +4,19 @@ import { DEFAULT_STREAM } from "../../signaling/message-types.js";
 import type { IceCandidate } from "../../signaling/session-host.js";
 import type { SessionManager } from "../session-manager.js";
 
+function vp8PayloadType(sdp: string): string {
+  return /^a=rtpmap:(\d+) VP8\/90000/m.exec(sdp)?.[1] ?? "96";
+}
+
+/** `sdp` (this peer's offer) with its VP8 payload type presented as H.264 (see LibwebrtcViewer). */
+export function vp8AsH264(sdp: string): string {
+  const vp8 = vp8PayloadType(sdp);
+  return sdp.replace(
+    new RegExp(`^a=rtpmap:${vp8} VP8/90000\\r\\n`, "m"),
+    `a=rtpmap:${vp8} H264/90000\r\na=fmtp:${vp8} level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n`,
+  );
+}
+
 /**
  * A viewer on libwebrtc's own stack (@roamhq/wrtc 0.10.0: the SDP, ICE,
  * DTLS and SCTP Chromium runs), wired in-process to a SessionManager the
@@ -55,15 +68,11 @@ export class LibwebrtcViewer {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     const sdp = offer.sdp ?? "";
-    const vp8 = /^a=rtpmap:(\d+) VP8\/90000/m.exec(sdp)?.[1] ?? "96";
-    const asH264 = sdp.replace(
-      new RegExp(`^a=rtpmap:${vp8} VP8/90000\\r\\n`, "m"),
-      `a=rtpmap:${vp8} H264/90000\r\na=fmtp:${vp8} level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n`,
-    );
+    const vp8 = vp8PayloadType(sdp);
     const answer = await this.manager.offer({
       viewerId: this.viewerId,
       session: this.session,
-      sdp: asH264,
+      sdp: vp8AsH264(sdp),
       stream: DEFAULT_STREAM,
     });
     const asVp8 = answer
