@@ -53,6 +53,26 @@ describe("BandwidthEstimator on a simulated bottleneck", () => {
     expect(at(samples, 55_000).encoderBps).toBeGreaterThan(2_000_000);
   });
 
+  it("cuts straight under a link that drops far below the stream: to what the saturated link delivers", () => {
+    // The network lab's cap-300-mid: 2.5 Mbit/s into a 300 kbit/s link with a
+    // 400 ms queue. The smoothed acknowledged rate still says ~1.7 Mbit/s when
+    // the overuse shows; 0.85 x that left the queue full and dropping for
+    // another 0.7 s.
+    const { samples } = simulateCall({
+      durationMs: 14_000,
+      capacityBps: (t) => (t < 10_000 ? 10_000_000 : 300_000),
+      encoderMaxBps: 2_500_000,
+      encoderMinBps: 150_000,
+    });
+    const before = at(samples, 9_900).targetBps;
+    expect(before).toBeGreaterThan(2_500_000);
+    const firstCut = samples.find((s) => s.tMs >= 10_000 && s.targetBps < before);
+    expect(firstCut?.estimate.usage).toBe("overusing");
+    expect(firstCut?.targetBps).toBeLessThan(300_000);
+    // And it does not starve: about the link's rate once the queue has drained.
+    expect(at(samples, 13_000).targetBps).toBeGreaterThan(150_000);
+  });
+
   it("keeps its rate through 3 % random loss (loss-based holds between 2 and 10 %)", () => {
     const { samples } = simulateCall({
       durationMs: 20_000,

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { AckedBitrate } from "./acked-bitrate.js";
 import { AimdRateControl, type RateControlState } from "./aimd-rate-control.js";
+import { DeliveryRate } from "./delivery-rate.js";
 import { InterArrival } from "./inter-arrival.js";
 import { LossBasedControl } from "./loss-based.js";
 import { ProbeController } from "./probe-controller.js";
@@ -83,6 +84,12 @@ export const DEFAULT_MAX_BPS = 20_000_000;
 const REMB_TIMEOUT_MS = 5000;
 /** The first seconds without loss follow the delay-based estimate up (libwebrtc's start phase). */
 const START_PHASE_MS = 2000;
+/**
+ * Loss above this with overuse: the bottleneck's queue is full and drops,
+ * so what arrives now is its capacity (delivery-rate.ts), not the smoothed
+ * acknowledged rate of the last seconds.
+ */
+const SATURATED_LOSS = 0.1;
 const ALR_START = 0.65;
 const ALR_END = 0.8;
 
@@ -95,6 +102,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   private readonly trendline = new TrendlineDetector();
   private readonly aimd: AimdRateControl;
   private readonly acked = new AckedBitrate();
+  private readonly delivery = new DeliveryRate();
   private readonly loss: LossBasedControl;
   private readonly probes: ProbeController;
   private readonly probeEstimator: ProbeEstimator;
@@ -167,6 +175,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
     for (const result of received) {
       const arrivalMs = result.arrivalMs ?? 0;
       this.acked.add(arrivalMs, result.sent.size);
+      this.delivery.add(arrivalMs, result.sent.size);
       const measured = this.probeEstimator.add(result, nowMs);
       if (measured !== undefined) {
         probeBps = measured;
@@ -233,8 +242,15 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
 
   private updateDelayBased(nowMs: number, probeBps: number | undefined): void {
     const usage = this.trendline.usage;
-    const ackedBps = this.acked.bps;
+    const smoothedBps = this.acked.bps;
     if (usage === "overusing") {
+      // A saturated link (overuse and heavy loss) delivers its capacity:
+      // cut to that at once rather than to the smoothed rate of a faster past.
+      const deliveredBps = this.delivery.bps;
+      const ackedBps =
+        this.loss.lossRatio > SATURATED_LOSS && deliveredBps !== undefined
+          ? Math.min(smoothedBps ?? Infinity, deliveredBps)
+          : smoothedBps;
       if (ackedBps !== undefined && this.aimd.timeToReduceFurther(nowMs, ackedBps)) {
         this.aimd.update(usage, ackedBps, nowMs);
       } else if (
@@ -251,7 +267,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       this.loss.setEstimate(Math.max(probeBps, this.loss.estimateBps), nowMs);
       return;
     }
-    this.aimd.update(usage, ackedBps, nowMs);
+    this.aimd.update(usage, smoothedBps, nowMs);
   }
 
   private maybeProbe(nowMs: number): void {
