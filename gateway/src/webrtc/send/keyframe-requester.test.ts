@@ -146,3 +146,38 @@ describe("KeyFrameRequester with a viewer behind a slow link", () => {
     expect(sent()).toBe(2);
   });
 });
+
+describe("KeyFrameRequester when the encoder's rate is cut", () => {
+  it("does not wait for an IDR made at more than twice the rate the encoder was cut to", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.rateChanged(1400);
+    r.request(false, 400);
+    r.keyFrameSent();
+    // 37 KB made at 1.4 Mbit/s, draining at a 250 kbit/s estimate: 1.2 s "on its way".
+    const drain = drainTimeMs(37_000, 250_000);
+    advance(100);
+    r.request(false, 400, drain);
+    expect(sent()).toBe(1);
+    // The cap's onset: the encoder is cut to 215 kbit/s; that IDR met a full queue.
+    r.rateChanged(215);
+    advance(10);
+    r.request(false, 400, drain);
+    expect(sent()).toBe(2);
+    // The IDR made at the new rate is waited for as any other.
+    r.keyFrameSent();
+    advance(100);
+    r.request(false, 400, drainTimeMs(6_000, 250_000));
+    expect(sent()).toBe(2);
+  });
+
+  it("still waits for an IDR after a moderate cut", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.rateChanged(800);
+    r.request(false, 100);
+    r.keyFrameSent();
+    r.rateChanged(500);
+    advance(50);
+    r.request(false, 100);
+    expect(sent()).toBe(1);
+  });
+});

@@ -21,6 +21,14 @@
  * A joining viewer skips the second rule: the IDR that just went out was
  * not for it (its sender waits for the next one).
  *
+ * An IDR the encoder made at more than twice the rate it has since been
+ * cut to is not waited for (`rateChanged`): it was sized for a link that
+ * turned out much slower, and at a cap's onset it meets a bottleneck
+ * queue that is full and dropping. The network lab's cap-300-mid: a 37 KB
+ * IDR made at 1.4 Mbit/s went into a 300 kbit/s link with a 15 KB queue,
+ * and the viewer's PLIs were answered "on its way" for 2.1 s (its drain
+ * time at the new estimate) while nothing of it could arrive.
+ *
  * The old rule (at most one IDR per 500 ms, later requests deferred to the
  * interval's end) made a viewer wait up to half a second per corrupt or
  * lost frame: at 5% corrupt frames the probe saw 17.5 of 30 fps.
@@ -46,6 +54,10 @@ export class KeyFrameRequester {
   private readonly now: () => number;
   private askedAt = Number.NEGATIVE_INFINITY;
   private keyFrameSentAt = Number.NEGATIVE_INFINITY;
+  /** The encoder's rate when the last IDR went out, kbit/s (undefined: not known). */
+  private keyFrameKbps: number | undefined;
+  /** The encoder's rate now, kbit/s, as last told (rateChanged). */
+  private rateKbps: number | undefined;
   private pending = false;
   private closed = false;
 
@@ -87,6 +99,20 @@ export class KeyFrameRequester {
   keyFrameSent(): void {
     this.pending = false;
     this.keyFrameSentAt = this.now();
+    this.keyFrameKbps = this.rateKbps;
+  }
+
+  /**
+   * The encoder was asked for another rate, kbit/s. A cut to under half the
+   * rate the last IDR was made at writes that IDR off: the next request is
+   * passed on at once.
+   */
+  rateChanged(kbps: number): void {
+    this.rateKbps = kbps;
+    if (this.keyFrameKbps !== undefined && kbps < this.keyFrameKbps / 2) {
+      this.keyFrameSentAt = Number.NEGATIVE_INFINITY;
+      this.keyFrameKbps = undefined;
+    }
   }
 
   /** The source stopped or restarted: nothing asked of it is on its way any more. */
