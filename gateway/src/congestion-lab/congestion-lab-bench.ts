@@ -9,7 +9,8 @@
  *   node -e "import('./build/gateway/src/congestion-lab/congestion-lab-bench.js').then((m) => m.congestionLabBench())"
  *
  * CAMGW_CC_SCENARIOS=cap-400,cap-300-mid runs only the scenarios named;
- * CAMGW_CC_SENDERS=camgw (or libwebrtc) only that sender's runs.
+ * CAMGW_CC_SENDERS=camgw (or libwebrtc) only that sender's runs;
+ * CAMGW_CC_ADAPT=on (or off) only camgw's runs with adaptation on (or off).
  */
 import { loadavg } from "node:os";
 import { startNetLab } from "../../../firmware-sim/src/net/net-lab.js";
@@ -34,8 +35,11 @@ export async function congestionLabBench(): Promise<void> {
     "camgw",
     "libwebrtc",
   ];
+  const adapt = process.env.CAMGW_CC_ADAPT;
   const chosen = (list: Scenario[]): Scenario[] =>
-    list.filter((s) => !only || only.includes(s.name));
+    list.filter(
+      (s) => (!only || only.includes(s.name)) && (!adapt || (adapt === "on") === s.adapt),
+    );
   const scenarios = senders.includes("camgw") ? chosen(allScenarios()) : [];
   const references = senders.includes("libwebrtc") ? chosen(referenceScenarios()) : [];
   const s = LAB_STREAM;
