@@ -358,13 +358,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     viewer?: FrameSink,
   ): void {
     this.stats.keyFrameRequests++;
-    if (viewer && this.second?.requestKeyFrame(viewer, kind === "join", roundTripMs, rateBps))
-      return;
-    this.keyFrames.request(
-      kind === "join",
-      roundTripMs,
-      drainTimeMs(this.lastKeyFrameBytes, rateBps),
-    );
+    // A viewer that joined, or whose path just drained, has no IDR on its way.
+    const fresh = kind === "join" || kind === "drained";
+    if (viewer && this.second?.requestKeyFrame(viewer, fresh, roundTripMs, rateBps)) return;
+    this.keyFrames.request(fresh, roundTripMs, drainTimeMs(this.lastKeyFrameBytes, rateBps));
   }
 
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */
