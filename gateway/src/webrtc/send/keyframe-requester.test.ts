@@ -163,10 +163,32 @@ describe("KeyFrameRequester when the encoder's rate is cut", () => {
     advance(10);
     r.request(false, 400, drain);
     expect(sent()).toBe(2);
-    // The IDR made at the new rate is waited for as any other.
+    // The IDR made at the new rate (a few frames later) is waited for as any other.
+    advance(300);
     r.keyFrameSent();
     advance(100);
     r.request(false, 400, drainTimeMs(6_000, 250_000));
+    expect(sent()).toBe(2);
+  });
+
+  it("takes an IDR that comes out right after a cut as made at the rate before it", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.rateChanged(2500);
+    advance(1000);
+    r.request(false, 400);
+    // The cut reaches the encoder while the requested IDR is in its pipeline.
+    r.rateChanged(150);
+    advance(6);
+    r.keyFrameSent();
+    advance(100);
+    // Made for 2.5 Mbit/s, going into a link cut to 150 kbit/s: not waited for.
+    r.request(false, 400, drainTimeMs(46_000, 150_000));
+    expect(sent()).toBe(2);
+    // Well after the cut, an IDR is taken as made at the rate in force.
+    advance(1000);
+    r.keyFrameSent();
+    advance(100);
+    r.request(false, 400, drainTimeMs(2_000, 150_000));
     expect(sent()).toBe(2);
   });
 
