@@ -154,6 +154,8 @@ const VIDEO_METRICS: MetricTable<
     | "repairsTooOften"
     | "repairsOverBudget"
     | "keyFramesInsteadOfRepair"
+    | "keyFrameRequestsHeld"
+    | "framesSkipped"
     | "packetsSuperseded"
     | "paddingBytesSent"
     | "probesSent"
@@ -174,6 +176,12 @@ const VIDEO_METRICS: MetricTable<
   repairsTooOften: counter("NACKed packets not resent: resent the most times allowed"),
   repairsOverBudget: counter("NACKed packets not resent: over the repair budget"),
   keyFramesInsteadOfRepair: counter("Key frames asked for because repair was over budget"),
+  keyFrameRequestsHeld: counter(
+    "Key frame requests held while a viewer's path drained its queue after a cut",
+  ),
+  framesSkipped: counter(
+    "Frames not sent to a viewer waiting for a key frame while its path drained",
+  ),
   packetsSuperseded: counter("Queued packets dropped for a key frame behind them"),
   paddingBytesSent: counter("Padding bytes sent while probing the bandwidth"),
   probesSent: counter("Bandwidth probes sent"),

@@ -9,13 +9,15 @@
  *   node -e "import('./build/gateway/src/congestion-lab/congestion-lab-bench.js').then((m) => m.congestionLabBench())"
  *
  * CAMGW_CC_SCENARIOS=cap-400,cap-300-mid runs only the scenarios named;
- * CAMGW_CC_SENDERS=camgw (or libwebrtc) only that sender's runs.
+ * CAMGW_CC_SENDERS=camgw (or libwebrtc) only that sender's runs;
+ * CAMGW_CC_ADAPT=on (or off) only camgw's runs with adaptation on (or off).
  */
 import { loadavg } from "node:os";
 import { startNetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import { scenarioFigures, type ScenarioFigures } from "./figures.js";
 import { formatFigures, formatRatios, formatReferenceRatios, formatSentSeries } from "./format.js";
 import { runReferenceCall } from "./reference-call.js";
+import type { GatewaySample } from "./metrics-sampler.js";
 import { runScenario } from "./run-scenario.js";
 import { allScenarios, LAB_STREAM, referenceScenarios, type Scenario } from "./scenarios.js";
 
@@ -34,8 +36,11 @@ export async function congestionLabBench(): Promise<void> {
     "camgw",
     "libwebrtc",
   ];
+  const adapt = process.env.CAMGW_CC_ADAPT;
   const chosen = (list: Scenario[]): Scenario[] =>
-    list.filter((s) => !only || only.includes(s.name));
+    list.filter(
+      (s) => (!only || only.includes(s.name)) && (!adapt || (adapt === "on") === s.adapt),
+    );
   const scenarios = senders.includes("camgw") ? chosen(allScenarios()) : [];
   const references = senders.includes("libwebrtc") ? chosen(referenceScenarios()) : [];
   const s = LAB_STREAM;
@@ -50,9 +55,17 @@ export async function congestionLabBench(): Promise<void> {
   try {
     for (const scenario of scenarios) {
       try {
-        const figures = scenarioFigures(await runScenario(lab, scenario, LAB_STREAM));
+        const run = await runScenario(lab, scenario, LAB_STREAM);
+        const figures = scenarioFigures(run);
         all.push(figures);
         console.log(formatSentSeries(figures));
+        if (scenario.adapt && estimateNeverMoved(run.samples)) {
+          // Seen twice in cap-300-mid, never in a test run: say what the
+          // gateway heard from the viewer, for whoever catches it next.
+          console.log(
+            `  the estimate never left its start value; the gateway's viewer feedback counters:\n${feedbackCounters(run.finalMetrics)}`,
+          );
+        }
       } catch (err) {
         console.log(
           `${scenario.name} (${scenario.adapt ? "adapting" : "fixed"}): failed: ${String(err).split("\n")[0]}`,
@@ -87,4 +100,24 @@ export async function congestionLabBench(): Promise<void> {
       "\nunder cap s: cap on -> first second sent at or under it; back s: cap off -> first second at 80 % of the rate before it;" +
       "\nlibwebrtc rows: sent = outbound-rtp bytesSent + headerBytesSent, estimate = availableOutgoingBitrate, viewer = @roamhq/wrtc after its jitter buffer (docs/congestion.md).",
   );
+}
+
+/** Every sample with a viewer estimate shows the same one (the estimator's start value). */
+function estimateNeverMoved(samples: readonly GatewaySample[]): boolean {
+  const seen = new Set(
+    samples.map((x) => x.lowestEstimateBps).filter((bps) => Number.isFinite(bps)),
+  );
+  return seen.size === 1;
+}
+
+function feedbackCounters(metrics: string): string {
+  return metrics
+    .split("\n")
+    .filter((l) =>
+      /^camgw_(video_(transport_feedback|remb|packets_nacked)|pli|nacks|connections|sessions)/.test(
+        l,
+      ),
+    )
+    .map((l) => `    ${l}`)
+    .join("\n");
 }

@@ -53,6 +53,35 @@ describe("BandwidthEstimator on a simulated bottleneck", () => {
     expect(at(samples, 55_000).encoderBps).toBeGreaterThan(2_000_000);
   });
 
+  it("cuts straight under a link that drops far below the stream: to what the saturated link delivers", () => {
+    // The network lab's cap-300-mid: 2.5 Mbit/s into a 300 kbit/s link with a
+    // 400 ms queue. The smoothed acknowledged rate still says ~1.7 Mbit/s when
+    // the overuse shows; 0.85 x that left the queue full and dropping for
+    // another 0.7 s.
+    const { samples } = simulateCall({
+      durationMs: 14_000,
+      capacityBps: (t) => (t < 10_000 ? 10_000_000 : 300_000),
+      encoderMaxBps: 2_500_000,
+      encoderMinBps: 150_000,
+    });
+    const before = at(samples, 9_900).targetBps;
+    expect(before).toBeGreaterThan(2_500_000);
+    const firstCut = samples.find((s) => s.tMs >= 10_000 && s.targetBps < before);
+    expect(firstCut?.estimate.usage).toBe("overusing");
+    expect(firstCut?.targetBps).toBeLessThan(300_000);
+    // It holds the rate at half that while the bottleneck's queue (full of
+    // the old rate) drains: empty within a second of the cut (at 0.85 of
+    // the link it took 1.4 s more), then lets it climb again.
+    const cutAtMs = firstCut?.tMs ?? Infinity;
+    expect(firstCut?.estimate.draining).toBe(true);
+    expect(firstCut?.estimate.queueDelayMs).toBeGreaterThan(300);
+    const drained = samples.find((s) => s.tMs > cutAtMs && !s.estimate.draining);
+    expect((drained?.tMs ?? Infinity) - cutAtMs).toBeLessThanOrEqual(1500);
+    expect(at(samples, cutAtMs + 1000).queueDelayMs).toBeLessThan(50);
+    // And it does not starve: about the link's rate once the queue has drained.
+    expect(at(samples, 13_000).targetBps).toBeGreaterThan(130_000);
+  });
+
   it("keeps its rate through 3 % random loss (loss-based holds between 2 and 10 %)", () => {
     const { samples } = simulateCall({
       durationMs: 20_000,

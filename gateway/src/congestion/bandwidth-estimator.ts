@@ -1,10 +1,12 @@
 import { EventEmitter } from "node:events";
 import { AckedBitrate } from "./acked-bitrate.js";
 import { AimdRateControl, type RateControlState } from "./aimd-rate-control.js";
+import { DeliveryRate } from "./delivery-rate.js";
 import { InterArrival } from "./inter-arrival.js";
 import { LossBasedControl } from "./loss-based.js";
 import { ProbeController } from "./probe-controller.js";
 import { ProbeEstimator, type ProbeCluster } from "./probe-estimator.js";
+import { QueueDelay } from "./queue-delay.js";
 import { RateWindow } from "./rate-window.js";
 import { SentPackets, type SentKind } from "./sent-packets.js";
 import { parseTransportFeedback, type TransportFeedback } from "./transport-feedback.js";
@@ -52,6 +54,14 @@ export interface BandwidthEstimate {
   readonly probing: boolean;
   /** Sending well below the target (a camera usually is): increases are capped by what was sent. */
   readonly applicationLimited: boolean;
+  /**
+   * The target is held at half of what the saturated link delivered, so
+   * that its queue drains; a key frame sent now would meet that queue
+   * (see SATURATED_LOSS).
+   */
+  readonly draining: boolean;
+  /** How long the latest packet waited in the path's queues, ms (transport-cc). */
+  readonly queueDelayMs: number | undefined;
   /** Which feedback drives the estimate. */
   readonly source: EstimateSource;
   /** When this estimate was made, ms (the estimator's clock). */
@@ -83,6 +93,32 @@ export const DEFAULT_MAX_BPS = 20_000_000;
 const REMB_TIMEOUT_MS = 5000;
 /** The first seconds without loss follow the delay-based estimate up (libwebrtc's start phase). */
 const START_PHASE_MS = 2000;
+/**
+ * Loss above this with overuse: the bottleneck's queue is full and drops,
+ * so what arrives now is its capacity (delivery-rate.ts), not the smoothed
+ * acknowledged rate of the last seconds.
+ */
+const SATURATED_LOSS = 0.1;
+/**
+ * After a cut to a saturated link's rate, the target stays at this share
+ * of it until the latest packets show the queue empty again, or for
+ * DRAIN_TIME_FACTOR x the queueing delay seen (+ 50 ms, at most
+ * MAX_DRAIN_MS), so the bottleneck's queue, full of what was sent at the old
+ * rate, drains instead of taking the seconds it takes at 0.85 (the lab's
+ * 400 ms tbf queue: ~1.4 s with the encoder at 0.85 x 0.85 of the link). A
+ * key frame that goes in before that is dropped with the rest: the
+ * viewer's sender holds key frame requests meanwhile, and skips the frames
+ * a viewer that asked for one cannot decode (send/key-frame-hold.ts), so
+ * the queue drains at about the link's full rate: a little over the
+ * queueing delay. (At half the rate it would take twice that.)
+ */
+const DRAIN_SHARE = 0.5;
+const DRAIN_TIME_FACTOR = 1.25;
+/** Queues shorter than this need no drain; one that fell under half of it has drained. */
+const MIN_DRAIN_QUEUE_MS = 100;
+/** A delivered rate under this share of the estimate is a cut worth making at once. */
+const BETA_SATURATED = 0.85;
+const MAX_DRAIN_MS = 1500;
 const ALR_START = 0.65;
 const ALR_END = 0.8;
 
@@ -95,6 +131,9 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   private readonly trendline = new TrendlineDetector();
   private readonly aimd: AimdRateControl;
   private readonly acked = new AckedBitrate();
+  private readonly delivery = new DeliveryRate();
+  private readonly queue = new QueueDelay();
+  private drain: { untilMs: number; bps: number } | undefined;
   private readonly loss: LossBasedControl;
   private readonly probes: ProbeController;
   private readonly probeEstimator: ProbeEstimator;
@@ -167,6 +206,8 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
     for (const result of received) {
       const arrivalMs = result.arrivalMs ?? 0;
       this.acked.add(arrivalMs, result.sent.size);
+      this.delivery.add(arrivalMs, result.sent.size);
+      this.queue.add(result.sent.sendTimeMs, arrivalMs);
       const measured = this.probeEstimator.add(result, nowMs);
       if (measured !== undefined) {
         probeBps = measured;
@@ -214,7 +255,9 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   /** Periodic work (probing on the way back up); call every ~100 ms or so. */
   process(): void {
     if (this.closed) return;
-    this.maybeProbe(this.now());
+    const nowMs = this.now();
+    if (this.drain && nowMs >= this.drain.untilMs) this.finish(nowMs);
+    this.maybeProbe(nowMs);
   }
 
   close(): void {
@@ -233,10 +276,34 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
 
   private updateDelayBased(nowMs: number, probeBps: number | undefined): void {
     const usage = this.trendline.usage;
-    const ackedBps = this.acked.bps;
+    const smoothedBps = this.acked.bps;
     if (usage === "overusing") {
-      if (ackedBps !== undefined && this.aimd.timeToReduceFurther(nowMs, ackedBps)) {
+      // A saturated link (overuse and heavy loss) delivers its capacity:
+      // cut to that at once rather than to the smoothed rate of a faster past.
+      const deliveredBps = this.delivery.bps;
+      // Both now: heavy loss and a full queue (after a drain the loss ratio
+      // is still the overflow's while what arrives is only what was sent).
+      const queueMs = this.queue.ms ?? 0;
+      const saturated =
+        this.loss.lossRatio > SATURATED_LOSS &&
+        queueMs >= MIN_DRAIN_QUEUE_MS &&
+        deliveredBps !== undefined;
+      const ackedBps = saturated ? Math.min(smoothedBps ?? Infinity, deliveredBps) : smoothedBps;
+      // Loss is news the overuse before it did not bring: the cut to the
+      // saturated link's rate does not wait the RTT a repeated overuse does.
+      const newlySaturated =
+        saturated && !this.drain && deliveredBps < BETA_SATURATED * this.aimd.estimateBps;
+      if (
+        ackedBps !== undefined &&
+        (newlySaturated || this.aimd.timeToReduceFurther(nowMs, ackedBps))
+      ) {
         this.aimd.update(usage, ackedBps, nowMs);
+        if (saturated && !this.drain) {
+          this.drain = {
+            untilMs: nowMs + Math.min(MAX_DRAIN_MS, DRAIN_TIME_FACTOR * queueMs + 50),
+            bps: DRAIN_SHARE * ackedBps,
+          };
+        }
       } else if (
         ackedBps === undefined &&
         this.aimd.timeToReduceFurther(nowMs, this.aimd.estimateBps / 2 - 1)
@@ -251,7 +318,13 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       this.loss.setEstimate(Math.max(probeBps, this.loss.estimateBps), nowMs);
       return;
     }
-    this.aimd.update(usage, ackedBps, nowMs);
+    this.aimd.update(usage, smoothedBps, nowMs);
+  }
+
+  /** The latest packets waited less than half of MIN_DRAIN_QUEUE_MS: the queue has emptied. */
+  private drained(): boolean {
+    const queueMs = this.queue.ms;
+    return queueMs !== undefined && queueMs < MIN_DRAIN_QUEUE_MS / 2;
   }
 
   private maybeProbe(nowMs: number): void {
@@ -276,7 +349,12 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       this.loss.lossRatio === 0;
     if (inStartPhase && upper > this.loss.estimateBps) this.loss.setEstimate(upper, nowMs);
     const lossBased = this.loss.update(nowMs, this.rtt?.ms ?? 0, upper);
-    const target = Math.min(this.maxBps, Math.max(this.minBps, Math.min(lossBased, upper)));
+    if (this.drain && (nowMs >= this.drain.untilMs || this.drained())) this.drain = undefined;
+    const drainBps = this.drain?.bps ?? Infinity;
+    const target = Math.min(
+      this.maxBps,
+      Math.max(this.minBps, Math.min(lossBased, upper, drainBps)),
+    );
     const next = this.snapshot(target, nowMs, delayBased, lossBased, remb);
     const prev = this.current;
     this.current = next;
@@ -286,7 +364,8 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       prev.rateControl !== next.rateControl ||
       prev.source !== next.source ||
       prev.lossRatio !== next.lossRatio ||
-      prev.applicationLimited !== next.applicationLimited
+      prev.applicationLimited !== next.applicationLimited ||
+      prev.draining !== next.draining
     ) {
       this.emit("estimate", next);
     }
@@ -312,6 +391,8 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       rateControl: this.aimd.rateControlState,
       probing: this.probingEnabled && this.probes.probing,
       applicationLimited: this.alr,
+      draining: this.drain !== undefined,
+      queueDelayMs: this.queue.ms,
       source: this.source,
       atMs,
     };

@@ -146,3 +146,60 @@ describe("KeyFrameRequester with a viewer behind a slow link", () => {
     expect(sent()).toBe(2);
   });
 });
+
+describe("KeyFrameRequester when the encoder's rate is cut", () => {
+  it("does not wait for an IDR made at more than twice the rate the encoder was cut to", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.rateChanged(1400);
+    r.request(false, 400);
+    r.keyFrameSent();
+    // 37 KB made at 1.4 Mbit/s, draining at a 250 kbit/s estimate: 1.2 s "on its way".
+    const drain = drainTimeMs(37_000, 250_000);
+    advance(100);
+    r.request(false, 400, drain);
+    expect(sent()).toBe(1);
+    // The cap's onset: the encoder is cut to 215 kbit/s; that IDR met a full queue.
+    r.rateChanged(215);
+    advance(10);
+    r.request(false, 400, drain);
+    expect(sent()).toBe(2);
+    // The IDR made at the new rate (a few frames later) is waited for as any other.
+    advance(300);
+    r.keyFrameSent();
+    advance(100);
+    r.request(false, 400, drainTimeMs(6_000, 250_000));
+    expect(sent()).toBe(2);
+  });
+
+  it("takes an IDR that comes out right after a cut as made at the rate before it", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.rateChanged(2500);
+    advance(1000);
+    r.request(false, 400);
+    // The cut reaches the encoder while the requested IDR is in its pipeline.
+    r.rateChanged(150);
+    advance(6);
+    r.keyFrameSent();
+    advance(100);
+    // Made for 2.5 Mbit/s, going into a link cut to 150 kbit/s: not waited for.
+    r.request(false, 400, drainTimeMs(46_000, 150_000));
+    expect(sent()).toBe(2);
+    // Well after the cut, an IDR is taken as made at the rate in force.
+    advance(1000);
+    r.keyFrameSent();
+    advance(100);
+    r.request(false, 400, drainTimeMs(2_000, 150_000));
+    expect(sent()).toBe(2);
+  });
+
+  it("still waits for an IDR after a moderate cut", () => {
+    const { r, sent, advance } = requester({ inFlightMs: 150 });
+    r.rateChanged(800);
+    r.request(false, 100);
+    r.keyFrameSent();
+    r.rateChanged(500);
+    advance(50);
+    r.request(false, 100);
+    expect(sent()).toBe(1);
+  });
+});

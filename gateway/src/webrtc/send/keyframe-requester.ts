@@ -21,6 +21,14 @@
  * A joining viewer skips the second rule: the IDR that just went out was
  * not for it (its sender waits for the next one).
  *
+ * An IDR the encoder made at more than twice the rate it has since been
+ * cut to is not waited for (`rateChanged`): it was sized for a link that
+ * turned out much slower, and at a cap's onset it meets a bottleneck
+ * queue that is full and dropping. The network lab's cap-300-mid: a 37 KB
+ * IDR made at 1.4 Mbit/s went into a 300 kbit/s link with a 15 KB queue,
+ * and the viewer's PLIs were answered "on its way" for 2.1 s (its drain
+ * time at the new estimate) while nothing of it could arrive.
+ *
  * The old rule (at most one IDR per 500 ms, later requests deferred to the
  * interval's end) made a viewer wait up to half a second per corrupt or
  * lost frame: at 5% corrupt frames the probe saw 17.5 of 30 fps.
@@ -46,6 +54,12 @@ export class KeyFrameRequester {
   private readonly now: () => number;
   private askedAt = Number.NEGATIVE_INFINITY;
   private keyFrameSentAt = Number.NEGATIVE_INFINITY;
+  /** The encoder's rate when the last IDR went out, kbit/s (undefined: not known). */
+  private keyFrameKbps: number | undefined;
+  /** The encoder's rate now, kbit/s, as last told (rateChanged), the one before, and when it changed. */
+  private rateKbps: number | undefined;
+  private previousRateKbps: number | undefined;
+  private rateChangedAt = Number.NEGATIVE_INFINITY;
   private pending = false;
   private closed = false;
 
@@ -86,7 +100,35 @@ export class KeyFrameRequester {
   /** An IDR went out to the viewers (asked for or periodic). */
   keyFrameSent(): void {
     this.pending = false;
-    this.keyFrameSentAt = this.now();
+    const now = this.now();
+    this.keyFrameSentAt = now;
+    // A frame already in the encoder when the rate changed was made at the old one.
+    this.keyFrameKbps =
+      now - this.rateChangedAt < ENCODER_LAG_MS
+        ? Math.max(this.rateKbps ?? 0, this.previousRateKbps ?? 0)
+        : this.rateKbps;
+    if (this.rateKbps !== undefined) this.writeOffIfAbove(this.rateKbps);
+  }
+
+  /**
+   * The encoder was asked for another rate, kbit/s. A cut to under half the
+   * rate the last IDR was made at writes that IDR off: the next request is
+   * passed on at once. So does an IDR that comes out within ENCODER_LAG_MS
+   * of such a cut, made at the old rate.
+   */
+  rateChanged(kbps: number): void {
+    this.previousRateKbps = this.rateKbps;
+    this.rateKbps = kbps;
+    this.rateChangedAt = this.now();
+    this.writeOffIfAbove(kbps);
+  }
+
+  /** The last IDR was made at more than twice `kbps`: it is not waited for. */
+  private writeOffIfAbove(kbps: number): void {
+    if (this.keyFrameKbps !== undefined && kbps < this.keyFrameKbps / 2) {
+      this.keyFrameSentAt = Number.NEGATIVE_INFINITY;
+      this.keyFrameKbps = undefined;
+    }
   }
 
   /** The source stopped or restarted: nothing asked of it is on its way any more. */
@@ -98,6 +140,13 @@ export class KeyFrameRequester {
     this.closed = true;
   }
 }
+
+/**
+ * How long after a rate change a frame that comes out may still have been
+ * encoded at the old rate (a frame or two in the capture -> encoder
+ * pipeline; the lab saw a 46 KB IDR 6 ms after a cut to 150 kbit/s).
+ */
+const ENCODER_LAG_MS = 200;
 
 /** The most an IDR's drain time adds to its in-flight window: a second IDR after this is no worse. */
 export const MAX_DRAIN_MS = 2000;

@@ -83,12 +83,14 @@ export class SecondEncoding extends EventEmitter<SecondEncodingEvents> {
       share: options.bitrate.share,
     });
     const low = lowEncodingFor(this.source.info, options.bitrate.maxKbps, options.bitrate.minKbps);
-    this.bitrate = new BitratePolicy({ ...options.bitrate, maxKbps: low.maxKbps }, (kbps) =>
-      this.source.setLayerBitrate?.(kbps),
-    );
     this.keyFrames = new KeyFrameRequester(() => this.source.requestLayerKeyFrame?.(), {
       inFlightMs: options.keyFrameInFlightMs,
     });
+    this.bitrate = new BitratePolicy({ ...options.bitrate, maxKbps: low.maxKbps }, (kbps) => {
+      this.source.setLayerBitrate?.(kbps);
+      this.keyFrames.rateChanged(kbps);
+    });
+    this.keyFrames.rateChanged(this.bitrate.targetKbps);
     this.source.on("layerFrame", this.onLayerFrame);
   }
 

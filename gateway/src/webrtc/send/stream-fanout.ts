@@ -150,7 +150,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     this.profileLevelId = options.profileLevelId ?? DEFAULT_PROFILE_LEVEL_ID;
     this.history = new PacketHistory(options.historyPackets);
     this.bitrate = options.bitrate
-      ? new BitratePolicy(options.bitrate, (kbps) => this.source.setBitrate(kbps))
+      ? new BitratePolicy(options.bitrate, (kbps) => {
+          this.source.setBitrate(kbps);
+          this.keyFrames.rateChanged(kbps);
+        })
       : null;
     const resize = this.source.resize?.bind(this.source);
     if (options.bitrate && options.resizeToFit && resize) {
@@ -211,6 +214,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       },
       { inFlightMs: options.keyFrameInFlightMs },
     );
+    if (this.bitrate) this.keyFrames.rateChanged(this.bitrate.targetKbps);
     this.source.on("frame", this.onFrame);
     this.source.on("error", this.onError);
     this.source.on("end", this.onEnd);
@@ -354,13 +358,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     viewer?: FrameSink,
   ): void {
     this.stats.keyFrameRequests++;
-    if (viewer && this.second?.requestKeyFrame(viewer, kind === "join", roundTripMs, rateBps))
-      return;
-    this.keyFrames.request(
-      kind === "join",
-      roundTripMs,
-      drainTimeMs(this.lastKeyFrameBytes, rateBps),
-    );
+    // A viewer that joined, or whose path just drained, has no IDR on its way.
+    const fresh = kind === "join" || kind === "drained";
+    if (viewer && this.second?.requestKeyFrame(viewer, fresh, roundTripMs, rateBps)) return;
+    this.keyFrames.request(fresh, roundTripMs, drainTimeMs(this.lastKeyFrameBytes, rateBps));
   }
 
   /** Starts the source now (keepWarm: the first viewer needn't wait for it). */

@@ -27,6 +27,10 @@ export interface VideoSenderStats {
   repairsOverBudget: number;
   /** Key frames asked for because repair would have exceeded its budget. */
   keyFramesInsteadOfRepair: number;
+  /** Key frame requests held while the path's queue drained (send/key-frame-hold.ts). */
+  keyFrameRequestsHeld: number;
+  /** Frames not sent to a viewer waiting for a key frame while its path drained. */
+  framesSkipped: number;
   /** Queued media packets dropped because a key frame behind them made them useless. */
   packetsSuperseded: number;
   paddingBytesSent: number;
@@ -62,6 +66,8 @@ export function emptyVideoSenderStats(): VideoSenderStats {
     repairsTooOften: 0,
     repairsOverBudget: 0,
     keyFramesInsteadOfRepair: 0,
+    keyFrameRequestsHeld: 0,
+    framesSkipped: 0,
     packetsSuperseded: 0,
     paddingBytesSent: 0,
     probesSent: 0,

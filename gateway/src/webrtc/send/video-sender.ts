@@ -28,6 +28,7 @@ import { negotiatedRtx } from "../werift/rtx.js";
 import { takeSenderFeedback } from "../werift/sender-feedback.js";
 import { stampSenderReports } from "../werift/sender-report.js";
 import { onTransportFeedback } from "../werift/transport-cc.js";
+import { KeyFrameHold } from "./key-frame-hold.js";
 import { NackResponder } from "./nack-responder.js";
 import { PacketTransmitter } from "./packet-transmitter.js";
 import type { RepairPolicyOptions } from "./repair-policy.js";
@@ -51,7 +52,13 @@ import { emptyVideoSenderStats, type VideoSenderStats } from "./video-sender-sta
  * The peer connection around it is the ViewerSession's.
  */
 
-export type KeyFrameRequestKind = "join" | "pli" | "fir" | "repair";
+/**
+ * Why a viewer needs an IDR. "drained": it asked while its path's queue
+ * drained (key-frame-hold.ts), and any IDR sent before the drain ended met
+ * that queue: like a joining viewer's, the request is not served by an IDR
+ * already on its way.
+ */
+export type KeyFrameRequestKind = "join" | "pli" | "fir" | "repair" | "drained";
 
 /**
  * What a stream fan-out feeds: one viewer's sender of the stream's
@@ -147,6 +154,9 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
   /** The encoding this viewer's frames come from, and how far its wire numbers run ahead of it. */
   private history: PacketHistory;
   private sequenceOffset = 0;
+  private readonly keyFrameHold = new KeyFrameHold();
+  /** Frames were skipped since the last one sent: the next one is renumbered to follow on. */
+  private skipped = false;
   /** The sequence number the viewer's next media packet gets; undefined before the first. */
   private nextSequence: number | undefined;
   private closed = false;
@@ -182,6 +192,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
       repairsTooOften: n.repairsSuppressed["too-often"],
       repairsOverBudget: n.repairsSuppressed["over-budget"],
       keyFramesInsteadOfRepair: n.keyFramesInsteadOfRepair,
+      keyFrameRequestsHeld: this.keyFrameHold.heldCount,
       paddingBytesSent: p.paddingBytesSent,
       probesSent: p.probesSent,
       pacerQueueDelaySumMs: p.queueDelaySumMs,
@@ -221,7 +232,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     this.sender = sender;
     const sub = sender.onPictureLossIndication.subscribe(() => {
       this.counters.pliReceived++;
-      this.emit("keyFrameRequest", "pli");
+      this.requestKeyFrame("pli");
     });
     this.unsubscribers.push(() => sub.unSubscribe());
   }
@@ -262,6 +273,8 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     this.estimator.on("estimate", (estimate) => {
       this.pacer.setTarget(estimate.targetBps, this.options.streamBps?.() ?? 0);
       this.emit("estimate", estimate);
+      const held = this.keyFrameHold.estimate(estimate.draining, nowMs());
+      if (held) this.emit("keyFrameRequest", held);
     });
     this.estimator.on("probe", (cluster) => {
       if (this.transmitter?.canPad) this.pacer.sendProbe(cluster);
@@ -270,7 +283,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     this.unsubscribers.push(
       onFullIntraRequest(pc, sender, () => {
         this.counters.firReceived++;
-        this.emit("keyFrameRequest", "fir");
+        this.requestKeyFrame("fir");
       }),
       takeSenderFeedback(sender, {
         nack: (lost) => this.onNack(lost),
@@ -377,8 +390,24 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
       this.needKeyFrame = false;
       first = true;
     }
+    if (!frame.keyframe && this.keyFrameHold.viewerWaiting(nowMs())) {
+      // Useless to a viewer waiting for a key frame (key-frame-hold.ts);
+      // the frames after the gap are renumbered to follow on.
+      this.counters.framesSkipped++;
+      this.skipped = true;
+      return;
+    }
+    if (this.skipped) {
+      this.skipped = false;
+      this.sequenceOffset =
+        this.nextSequence === undefined ? 0 : (this.nextSequence - frame.firstSequence) & 0xffff;
+      this.nacks.useHistory(history, this.sequenceOffset);
+    }
     this.lastFrame = { timestamp: frame.timestamp, captureTimeUs: frame.captureTimeUs };
-    if (frame.keyframe) this.nacks.keyFrameStarted();
+    if (frame.keyframe) {
+      this.nacks.keyFrameStarted();
+      this.keyFrameHold.keyFrameSent();
+    }
     this.counters.framesSent++;
     const firstSequence = (frame.firstSequence + this.sequenceOffset) & 0xffff;
     this.nextSequence = (firstSequence + frame.packets.length) & 0xffff;
@@ -435,6 +464,12 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     return size;
   }
 
+  /** Passes a viewer's key frame request on, or holds it while the path's queue drains (key-frame-hold.ts). */
+  private requestKeyFrame(kind: KeyFrameRequestKind): void {
+    const now = this.keyFrameHold.request(kind, this.estimator.estimate.draining);
+    if (now) this.emit("keyFrameRequest", now);
+  }
+
   private onNack(lost: readonly number[]): void {
     if (this.closed) return;
     const estimate = this.estimator.estimate;
@@ -446,6 +481,6 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
         "retransmission",
       );
     }
-    if (answer.keyFrameNeeded) this.emit("keyFrameRequest", "repair");
+    if (answer.keyFrameNeeded) this.requestKeyFrame("repair");
   }
 }
