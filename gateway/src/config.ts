@@ -118,10 +118,14 @@ export const SCHEMA = {
     default: 150,
     help: "The least the encoder is asked for while adapting, kbit/s",
   },
+  // Every WebRTC viewer asks for its key frames (on join, PLI, FIR), as
+  // libwebrtc's senders expect: they send none unasked. A periodic IDR at a
+  // capped rate takes 160-300 ms to cross the link, a freeze each time in
+  // Chromium's count (docs/congestion.md); the default is a safety net.
   "keyframe-interval": {
     parse: integer(1, 3600),
-    default: 120,
-    help: "Frames between periodic IDRs (viewers also get one on join and on PLI)",
+    default: 3600,
+    help: "Frames between periodic IDRs; viewers get one on join and on PLI/FIR anyway. Set 60-120 for a consumer that cannot ask (docs/congestion.md)",
   },
   broker: {
     parse: brokerUrl,
