@@ -76,8 +76,15 @@ clang-format-check: deps
 test-unit: build
 	tools/run-tests.sh
 
-# test-unit last: its "N passed, N failed" line is the one CI reads at the end.
-test: dev-deps build typecheck lint format-check clang-format-check native-test-asan fuzz-native-short test-unit
+# The checks before the vitest run, two at a time: each of tsc, ESLint,
+# Prettier, the ASan vitest run and libFuzzer keeps about one core busy, and
+# a CI machine has two (output kept whole per check; the longest start
+# first). test-unit last and alone: its "N passed, N failed" line is the one
+# CI reads at the end, and its end-to-end tests want the machine to themselves.
+TEST_CHECKS := native-test-asan lint fuzz-native-short typecheck format-check clang-format-check
+test: dev-deps build
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(TEST_CHECKS)
+	$(MAKE) --no-print-directory test-unit
 
 # Fuzzing (docs/fuzzing.md). `make fuzz` is not in CI: FUZZ_RUNS inputs per
 # target (fast-check targets in worker threads, then libFuzzer on the C/C++

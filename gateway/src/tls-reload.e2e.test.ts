@@ -1,25 +1,10 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeSelfSigned } from "./auth/tls-material.js";
 import { startGateway, type GatewayProcess } from "./testing/gateway-process.js";
+import { fingerprintSeen, userCertFiles, type UserCertFiles } from "./testing/tls-files.js";
 import { waitUntil } from "./testing/wait-until.js";
-
-const NAMES = { dns: ["localhost"], ip: ["127.0.0.1", "::1"] };
-
-/** The SHA-256 fingerprint of the certificate a TLS client is shown on `port`. */
-function fingerprintSeen(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => {
-      const seen = socket.getPeerX509Certificate()?.fingerprint256 ?? "";
-      socket.end();
-      resolve(seen);
-    });
-    socket.on("error", reject);
-  });
-}
 
 const portOf = (url: string | undefined): number => Number(new URL(url ?? "").port);
 
@@ -36,15 +21,11 @@ const portOf = (url: string | undefined): number => Number(new URL(url ?? "").po
 describe("camgw run serves a renewed certificate without a restart", () => {
   let dir: string;
   let gw: GatewayProcess;
-  const files = { cert: "", key: "" };
+  let files: UserCertFiles;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "camgw-tls-reload-"));
-    files.cert = join(dir, "site.crt");
-    files.key = join(dir, "site.key");
-    const first = await makeSelfSigned(NAMES);
-    await writeFile(files.cert, first.cert);
-    await writeFile(files.key, first.key);
+    files = await userCertFiles(dir);
     gw = await startGateway({ args: ["--tls-cert", files.cert, "--tls-key", files.key] });
   });
 
@@ -59,24 +40,22 @@ describe("camgw run serves a renewed certificate without a restart", () => {
     const before = gw.fingerprint;
     expect(await fingerprintSeen(https)).toBe(before);
 
-    await writeFile(files.cert, "-----BEGIN CERTIFICATE-----\nMIIB\n");
+    await files.breakCert();
     await waitUntil(() => /TLS: cannot load the new TLS certificate/.test(gw.output()), 60_000);
     expect(gw.output()).toContain(`still serving SHA-256 ${before}`);
     expect(await fingerprintSeen(https)).toBe(before);
 
-    const renewed = await makeSelfSigned(NAMES);
-    await writeFile(files.cert, renewed.cert);
-    await writeFile(files.key, renewed.key);
+    const renewed = await files.renew();
     await waitUntil(
       () => gw.output().includes(`serving the new TLS certificate from ${files.cert}`),
       60_000,
     );
-    expect(gw.output()).toContain(`SHA-256 ${renewed.fingerprint}`);
+    expect(gw.output()).toContain(`SHA-256 ${renewed}`);
     // The certificate was written before its key: read once both were still, no mismatch logged.
     expect(gw.output()).not.toContain("is not the key of");
-    expect(await fingerprintSeen(https)).toBe(renewed.fingerprint);
-    expect(await fingerprintSeen(mqtts)).toBe(renewed.fingerprint);
+    expect(await fingerprintSeen(https)).toBe(renewed);
+    expect(await fingerprintSeen(mqtts)).toBe(renewed);
     // Logged once.
-    expect(gw.output().split(`SHA-256 ${renewed.fingerprint}`)).toHaveLength(2);
+    expect(gw.output().split(`SHA-256 ${renewed}`)).toHaveLength(2);
   }, 180_000);
 });

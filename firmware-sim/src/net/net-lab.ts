@@ -15,7 +15,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { accessSync, constants } from "node:fs";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
-import type { ProbeReport } from "../../../gateway/src/probe/probe.js";
+import type { ProbeEvent, ProbeReport } from "../../../gateway/src/probe/probe.js";
 import {
   CAMGW_BIN,
   startGateway,
@@ -96,6 +96,10 @@ export interface LabProbeOptions {
    * pairs each device they watch from.
    */
   login?: { username: string; password: string };
+  /** Each event the probe reports (`--events`, JSON lines on its stderr), as it happens. */
+  onEvent?: (event: ProbeEvent & { at: number }) => void;
+  /** Ends the watch early on abort: SIGINT, after which the probe still prints its report. */
+  signal?: AbortSignal;
 }
 
 const REQUIRED_TOOLS = ["ip", "nft", "sysctl", "openssl"];
@@ -462,14 +466,19 @@ export class NetLab {
       // take for an option.
       `--password=${login.password}`,
       ...this.iceArgs(options.ice ?? []),
+      ...(options.onEvent ? ["--events"] : []),
       ...(options.args ?? []),
     ];
     const child = this.spawn(site, process.execPath, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...this.trustEnv() },
     });
+    const interrupt = (): boolean => child.kill("SIGINT");
+    if (options.signal?.aborted) interrupt();
+    options.signal?.addEventListener("abort", interrupt, { once: true });
     let stdout = "";
     let stderr = "";
+    let eventsRead = 0;
     const got: { report: ProbeReport | null } = { report: null };
     let grace: NodeJS.Timeout | undefined;
     child.stdout?.on("data", (c: Buffer) => {
@@ -484,11 +493,21 @@ export class NetLab {
       // itself must still not hold the test up.
       grace = setTimeout(() => child.kill("SIGKILL"), 2000);
     });
-    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      if (!options.onEvent) return;
+      const end = stderr.lastIndexOf("\n") + 1;
+      for (const line of stderr.slice(eventsRead, end).split("\n")) {
+        // Only JSON lines are events; warnings are plain text.
+        if (line.startsWith("{")) options.onEvent(JSON.parse(line) as ProbeEvent & { at: number });
+      }
+      eventsRead = Math.max(eventsRead, end);
+    });
     const code = await new Promise<number | null>((resolve) =>
       child.once("exit", (c) => resolve(c)),
     );
     clearTimeout(grace);
+    options.signal?.removeEventListener("abort", interrupt);
     if (got.report) return got.report;
     throw new NetLabError(
       `camgw probe in ${site} exited ${code} without a report:\n${stderr}${stdout}`,

@@ -1,30 +1,17 @@
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect } from "node:tls";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HttpServer } from "../http/http-server.js";
 import { MetricsRegistry } from "../http/metrics.js";
 import { EmbeddedBroker } from "../signaling/broker.js";
 import { ensureStateDir } from "./state-dir.js";
-import { CERT_FILE, loadTlsMaterial, makeSelfSigned, type TlsMaterial } from "./tls-material.js";
+import { fingerprintSeen, LOOPBACK_NAMES, userCertFiles } from "../testing/tls-files.js";
+import { CERT_FILE, loadTlsMaterial, type TlsMaterial } from "./tls-material.js";
 import { TlsRenewal } from "./tls-renewal.js";
 
-const NAMES = { dns: ["localhost"], ip: ["127.0.0.1", "::1"] };
 const DAY_MS = 86_400_000;
-
-/** The SHA-256 fingerprint of the certificate a TLS client is shown on `port`. */
-function fingerprintSeen(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => {
-      const seen = socket.getPeerX509Certificate()?.fingerprint256 ?? "";
-      socket.end();
-      resolve(seen);
-    });
-    socket.on("error", reject);
-  });
-}
 
 /**
  * A running gateway's certificate is renewed without a restart (issue 10,
@@ -75,7 +62,7 @@ describe("the TLS certificate of a running gateway", () => {
   };
 
   it("serves a new self-signed certificate once a daily check finds it 30 days from expiry", async () => {
-    const first = await loadTlsMaterial({ stateDir: dir, names: NAMES });
+    const first = await loadTlsMaterial({ stateDir: dir, names: LOOPBACK_NAMES });
     const ports = await serve(first);
     const expires = new Date(new X509Certificate(first.cert).validTo).getTime();
     let clock = new Date(expires - 31 * DAY_MS);
@@ -83,7 +70,7 @@ describe("the TLS certificate of a running gateway", () => {
     // A "day" of 50 ms: the timer's own checks find it, not a call of the test's.
     renewal = new TlsRenewal({
       stateDir: dir,
-      names: NAMES,
+      names: LOOPBACK_NAMES,
       current: first,
       now: () => clock,
       intervalMs: 50,
@@ -114,10 +101,7 @@ describe("the TLS certificate of a running gateway", () => {
   });
 
   it("serves the user's renewed certificate when its files change, and keeps the old one when the new files do not load", async () => {
-    const files = { cert: join(dir, "site.crt"), key: join(dir, "site.key") };
-    const mine = await makeSelfSigned(NAMES);
-    await writeFile(files.cert, mine.cert);
-    await writeFile(files.key, mine.key);
+    const files = await userCertFiles(dir);
     const current = await loadTlsMaterial({
       stateDir: dir,
       certFile: files.cert,
@@ -136,23 +120,19 @@ describe("the TLS certificate of a running gateway", () => {
     renewal.on("error", (err) => errors.push(err));
 
     // A half-written certificate: an error that names the one still served.
-    await writeFile(files.cert, "-----BEGIN CERTIFICATE-----\nMIIB\n");
+    await files.breakCert();
     await expect.poll(() => errors.length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(errors[0]?.message).toContain(`is not a PEM certificate`);
-    expect(errors[0]?.message).toContain(`still serving SHA-256 ${mine.fingerprint}`);
-    expect(await fingerprintSeen(ports.https)).toBe(mine.fingerprint);
+    expect(errors[0]?.message).toContain(`still serving SHA-256 ${files.fingerprint}`);
+    expect(await fingerprintSeen(ports.https)).toBe(files.fingerprint);
 
     // The renewed pair, written as certbot would: certificate, then key.
-    const renewedPair = await makeSelfSigned(NAMES);
-    await writeFile(files.cert, renewedPair.cert);
-    await writeFile(files.key, renewedPair.key);
-    await expect
-      .poll(() => fingerprintSeen(ports.https), { timeout: 10_000 })
-      .toBe(renewedPair.fingerprint);
-    expect(await fingerprintSeen(ports.mqtts)).toBe(renewedPair.fingerprint);
+    const renewed = await files.renew();
+    await expect.poll(() => fingerprintSeen(ports.https), { timeout: 10_000 }).toBe(renewed);
+    expect(await fingerprintSeen(ports.mqtts)).toBe(renewed);
     expect(renewal.current).toMatchObject({
       origin: "configured",
-      fingerprint: renewedPair.fingerprint,
+      fingerprint: renewed,
     });
     // Nothing self-signed was made beside the user's files.
     await expect(readFile(join(dir, CERT_FILE))).rejects.toThrow(/ENOENT/);
