@@ -8,6 +8,7 @@ import { OPUS_SILENCE, OpusClockSource, RecordingSink } from "./testing/opus-clo
 import { LIP_SYNC_MAX_PLAYOUT_DELAY_MS } from "./send/video-sender.js";
 import { SessionManager, type SessionManagerOptions } from "./session-manager.js";
 import type { ViewerSession } from "./viewer-session.js";
+import { mediaSections, sectionKinds } from "./testing/sdp-sections.js";
 
 /**
  * Audio and renegotiation on the gateway's side, with a werift viewer that
@@ -171,12 +172,8 @@ describe("renegotiation on the same peer connection", () => {
     first.stop();
     v.addAudio("recvonly");
     const answer = await v.negotiate();
-    const kinds = answer
-      .split(/(?=^m=)/m)
-      .slice(1)
-      .map((m) => /^m=(\w+) (\d+)/.exec(m)?.slice(1, 3).join(" "));
-    expect(kinds).toEqual(["video 9", "audio 0", "application 9", "audio 9"]);
-    expect(answer.split(/(?=^m=)/m)[4]).toMatch(/^a=sendonly\r?$/m);
+    expect(sectionKinds(answer)).toEqual(["video 9", "audio 0", "application 9", "audio 9"]);
+    expect(mediaSections(answer)[3]).toMatch(/^a=sendonly\r?$/m);
     const audioBefore = v.counts.audio;
     const videoBefore = v.counts.video;
     await waitFor(
