@@ -103,7 +103,7 @@ const SATURATED_LOSS = 0.1;
  * After a cut to a saturated link's rate, the target stays at this share
  * of it until the latest packets show the queue empty again, or for
  * DRAIN_TIME_FACTOR x the queueing delay seen (+ 50 ms, at most
- * MAX_DRAIN_MS), so the bottleneck's queue, full of what was sent at the old
+ * MAX_DRAIN_HOLD_MS), so the bottleneck's queue, full of what was sent at the old
  * rate, drains instead of taking the seconds it takes at 0.85 (the lab's
  * 400 ms tbf queue: ~1.4 s with the encoder at 0.85 x 0.85 of the link). A
  * key frame that goes in before that is dropped with the rest: the
@@ -118,7 +118,7 @@ const DRAIN_TIME_FACTOR = 1.25;
 const MIN_DRAIN_QUEUE_MS = 100;
 /** A delivered rate under this share of the estimate is a cut worth making at once. */
 const BETA_SATURATED = 0.85;
-const MAX_DRAIN_MS = 1500;
+const MAX_DRAIN_HOLD_MS = 1500;
 const ALR_START = 0.65;
 const ALR_END = 0.8;
 
@@ -300,7 +300,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
         this.aimd.update(usage, ackedBps, nowMs);
         if (saturated && !this.drain) {
           this.drain = {
-            untilMs: nowMs + Math.min(MAX_DRAIN_MS, DRAIN_TIME_FACTOR * queueMs + 50),
+            untilMs: nowMs + Math.min(MAX_DRAIN_HOLD_MS, DRAIN_TIME_FACTOR * queueMs + 50),
             bps: DRAIN_SHARE * ackedBps,
           };
         }

@@ -21,6 +21,8 @@ const MIN_SPAN_MS = 100;
 
 export class DeliveryRate {
   private readonly arrivals: { atMs: number; bytes: number }[] = [];
+  /** Bytes of every arrival in the window: kept as they come and go, not summed per read. */
+  private bytes = 0;
 
   constructor(private readonly windowMs = DEFAULT_WINDOW_MS) {}
 
@@ -28,10 +30,16 @@ export class DeliveryRate {
   add(arrivalMs: number, bytes: number): void {
     const last = this.arrivals.at(-1);
     // The receiver's clock went back (a reset): start over.
-    if (last && arrivalMs < last.atMs - this.windowMs) this.arrivals.length = 0;
+    if (last && arrivalMs < last.atMs - this.windowMs) {
+      this.arrivals.length = 0;
+      this.bytes = 0;
+    }
     this.arrivals.push({ atMs: arrivalMs, bytes });
+    this.bytes += bytes;
     const newest = Math.max(arrivalMs, last?.atMs ?? arrivalMs);
-    while ((this.arrivals[0]?.atMs ?? newest) < newest - this.windowMs) this.arrivals.shift();
+    while ((this.arrivals[0]?.atMs ?? newest) < newest - this.windowMs) {
+      this.bytes -= this.arrivals.shift()?.bytes ?? 0;
+    }
   }
 
   /**
@@ -44,8 +52,6 @@ export class DeliveryRate {
     if (!first || !last || this.arrivals.length < MIN_PACKETS) return undefined;
     const spanMs = last.atMs - first.atMs;
     if (spanMs < MIN_SPAN_MS) return undefined;
-    let bytes = 0;
-    for (let i = 1; i < this.arrivals.length; i++) bytes += this.arrivals[i]?.bytes ?? 0;
-    return (bytes * 8 * 1000) / spanMs;
+    return ((this.bytes - first.bytes) * 8 * 1000) / spanMs;
   }
 }

@@ -16,8 +16,8 @@ import {
  * is refused. The checks run in the spec's order (signaling-v1 "Messages",
  * step 6), each `unsupported`: the offer's shape (at most 16 media sections,
  * at most 4 of them not rejected, those bundled when there are several, no
- * data channel unless the device offers one), no video section, unknown stream, no receivable H.264 with
- * packetization-mode=1. Parsing (`bad-request`) comes before and the viewer
+ * data channel unless the device offers one), no video section, unknown
+ * stream, no receivable H.264 with packetization-mode=1. Parsing (`bad-request`) comes before and the viewer
  * limit (`busy`) after, in the session manager.
  *
  * The shape checks come first because they bound the work an offer can make:

@@ -378,9 +378,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
       // the timestamps share the capture clock already).
       if (!frame.keyframe) return;
       this.history = history;
-      this.sequenceOffset =
-        this.nextSequence === undefined ? 0 : (this.nextSequence - frame.firstSequence) & 0xffff;
-      this.nacks.useHistory(history, this.sequenceOffset);
+      this.followOn(frame, history);
       this.counters.encodingSwitches++;
     }
     let first = false;
@@ -399,9 +397,7 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
     }
     if (this.skipped) {
       this.skipped = false;
-      this.sequenceOffset =
-        this.nextSequence === undefined ? 0 : (this.nextSequence - frame.firstSequence) & 0xffff;
-      this.nacks.useHistory(history, this.sequenceOffset);
+      this.followOn(frame, history);
     }
     this.lastFrame = { timestamp: frame.timestamp, captureTimeUs: frame.captureTimeUs };
     if (frame.keyframe) {
@@ -462,6 +458,17 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
       this.counters.repairBytesSent += size;
     }
     return size;
+  }
+
+  /**
+   * Numbers `frame` and those after it to follow on from the last packet
+   * this viewer got (after another encoding's packets, or skipped frames),
+   * and maps the viewer's NACKs back to `history`'s numbers.
+   */
+  private followOn(frame: PacketizedFrame, history: PacketHistory): void {
+    this.sequenceOffset =
+      this.nextSequence === undefined ? 0 : (this.nextSequence - frame.firstSequence) & 0xffff;
+    this.nacks.useHistory(history, this.sequenceOffset);
   }
 
   /** Passes a viewer's key frame request on, or holds it while the path's queue drains (key-frame-hold.ts). */
