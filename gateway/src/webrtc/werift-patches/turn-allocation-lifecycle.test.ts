@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTlsMaterial } from "../../testing/mosquitto.js";
 import { Coturn } from "./testing/coturn.js";
 import { loopbackPeer, noStun, settled } from "./testing/peers.js";
+import { StunRelay } from "./testing/stun-relay.js";
 
 /**
  * werift patch 4 (docs/werift-patches.md), RFC 8656: werift 0.24.4 let a
@@ -119,6 +120,9 @@ async function relayedCall(url: string, user: string, ca?: Buffer): Promise<Rela
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** RFC 8656 section 17: the Refresh method. */
+const REFRESH = 0x004;
+
 /** coturn's log for `username`'s allocations, once every one of them was deleted (or 5 s passed). */
 async function sessionsOnceDeleted(username: string): ReturnType<Coturn["sessions"]> {
   let sessions = await coturn.sessions(username);
@@ -143,6 +147,44 @@ describe("werift's TURN allocations", () => {
       expect(sessions.map((s) => s.events)).toEqual([["new", "refresh 0", "delete"]]);
     });
   }
+
+  it("send nothing after their release, even with a refresh still retrying when closed", async () => {
+    // The network loses the answers to the refresh and is slow to answer
+    // the release: the refresh is still being retransmitted (werift's STUN
+    // RTO starts at 50 ms and doubles) when close() releases the allocation.
+    const relay = await StunRelay.start(coturn.port, (request) => {
+      if (request.method !== REFRESH) return "pass";
+      return request.lifetime === 0 ? { holdMs: 300 } : "drop";
+    });
+    try {
+      const { username, credential } = coturn.credentials("release-while-refreshing");
+      const turn = await createTurnClient(
+        { address: ["127.0.0.1", relay.port], username, password: credential },
+        { transport: "udp" },
+      );
+      const refreshes = (): number =>
+        relay.requests.filter((r) => r.method === REFRESH && r.lifetime !== 0).length;
+      // The patched client's own refresh, due now (werift patch 4).
+      (
+        turn as unknown as { scheduleAllocationRefresh(seconds: number): void }
+      ).scheduleAllocationRefresh(0);
+      for (let i = 0; i < 100 && refreshes() < 2; i++) await sleep(20);
+      expect(refreshes(), "the refresh was retransmitted").toBeGreaterThanOrEqual(2);
+      await turn.close();
+      await sleep(500);
+      const release = relay.requests.findIndex((r) => r.method === REFRESH && r.lifetime === 0);
+      expect(release, "close() sent a release").toBeGreaterThan(0);
+      // After the release only the release itself, retransmitted.
+      const after = relay.requests
+        .slice(release)
+        .map((r) => `${String(r.method)} ${String(r.lifetime)}`);
+      expect(new Set(after)).toEqual(new Set([`${String(REFRESH)} 0`]));
+      const sessions = await sessionsOnceDeleted(username);
+      expect(sessions.map((s) => s.events.at(-1))).toEqual(["delete"]);
+    } finally {
+      relay.close();
+    }
+  });
 
   it(
     "keep a relayed call flowing past their lifetimes over UDP, TCP and TLS, and are released on close",
