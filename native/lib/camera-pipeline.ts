@@ -2,9 +2,9 @@
  * A camera pipeline: V4L2 capture -> H.264 (hardware M2M, x264, or the
  * camera's own) on native threads, delivering access units as 'frame' events.
  */
-import { EventEmitter } from "node:events";
 import { loadBinding, type NativeEvent, type NativePipeline } from "./binding.js";
 import { callNative, fromNative, NativeSnapshotError } from "./errors.js";
+import { NativeDevice, type CommonNativeEvent, type NativeDeviceEvents } from "./native-device.js";
 import type {
   EncodedFrame,
   LayerOptions,
@@ -15,32 +15,22 @@ import type {
   SnapshotOptions,
 } from "./types.js";
 
-export interface CameraPipelineEvents {
+/** 'unplugged': the camera or the encoder went away. */
+export interface CameraPipelineEvents extends NativeDeviceEvents {
   frame: [EncodedFrame];
-  /** Asynchronous failures; after a fatal one the pipeline has stopped (see `running`). */
-  error: [Error];
-  /** The camera or encoder went away; the pipeline has closed itself. */
-  unplugged: [];
-  closed: [];
 }
 
-export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
+export class CameraPipeline extends NativeDevice<
+  CameraPipelineEvents,
+  NativePipeline,
+  NativeEvent
+> {
   /** What the drivers chose (may differ from what was asked). */
   readonly negotiated: Negotiated;
-  readonly #native: NativePipeline;
-  #closed = false;
-  #running = false;
 
   private constructor(options: PipelineOptions) {
-    super();
-    // The native constructor validates options (TypeError) before it opens anything.
-    this.#native = callNative(
-      () =>
-        new (loadBinding().NativePipeline)(options, (...event: NativeEvent) => {
-          this.#onNative(event);
-        }),
-    );
-    const n = this.#native.negotiated();
+    super("CameraPipeline", (onEvent) => new (loadBinding().NativePipeline)(options, onEvent));
+    const n = this.native.negotiated();
     this.negotiated = {
       width: n.width,
       height: n.height,
@@ -56,53 +46,21 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     return new CameraPipeline(options);
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get running(): boolean {
-    return this.#running;
-  }
-
   /** Whether camera buffers reach the hardware encoder as DMABUF (no copy); known once started. */
   get zeroCopy(): boolean {
-    return !this.#closed && this.#native.negotiated().dmabuf;
-  }
-
-  start(): void {
-    this.#assertOpen("start");
-    callNative(() => {
-      this.#native.start();
-    });
-    this.#running = true;
-  }
-
-  /** Stops streaming (threads joined, buffers freed); start() may follow. */
-  stop(): void {
-    if (this.#closed) return;
-    this.#native.stop();
-    this.#running = false;
-  }
-
-  /** Idempotent: joins threads, unmaps buffers, closes every fd, then emits 'closed'. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#running = false;
-    this.#native.close();
-    this.emit("closed");
+    return !this.closed && this.native.negotiated().dmabuf;
   }
 
   /** Changes the target bitrate while running (applied on the encode thread). */
   setBitrate(kbps: number): void {
-    this.#assertOpen("setBitrate");
-    this.#native.setBitrate(kbps);
+    this.assertOpen("setBitrate");
+    this.native.setBitrate(kbps);
   }
 
   /** The next encoded frame (or the one after, with a hardware encoder's latency) is an IDR. */
   requestKeyFrame(): void {
-    this.#assertOpen("requestKeyFrame");
-    this.#native.requestKeyFrame();
+    this.assertOpen("requestKeyFrame");
+    this.native.requestKeyFrame();
   }
 
   /**
@@ -116,26 +74,26 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
    * a size larger than the camera's), and the main encoding goes on.
    */
   startLayer(options: LayerOptions): "hardware" | "software" {
-    this.#assertOpen("startLayer");
-    return callNative(() => this.#native.startLayer(options));
+    this.assertOpen("startLayer");
+    return callNative(() => this.native.startLayer(options));
   }
 
   /** Stops the lower encoding (idempotent); its encoder is closed. */
   stopLayer(): void {
-    if (this.#closed) return;
-    this.#native.stopLayer();
+    if (this.closed) return;
+    this.native.stopLayer();
   }
 
   /** The lower encoding's target bitrate (kept for a restart). */
   setLayerBitrate(kbps: number): void {
-    this.#assertOpen("setLayerBitrate");
-    this.#native.setLayerBitrate(kbps);
+    this.assertOpen("setLayerBitrate");
+    this.native.setLayerBitrate(kbps);
   }
 
   /** The lower encoding's next frame is an IDR. */
   requestLayerKeyFrame(): void {
-    this.#assertOpen("requestLayerKeyFrame");
-    this.#native.requestLayerKeyFrame();
+    this.assertOpen("requestLayerKeyFrame");
+    this.native.requestLayerKeyFrame();
   }
 
   /**
@@ -144,41 +102,20 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
    * throw TypeError; the rest rejects with NativeSnapshotError (its `reason`).
    */
   async snapshot(options: SnapshotOptions = {}): Promise<Snapshot> {
-    if (this.#closed)
+    if (this.closed)
       throw new NativeSnapshotError("CameraPipeline.snapshot: pipeline is closed", "stopped");
     try {
-      return await callNative(() => this.#native.snapshot(options));
+      return await callNative(() => this.native.snapshot(options));
     } catch (err) {
       throw fromNative(err);
     }
   }
 
   stats(): PipelineStats {
-    return this.#native.stats();
+    return this.native.stats();
   }
 
-  #assertOpen(what: string): void {
-    if (this.#closed) throw new Error(`CameraPipeline.${what}: pipeline is closed`);
-  }
-
-  #onNative(event: NativeEvent): void {
-    if (this.#closed) return;
-    switch (event[0]) {
-      case "frame":
-        this.emit("frame", event[1]);
-        break;
-      case "error": {
-        const [, err, fatal] = event;
-        if (fatal) this.stop();
-        this.emit("error", fromNative(err) as Error);
-        break;
-      }
-      case "unplugged":
-        this.#running = false;
-        this.#native.close();
-        this.emit("unplugged");
-        this.close();
-        break;
-    }
+  protected onEvent(event: Exclude<NativeEvent, CommonNativeEvent>): void {
+    this.emit("frame", event[1]);
   }
 }
