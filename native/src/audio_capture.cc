@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <chrono>
 
+#include "pcm_recovery.h"
+
 namespace camgw {
 
 namespace {
@@ -81,34 +83,12 @@ void AudioCapture::run() {
 }
 
 bool AudioCapture::onError(const char* call, snd_pcm_sframes_t err) {
-  if (pcm_->disconnected(static_cast<int>(err))) {
-    if (events_.unplugged) events_.unplugged();
-    return false;
-  }
   if (err == -EPIPE || err == -ESTRPIPE) {
     // Overrun: samples were lost. What was gathered of the current frame no
     // longer joins up with what comes next, so it goes too.
     have_ = 0;
-    int r = pcm_->recover(static_cast<int>(err));
-    if (r == 0) r = pcm_->start();
-    if (r < 0 && r != -EBADFD) {
-      if (pcm_->disconnected(r)) {
-        if (events_.unplugged) events_.unplugged();
-      } else if (events_.error) {
-        events_.error(DeviceError(pcm_->device(), "snd_pcm_recover", -r), true);
-      }
-      return false;
-    }
-    uint64_t n;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      n = ++xruns_;
-    }
-    if (events_.xrun) events_.xrun(n);
-    return true;
   }
-  if (events_.error) events_.error(DeviceError(pcm_->device(), call, static_cast<int>(-err)), true);
-  return false;
+  return recoverPcm(*pcm_, events_, call, err, true, mu_, xruns_);
 }
 
 void AudioCapture::loop() {

@@ -48,27 +48,14 @@ AudioCaptureWrap::AudioCaptureWrap(const Napi::CallbackInfo& info)
     if (!pending_.exchange(true))
       events_.post([this](Napi::Env e, Napi::Function cb) { deliver(e, cb); });
   };
-  ev.error = [this](const DeviceError& err, bool fatal) {
-    DeviceError copy = err;
-    events_.post([copy, fatal](Napi::Env e, Napi::Function cb) {
-      cb.Call({Napi::String::New(e, "error"), toJsError(e, copy).Value(),
-               Napi::Boolean::New(e, fatal)});
-    });
-  };
-  ev.xrun = [this](uint64_t n) {
-    events_.post([n](Napi::Env e, Napi::Function cb) {
-      cb.Call({Napi::String::New(e, "xrun"), Napi::Number::New(e, static_cast<double>(n))});
-    });
-  };
+  ev.error = [this](const DeviceError& err, bool fatal) { events_.postError(err, fatal); };
+  ev.xrun = [this](uint64_t n) { events_.postXrun(n); };
   ev.stall = [this](unsigned ms) {
     events_.post([ms](Napi::Env e, Napi::Function cb) {
       cb.Call({Napi::String::New(e, "stall"), Napi::Number::New(e, ms)});
     });
   };
-  ev.unplugged = [this] {
-    events_.post(
-        [](Napi::Env e, Napi::Function cb) { cb.Call({Napi::String::New(e, "unplugged")}); });
-  };
+  ev.unplugged = [this] { events_.postUnplugged(); };
   try {
     capture_ = std::make_unique<AudioCapture>(opts, std::move(ev));
   } catch (const DeviceError& e) {

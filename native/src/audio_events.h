@@ -6,7 +6,11 @@
 
 #include <napi.h>
 
+#include <cstdint>
 #include <functional>
+
+#include "device_error.h"
+#include "js_errors.h"
 
 namespace camgw {
 
@@ -28,6 +32,23 @@ class AudioEvents {
     tsfn_.NonBlockingCall([fn = std::move(fn)](Napi::Env env, Napi::Function cb) {
       if (env != nullptr) fn(env, cb);
     });
+  }
+
+  // The events both audio workers report, as the JS side's NativeAudioEvent
+  // tuples (native/lib/audio-binding.ts). Any thread.
+  void postError(const DeviceError& err, bool fatal) {
+    post([err, fatal](Napi::Env e, Napi::Function cb) {
+      cb.Call(
+          {Napi::String::New(e, "error"), toJsError(e, err).Value(), Napi::Boolean::New(e, fatal)});
+    });
+  }
+  void postXrun(uint64_t n) {
+    post([n](Napi::Env e, Napi::Function cb) {
+      cb.Call({Napi::String::New(e, "xrun"), Napi::Number::New(e, static_cast<double>(n))});
+    });
+  }
+  void postUnplugged() {
+    post([](Napi::Env e, Napi::Function cb) { cb.Call({Napi::String::New(e, "unplugged")}); });
   }
 
   // After the worker is joined: calls already queued still run, then the

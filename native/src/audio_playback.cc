@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "pcm_recovery.h"
+
 namespace camgw {
 
 namespace {
@@ -93,32 +95,9 @@ void AudioPlayback::run() {
 }
 
 bool AudioPlayback::onError(const char* call, snd_pcm_sframes_t err) {
-  if (pcm_->disconnected(static_cast<int>(err))) {
-    if (events_.unplugged) events_.unplugged();
-    return false;
-  }
-  if (err == -EPIPE || err == -ESTRPIPE) {
-    // Underrun: the device ran dry (the worker was late). Prepare again; the
-    // next write restarts it once a period is queued.
-    int r = pcm_->recover(static_cast<int>(err));
-    if (r < 0) {
-      if (pcm_->disconnected(r)) {
-        if (events_.unplugged) events_.unplugged();
-      } else if (events_.error) {
-        events_.error(DeviceError(pcm_->device(), "snd_pcm_recover", -r), true);
-      }
-      return false;
-    }
-    uint64_t n;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      n = ++xruns_;
-    }
-    if (events_.xrun) events_.xrun(n);
-    return true;
-  }
-  if (events_.error) events_.error(DeviceError(pcm_->device(), call, static_cast<int>(-err)), true);
-  return false;
+  // An underrun: the device ran dry (the worker was late). It is prepared
+  // again, and the next write restarts it once a period is queued.
+  return recoverPcm(*pcm_, events_, call, err, false, mu_, xruns_);
 }
 
 void AudioPlayback::produce() {

@@ -39,22 +39,9 @@ AudioPlaybackWrap::AudioPlaybackWrap(const Napi::CallbackInfo& info)
   if (!info[1].IsFunction()) audioTypeError(env, "onEvent must be a function");
   onEvent_ = Napi::Persistent(info[1].As<Napi::Function>());
   AudioPlaybackEvents ev;
-  ev.error = [this](const DeviceError& err, bool fatal) {
-    DeviceError copy = err;
-    events_.post([copy, fatal](Napi::Env e, Napi::Function cb) {
-      cb.Call({Napi::String::New(e, "error"), toJsError(e, copy).Value(),
-               Napi::Boolean::New(e, fatal)});
-    });
-  };
-  ev.xrun = [this](uint64_t n) {
-    events_.post([n](Napi::Env e, Napi::Function cb) {
-      cb.Call({Napi::String::New(e, "xrun"), Napi::Number::New(e, static_cast<double>(n))});
-    });
-  };
-  ev.unplugged = [this] {
-    events_.post(
-        [](Napi::Env e, Napi::Function cb) { cb.Call({Napi::String::New(e, "unplugged")}); });
-  };
+  ev.error = [this](const DeviceError& err, bool fatal) { events_.postError(err, fatal); };
+  ev.xrun = [this](uint64_t n) { events_.postXrun(n); };
+  ev.unplugged = [this] { events_.postUnplugged(); };
   try {
     playback_ = std::make_unique<AudioPlayback>(opts, std::move(ev));
   } catch (const DeviceError& e) {
