@@ -366,8 +366,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       const ackedBps = saturated ? Math.min(smoothedBps ?? Infinity, deliveredBps) : smoothedBps;
       // Loss is news the overuse before it did not bring: the cut to the
       // saturated link's rate does not wait the RTT a repeated overuse does.
-      const newlySaturated =
-        saturated && !this.drain && deliveredBps < BETA_SATURATED * this.aimd.estimateBps;
+      const newlySaturated = saturated && deliveredBps < BETA_SATURATED * this.aimd.estimateBps;
       if (
         ackedBps !== undefined &&
         (newlySaturated || this.aimd.timeToReduceFurther(nowMs, ackedBps))

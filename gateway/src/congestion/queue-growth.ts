@@ -31,16 +31,15 @@
 const WINDOW_MS = 150;
 /** Fewer packets, or a shorter span of arrivals, say nothing. */
 const MIN_PACKETS = 4;
-const MIN_SPAN_MS = 100;
+const MIN_SPAN_MS = 80;
 /** Growth per ms of arrival: the packets went in at twice the rate they came out. */
 const MIN_GROWTH = 0.5;
+/** No gap between arrivals may take more than this share of the run. */
+const MAX_GAP_SHARE = 0.5;
 /** A queue shorter than this is not worth a drain whatever its growth. */
 const MIN_QUEUE_MS = 60;
-/**
- * A packet that waited longer than this found the link busy (transport-cc's
- * 250 µs ticks, and a path's jitter, make less than that say nothing).
- */
-const BUSY_MIN_QUEUE_MS = 2;
+/** Arrival times are in transport-cc's 250 µs ticks, and the fastest packet's serialization is in the base. */
+const BUSY_TOLERANCE_MS = 1;
 
 interface Arrival {
   readonly arrivalMs: number;
@@ -79,17 +78,24 @@ export class QueueGrowth {
   get saturated(): QueueGrowthReading | undefined {
     const last = this.arrivals.at(-1);
     if (!last || last.queueMs < MIN_QUEUE_MS) return undefined;
-    // The latest packets that came back to back through a busy bottleneck:
-    // each waited, so it was queued when the one before it went out, and
-    // went out right after it. The run starts at the last packet that found
-    // the link idle (before it, packets came out at the sender's rate), and
-    // is taken over its latest MIN_SPAN_MS: the link may have been busy at
-    // its old rate just before.
+    // The latest packets that came back to back through a busy bottleneck.
+    // A packet queued behind the one before it came out one serialization
+    // after it, and its queueing delay (above the path's least, so the
+    // serialization it took beyond the fastest packet's is in it) is at
+    // least that gap; one that found the link idle came later than its
+    // delay says (the lab's tbf let the first packets after its cap through
+    // at the old pace, then one came 68 ms after the one before with 33 ms
+    // of queue). The run is taken over its latest MIN_SPAN_MS: the link
+    // may have been busy at its old rate before. The rate runs from the
+    // first packet's arrival: its bytes are not counted.
     let bytes = 0;
+    let longestGapMs = 0;
     let first = this.arrivals.length - 1;
-    while (first > 0) {
+    for (;;) {
       const a = this.arrivals[first];
-      if (!a || a.queueMs <= BUSY_MIN_QUEUE_MS) break;
+      const before = this.arrivals[first - 1];
+      if (!a || !before || a.queueMs + BUSY_TOLERANCE_MS < a.arrivalMs - before.arrivalMs) break;
+      longestGapMs = Math.max(longestGapMs, a.arrivalMs - before.arrivalMs);
       const enough =
         this.arrivals.length - first >= MIN_PACKETS && last.arrivalMs - a.arrivalMs >= MIN_SPAN_MS;
       if (enough) break;
@@ -101,6 +107,11 @@ export class QueueGrowth {
     const spanMs = last.arrivalMs - start.arrivalMs;
     if (spanMs < MIN_SPAN_MS) return undefined;
     if (last.queueMs - start.queueMs < MIN_GROWTH * spanMs) return undefined;
+    // A link delivers steadily; a stall (nothing for a while, then a burst)
+    // is a receiver or a radio holding packets, not a rate (a probe's
+    // receiver at a call's start: 139 ms of nothing, then a probe
+    // cluster's packets at once, read as 128 kbit/s).
+    if (longestGapMs > MAX_GAP_SHARE * spanMs) return undefined;
     return { deliveredBps: (bytes * 8 * 1000) / spanMs, queueMs: last.queueMs };
   }
 }
