@@ -3,6 +3,7 @@
 #include <libyuv.h>
 #include <linux/videodev2.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -88,10 +89,15 @@ void X264Encoder::applyRateControl(x264_param_t& p, uint32_t kbps) const {
   p.rc.i_rc_method = X264_RC_ABR;
   p.rc.i_bitrate = static_cast<int>(kbps);
   if (s_.cbr) {
-    // VBV capped at the target rate with half a second of buffer: near-CBR
-    // output without the size spikes that stall a congested link.
+    // VBV capped at the target rate with a quarter of a second of buffer:
+    // near-CBR output without the size spikes that stall a congested link.
+    // The buffer bounds an IDR, and an IDR crosses a link the encoder fills
+    // to ~0.85 in about that long: with half a second, each IDR asked for
+    // under a cap (a PLI, the end of a drain) held the picture ~0.2-0.3 s
+    // (docs/congestion.md "Where the freeze time went"); libwebrtc bounds a
+    // key frame to a few frames' worth likewise (max intra bitrate).
     p.rc.i_vbv_max_bitrate = static_cast<int>(kbps);
-    p.rc.i_vbv_buffer_size = static_cast<int>(kbps / 2);
+    p.rc.i_vbv_buffer_size = static_cast<int>(std::max(1u, kbps / 4));
   } else {
     p.rc.i_vbv_max_bitrate = static_cast<int>(kbps * 2);
     p.rc.i_vbv_buffer_size = static_cast<int>(kbps);

@@ -14,12 +14,21 @@
  */
 import { loadavg } from "node:os";
 import { startNetLab } from "../../../firmware-sim/src/net/net-lab.js";
-import { scenarioFigures, type ScenarioFigures } from "./figures.js";
+import { freezeTimes, scenarioFigures, type CallRecord, type ScenarioFigures } from "./figures.js";
 import { formatFigures, formatRatios, formatReferenceRatios, formatSentSeries } from "./format.js";
 import { runReferenceCall } from "./reference-call.js";
 import type { GatewaySample } from "./metrics-sampler.js";
 import { runScenario } from "./run-scenario.js";
 import { allScenarios, LAB_STREAM, referenceScenarios, type Scenario } from "./scenarios.js";
+
+/** The first viewer's freezes in the window, from its start: where the freeze time went. */
+function formatFreezeTimes(run: CallRecord): string {
+  const report = run.reports[0];
+  const { fromS, toS } = run.scenario.window;
+  const list = report ? freezeTimes(run, report, fromS, toS) : [];
+  const text = list.map((f) => `${f.ms} ms at ${f.atS >= 0 ? "+" : ""}${f.atS} s`).join(", ");
+  return `  freezes from the window's start (${fromS} s): ${text || "none"}`;
+}
 
 const loadAverage = (): string =>
   loadavg()
@@ -59,6 +68,7 @@ export async function congestionLabBench(): Promise<void> {
         const figures = scenarioFigures(run);
         all.push(figures);
         console.log(formatSentSeries(figures));
+        console.log(formatFreezeTimes(run));
         if (scenario.adapt && estimateNeverMoved(run.samples)) {
           // Seen twice in cap-300-mid, never in a test run: say what the
           // gateway heard from the viewer, for whoever catches it next.

@@ -154,6 +154,26 @@ function freezesIn(run: CallRecord, report: ViewerRecord, fromS: number, toS: nu
   return { count, ms: round(ms) };
 }
 
+/**
+ * Each freeze overlapping [fromS, toS): when it started, s after the
+ * window's start (negative: before it), and how long it lasted, ms. For the
+ * bench's timelines (where in the window the freeze time went).
+ */
+export function freezeTimes(
+  run: CallRecord,
+  report: ViewerRecord,
+  fromS: number,
+  toS: number,
+): { atS: number; ms: number }[] {
+  return report.freezeList
+    .map((f) => ({
+      startS: (report.offerAt + f.atMs - run.startedAt) / 1000,
+      ms: f.durationMs,
+    }))
+    .filter((f) => f.startS + f.ms / 1000 > fromS && f.startS < toS)
+    .map((f) => ({ atS: round(f.startS - fromS, 2), ms: round(f.ms) }));
+}
+
 function viewerFigures(
   run: CallRecord,
   report: ViewerRecord,

@@ -7,8 +7,9 @@ import { LossBasedControl } from "./loss-based.js";
 import { ProbeController } from "./probe-controller.js";
 import { ProbeEstimator, type ProbeCluster } from "./probe-estimator.js";
 import { QueueDelay } from "./queue-delay.js";
+import { QueueGrowth } from "./queue-growth.js";
 import { RateWindow } from "./rate-window.js";
-import { SentPackets, type SentKind } from "./sent-packets.js";
+import { SentPackets, type PacketResult, type SentKind } from "./sent-packets.js";
 import { parseTransportFeedback, type TransportFeedback } from "./transport-feedback.js";
 import { TrendlineDetector, type BandwidthUsage } from "./trendline.js";
 
@@ -101,16 +102,17 @@ const START_PHASE_MS = 2000;
 const SATURATED_LOSS = 0.1;
 /**
  * After a cut to a saturated link's rate, the target stays at this share
- * of it until the latest packets show the queue empty again, or for
- * DRAIN_TIME_FACTOR x the queueing delay seen (+ 50 ms, at most
- * MAX_DRAIN_HOLD_MS), so the bottleneck's queue, full of what was sent at the old
- * rate, drains instead of taking the seconds it takes at 0.85 (the lab's
- * 400 ms tbf queue: ~1.4 s with the encoder at 0.85 x 0.85 of the link). A
- * key frame that goes in before that is dropped with the rest: the
- * viewer's sender holds key frame requests meanwhile, and skips the frames
- * a viewer that asked for one cannot decode (send/key-frame-hold.ts), so
- * the queue drains at about the link's full rate: a little over the
- * queueing delay. (At half the rate it would take twice that.)
+ * of it until the latest packets show the queue empty again (or every
+ * packet sent has been reported), or for DRAIN_TIME_FACTOR x the largest
+ * queueing delay seen since the cut (+ 50 ms, at most MAX_DRAIN_HOLD_MS),
+ * so the bottleneck's queue, full of what was sent at the old rate, drains
+ * instead of taking the seconds it takes at 0.85 (the lab's 400 ms tbf
+ * queue: ~1.4 s with the encoder at 0.85 x 0.85 of the link). A key frame
+ * that goes in before that is dropped with the rest: the viewer's sender
+ * holds key frame requests meanwhile, and skips the frames in between
+ * (send/key-frame-hold.ts), so the queue drains at the link's full rate: a
+ * little over the queueing delay. (At half the rate it would take twice
+ * that.)
  */
 const DRAIN_SHARE = 0.5;
 const DRAIN_TIME_FACTOR = 1.25;
@@ -118,9 +120,25 @@ const DRAIN_TIME_FACTOR = 1.25;
 const MIN_DRAIN_QUEUE_MS = 100;
 /** A delivered rate under this share of the estimate is a cut worth making at once. */
 const BETA_SATURATED = 0.85;
+/**
+ * A queue growing at twice the link's rate (queue-growth.ts) says the link
+ * is saturated before any loss is reported; acted on only when what it
+ * delivers is under this share of the estimate: a link that fell far below
+ * the stream, not a key frame's burst (paced at 2.5 x the estimate, it
+ * never comes out at under 0.4 x it).
+ */
+const FAR_BELOW = 0.4;
 const MAX_DRAIN_HOLD_MS = 1500;
 const ALR_START = 0.65;
 const ALR_END = 0.8;
+
+/** A drain under way: since when, at what target, and the largest queue reported since (when). */
+interface Drain {
+  readonly startMs: number;
+  readonly bps: number;
+  maxQueueMs: number;
+  maxQueueAtMs: number;
+}
 
 export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   readonly minBps: number;
@@ -133,7 +151,14 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   private readonly acked = new AckedBitrate();
   private readonly delivery = new DeliveryRate();
   private readonly queue = new QueueDelay();
-  private drain: { untilMs: number; bps: number } | undefined;
+  private readonly growth = new QueueGrowth();
+  private drain: Drain | undefined;
+  /**
+   * Loss of packets sent before this is not the loss-based control's: it
+   * is the overflow of a saturated queue, which the cut and the drain have
+   * answered (at start, none).
+   */
+  private lossFromMs = Number.NEGATIVE_INFINITY;
   private readonly loss: LossBasedControl;
   private readonly probes: ProbeController;
   private readonly probeEstimator: ProbeEstimator;
@@ -207,7 +232,8 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       const arrivalMs = result.arrivalMs ?? 0;
       this.acked.add(arrivalMs, result.sent.size);
       this.delivery.add(arrivalMs, result.sent.size);
-      this.queue.add(result.sent.sendTimeMs, arrivalMs);
+      const queueMs = this.queue.add(result.sent.sendTimeMs, arrivalMs);
+      this.growth.add(arrivalMs, queueMs, result.sent.size);
       const measured = this.probeEstimator.add(result, nowMs);
       if (measured !== undefined) {
         probeBps = measured;
@@ -216,9 +242,13 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       const delta = this.interArrival.add(result.sent.sendTimeMs, arrivalMs, nowMs);
       if (delta) this.trendline.update(delta.arrivalDeltaMs, delta.sendDeltaMs, delta.arrivalMs);
     }
-    if (results.received + results.lost > 0)
-      this.loss.addPackets(results.lost, results.received + results.lost);
+    this.countLoss(results.packets);
     this.updateAlr(nowMs);
+    if (!this.drain) this.cutIfQueueGrowing(nowMs);
+    else if ((this.queue.ms ?? 0) > this.drain.maxQueueMs) {
+      this.drain.maxQueueMs = this.queue.ms ?? 0;
+      this.drain.maxQueueAtMs = nowMs;
+    }
     this.updateDelayBased(nowMs, probeBps);
     if (probeBps !== undefined && probeCluster !== undefined) {
       this.lastProbeBps = probeBps;
@@ -256,7 +286,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
   process(): void {
     if (this.closed) return;
     const nowMs = this.now();
-    if (this.drain && nowMs >= this.drain.untilMs) this.finish(nowMs);
+    if (this.drain && this.drainOver(this.drain, nowMs)) this.finish(nowMs);
     this.maybeProbe(nowMs);
   }
 
@@ -274,9 +304,54 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
     }
   }
 
+  /**
+   * Loss for the loss-based control, of the packets sent since `lossFromMs`
+   * (none while a drain lasts).
+   */
+  private countLoss(packets: readonly PacketResult[]): void {
+    if (this.drain) return;
+    let lost = 0;
+    let expected = 0;
+    for (const p of packets) {
+      if (p.sent.sendTimeMs < this.lossFromMs) continue;
+      expected++;
+      if (p.arrivalMs === undefined) lost++;
+    }
+    if (expected > 0) this.loss.addPackets(lost, expected);
+  }
+
+  /**
+   * The first sign of a link that dropped far below the stream: the
+   * bottleneck's queue growing at twice its rate (queue-growth.ts), ~0.4 s
+   * before the trendline's overuse and the loss. Cut to what it delivers
+   * and drain, as for a saturated overuse below.
+   */
+  private cutIfQueueGrowing(nowMs: number): void {
+    const grown = this.growth.saturated;
+    if (!grown || grown.deliveredBps >= FAR_BELOW * this.aimd.estimateBps) return;
+    this.aimd.update("overusing", grown.deliveredBps, nowMs);
+    this.startDrain(nowMs, grown.deliveredBps, grown.queueMs);
+  }
+
+  private startDrain(nowMs: number, linkBps: number, queueMs: number): void {
+    this.drain = {
+      startMs: nowMs,
+      bps: DRAIN_SHARE * linkBps,
+      maxQueueMs: queueMs,
+      maxQueueAtMs: nowMs,
+    };
+    // The overflow's loss is answered by this cut; what the loss-based
+    // control judges from here is what is sent after the drain.
+    this.lossFromMs = Number.POSITIVE_INFINITY;
+  }
+
   private updateDelayBased(nowMs: number, probeBps: number | undefined): void {
     const usage = this.trendline.usage;
     const smoothedBps = this.acked.bps;
+    // A drain is the answer to the overuse it follows: cutting again while
+    // it lasts would measure the queue emptying, not the link, and raising
+    // would go by the acknowledged rate of before the cut.
+    if (this.drain) return;
     if (usage === "overusing") {
       // A saturated link (overuse and heavy loss) delivers its capacity:
       // cut to that at once rather than to the smoothed rate of a faster past.
@@ -291,19 +366,13 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       const ackedBps = saturated ? Math.min(smoothedBps ?? Infinity, deliveredBps) : smoothedBps;
       // Loss is news the overuse before it did not bring: the cut to the
       // saturated link's rate does not wait the RTT a repeated overuse does.
-      const newlySaturated =
-        saturated && !this.drain && deliveredBps < BETA_SATURATED * this.aimd.estimateBps;
+      const newlySaturated = saturated && deliveredBps < BETA_SATURATED * this.aimd.estimateBps;
       if (
         ackedBps !== undefined &&
         (newlySaturated || this.aimd.timeToReduceFurther(nowMs, ackedBps))
       ) {
         this.aimd.update(usage, ackedBps, nowMs);
-        if (saturated && !this.drain) {
-          this.drain = {
-            untilMs: nowMs + Math.min(MAX_DRAIN_HOLD_MS, DRAIN_TIME_FACTOR * queueMs + 50),
-            bps: DRAIN_SHARE * ackedBps,
-          };
-        }
+        if (saturated) this.startDrain(nowMs, ackedBps, queueMs);
       } else if (
         ackedBps === undefined &&
         this.aimd.timeToReduceFurther(nowMs, this.aimd.estimateBps / 2 - 1)
@@ -321,10 +390,25 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
     this.aimd.update(usage, smoothedBps, nowMs);
   }
 
-  /** The latest packets waited less than half of MIN_DRAIN_QUEUE_MS: the queue has emptied. */
-  private drained(): boolean {
+  /**
+   * The latest packets waited less than half of MIN_DRAIN_QUEUE_MS, or
+   * what was sent after the newest packet reported has had the time to
+   * cross the link (the frames skipped meanwhile leave few packets to
+   * measure with, and the last ones before the skip were likely dropped):
+   * the queue has emptied. Or the drain has lasted its time.
+   */
+  private drainOver(drain: Drain, nowMs: number): boolean {
     const queueMs = this.queue.ms;
-    return queueMs !== undefined && queueMs < MIN_DRAIN_QUEUE_MS / 2;
+    const untilMs = Math.min(
+      drain.startMs + MAX_DRAIN_HOLD_MS,
+      drain.maxQueueAtMs + DRAIN_TIME_FACTOR * drain.maxQueueMs + 50,
+    );
+    const emptyByMs = this.sent.emptyByMs(drain.bps / DRAIN_SHARE) ?? Infinity;
+    return (
+      nowMs >= untilMs ||
+      (queueMs !== undefined && queueMs < MIN_DRAIN_QUEUE_MS / 2) ||
+      nowMs >= emptyByMs
+    );
   }
 
   private maybeProbe(nowMs: number): void {
@@ -349,7 +433,11 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       this.loss.lossRatio === 0;
     if (inStartPhase && upper > this.loss.estimateBps) this.loss.setEstimate(upper, nowMs);
     const lossBased = this.loss.update(nowMs, this.rtt?.ms ?? 0, upper);
-    if (this.drain && (nowMs >= this.drain.untilMs || this.drained())) this.drain = undefined;
+    if (this.drain && this.drainOver(this.drain, nowMs)) {
+      this.drain = undefined;
+      this.growth.reset();
+      this.lossFromMs = nowMs;
+    }
     const drainBps = this.drain?.bps ?? Infinity;
     const target = Math.min(
       this.maxBps,

@@ -16,20 +16,24 @@ export class QueueDelay {
   private latestMs: number | undefined;
   private latestArrivalMs = Number.NEGATIVE_INFINITY;
 
-  /** One received packet: when it was sent (ours) and arrived (the receiver's clock), ms. */
-  add(sendTimeMs: number, arrivalMs: number): void {
+  /**
+   * One received packet: when it was sent (ours) and arrived (the
+   * receiver's clock), ms. Returns its queueing delay, ms.
+   */
+  add(sendTimeMs: number, arrivalMs: number): number {
     const oneWay = arrivalMs - sendTimeMs;
     if (this.baseMs === undefined || oneWay < this.baseMs - CLOCK_RESET_MS) {
       this.baseMs = oneWay;
       this.latestMs = oneWay;
       this.latestArrivalMs = arrivalMs;
-      return;
+      return 0;
     }
     this.baseMs = Math.min(this.baseMs, oneWay);
     if (arrivalMs >= this.latestArrivalMs) {
       this.latestArrivalMs = arrivalMs;
       this.latestMs = oneWay;
     }
+    return oneWay - this.baseMs;
   }
 
   /** The latest packet's queueing delay, ms; undefined before the first. */

@@ -48,6 +48,10 @@ export class SentPackets {
   private readonly packets = new Map<number, SentPacket>();
   private readonly reported = new Set<number>();
   private newestSent: number | undefined;
+  /** Bytes sent in all, and as of each packet kept (itself included). */
+  private bytesSent = 0;
+  private readonly bytesThrough = new Map<number, number>();
+  private newestReported: { sequence: number; atMs: number } | undefined;
 
   constructor(private readonly capacity = DEFAULT_CAPACITY) {}
 
@@ -63,17 +67,37 @@ export class SentPackets {
     const packet: SentPacket = { sequence: seq, size, sendTimeMs, kind, probeClusterId };
     this.packets.set(seq, packet);
     this.newestSent = seq;
+    this.bytesSent += size;
+    this.bytesThrough.set(seq, this.bytesSent);
     while (this.packets.size > this.capacity) {
       const oldest = this.packets.keys().next().value;
       if (oldest === undefined) break;
       this.packets.delete(oldest);
       this.reported.delete(oldest);
+      this.bytesThrough.delete(oldest);
     }
     return packet;
   }
 
   get size(): number {
     return this.packets.size;
+  }
+
+  /**
+   * When the path's queues hold nothing of ours any more if its bottleneck
+   * delivers `linkBps`, ms (undefined before any feedback): the newest
+   * packet feedback reported (received, or lost before one that was) had
+   * left the queue when it arrived, so what was queued behind it is at
+   * most what was sent after it, and that takes its bytes' time at the
+   * link's rate from then (from the feedback's arrival here: later than
+   * the packet's, so this errs long).
+   */
+  emptyByMs(linkBps: number): number | undefined {
+    const newest = this.newestReported;
+    if (!newest) return undefined;
+    const through = this.bytesThrough.get(newest.sequence);
+    if (through === undefined) return undefined;
+    return newest.atMs + ((this.bytesSent - through) * 8000) / linkBps;
   }
 
   /** Matches a feedback message against what was sent. `nowMs` is when it arrived. */
@@ -89,6 +113,9 @@ export class SentPackets {
       if (this.newestSent !== undefined && seq > this.newestSent) continue; // never sent
       const sent = this.packets.get(seq);
       if (!sent || this.reported.has(seq)) continue;
+      if (!this.newestReported || seq > this.newestReported.sequence) {
+        this.newestReported = { sequence: seq, atMs: nowMs };
+      }
       if (status.arrivalUs === undefined) {
         // Reported lost: a later message may still report it received.
         lost++;

@@ -48,6 +48,27 @@ describe("KeyFrameHold", () => {
     expect(hold.viewerWaiting(1001 + KEY_FRAME_WAIT_MS)).toBe(false);
   });
 
+  it("takes a drain's start as a held request: frames are skipped from then, and a key frame asked when it ends", () => {
+    // The estimator starts a drain on the queue's growth, before the viewer
+    // has seen any loss: its PLI would come only once the queue's content
+    // had crossed (~0.4 s in the network lab), the frames meanwhile lost in
+    // the full queue.
+    const hold = new KeyFrameHold();
+    expect(hold.estimate(false, 0)).toBeUndefined();
+    expect(hold.estimate(true, 100)).toBeUndefined();
+    expect(hold.viewerWaiting(150)).toBe(true);
+    expect(hold.holding).toBe(true);
+    // The viewer's own PLI, once it sees the loss, is merged into it.
+    expect(hold.request("pli", true)).toBeUndefined();
+    expect(hold.estimate(true, 400)).toBeUndefined();
+    expect(hold.estimate(false, 600)).toBe("drained");
+    hold.keyFrameSent();
+    expect(hold.viewerWaiting(650)).toBe(false);
+    // The drain is over: the next estimate starts nothing.
+    expect(hold.estimate(false, 700)).toBeUndefined();
+    expect(hold.viewerWaiting(700)).toBe(false);
+  });
+
   it("never holds a joining viewer's request: it has no picture yet", () => {
     const hold = new KeyFrameHold();
     expect(hold.request("join", true)).toBe("join");

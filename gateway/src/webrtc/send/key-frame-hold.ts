@@ -25,11 +25,21 @@ export const KEY_FRAME_WAIT_MS = 1000;
  * it (they reference the picture it lost), so the sender skips them
  * (`viewerWaiting`): the bottleneck's queue then drains at the link's full
  * rate instead of what is left of it beside the stream.
+ *
+ * A drain itself counts as a held request from the moment it starts: the
+ * estimator starts one when the queue overflows or is about to (its growth
+ * at twice the link's rate, seen before the loss is), so the viewer is
+ * losing packets or will, and its PLI comes only once the queue's content
+ * has reached it (~0.4 s in the lab). Frames sent meanwhile would go into
+ * the full queue and be dropped or be of no use; skipping them from the
+ * start lets the queue drain that much sooner, and the IDR goes out when
+ * it has.
  */
 export class KeyFrameHold {
   private held = false;
   private waiting = false;
   private releasedAtMs: number | undefined;
+  private draining = false;
   /** Requests held (a viewer repeats its PLI while it waits: all but the first are merged). */
   heldCount = 0;
 
@@ -70,6 +80,13 @@ export class KeyFrameHold {
    * request was held, to pass on now (an IDR sent before is not waited for).
    */
   estimate(draining: boolean, nowMs: number): KeyFrameRequestKind | undefined {
+    const started = draining && !this.draining;
+    this.draining = draining;
+    if (started) {
+      this.held = true;
+      this.waiting = true;
+      this.releasedAtMs = undefined;
+    }
     if (draining || !this.held) return undefined;
     this.held = false;
     this.releasedAtMs = nowMs;
