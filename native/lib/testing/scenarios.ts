@@ -28,6 +28,8 @@ export interface StreamArgs {
   bitrate?: { at: number; kbps: number }[];
   /** Request a key frame after these frame indices. */
   keyAfter?: number[];
+  /** Before frame index `at` arrives, set the frame rate (CameraPipeline.setFrameRate). */
+  frameRate?: { at: number; fps: number }[];
 }
 
 export interface StreamResult {
@@ -118,6 +120,7 @@ async function stream(args: StreamArgs): Promise<StreamResult> {
       data.push(f.data);
       const i = frames.length;
       for (const b of args.bitrate ?? []) if (b.at === i) p.setBitrate(b.kbps);
+      for (const r of args.frameRate ?? []) if (r.at === i) p.setFrameRate(r.fps);
       if (args.keyAfter?.includes(i - 1) === true) {
         keyRequests.push({ after: i - 1, atUs: realtimeUs() });
         p.requestKeyFrame();
