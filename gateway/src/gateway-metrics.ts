@@ -63,6 +63,9 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
   lowEncoderTargetKbps: gauge(
     "Bitrate of the second, lower encoding for viewers far below the others, kbit/s (0: not running)",
   ),
+  encoderFps: gauge(
+    "Frames a second the encoder is given: the camera's, unless frame-rate steps lowered it to fit the bitrate",
+  ),
   sessionsByTransport: {
     type: "gauge",
     help: "Live sessions by the transport they came through (mqtt, whep, whip)",

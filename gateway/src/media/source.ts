@@ -147,6 +147,15 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   /** Change the target bitrate while running, where the encoder allows. */
   setBitrate(kbps: number): void;
   /**
+   * Encode at most `fps` frames a second from now on (at or above the
+   * camera's rate: every frame), where the source can: the camera streams
+   * on and the frames between are not encoded, the encoder spends its
+   * bitrate on the rest, no restart and no key frame. `info.fps` stays the
+   * camera's. Throws SourceError where it cannot (the camera's own H.264).
+   * Absent where it never can (a pipe command).
+   */
+  setFrameRate?(fps: number): void;
+  /**
    * Capture at another size from now on, where the source can (a camera:
    * the pipeline restarts, and the first frame after it is a key frame
    * with the new SPS). Absent where it cannot (a pipe command).

@@ -143,6 +143,8 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   private liveSince: number | null = null;
   private fallbackUntil = Number.NEGATIVE_INFINITY;
   private bitrateKbps: number | null = null;
+  /** The frame rate asked (setFrameRate): carried over to every source opened after it. */
+  private frameRate: number | null = null;
   /** The lower encoding asked for (startLayer): carried to every underlying source opened after it. */
   private layer: LayerSettings | null = null;
   /** The size resize() last set; null: the configured one. */
@@ -257,6 +259,22 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   setBitrate(kbps: number): void {
     this.bitrateKbps = kbps;
     this.inner?.setBitrate(kbps);
+  }
+
+  /**
+   * H264Source.setFrameRate on the underlying source, and on every one
+   * opened after it. Throws SourceError when the current one cannot (a
+   * pipe command; the camera's own H.264).
+   */
+  setFrameRate(fps: number): void {
+    const inner = this.inner;
+    if (inner && !inner.setFrameRate) {
+      throw new SourceError(`${this.name} cannot encode at another frame rate`, {
+        source: this.name,
+      });
+    }
+    inner?.setFrameRate?.(fps);
+    this.frameRate = fps;
   }
 
   /**
@@ -421,6 +439,11 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     try {
       // The bitrate asked of the one before carries over.
       if (this.bitrateKbps !== null) inner.setBitrate(this.bitrateKbps);
+    } catch (err) {
+      this.warn(asError(err));
+    }
+    try {
+      if (this.frameRate !== null) inner.setFrameRate?.(this.frameRate);
     } catch (err) {
       this.warn(asError(err));
     }
