@@ -122,6 +122,9 @@ const SOURCE_METRICS: MetricTable<SourceStats> = {
   framesCaptured: counter("Frames captured"),
   framesEncoded: counter("Frames encoded"),
   framesDropped: counter("Frames dropped before JavaScript"),
+  framesDecimated: counter(
+    "Camera frames not encoded to hold a lower frame rate (frame-rate steps)",
+  ),
   encodeTimeMeanUs: gauge("Mean encode time per frame, microseconds"),
   queueDepth: gauge("Encoded frames waiting for JavaScript"),
   outages: counter("Times the source stopped being live (unavailable or recovering)"),

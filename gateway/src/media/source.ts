@@ -66,6 +66,8 @@ export interface SourceStats {
   framesEncoded?: number;
   /** Frames dropped before JavaScript: queue full, encoder busy, corrupt. */
   framesDropped?: number;
+  /** Camera frames not encoded to hold a lower frame rate (setFrameRate). */
+  framesDecimated?: number;
   /** Mean encode time per frame, microseconds. */
   encodeTimeMeanUs?: number;
   /** Encoded frames waiting for JavaScript. */

@@ -99,6 +99,7 @@ const PIPELINE_COUNTERS = [
   "framesCaptured",
   "framesEncoded",
   "framesDropped",
+  "framesDecimated",
 ] as const;
 
 type RecoveryCounters = Required<
@@ -275,6 +276,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     }
     inner?.setFrameRate?.(fps);
     this.frameRate = fps;
+    this.watchdog.setFrameRate(fps);
   }
 
   /**
@@ -704,7 +706,8 @@ function progressOf(inner: H264Source): PipelineProgress | undefined {
   const s = inner.stats?.();
   if (s?.framesCaptured === undefined || s.framesEncoded === undefined) return undefined;
   return {
-    captured: s.framesCaptured,
+    // Frames a frame-rate step kept from the encoder never went in.
+    captured: s.framesCaptured - (s.framesDecimated ?? 0),
     encoded: s.framesEncoded,
     ...(s.encodeTimeMeanUs === undefined ? {} : { encodeTimeUs: s.encodeTimeMeanUs }),
   };

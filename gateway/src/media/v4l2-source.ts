@@ -90,6 +90,7 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       framesCaptured: p.framesCaptured,
       framesEncoded: p.framesEncoded,
       framesDropped: p.framesDropped,
+      framesDecimated: p.framesDecimated,
       encodeTimeMeanUs: p.encodeTimeMeanUs,
       queueDepth: p.queueDepth,
     };

@@ -1,7 +1,8 @@
 /**
  * A call whose encoder follows a viewer behind a policer, on the virtual
- * board: its camera and encoder (V4l2Source through the addon, as `camgw
- * run --source sim` has), a SessionManager with a `degradation` mode, and a
+ * board: its camera and encoder (a V4l2Source through the addon under a
+ * SupervisedSource and its watchdog, as source-factory.ts makes for `camgw
+ * run --source sim`), a SessionManager with a `degradation` mode, and a
  * HeadlessViewer "capped" in the same process whose link passes ~40
  * packets/s (as encoder-follows.test.ts) until the cap lifts. The process
  * must run preloaded (firmware-sim's library: degradation.e2e.test.ts
@@ -14,6 +15,8 @@
  * grow), and the size each came at.
  */
 import type { AccessUnit } from "../../media/access-unit.js";
+import type { H264Source } from "../../media/source.js";
+import { SupervisedSource } from "../../media/supervised-source.js";
 import { V4l2Source } from "../../media/v4l2-source.js";
 import { SessionManager } from "../session-manager.js";
 import type { DegradationMode } from "../send/degradation-policy.js";
@@ -46,13 +49,15 @@ export interface DegradationCallResult {
   lifted: EncodedWindow | null;
   /** The gateway's log lines about steps (info and warn). */
   log: string[];
+  /** The supervisor's restarts: a watchdog that took a lower frame rate for a stall would count here. */
+  restarts: { encoder: number; stall: number; outages: number };
   /** Every 500 ms: seconds since the viewer connected, the encoder's target and frame rate, whether capped. */
   timeline: { s: number; kbps: number; fps: number; capped: boolean }[];
 }
 
 /** The next `n` frames the source gives, as a window. */
 async function window(
-  source: V4l2Source,
+  source: H264Source,
   manager: SessionManager,
   n: number,
 ): Promise<EncodedWindow> {
@@ -80,12 +85,21 @@ async function window(
 }
 
 export async function degradationCall(args: DegradationCallArgs): Promise<DegradationCallResult> {
-  const source = V4l2Source.open({
+  const options = {
     device: "/dev/video0",
     width: args.width,
     height: args.height,
     fps: 30,
     bitrateKbps: args.maxKbps,
+  };
+  const initial = V4l2Source.open(options);
+  const source = new SupervisedSource({
+    name: initial.name,
+    info: initial.info,
+    initial,
+    open: (_mode, size) => V4l2Source.open({ ...options, ...size }),
+    resizable: true,
+    devicePath: options.device,
   });
   const log: string[] = [];
   let cap = true;
@@ -136,7 +150,13 @@ export async function degradationCall(args: DegradationCallArgs): Promise<Degrad
         // Never back: reported as null.
       }
     }
-    return { before, capped: cappedWindow, lifted, log, timeline };
+    const st = source.stats();
+    const restarts = {
+      encoder: st.encoderRestarts ?? 0,
+      stall: st.stallRestarts ?? 0,
+      outages: st.outages ?? 0,
+    };
+    return { before, capped: cappedWindow, lifted, log, timeline, restarts };
   } finally {
     clearInterval(sampler);
     await c.viewer.close();
