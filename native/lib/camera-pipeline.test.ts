@@ -128,6 +128,31 @@ describe("CameraPipeline on the virtual board", () => {
     expectValidStream(r);
   });
 
+  it("refuses a frame rate for a camera's own H.264, and frame rates out of range", async () => {
+    type Outcome = {
+      fps: number;
+      thrown: boolean;
+      isTypeError?: boolean;
+      name?: string;
+      message?: string;
+    };
+    const uvc = await runOnBoard<Outcome[]>(
+      "frameRates",
+      { options: base, fps: [15] },
+      { profile: "uvc-h264" },
+    );
+    expect(uvc.result[0]).toMatchObject({ thrown: true, name: "NativeDeviceError" });
+    expect(uvc.result[0]?.message).toMatch(/cannot skip frames/);
+    const pi = await runOnBoard<Outcome[]>(
+      "frameRates",
+      { options: base, fps: [0, -5, 5000, 15, 60] },
+      { profile: "pi4" },
+    );
+    expect(pi.result.map((o) => o.isTypeError ?? false)).toEqual([true, true, true, false, false]);
+    // Above the camera's rate is the camera's rate: not an error.
+    expect(pi.result.map((o) => o.thrown)).toEqual([true, true, true, false, false]);
+  });
+
   it("refuses passthrough when the camera gives no H.264", async () => {
     const { result } = await runOnBoard<{ thrown: boolean; error: { message: string } }>(
       "openError",

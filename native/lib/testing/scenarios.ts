@@ -181,6 +181,31 @@ interface CycleArgs {
   warmup: number;
 }
 
+interface FrameRateArgs {
+  options: PipelineOptions;
+  fps: number[];
+}
+
+/** setFrameRate with each of `fps` on an open pipeline: what each did. */
+function frameRates(args: FrameRateArgs): Promise<unknown> {
+  const p = CameraPipeline.open(args.options);
+  try {
+    return Promise.resolve(
+      args.fps.map((fps) => {
+        try {
+          p.setFrameRate(fps);
+          return { fps, thrown: false };
+        } catch (e) {
+          const error = JSON.parse(describe(e)) as { name: string; message: string };
+          return { fps, thrown: true, isTypeError: e instanceof TypeError, ...error };
+        }
+      }),
+    );
+  } finally {
+    p.close();
+  }
+}
+
 async function oneCycle(options: PipelineOptions, frames: number): Promise<void> {
   const p = CameraPipeline.open(options);
   await new Promise<void>((done, fail) => {
@@ -361,6 +386,7 @@ const scenarios: Record<string, (args: never) => Promise<unknown>> = {
   list,
   stream,
   openError,
+  frameRates,
   cycles,
   closeDuring,
   lag,
