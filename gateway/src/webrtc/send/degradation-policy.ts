@@ -6,9 +6,9 @@
  * encoder, so it judges by bitrate, in bits per pixel per frame.
  *
  * The configured size and frame rate are meant to get the configured
- * bitrate; every step down is taken to need the same bits per pixel per
- * frame (its "full rate" is the configured bitrate times its share of
- * pixels x frames). The policy moves down once the encoder's target has
+ * bitrate, up to ENOUGH_BPPF bits per pixel per frame; every step down is
+ * taken to need the same bits per pixel per frame (its "full rate" is that
+ * bitrate times its share of pixels x frames). The policy moves down once the encoder's target has
  * stayed under `downBelow` of the current step's full rate for the hold,
  * to the largest step the target can feed; it moves up one step at a time
  * once the target has stayed above `upAbove` of the next step's full rate
@@ -26,6 +26,16 @@
 import type { FrameSize } from "../../media/supervised-source.js";
 import { frameRateLadder } from "./frame-rate-policy.js";
 import { resolutionLadder } from "./resolution-policy.js";
+
+/**
+ * Bits per pixel per frame past which more bits buy little: H.264 gives a
+ * clean picture of a camera's usual scene at about 0.1 (the "Kush gauge"
+ * rule of thumb puts low-motion video at 0.07, medium at 0.14). A
+ * configured bitrate above it (640x480@30 at 2.5 Mbit/s is 0.27) does not
+ * make each step need more: without this cap, that stream fell to 5 fps
+ * under a 400 kbit/s cap where 15 fps gets 0.05 a frame.
+ */
+export const ENOUGH_BPPF = 0.1;
 
 /** The `degradation` config key (docs/config.md). */
 export type DegradationMode = "maintain-framerate" | "maintain-resolution" | "balanced";
@@ -238,9 +248,11 @@ export class DegradationPolicy {
     return (q.width * q.height * q.fps) / (b.width * b.height * b.fps);
   }
 
-  /** The configured bitrate at the step's share of pixels x frames, kbit/s. */
+  /** What the full step needs at the step's share of pixels x frames, kbit/s. */
   private fullRate(q: StreamQuality): number {
-    return this.options.maxKbps * this.share(q);
+    const b = this.base;
+    const enoughKbps = (ENOUGH_BPPF * b.width * b.height * b.fps) / 1000;
+    return Math.min(this.options.maxKbps, enoughKbps) * this.share(q);
   }
 
   /** The largest step (lowest index) at or below the current one that `kbps` feeds. */

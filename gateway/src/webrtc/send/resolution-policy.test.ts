@@ -98,8 +98,9 @@ describe("the resolution steps (degradation maintain-framerate)", () => {
     policy.rebase({ width: 640, height: 480 });
     feed(2000, 20_000);
     expect(asked).toEqual(["640x368@30", "1280x720@30"]);
-    // 700 kbit/s: under half of 640x480's 2000, over half of 480x368's 1150.
-    feed(700, 5000);
+    // 640x480@30 needs what ENOUGH_BPPF gives it, 922 kbit/s, not the
+    // configured 2000: 400 is under half of that, over half of 480x368's 530.
+    feed(400, 5000);
     expect(asked).toEqual(["640x368@30", "1280x720@30", "480x368@30"]);
   });
 
