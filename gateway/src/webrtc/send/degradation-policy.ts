@@ -10,7 +10,8 @@
  * taken to need the same bits per pixel per frame (its "full rate" is that
  * bitrate times its share of pixels x frames). The policy moves down once the encoder's target has
  * stayed under `downBelow` of the current step's full rate for the hold,
- * to the largest step the target can feed; it moves up one step at a time
+ * to the largest step the target has fed all along (not its latest dip);
+ * it moves up one step at a time
  * once the target has stayed above `upAbove` of the next step's full rate
  * for the hold (hysteresis: a step up must be fed with room to spare).
  *
@@ -112,6 +113,8 @@ export class DegradationPolicy {
   private can: DegradationAbilities;
   private step = 0;
   private lowSince: number | null = null;
+  /** The least step down the target has called for since lowSince (it stayed under that one's need). */
+  private lowTo = 0;
   private highSince: number | null = null;
   private readonly downBelow: number;
   private readonly upAbove: number;
@@ -209,10 +212,17 @@ export class DegradationPolicy {
   /** The encoder's target changed or is unchanged at `kbps`; call on each new estimate. */
   update(kbps: number): void {
     const now = this.nowMs();
-    const down = this.largestFed(kbps);
-    if (down > this.step) {
+    const fed = this.largestFed(kbps);
+    if (fed > this.step) {
       this.highSince = null;
-      this.lowSince ??= now;
+      if (this.lowSince === null) {
+        this.lowSince = now;
+        this.lowTo = fed;
+      }
+      // As far down as the target has stayed all along, not as low as its
+      // latest dip (a draining estimate halves for a second or so).
+      this.lowTo = Math.min(this.lowTo, fed);
+      const down = this.lowTo;
       const held = now - this.lowSince;
       const here = this.current;
       // The frame-rate steps at this size first, on their own (shorter) hold.

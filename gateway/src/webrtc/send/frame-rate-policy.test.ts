@@ -88,6 +88,16 @@ describe("the frame-rate steps (degradation maintain-resolution)", () => {
     expect(asked).toEqual(["1280x720@10", "1280x720@5"]);
   });
 
+  it("steps down as far as the bitrate stayed, not as far as its latest dip", () => {
+    const { policy, feed } = policyAt("maintain-resolution");
+    // 400 kbit/s with a dip to 150 (a draining estimate) every second: 10 fps, not 5.
+    for (let s = 0; s < 3; s++) {
+      feed(400, 900);
+      feed(150, 100);
+    }
+    expect(policy.current.fps).toBe(10);
+  });
+
   it("climbs one step at a time once the bitrate has stayed high, and not to a rate it would starve", () => {
     const { asked, feed } = policyAt("maintain-resolution");
     feed(400, 2500);
