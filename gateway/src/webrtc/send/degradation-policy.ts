@@ -12,8 +12,9 @@
  * stayed under `downBelow` of the current step's full rate for the hold,
  * to the largest step the target has fed all along (not its latest dip);
  * it moves up one step at a time
- * once the target has stayed above `upAbove` of the next step's full rate
- * for the hold (hysteresis: a step up must be fed with room to spare).
+ * once the target has stayed above `upAbove` (a size step) or
+ * `frameRateUpAbove` (a frame-rate step) of the next step's full rate for
+ * the hold (hysteresis: a step up must be fed with room to spare).
  *
  * A step that changes the size restarts the camera and encoder (a pause
  * and a key frame): its holds are long. A step that changes only the frame
@@ -63,8 +64,15 @@ export interface DegradationPolicyOptions {
   can: DegradationAbilities;
   /** Move down under this share of the current step's full rate (default 0.5). */
   downBelow?: number;
-  /** Move up over this share of the next step's full rate (default 0.9). */
+  /** Move up over this share of the next step's full rate, for a size step (default 0.9). */
   upAbove?: number;
+  /**
+   * The same for a step that changes only the frame rate (default 0.75): it
+   * costs nothing visible, so its band can be narrower, still 1.5x between
+   * a step's way up and its way back down. With 0.9 the lab's 300 kbit/s
+   * cap held 5 fps, its target (~270) short of 10 fps's 276.
+   */
+  frameRateUpAbove?: number;
   /** Holds for a step that changes the size (defaults 4000 ms down, 10000 ms up). */
   resizeHoldDownMs?: number;
   resizeHoldUpMs?: number;
@@ -118,6 +126,7 @@ export class DegradationPolicy {
   private highSince: number | null = null;
   private readonly downBelow: number;
   private readonly upAbove: number;
+  private readonly frameRateUpAbove: number;
 
   constructor(
     private readonly options: DegradationPolicyOptions,
@@ -132,10 +141,11 @@ export class DegradationPolicy {
     }
     this.downBelow = options.downBelow ?? 0.5;
     this.upAbove = options.upAbove ?? 0.9;
-    if (!(this.upAbove > this.downBelow)) {
+    this.frameRateUpAbove = options.frameRateUpAbove ?? 0.75;
+    if (!(Math.min(this.upAbove, this.frameRateUpAbove) > this.downBelow)) {
       // Equal or crossed thresholds would step down and straight back up.
       throw new RangeError(
-        `degradation policy: upAbove (${this.upAbove}) must be above downBelow (${this.downBelow})`,
+        `degradation policy: upAbove (${this.upAbove}) and frameRateUpAbove (${this.frameRateUpAbove}) must be above downBelow (${this.downBelow})`,
       );
     }
     this.base = base;
@@ -236,9 +246,11 @@ export class DegradationPolicy {
     }
     this.lowSince = null;
     const next = this.ladder[this.step - 1];
-    if (next && kbps >= this.upAbove * this.fullRate(next)) {
+    const rateOnly = next !== undefined && sameSize(next, this.current);
+    const upAbove = rateOnly ? this.frameRateUpAbove : this.upAbove;
+    if (next && kbps >= upAbove * this.fullRate(next)) {
       this.highSince ??= now;
-      const hold = sameSize(next, this.current)
+      const hold = rateOnly
         ? (this.options.frameRateHoldUpMs ?? 5000)
         : (this.options.resizeHoldUpMs ?? 10_000);
       if (now - this.highSince >= hold) this.moved(this.step - 1, kbps);

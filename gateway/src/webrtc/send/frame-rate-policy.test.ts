@@ -101,8 +101,8 @@ describe("the frame-rate steps (degradation maintain-resolution)", () => {
   it("climbs one step at a time once the bitrate has stayed high, and not to a rate it would starve", () => {
     const { asked, feed } = policyAt("maintain-resolution");
     feed(400, 2500);
-    // 15 fps needs 0.9 x 1000 = 900 kbit/s to be tried again: 850 stays put.
-    feed(850, 30_000);
+    // 15 fps needs 0.75 x 1000 = 750 kbit/s to be tried again: 700 stays put.
+    feed(700, 30_000);
     expect(asked).toEqual(["1280x720@10"]);
     feed(2000, 4000);
     expect(asked).toEqual(["1280x720@10"]);
