@@ -90,10 +90,13 @@ struct enc_ctx {
   struct vqueue out, cap;
   struct v4l2_pix_format_mplane ofmt, cfmt;
   struct v4l2_fract tpf; /* S_PARM on OUTPUT: the frame rate the rate control aims at */
+  /* The frame period at the first frame: the VPU's latency, which a lower
+   * declared rate does not lengthen (its speed is the same). */
+  struct v4l2_fract latency_tpf;
   struct vctrls ctrls;
   pthread_t thread;
   int thread_on, stop;
-  int force_idr, bitrate_changed;
+  int force_idr, bitrate_changed, fps_changed;
   /* drain state (v4l2_m2m_ctx is_draining / next_buf_last / has_stopped) */
   int draining, next_buf_last, has_stopped;
   int last_src;    /* index of the last OUTPUT buffer before STOP, -1 if none */
@@ -318,9 +321,15 @@ static void* worker(void* arg) {
     int rebitrate = e->bitrate_changed;
     e->bitrate_changed = 0;
     int bitrate = (int)ctrls_get(&e->ctrls, V4L2_CID_MPEG_VIDEO_BITRATE);
-    int64_t period = (int64_t)1000000000 * e->tpf.numerator / e->tpf.denominator;
+    int refps = e->fps_changed && x;
+    e->fps_changed = 0;
+    struct v4l2_fract tpf = e->tpf;
+    if (!x) {
+      x = open_x264(e);
+      e->latency_tpf = e->tpf;
+    }
+    int64_t period = (int64_t)1000000000 * e->latency_tpf.numerator / e->latency_tpf.denominator;
     int64_t due = now + period + faults_enc_lag_ns();
-    if (!x) x = open_x264(e);
     e->running_src = (int)src->index;
     pthread_mutex_unlock(&d->lock);
 
@@ -328,6 +337,7 @@ static void* worker(void* arg) {
     long n = -1;
     if (x) {
       if (rebitrate) h264enc_set_bitrate(x, bitrate);
+      if (refps) h264enc_set_fps(x, (int)tpf.denominator, (int)tpf.numerator);
       n = h264enc_encode(x, src->kmap, force, (int64_t)e->out.sequence, dst->kmap, dst->length,
                          &key);
       if (n > 0 && faults_corrupt()) corrupt(dst->kmap, (uint32_t)n);
@@ -536,8 +546,13 @@ int encoder_ioctl(struct vfile* f, unsigned long req, void* arg) {
       struct v4l2_streamparm* p = arg;
       if (p->type != e->out.type) return EINVAL;
       if (req == VIDIOC_S_PARM) {
+        /* bcm2835-codec: while streaming the rate goes to the VPU at once
+         * (MMAL_PARAMETER_VIDEO_FRAME_RATE). */
         struct v4l2_fract t = p->parm.output.timeperframe;
-        if (t.numerator && t.denominator) e->tpf = t;
+        if (t.numerator && t.denominator) {
+          e->tpf = t;
+          e->fps_changed = 1;
+        }
       }
       memset(&p->parm, 0, sizeof(p->parm));
       p->parm.output.capability = V4L2_CAP_TIMEPERFRAME;

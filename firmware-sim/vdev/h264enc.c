@@ -19,6 +19,8 @@ struct h264enc {
   x264_picture_t pic;
   uint8_t* i420; /* YUYV converted here */
   int64_t frames;
+  int bps;          /* the target, as the control set it */
+  double fps, fps0; /* the rate it is told now (h264enc_set_fps) and the one it opened at */
 };
 
 static const int LEVEL_IDC[] = {10, 9, 11, 12, 13, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51};
@@ -75,6 +77,8 @@ struct h264enc* h264enc_open(const struct h264enc_cfg* cfg) {
   p->i_log_level = X264_LOG_NONE;
   if (cfg->level >= 0 && cfg->level < (int)(sizeof(LEVEL_IDC) / sizeof(LEVEL_IDC[0])))
     p->i_level_idc = LEVEL_IDC[cfg->level];
+  e->bps = cfg->bitrate_bps;
+  e->fps = e->fps0 = (double)p->i_fps_num / p->i_fps_den;
   rate(p, cfg->bitrate_bps, cfg->cbr);
   const char* prof = "high";
   if (cfg->profile == V4L2_MPEG_VIDEO_H264_PROFILE_BASELINE ||
@@ -104,9 +108,27 @@ void h264enc_close(struct h264enc* e) {
   free(e);
 }
 
-void h264enc_set_bitrate(struct h264enc* e, int bps) {
-  rate(&e->p, bps, e->cfg.cbr);
+/* x264_encoder_reconfig cannot change i_fps_num, and without lookahead
+ * every frame lasts the nominal 1/fps for its rate control: the rate it is
+ * told is scaled by opened/actual fps so each frame gets bitrate/actual fps,
+ * as the VPU's rate control does with MMAL_PARAMETER_VIDEO_FRAME_RATE. The
+ * VBV buffer is bits, not a rate: not scaled. */
+static void reconfig(struct h264enc* e) {
+  double scale = e->fps > 0 ? e->fps0 / e->fps : 1.0;
+  rate(&e->p, (int)(e->bps * scale), e->cfg.cbr);
+  e->p.rc.i_vbv_buffer_size = e->bps / 1000 > 0 ? e->bps / 1000 : 1;
   x264_encoder_reconfig(e->x, &e->p);
+}
+
+void h264enc_set_bitrate(struct h264enc* e, int bps) {
+  e->bps = bps;
+  reconfig(e);
+}
+
+void h264enc_set_fps(struct h264enc* e, int fps_num, int fps_den) {
+  if (fps_num <= 0 || fps_den <= 0) return;
+  e->fps = (double)fps_num / fps_den;
+  reconfig(e);
 }
 
 static void yuyv_to_i420(const uint8_t* in, uint32_t bpl, int w, int h, uint8_t* out) {

@@ -23,6 +23,9 @@ struct h264enc;
 struct h264enc* h264enc_open(const struct h264enc_cfg* cfg);
 void h264enc_close(struct h264enc* e);
 void h264enc_set_bitrate(struct h264enc* e, int bps);
+/* The frame rate frames now come at (num/den per second): the bitrate is
+ * spent on those (x264 cannot change its own fps while open). */
+void h264enc_set_fps(struct h264enc* e, int fps_num, int fps_den);
 /* Encode one frame from `in`; writes one access unit to out.
  * Returns bytes written, 0 if the encoder produced nothing, -1 on error
  * (including an access unit bigger than cap). */

@@ -218,7 +218,7 @@ export class Gateway {
       ...(config["adapt-bitrate"]
         ? {
             encoderBitrate: { minKbps: config["min-bitrate"], maxKbps: config.bitrate },
-            resizeToFit: config.degradation === "maintain-framerate",
+            degradation: config.degradation,
             lowEncoding: config["low-encoding"],
           }
         : {}),

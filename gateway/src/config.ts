@@ -104,9 +104,9 @@ export const SCHEMA = {
     help: "The encoder follows the viewers' bandwidth (lowest estimate) between min-bitrate and bitrate",
   },
   degradation: {
-    parse: oneOf("maintain-framerate", "maintain-resolution"),
+    parse: oneOf("maintain-framerate", "maintain-resolution", "balanced"),
     default: "maintain-framerate",
-    help: "When adapting and the bitrate alone cannot fit: maintain-framerate steps the capture size down (and back up); maintain-resolution only lowers the bitrate",
+    help: "When adapting and the bitrate alone cannot fit: maintain-framerate steps the capture size down (and back up); maintain-resolution steps the frame rate down (30, 20, 15, 10, 5 fps); balanced the frame rate to half, then the size",
   },
   "low-encoding": {
     parse: bool,

@@ -63,6 +63,9 @@ const SESSION_METRICS: MetricTable<Omit<SessionManagerStats, "video" | "viewers"
   lowEncoderTargetKbps: gauge(
     "Bitrate of the second, lower encoding for viewers far below the others, kbit/s (0: not running)",
   ),
+  encoderFps: gauge(
+    "Frames a second the encoder is given: the camera's, unless frame-rate steps lowered it to fit the bitrate",
+  ),
   sessionsByTransport: {
     type: "gauge",
     help: "Live sessions by the transport they came through (mqtt, whep, whip)",
@@ -119,6 +122,9 @@ const SOURCE_METRICS: MetricTable<SourceStats> = {
   framesCaptured: counter("Frames captured"),
   framesEncoded: counter("Frames encoded"),
   framesDropped: counter("Frames dropped before JavaScript"),
+  framesDecimated: counter(
+    "Camera frames not encoded to hold a lower frame rate (frame-rate steps)",
+  ),
   encodeTimeMeanUs: gauge("Mean encode time per frame, microseconds"),
   queueDepth: gauge("Encoded frames waiting for JavaScript"),
   outages: counter("Times the source stopped being live (unavailable or recovering)"),

@@ -26,6 +26,8 @@ export interface NativePipeline {
   stop(): void;
   close(): void;
   setBitrate(kbps: number): void;
+  /** Throws the DeviceError for the camera's own H.264. */
+  setFrameRate(fps: number): void;
   requestKeyFrame(): void;
   /** Returns the encoder the layer got; throws the DeviceError when it cannot run. */
   startLayer(options: LayerOptions): "hardware" | "software";

@@ -128,6 +128,31 @@ describe("CameraPipeline on the virtual board", () => {
     expectValidStream(r);
   });
 
+  it("refuses a frame rate for a camera's own H.264, and frame rates out of range", async () => {
+    type Outcome = {
+      fps: number;
+      thrown: boolean;
+      isTypeError?: boolean;
+      name?: string;
+      message?: string;
+    };
+    const uvc = await runOnBoard<Outcome[]>(
+      "frameRates",
+      { options: base, fps: [15] },
+      { profile: "uvc-h264" },
+    );
+    expect(uvc.result[0]).toMatchObject({ thrown: true, name: "NativeDeviceError" });
+    expect(uvc.result[0]?.message).toMatch(/cannot skip frames/);
+    const pi = await runOnBoard<Outcome[]>(
+      "frameRates",
+      { options: base, fps: [0, -5, 5000, 15, 60] },
+      { profile: "pi4" },
+    );
+    expect(pi.result.map((o) => o.isTypeError ?? false)).toEqual([true, true, true, false, false]);
+    // Above the camera's rate is the camera's rate: not an error.
+    expect(pi.result.map((o) => o.thrown)).toEqual([true, true, true, false, false]);
+  });
+
   it("refuses passthrough when the camera gives no H.264", async () => {
     const { result } = await runOnBoard<{ thrown: boolean; error: { message: string } }>(
       "openError",
@@ -179,6 +204,39 @@ describe("CameraPipeline on the virtual board", () => {
         expect(candidates.map((f) => f.keyframe)).toContain(true);
       }
       expect(r.frames.slice(1, 10).some((f) => f.keyframe)).toBe(false);
+      expectValidStream(r);
+    });
+
+    it(`drops to a lower frame rate without a restart and spends the bitrate on the frames kept (${encoder})`, async () => {
+      const r = await stream(profile, {
+        options: { ...base, bitrateKbps: 600, keyframeInterval: 1000, encoder },
+        frames: 45,
+        frameRate: [{ at: 15, fps: 5 }],
+        keyAfter: [35],
+      });
+      expect(r.errors).toEqual([]);
+      // One IDR at the start and the one asked for: no restart.
+      expect(r.frames.filter((f) => f.keyframe).length).toBe(2);
+      // 5 of 30: a camera frame in 6 goes to the encoder once the rate holds.
+      expect(r.stats.framesDecimated).toBeGreaterThan(4 * 20);
+      const gaps = r.frames
+        .slice(20, 35)
+        .map((f, i) => f.captureTimeUs - (r.frames[19 + i]?.captureTimeUs ?? 0));
+      const median = [...gaps].sort((a, b) => a - b)[gaps.length >> 1] ?? 0;
+      expect(median).toBeGreaterThan(180_000);
+      // The encoder was told: each frame gets the bits of six (x264: the
+      // scaled rate; M2M: VIDIOC_S_PARM). Told nothing, they stay the size
+      // they were at 30 fps.
+      const mean = (a: number, b: number): number => {
+        const s = r.frames.slice(a, b).filter((f) => !f.keyframe);
+        return s.reduce((t, f) => t + f.size, 0) / s.length;
+      };
+      expect(mean(22, 35)).toBeGreaterThan(3 * mean(3, 15));
+      // The key frame asked for comes with the next camera frame, not with
+      // the next one the 5 fps schedule keeps (up to 200 ms later).
+      const [k] = r.keyRequests;
+      const idr = r.frames.slice(36).find((f) => f.keyframe);
+      expect(k && idr ? idr.captureTimeUs - k.atUs : Infinity).toBeLessThan(100_000);
       expectValidStream(r);
     });
   }

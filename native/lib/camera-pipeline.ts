@@ -57,6 +57,22 @@ export class CameraPipeline extends NativeDevice<
     this.native.setBitrate(kbps);
   }
 
+  /**
+   * Encodes at most `fps` frames a second from now on (1 .. the camera's
+   * rate; more is the camera's): the camera streams on at its own rate and
+   * the frames between are dropped before the main encoder, whose rate
+   * control is told the new rate (x264, or VIDIOC_S_PARM on an M2M
+   * encoder's OUTPUT queue). No restart, no key frame; a key frame asked
+   * for is carried by the next camera frame whatever the schedule. Capture
+   * times stay the camera's. The lower encoding (startLayer) keeps every
+   * frame. Lasts across stop() and start(). Throws NativeDeviceError for a
+   * camera whose own H.264 is passed through.
+   */
+  setFrameRate(fps: number): void {
+    this.#assertOpen("setFrameRate");
+    callNative(() => this.#native.setFrameRate(fps));
+  }
+
   /** The next encoded frame (or the one after, with a hardware encoder's latency) is an IDR. */
   requestKeyFrame(): void {
     this.assertOpen("requestKeyFrame");

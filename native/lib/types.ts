@@ -121,6 +121,8 @@ export interface PipelineStats {
   queueDepth: number;
   /** Access units of the lower encoding (layer 1). */
   layerFramesEncoded: number;
+  /** Camera frames not encoded to hold a lower frame rate (CameraPipeline.setFrameRate). */
+  framesDecimated: number;
 }
 
 export interface SnapshotOptions {

@@ -9,8 +9,8 @@
 // encode() returns; an asynchronous one (M2M) later, from onPollEvents(),
 // when the worker sees its pollFd() ready.
 //
-// The worker thread calls encode(), onPollEvents(), drain(), setBitrate()
-// and requestKeyFrame(), and the callbacks run on it. Construction, start()
+// The worker thread calls encode(), onPollEvents(), drain(), setBitrate(),
+// setFrameRate() and requestKeyFrame(), and the callbacks run on it. Construction, start()
 // and stop() happen on the JS thread while no worker runs.
 #pragma once
 
@@ -81,6 +81,15 @@ class Encoder {
   virtual void setBitrate(uint32_t kbps) = 0;
   // Makes the next access unit it can an IDR.
   virtual void requestKeyFrame() = 0;
+  // From now on it is given fpsNum/fpsDen frames a second (the pipeline
+  // drops the others before encode()), not the camera's rate: its rate
+  // control spends the bitrate on those. Throws DeviceError when refused
+  // (the frames still come at the new rate). An encoder with no rate
+  // control of its own (the camera's H.264 passed through) ignores it.
+  virtual void setFrameRate(uint32_t fpsNum, uint32_t fpsDen) {
+    (void)fpsNum;
+    (void)fpsDen;
+  }
 
  protected:
   Encoder() = default;

@@ -33,6 +33,9 @@ class M2mEncoder final : public Encoder {
   void onPollEvents(short revents) override;
   void setBitrate(uint32_t kbps) override { device_.setBitrate(kbps); }
   void requestKeyFrame() override { forceIdrNext_ = true; }
+  void setFrameRate(uint32_t fpsNum, uint32_t fpsDen) override {
+    device_.setFrameRate(fpsNum, fpsDen);
+  }
   // The OUTPUT (raw) layout the driver chose: what a caller copying frames in writes.
   uint32_t inputBytesperline() const { return device_.outputBytesperline(); }
   uint32_t inputSizeimage() const { return device_.outputSizeimage(); }

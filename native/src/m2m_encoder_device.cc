@@ -352,6 +352,17 @@ void M2mEncoderDevice::setBitrate(uint32_t kbps) {
              "V4L2_CID_MPEG_VIDEO_BITRATE", false);
 }
 
+// bcm2835-codec (rpi-6.1 and later) passes a streaming S_PARM on to the VPU
+// as MMAL_PARAMETER_VIDEO_FRAME_RATE, which its rate control divides the
+// bitrate by; before streaming it is part of the port format (configure()).
+void M2mEncoderDevice::setFrameRate(uint32_t fpsNum, uint32_t fpsDen) {
+  v4l2_streamparm p{};
+  p.type = kOut;
+  p.parm.output.timeperframe.numerator = fpsDen;
+  p.parm.output.timeperframe.denominator = fpsNum;
+  CAMGW_IOCTL(fd_.get(), path_, VIDIOC_S_PARM, &p);
+}
+
 void M2mEncoderDevice::forceKeyFrame() {
   setControl(V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 1, "V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME", false);
 }

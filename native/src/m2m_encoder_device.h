@@ -59,6 +59,8 @@ class M2mEncoderDevice {
   bool sawLast() const { return sawLast_; }
 
   void setBitrate(uint32_t kbps);
+  // VIDIOC_S_PARM on OUTPUT while streaming: the rate its rate control aims at.
+  void setFrameRate(uint32_t fpsNum, uint32_t fpsDen);
   void forceKeyFrame();
   // V4L2_ENC_CMD_STOP then wait (bounded) for the LAST buffer.
   void drain(int timeoutMs) noexcept;

@@ -50,6 +50,11 @@ void Pipeline::start() {
       events_.error(e, false);
     }
   }
+  {
+    // The schedule starts again with the first frame (frame_decimator.h).
+    std::lock_guard<std::mutex> l(cmdMu_);
+    if (frameRate_ > 0) pendingFps_ = frameRate_;
+  }
   stopRequested_ = false;
   camQueued_ = buffers;
   thread_ = std::thread([this] { run(); });
@@ -107,6 +112,20 @@ void Pipeline::requestKeyFrame() {
   {
     std::lock_guard<std::mutex> l(cmdMu_);
     pendingKey_ = true;
+  }
+  wake();
+}
+
+void Pipeline::setFrameRate(double fps) {
+  if (neg_.encoder == EncoderMode::Passthrough) {
+    throw DeviceError(opts_.device, "frame rate",
+                      "the camera's own H.264 cannot skip frames (each P-frame needs the last)");
+  }
+  const double camera = double(neg_.fpsNumerator) / neg_.fpsDenominator;
+  frameRate_ = fps > 0 && fps < camera ? fps : camera;
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingFps_ = frameRate_;
   }
   wake();
 }
@@ -187,6 +206,7 @@ PipelineStats Pipeline::stats() const {
   s.delivered = delivered_;
   s.dropped = queue_.dropped() + skipped_;
   s.layerEncoded = layerEncoded_;
+  s.decimated = decimated_;
   s.queueDepth = queue_.depth();
   std::lock_guard<std::mutex> l(statMu_);
   s.encodeTimeLastUs = encLast_;

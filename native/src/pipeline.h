@@ -19,6 +19,7 @@
 #include "device_error.h"
 #include "encoder.h"
 #include "encoding_layer.h"
+#include "frame_decimator.h"
 #include "frame_queue.h"
 #include "pipeline_options.h"
 #include "raw_frame_tap.h"
@@ -28,6 +29,7 @@ namespace camgw {
 struct PipelineStats {
   uint64_t captured, encoded, delivered, dropped;
   uint64_t layerEncoded;  // access units of the lower encoding
+  uint64_t decimated;     // camera frames not encoded to hold a lower frame rate
   double encodeTimeLastUs, encodeTimeMeanUs;
   size_t queueDepth;
 };
@@ -56,6 +58,12 @@ class Pipeline {
 
   void setBitrate(uint32_t kbps);
   void requestKeyFrame();
+  // Encodes at most `fps` frames a second from now on, the camera streaming
+  // on at its own rate (frame_decimator.h); the encoder is told the new
+  // rate. At or above the camera's rate: every frame. Lasts across stop()
+  // and start(). Throws DeviceError for the camera's own H.264 (dropping
+  // its frames would break the stream).
+  void setFrameRate(double fps);
 
   // The second, lower encoding (encoding_layer.h): opened here on the
   // caller's thread (throws DeviceError), then handed to the worker; a
@@ -106,6 +114,8 @@ class Pipeline {
   std::mutex cmdMu_;
   uint32_t pendingBitrate_ = 0;
   bool pendingKey_ = false;
+  double pendingFps_ = 0;  // 0: no change asked
+  double frameRate_ = 0;   // JS thread: the rate asked, 0 for the camera's
   // Layer commands for the worker: a new layer to run (or, with
   // pendingLayerSet_ and a null pendingLayer_, none), a bitrate, an IDR.
   std::unique_ptr<EncodingLayer> pendingLayer_;
@@ -118,9 +128,11 @@ class Pipeline {
 
   // Worker-thread state.
   uint32_t camQueued_ = 0;
+  FrameDecimator decimator_;
   int64_t eioSinceUs_ = 0;  // first of a run of EIO dequeues, 0 when none
 
-  std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0}, layerEncoded_{0};
+  std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0}, layerEncoded_{0},
+      decimated_{0};
   mutable std::mutex statMu_;
   double encLast_ = 0, encSum_ = 0;
   uint64_t encCount_ = 0;

@@ -12,14 +12,35 @@ namespace camgw {
 void Pipeline::applyCommands() {
   uint32_t kbps;
   bool key;
+  double fps;
   {
     std::lock_guard<std::mutex> l(cmdMu_);
     kbps = pendingBitrate_;
     key = pendingKey_;
+    fps = pendingFps_;
     pendingBitrate_ = 0;
     pendingKey_ = false;
+    pendingFps_ = 0;
   }
-  if (key) encoder_->requestKeyFrame();
+  if (fps > 0) {
+    const double camera = double(neg_.fpsNumerator) / neg_.fpsDenominator;
+    decimator_.setRate(fps, camera);
+    // Milli-frames a second: 7.5 (a 15 fps camera halved) stays exact.
+    const bool full = !decimator_.decimating();
+    const uint32_t num = full ? neg_.fpsNumerator : static_cast<uint32_t>(fps * 1000 + 0.5);
+    const uint32_t den = full ? neg_.fpsDenominator : 1000;
+    try {
+      encoder_->setFrameRate(num, den);
+    } catch (const DeviceError& e) {
+      if (e.isUnplug()) throw;
+      events_.error(e, false);
+    }
+  }
+  if (key) {
+    encoder_->requestKeyFrame();
+    // At a low frame rate the next camera frame carries the IDR, not the next one due.
+    decimator_.passNext();
+  }
   if (kbps) {
     try {
       encoder_->setBitrate(kbps);
@@ -82,6 +103,11 @@ void Pipeline::onCameraFrame(const CapturedBuffer& b) {
       layerMode_ = -1;
       events_.error(e, false);
     }
+  }
+  if (!decimator_.keep(timevalUs(b.timestamp))) {
+    decimated_++;
+    requeueCamera(b.index);
+    return;
   }
   if (!encoder_->encode(b)) skipped_++;
 }

@@ -123,6 +123,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
       {InstanceMethod<&PipelineWrap::Start>("start"), InstanceMethod<&PipelineWrap::Stop>("stop"),
        InstanceMethod<&PipelineWrap::Close>("close"),
        InstanceMethod<&PipelineWrap::SetBitrate>("setBitrate"),
+       InstanceMethod<&PipelineWrap::SetFrameRate>("setFrameRate"),
        InstanceMethod<&PipelineWrap::RequestKeyFrame>("requestKeyFrame"),
        InstanceMethod<&PipelineWrap::StartLayer>("startLayer"),
        InstanceMethod<&PipelineWrap::StopLayer>("stopLayer"),
@@ -254,6 +255,22 @@ Napi::Value PipelineWrap::SetBitrate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setFrameRate(fps): 1..1000 frames a second, at most the camera's (more
+// is the camera's); a DeviceError for the camera's own H.264.
+Napi::Value PipelineWrap::SetFrameRate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) typeError(env, "fps must be a number");
+  const double fps = info[0].As<Napi::Number>().DoubleValue();
+  if (!(fps >= 1 && fps <= 1000)) typeError(env, "fps must be from 1 to 1000");
+  if (!pipeline_) throw toJsError(env, DeviceError("pipeline", "frame rate", "pipeline is closed"));
+  try {
+    pipeline_->setFrameRate(fps);
+  } catch (const DeviceError& e) {
+    throw toJsError(env, e);
+  }
+  return env.Undefined();
+}
+
 Napi::Value PipelineWrap::RequestKeyFrame(const Napi::CallbackInfo& info) {
   if (pipeline_) pipeline_->requestKeyFrame();
   return info.Env().Undefined();
@@ -313,6 +330,7 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("encodeTimeMeanUs", Napi::Number::New(env, s.encodeTimeMeanUs));
   o.Set("queueDepth", Napi::Number::New(env, double(s.queueDepth)));
   o.Set("layerFramesEncoded", Napi::Number::New(env, double(s.layerEncoded)));
+  o.Set("framesDecimated", Napi::Number::New(env, double(s.decimated)));
   return o;
 }
 

@@ -22,6 +22,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetBitrate(const Napi::CallbackInfo& info);
+  Napi::Value SetFrameRate(const Napi::CallbackInfo& info);
   Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
   Napi::Value StartLayer(const Napi::CallbackInfo& info);
   Napi::Value StopLayer(const Napi::CallbackInfo& info);

@@ -107,8 +107,35 @@ void X264Encoder::applyRateControl(x264_param_t& p, uint32_t kbps) const {
 void X264Encoder::setBitrate(uint32_t kbps) {
   s_.bitrateKbps = kbps;
   applyRateControl(param_, kbps);
+  applyFrameRate(param_);
+  reconfigure("bitrate change refused");
+}
+
+// x264 (0.164) cannot be told a new frame rate: x264_encoder_reconfig does
+// not take i_fps_num/i_fps_den, and with zerolatency (no lookahead) even
+// VFR input gives every frame the nominal 1/fps duration. Its ABR and VBV
+// spend bitrate/fps per frame, so at fewer frames a second than it was
+// opened for it would send that much less. It is told the rate scaled by
+// opened/actual fps instead: the bits per frame the target affords at the
+// actual rate. The VBV buffer is bits, not a rate, and stays as it is.
+void X264Encoder::applyFrameRate(x264_param_t& p) const {
+  const double opened = double(s_.fpsNumerator) / s_.fpsDenominator;
+  if (!(fps_ > 0) || fps_ >= opened) return;
+  const double scale = opened / fps_;
+  p.rc.i_bitrate = static_cast<int>(p.rc.i_bitrate * scale + 0.5);
+  p.rc.i_vbv_max_bitrate = static_cast<int>(p.rc.i_vbv_max_bitrate * scale + 0.5);
+}
+
+void X264Encoder::setFrameRate(uint32_t fpsNum, uint32_t fpsDen) {
+  fps_ = fpsDen ? double(fpsNum) / fpsDen : 0;
+  applyRateControl(param_, s_.bitrateKbps);
+  applyFrameRate(param_);
+  reconfigure("frame rate change refused");
+}
+
+void X264Encoder::reconfigure(const char* what) {
   if (x264_encoder_reconfig(enc_, &param_) != 0) {
-    throw DeviceError(device_, "x264_encoder_reconfig", "bitrate change refused");
+    throw DeviceError(device_, "x264_encoder_reconfig", what);
   }
 }
 

@@ -34,9 +34,12 @@ class X264Encoder final : public Encoder {
   // x264_encoder_reconfig keeps the stream going.
   void setBitrate(uint32_t kbps) override;
   void requestKeyFrame() override { forceIdrNext_ = true; }
+  void setFrameRate(uint32_t fpsNum, uint32_t fpsDen) override;
 
  private:
   void applyRateControl(x264_param_t& p, uint32_t kbps) const;
+  void applyFrameRate(x264_param_t& p) const;
+  void reconfigure(const char* what);
   bool convert(const uint8_t* data, uint32_t bytesused);
   bool encodePicture(const uint8_t* data, uint32_t bytesused, EncodedUnit& out);
 
@@ -48,6 +51,8 @@ class X264Encoder final : public Encoder {
   x264_picture_t pic_{};
   int64_t pts_ = 0;
   bool forceIdrNext_ = true;
+  // Frames a second it is given (setFrameRate); the camera's rate until then.
+  double fps_ = 0;
 };
 
 }  // namespace camgw

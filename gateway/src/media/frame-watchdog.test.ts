@@ -30,6 +30,25 @@ describe("FrameWatchdog", () => {
     expect(dog.check(t + 101, { captured: n + 2, encoded: n }).kind).toBe("encoder-stalled");
   });
 
+  it("takes the longer gaps of a frame rate the gateway lowered for what they are, and the source's again after", () => {
+    const { dog, t, n } = running();
+    // 5 fps: one frame in six reaches the encoder (the addon's counters
+    // leave the others out of `captured`), 200 ms apart.
+    dog.setFrameRate(5);
+    expect(dog.check(t + 200, { captured: n + 1, encoded: n }).kind).toBe("ok");
+    let at = t;
+    for (let k = 1; k <= 10; k++) {
+      at = t + k * 200;
+      dog.frame(at, { captured: n + k + 1, encoded: n + k });
+    }
+    expect(dog.check(at + 199, { captured: n + 12, encoded: n + 10 }).kind).toBe("ok");
+    // A stall is still one: nothing out for three of its intervals.
+    expect(dog.check(at + 700, { captured: n + 12, encoded: n + 10 }).kind).toBe("encoder-stalled");
+    // Back at the camera's 30 fps: never a limit under its own three intervals.
+    dog.setFrameRate(60);
+    expect(dog.limitMs()).toBeGreaterThanOrEqual(100);
+  });
+
   it("calls a source silent, not its encoder stalled, when nothing is captured either", () => {
     const { dog, t, n } = running();
     const verdict = dog.check(t + 500, { captured: n + 1, encoded: n });

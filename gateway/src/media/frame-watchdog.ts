@@ -72,7 +72,9 @@ const MAX_GAP_DECAY = 0.5 ** (1 / 300);
 export class FrameWatchdog {
   readonly intervals: number;
   readonly startGraceMs: number;
-  private readonly nominalMs: number;
+  private nominalMs: number;
+  /** The source's own frame interval, ms: the shortest nominal one. */
+  private readonly sourceMs: number;
   private meanGapMs = 0;
   private maxGapMs = 0;
   private lastFrameAt = 0;
@@ -88,9 +90,19 @@ export class FrameWatchdog {
   private firstFrameMs: number | undefined;
 
   constructor(options: FrameWatchdogOptions) {
-    this.nominalMs = 1000 / Math.max(1, options.fps);
+    this.nominalMs = this.sourceMs = 1000 / Math.max(1, options.fps);
     this.intervals = options.intervals ?? 3;
     this.startGraceMs = options.startGraceMs ?? 2000;
+  }
+
+  /**
+   * The encoder is given `fps` frames a second from now on (frame-rate
+   * steps drop camera frames before it: H264Source.setFrameRate): its
+   * output pauses that much longer between frames without being stalled.
+   * At or above the source's own rate: the source's.
+   */
+  setFrameRate(fps: number): void {
+    this.nominalMs = Math.max(this.sourceMs, 1000 / Math.max(1, fps));
   }
 
   /** The source was (re)started at `now`: its counters are back at 0. */

@@ -66,6 +66,8 @@ export interface SourceStats {
   framesEncoded?: number;
   /** Frames dropped before JavaScript: queue full, encoder busy, corrupt. */
   framesDropped?: number;
+  /** Camera frames not encoded to hold a lower frame rate (setFrameRate). */
+  framesDecimated?: number;
   /** Mean encode time per frame, microseconds. */
   encodeTimeMeanUs?: number;
   /** Encoded frames waiting for JavaScript. */
@@ -146,6 +148,15 @@ export interface H264Source extends EventEmitter<H264SourceEvents> {
   requestKeyFrame(): void;
   /** Change the target bitrate while running, where the encoder allows. */
   setBitrate(kbps: number): void;
+  /**
+   * Encode at most `fps` frames a second from now on (at or above the
+   * camera's rate: every frame), where the source can: the camera streams
+   * on and the frames between are not encoded, the encoder spends its
+   * bitrate on the rest, no restart and no key frame. `info.fps` stays the
+   * camera's. Throws SourceError where it cannot (the camera's own H.264).
+   * Absent where it never can (a pipe command).
+   */
+  setFrameRate?(fps: number): void;
   /**
    * Capture at another size from now on, where the source can (a camera:
    * the pipeline restarts, and the first frame after it is a key frame

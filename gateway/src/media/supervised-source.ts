@@ -99,6 +99,7 @@ const PIPELINE_COUNTERS = [
   "framesCaptured",
   "framesEncoded",
   "framesDropped",
+  "framesDecimated",
 ] as const;
 
 type RecoveryCounters = Required<
@@ -143,6 +144,8 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   private liveSince: number | null = null;
   private fallbackUntil = Number.NEGATIVE_INFINITY;
   private bitrateKbps: number | null = null;
+  /** The frame rate asked (setFrameRate): carried over to every source opened after it. */
+  private frameRate: number | null = null;
   /** The lower encoding asked for (startLayer): carried to every underlying source opened after it. */
   private layer: LayerSettings | null = null;
   /** The size resize() last set; null: the configured one. */
@@ -257,6 +260,23 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
   setBitrate(kbps: number): void {
     this.bitrateKbps = kbps;
     this.inner?.setBitrate(kbps);
+  }
+
+  /**
+   * H264Source.setFrameRate on the underlying source, and on every one
+   * opened after it. Throws SourceError when the current one cannot (a
+   * pipe command; the camera's own H.264).
+   */
+  setFrameRate(fps: number): void {
+    const inner = this.inner;
+    if (inner && !inner.setFrameRate) {
+      throw new SourceError(`${this.name} cannot encode at another frame rate`, {
+        source: this.name,
+      });
+    }
+    inner?.setFrameRate?.(fps);
+    this.frameRate = fps;
+    this.watchdog.setFrameRate(fps);
   }
 
   /**
@@ -421,6 +441,11 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     try {
       // The bitrate asked of the one before carries over.
       if (this.bitrateKbps !== null) inner.setBitrate(this.bitrateKbps);
+    } catch (err) {
+      this.warn(asError(err));
+    }
+    try {
+      if (this.frameRate !== null) inner.setFrameRate?.(this.frameRate);
     } catch (err) {
       this.warn(asError(err));
     }
@@ -681,7 +706,8 @@ function progressOf(inner: H264Source): PipelineProgress | undefined {
   const s = inner.stats?.();
   if (s?.framesCaptured === undefined || s.framesEncoded === undefined) return undefined;
   return {
-    captured: s.framesCaptured,
+    // Frames a frame-rate step kept from the encoder never went in.
+    captured: s.framesCaptured - (s.framesDecimated ?? 0),
     encoded: s.framesEncoded,
     ...(s.encodeTimeMeanUs === undefined ? {} : { encodeTimeUs: s.encodeTimeMeanUs }),
   };

@@ -36,6 +36,8 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   private closed = false;
   /** The lower encoding asked for: started again on each pipeline opened after it. */
   private layer: LayerSettings | null = null;
+  /** The frame rate asked for (setFrameRate): set again on each pipeline opened after it. */
+  private frameRate: number | null = null;
 
   private constructor(
     private options: V4l2SourceOptions,
@@ -88,6 +90,7 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       framesCaptured: p.framesCaptured,
       framesEncoded: p.framesEncoded,
       framesDropped: p.framesDropped,
+      framesDecimated: p.framesDecimated,
       encodeTimeMeanUs: p.encodeTimeMeanUs,
       queueDepth: p.queueDepth,
     };
@@ -131,6 +134,23 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     // Mbit/s for 7 s into a capped link, congestion lab).
     this.options = { ...this.options, bitrateKbps: kbps };
     if (this.pipeline && !this.pipeline.closed) this.pipeline.setBitrate(kbps);
+  }
+
+  setFrameRate(fps: number): void {
+    if (this.closed) throw new SourceError("source is closed", { source: this.name });
+    const p = this.pipeline;
+    if (p && !p.closed) {
+      try {
+        p.setFrameRate(fps);
+      } catch (err) {
+        throw new SourceError(
+          `${this.name}: cannot encode at ${fps} fps: ${(err as Error).message}`,
+          { source: this.name },
+          { cause: err },
+        );
+      }
+    }
+    this.frameRate = fps;
   }
 
   startLayer(settings: LayerSettings): string {
@@ -221,6 +241,7 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       this.emit(frame.layer === 1 ? "layerFrame" : "frame", frame),
     );
     this.restartLayer(pipeline);
+    this.restoreFrameRate(pipeline);
     pipeline.on("error", (err) => {
       this.emit(
         "error",
@@ -241,6 +262,24 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       );
       this.emit("end");
     });
+  }
+
+  /** A pipeline opened after setFrameRate() (a reopen, a resize) keeps the rate, where it can. */
+  private restoreFrameRate(pipeline: CameraPipeline): void {
+    if (this.frameRate === null) return;
+    try {
+      pipeline.setFrameRate(this.frameRate);
+    } catch (err) {
+      this.frameRate = null;
+      this.emit(
+        "warning",
+        new SourceError(
+          `${this.name}: the frame rate is the camera's again after reopening: ${(err as Error).message}`,
+          { source: this.name },
+          { cause: err },
+        ),
+      );
+    }
   }
 
   /** A pipeline opened after startLayer() (a reopen, a resize) runs the layer too, if it fits. */

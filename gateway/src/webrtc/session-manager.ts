@@ -31,6 +31,7 @@ import { TalkFloor, talkerName } from "./receive/talk-floor.js";
 import { MAX_REMOTE_CANDIDATES } from "./remote-candidates.js";
 import { AudioFanout } from "./send/audio-fanout.js";
 import type { BitratePolicyOptions } from "./send/bitrate-policy.js";
+import type { DegradationMode } from "./send/degradation-policy.js";
 import { emptyFanoutStats, StreamFanout, type StreamFanoutStats } from "./send/stream-fanout.js";
 import type { RepairPolicyOptions } from "./send/repair-policy.js";
 import type { VideoSenderOptions } from "./send/video-sender.js";
@@ -103,10 +104,10 @@ export interface SessionManagerOptions {
    */
   encoderBitrate?: BitratePolicyOptions;
   /**
-   * With `encoderBitrate`: a stream's capture size steps down when the
-   * bitrate alone cannot fit, and back up (send/resolution-policy.ts).
+   * With `encoderBitrate`: what steps down when the bitrate alone cannot
+   * fit, and back up (send/degradation-policy.ts); absent, only the bitrate.
    */
-  resizeToFit?: boolean;
+  degradation?: DegradationMode;
   /**
    * With `encoderBitrate`: a viewer far below the others watches a second,
    * lower encoding of its stream (send/second-encoding.ts), where the
@@ -181,6 +182,8 @@ export interface SessionManagerStats {
   encoderTargetKbps: number;
   /** What the second, lower encoders are asked for, kbit/s, summed over streams where one runs (0: none). */
   lowEncoderTargetKbps: number;
+  /** Frames a second the main encoders are given, the lowest over streams (frame-rate steps; 0: no stream). */
+  encoderFps: number;
   /** Live sessions by the transport they came through (mqtt, whep, whip). */
   sessionsByTransport: Record<string, number>;
   /** Offers that restarted ICE on a live session rather than replacing it. */
@@ -299,7 +302,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         ...(options.encoderBitrate
           ? {
               bitrate: options.encoderBitrate,
-              resizeToFit: options.resizeToFit,
+              degradation: options.degradation,
               lowEncoding: options.lowEncoding,
             }
           : {}),
@@ -315,6 +318,10 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         if (error)
           options.warn?.(`stream ${id}: cannot step to ${to} to fit the bitrate: ${error.message}`);
         else options.info?.(`stream ${id}: capturing at ${to} to fit the bitrate`);
+      });
+      stream.on("frameRate", (fps, error) => {
+        if (error) options.warn?.(`stream ${id}: cannot encode at ${fps} fps: ${error.message}`);
+        else options.info?.(`stream ${id}: encoding at ${fps} fps to fit the bitrate`);
       });
       stream.on("lowEncoding", (low) => {
         if (low)
@@ -533,6 +540,9 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         (sum, st) => sum + (st.lowEncoderTargetKbps ?? 0),
         0,
       ),
+      encoderFps: this.streams.size
+        ? Math.min(...[...this.streams.values()].map((st) => st.encoderFps))
+        : 0,
       sessionsByTransport: byTransport,
       iceRestarts: this.iceRestarts,
       video: total,

@@ -28,6 +28,8 @@ export interface StreamArgs {
   bitrate?: { at: number; kbps: number }[];
   /** Request a key frame after these frame indices. */
   keyAfter?: number[];
+  /** Before frame index `at` arrives, set the frame rate (CameraPipeline.setFrameRate). */
+  frameRate?: { at: number; fps: number }[];
 }
 
 export interface StreamResult {
@@ -118,6 +120,7 @@ async function stream(args: StreamArgs): Promise<StreamResult> {
       data.push(f.data);
       const i = frames.length;
       for (const b of args.bitrate ?? []) if (b.at === i) p.setBitrate(b.kbps);
+      for (const r of args.frameRate ?? []) if (r.at === i) p.setFrameRate(r.fps);
       if (args.keyAfter?.includes(i - 1) === true) {
         keyRequests.push({ after: i - 1, atUs: realtimeUs() });
         p.requestKeyFrame();
@@ -176,6 +179,31 @@ interface CycleArgs {
   cycles: number;
   framesPerCycle: number;
   warmup: number;
+}
+
+interface FrameRateArgs {
+  options: PipelineOptions;
+  fps: number[];
+}
+
+/** setFrameRate with each of `fps` on an open pipeline: what each did. */
+function frameRates(args: FrameRateArgs): Promise<unknown> {
+  const p = CameraPipeline.open(args.options);
+  try {
+    return Promise.resolve(
+      args.fps.map((fps) => {
+        try {
+          p.setFrameRate(fps);
+          return { fps, thrown: false };
+        } catch (e) {
+          const error = JSON.parse(describe(e)) as { name: string; message: string };
+          return { fps, thrown: true, isTypeError: e instanceof TypeError, ...error };
+        }
+      }),
+    );
+  } finally {
+    p.close();
+  }
 }
 
 async function oneCycle(options: PipelineOptions, frames: number): Promise<void> {
@@ -358,6 +386,7 @@ const scenarios: Record<string, (args: never) => Promise<unknown>> = {
   list,
   stream,
   openError,
+  frameRates,
   cycles,
   closeDuring,
   lag,

@@ -30,14 +30,14 @@ afterEach(async () => {
   await source.close();
 });
 
-function setUp(adapt: boolean, resizeToFit = false): void {
+function setUp(adapt: boolean, degradation?: "maintain-framerate"): void {
   source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
   const capped = packetPolicer(40, 10);
   manager = new SessionManager({
     streams: { main: source },
     ice: LOOPBACK,
     answerTimeoutMs: 10_000,
-    ...(adapt ? { encoderBitrate: { minKbps: 150, maxKbps: 2000 }, resizeToFit } : {}),
+    ...(adapt ? { encoderBitrate: { minKbps: 150, maxKbps: 2000 }, degradation } : {}),
     dropOnWire: (viewerId: string, _header: WireHeader) => viewerId === "capped" && capped(),
   });
 }
@@ -56,7 +56,7 @@ describe("the encoder's bitrate with a viewer behind a bottleneck", () => {
   });
 
   it("takes the capture size down a step when the bitrate alone cannot fit, and back when the viewer leaves", async () => {
-    setUp(true, true);
+    setUp(true, "maintain-framerate");
     const c = await connectViewer(manager, "capped", "s1");
     viewers.push(c);
     // 640x360's ladder has one step, 480x272 (send/resolution-policy.ts).

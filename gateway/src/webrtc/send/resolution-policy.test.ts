@@ -1,20 +1,29 @@
 import { describe, expect, it } from "vitest";
 import type { FrameSize } from "../../media/supervised-source.js";
-import { ResolutionPolicy, resolutionLadder } from "./resolution-policy.js";
+import { DegradationPolicy } from "./degradation-policy.js";
+import { resolutionLadder } from "./resolution-policy.js";
 
 const HD = { width: 1280, height: 720 };
 
-/** A policy for 1280x720 at 2000 kbit/s on a clock the test moves. */
+/**
+ * A maintain-framerate policy (degradation-policy.ts) for 1280x720 at 2000
+ * kbit/s on a clock the test moves; `asked` lists the sizes it asked for.
+ */
 function policyAt(base: FrameSize = HD): {
-  policy: ResolutionPolicy;
+  policy: DegradationPolicy;
   asked: string[];
   feed: (kbps: number, forMs: number) => void;
 } {
   let now = 0;
   const asked: string[] = [];
-  const policy = new ResolutionPolicy(
-    { base, maxKbps: 2000 },
-    (s) => asked.push(`${s.width}x${s.height}`),
+  const policy = new DegradationPolicy(
+    {
+      mode: "maintain-framerate",
+      base: { ...base, fps: 30 },
+      maxKbps: 2000,
+      can: { resize: true, frameRate: true },
+    },
+    (s) => asked.push(`${s.width}x${s.height}@${s.fps}`),
     () => now,
   );
   // One estimate every 100 ms, as transport-cc feedback comes.
@@ -45,7 +54,7 @@ describe("the resolution ladder", () => {
   });
 });
 
-describe("the resolution policy", () => {
+describe("the resolution steps (degradation maintain-framerate)", () => {
   it("keeps the size while the bitrate fits, and through a dip shorter than its hold", () => {
     const { asked, feed } = policyAt();
     feed(1800, 10_000);
@@ -58,19 +67,19 @@ describe("the resolution policy", () => {
     const { policy, asked, feed } = policyAt();
     // 400 kbit/s: half of 640x368's share (2000 * 0.18 = 368) is 184: it feeds 640x368, not 960x544.
     feed(400, 5000);
-    expect(asked).toEqual(["640x368"]);
-    expect(policy.size).toEqual({ width: 640, height: 368 });
+    expect(asked).toEqual(["640x368@30"]);
+    expect(policy.current).toEqual({ width: 640, height: 368, fps: 30 });
   });
 
   it("steps back up one size at a time once the bitrate has stayed high, not sooner", () => {
     const { asked, feed } = policyAt();
     feed(400, 5000);
     feed(2000, 5000);
-    expect(asked).toEqual(["640x368"]);
+    expect(asked).toEqual(["640x368@30"]);
     feed(2000, 6000);
-    expect(asked).toEqual(["640x368", "960x544"]);
+    expect(asked).toEqual(["640x368@30", "960x544@30"]);
     feed(2000, 11_000);
-    expect(asked).toEqual(["640x368", "960x544", "1280x720"]);
+    expect(asked).toEqual(["640x368@30", "960x544@30", "1280x720@30"]);
   });
 
   it("does not climb to a size the bitrate would starve (hysteresis between the thresholds)", () => {
@@ -78,29 +87,32 @@ describe("the resolution policy", () => {
     feed(400, 5000);
     // 960x544 needs 0.9 * 1133 = 1020 kbit/s to be tried again; 900 stays put.
     feed(900, 30_000);
-    expect(asked).toEqual(["640x368"]);
+    expect(asked).toEqual(["640x368@30"]);
   });
 
   it("goes back to the full size when nobody watches, and takes a size set by someone else as the new full size", () => {
     const { policy, asked, feed } = policyAt();
     feed(400, 5000);
     policy.reset();
-    expect(asked).toEqual(["640x368", "1280x720"]);
+    expect(asked).toEqual(["640x368@30", "1280x720@30"]);
     policy.rebase({ width: 640, height: 480 });
     feed(2000, 20_000);
-    expect(asked).toEqual(["640x368", "1280x720"]);
-    // 700 kbit/s: under half of 640x480's 2000, over half of 480x368's 1150.
-    feed(700, 5000);
-    expect(asked).toEqual(["640x368", "1280x720", "480x368"]);
+    expect(asked).toEqual(["640x368@30", "1280x720@30"]);
+    // 640x480@30 needs what ENOUGH_BPPF gives it, 922 kbit/s, not the
+    // configured 2000: 400 is under half of that, over half of 480x368's 530.
+    feed(400, 5000);
+    expect(asked).toEqual(["640x368@30", "1280x720@30", "480x368@30"]);
   });
 
   it("refuses a size or bitrate that is not above zero", () => {
-    expect(
-      () =>
-        new ResolutionPolicy({ base: { width: 0, height: 720 }, maxKbps: 2000 }, () => undefined),
-    ).toThrow(RangeError);
-    expect(() => new ResolutionPolicy({ base: HD, maxKbps: 0 }, () => undefined)).toThrow(
-      RangeError,
-    );
+    const can = { resize: true, frameRate: true };
+    const mode = "maintain-framerate";
+    const make = (width: number, maxKbps: number): DegradationPolicy =>
+      new DegradationPolicy(
+        { mode, base: { width, height: 720, fps: 30 }, maxKbps, can },
+        () => undefined,
+      );
+    expect(() => make(0, 2000)).toThrow(RangeError);
+    expect(() => make(1280, 0)).toThrow(RangeError);
   });
 });

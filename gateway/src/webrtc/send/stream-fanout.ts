@@ -10,7 +10,11 @@ import { DEFAULT_PROFILE_LEVEL_ID, profileLevelIdFromAccessUnit } from "../h264-
 import { BitratePolicy, type BitratePolicyOptions } from "./bitrate-policy.js";
 import { drainTimeMs, KeyFrameRequester } from "./keyframe-requester.js";
 import type { LayerName } from "./layer-policy.js";
-import { ResolutionPolicy } from "./resolution-policy.js";
+import {
+  DegradationPolicy,
+  type DegradationMode,
+  type StreamQuality,
+} from "./degradation-policy.js";
 import { SecondEncoding } from "./second-encoding.js";
 import { SourceRunner } from "./source-runner.js";
 import type { FrameSink, KeyFrameRequestKind } from "./video-sender.js";
@@ -40,11 +44,13 @@ export interface StreamFanoutOptions {
    */
   bitrate?: BitratePolicyOptions;
   /**
-   * With `bitrate`: the capture size steps down when the bitrate alone
-   * cannot fit, and back up (resolution-policy.ts), where the source can
-   * resize; false keeps the resolution and lets only the bitrate move.
+   * With `bitrate`: what steps down when the bitrate alone cannot fit, and
+   * back up (degradation-policy.ts): the capture size where the source can
+   * resize (maintain-framerate), the frame rate where it can skip frames
+   * (maintain-resolution), or the frame rate then the size (balanced).
+   * Absent, only the bitrate moves.
    */
-  resizeToFit?: boolean;
+  degradation?: DegradationMode;
   /**
    * With `bitrate`: a viewer far below the others watches a second, lower
    * encoding of the same camera (second-encoding.ts) where the source can
@@ -68,6 +74,12 @@ export interface StreamFanoutEvents {
    * the source refused it; the policy then leaves the size alone).
    */
   resized: [{ width: number; height: number }, Error | undefined];
+  /**
+   * The degradation policy asked the source for another frame rate
+   * (`error` when the source refused it; the policy then leaves the frame
+   * rate alone).
+   */
+  frameRate: [number, Error | undefined];
   /** The second, lower encoding started (its size and encoder), or stopped. */
   lowEncoding: [{ width: number; height: number; encoder: string } | null];
   /** The source cannot make a second encoding; every viewer stays on the main one. */
@@ -111,7 +123,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   private readonly estimates = new Map<FrameSink, BandwidthEstimate>();
   private readonly rate = new RateWindow(1000);
   private readonly bitrate: BitratePolicy | null;
-  private resolution: ResolutionPolicy | null = null;
+  private degradation: DegradationPolicy | null = null;
   private readonly second: SecondEncoding | null = null;
   /** A resize the resolution policy asked for is under way. */
   private resizing = false;
@@ -155,37 +167,18 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
           this.keyFrames.rateChanged(kbps);
         })
       : null;
-    const resize = this.source.resize?.bind(this.source);
-    if (options.bitrate && options.resizeToFit && resize) {
-      const { width, height } = this.source.info;
-      this.resolution = new ResolutionPolicy(
-        { base: { width, height }, maxKbps: options.bitrate.maxKbps },
-        (size) => {
-          const asked = `${size.width}x${size.height}`;
-          const current = this.source.info;
-          // A camera with a few discrete sizes (UVC, the virtual board's)
-          // rounds to the nearest it has; a step that rounded to the size
-          // running now would only restart it.
-          if (this.sizeTaken.get(asked) === `${current.width}x${current.height}`) return;
-          this.resizing = true;
-          resize(size).then(
-            () => {
-              this.resizing = false;
-              const { width, height } = this.source.info;
-              this.sizeTaken.set(asked, `${width}x${height}`);
-              this.resizedTo = { width, height };
-              this.emit("resized", { width, height }, undefined);
-            },
-            (err: unknown) => {
-              this.resizing = false;
-              // Refused (the device has no such size): keep what works, and
-              // stop trying rather than restart the camera every few seconds.
-              this.resolution = null;
-              this.emit("resized", size, err instanceof Error ? err : new Error(String(err)));
-            },
-          );
+    if (options.bitrate && options.degradation) {
+      const { width, height, fps } = this.source.info;
+      const policy = new DegradationPolicy(
+        {
+          mode: options.degradation,
+          base: { width, height, fps },
+          maxKbps: options.bitrate.maxKbps,
+          can: { resize: !!this.source.resize, frameRate: !!this.source.setFrameRate },
         },
+        (to, from) => this.degrade(to, from),
       );
+      if (policy.canDegrade) this.degradation = policy;
     }
     this.packetizer = new RtpPacketizer({
       payloader: new H264Payloader({ maxPayloadSize: options.maxPayloadSize }),
@@ -238,6 +231,11 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   /** What the encoder is asked for, kbit/s; null when it does not follow the viewers. */
   get encoderTargetKbps(): number | null {
     return this.bitrate?.targetKbps ?? null;
+  }
+
+  /** Frames a second the main encoder is given: the camera's unless a frame-rate step lowered it. */
+  get encoderFps(): number {
+    return this.degradation?.current.fps ?? this.source.info.fps;
   }
 
   /** What the second, lower encoder is asked for, kbit/s; null while it does not run. */
@@ -305,8 +303,9 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
   }
 
   /**
-   * The encoder's bitrate, then its size, follow the viewers' estimates;
-   * again when a raise the bitrate policy held back is due (an estimate
+   * The encoder's bitrate, then its size or frame rate, follow the viewers'
+   * estimates; again when a raise the bitrate policy held back, or a
+   * degradation step held, is due (an estimate
    * resting at its ceiling sends no new one to re-decide on).
    */
   private followEstimates(): void {
@@ -316,20 +315,27 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     const kbps = this.bitrate.update(
       this.second ? this.second.mainEstimates(this.estimates) : this.estimates.values(),
     );
+    this.degradeFor(kbps);
     clearTimeout(this.raiseTimer);
     this.raiseTimer = undefined;
-    const lowDue = this.second?.raiseDueAtMs;
-    const mainDue = this.bitrate.raiseDueAtMs;
-    const due =
-      lowDue === undefined ? mainDue : mainDue === undefined ? lowDue : Math.min(lowDue, mainDue);
-    if (due !== undefined) {
+    // The earliest of the held raises and the degradation policy's hold.
+    const dues = [
+      this.second?.raiseDueAtMs,
+      this.bitrate.raiseDueAtMs,
+      this.degradation?.dueAtMs,
+    ].filter((d) => d !== undefined);
+    if (dues.length > 0) {
       this.raiseTimer = setTimeout(
         () => this.followEstimates(),
-        Math.max(0, due - performance.now()),
+        Math.max(0, Math.min(...dues) - performance.now()),
       );
       this.raiseTimer.unref();
     }
-    const policy = this.resolution;
+  }
+
+  /** The size or frame rate follows the encoder's target (degradation-policy.ts). */
+  private degradeFor(kbps: number): void {
+    const policy = this.degradation;
     if (!policy || this.resizing) return;
     if (this.viewers.size === 0) {
       policy.reset();
@@ -338,12 +344,60 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (this.estimates.size === 0) return;
     // Resized by someone else (a viewer's control command): the full size now.
     const { width, height } = this.source.info;
-    const mine = this.resizedTo ?? policy.size;
+    const mine = this.resizedTo ?? policy.current;
     if (width !== mine.width || height !== mine.height) {
       this.resizedTo = null;
+      const fps = policy.current.fps;
       policy.rebase({ width, height });
+      if (policy.current.fps !== fps) this.setFrameRate(policy.current.fps);
     }
     policy.update(kbps);
+  }
+
+  /** The degradation policy's step: a new size restarts the source, a new frame rate does not. */
+  private degrade(to: StreamQuality, from: StreamQuality): void {
+    if (to.fps !== from.fps) this.setFrameRate(to.fps);
+    if (to.width !== from.width || to.height !== from.height)
+      this.resizeTo({ width: to.width, height: to.height });
+  }
+
+  private setFrameRate(fps: number): void {
+    try {
+      this.source.setFrameRate?.(fps);
+      this.emit("frameRate", fps, undefined);
+    } catch (err) {
+      // The camera's own H.264 cannot skip frames: sizes only, if any.
+      this.degradation?.withdraw("frameRate");
+      this.emit("frameRate", fps, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private resizeTo(size: { width: number; height: number }): void {
+    const resize = this.source.resize?.bind(this.source);
+    if (!resize) return;
+    const asked = `${size.width}x${size.height}`;
+    const current = this.source.info;
+    // A camera with a few discrete sizes (UVC, the virtual board's) rounds
+    // to the nearest it has; a step that rounded to the size running now
+    // would only restart it.
+    if (this.sizeTaken.get(asked) === `${current.width}x${current.height}`) return;
+    this.resizing = true;
+    resize(size).then(
+      () => {
+        this.resizing = false;
+        const { width, height } = this.source.info;
+        this.sizeTaken.set(asked, `${width}x${height}`);
+        this.resizedTo = { width, height };
+        this.emit("resized", { width, height }, undefined);
+      },
+      (err: unknown) => {
+        this.resizing = false;
+        // Refused (the device has no such size): keep what works, and stop
+        // trying rather than restart the camera every few seconds.
+        this.degradation?.withdraw("resize");
+        this.emit("resized", size, err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   }
 
   /**
