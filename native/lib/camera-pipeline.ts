@@ -69,8 +69,10 @@ export class CameraPipeline extends NativeDevice<
    * camera whose own H.264 is passed through.
    */
   setFrameRate(fps: number): void {
-    this.#assertOpen("setFrameRate");
-    callNative(() => this.#native.setFrameRate(fps));
+    this.assertOpen("setFrameRate");
+    callNative(() => {
+      this.native.setFrameRate(fps);
+    });
   }
 
   /** The next encoded frame (or the one after, with a hardware encoder's latency) is an IDR. */
