@@ -19,7 +19,14 @@ export interface Repair {
 
 export interface NackAnswer {
   readonly repairs: readonly Repair[];
-  /** Some of the request could not be repaired within the budget: a key frame serves the viewer better. */
+  /**
+   * The viewer cannot complete a frame without a key frame: some of the
+   * request could not be repaired within the budget (a key frame serves it
+   * better), or it still asks for a packet that has been resent the most
+   * times allowed or is too old to resend (repair has given up on it, and a
+   * browser would wait up to 3 s before asking for a key frame itself:
+   * libwebrtc's kMaxWaitForFrame).
+   */
   readonly keyFrameNeeded: boolean;
 }
 
@@ -33,9 +40,12 @@ export interface NackStats {
   nackMisses: number;
   /** NACKed packets not resent, by reason. */
   repairsSuppressed: Record<Exclude<RepairDecision, "resend" | "not-sent">, number>;
-  /** Key frames asked for instead of repairs. */
+  /** Key frames asked for instead of repairs (over budget, or a packet given up). */
   keyFramesInsteadOfRepair: number;
 }
+
+/** Decisions that leave the viewer without the packet for good: only a key frame helps it on. */
+const GIVEN_UP: ReadonlySet<RepairDecision> = new Set(["over-budget", "too-often", "too-old"]);
 
 /** What a repair adds to the original: OSN, header extensions (mid, abs-send-time, transport-cc), SRTP and UDP/IP. */
 const REPAIR_OVERHEAD_BYTES = 2 + 20 + 38;
@@ -96,7 +106,7 @@ export class NackResponder {
     this.stats.nacksReceived++;
     this.stats.packetsNacked += lost.length;
     const repairs: Repair[] = [];
-    let overBudget = false;
+    let keyFrameNeeded = false;
     for (const lostSequence of lost) {
       const sequence = lostSequence & 0xffff;
       const entry = this.history.get((sequence - this.offset) & 0xffff);
@@ -117,11 +127,11 @@ export class NackResponder {
         this.stats.nackMisses++;
       } else {
         this.stats.repairsSuppressed[decision]++;
-        if (decision === "over-budget") overBudget = true;
+        if (GIVEN_UP.has(decision)) keyFrameNeeded = true;
       }
     }
     this.stats.repairsQueued += repairs.length;
-    if (overBudget) this.stats.keyFramesInsteadOfRepair++;
-    return { repairs, keyFrameNeeded: overBudget };
+    if (keyFrameNeeded) this.stats.keyFramesInsteadOfRepair++;
+    return { repairs, keyFrameNeeded };
   }
 }
