@@ -217,7 +217,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       if (delta) this.trendline.update(delta.arrivalDeltaMs, delta.sendDeltaMs, delta.arrivalMs);
     }
     if (results.received + results.lost > 0)
-      this.loss.addPackets(results.lost, results.received + results.lost);
+      this.loss.addPackets(results.lost, results.received + results.lost, nowMs);
     this.updateAlr(nowMs);
     this.updateDelayBased(nowMs, probeBps);
     if (probeBps !== undefined && probeCluster !== undefined) {
@@ -285,7 +285,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       // is still the overflow's while what arrives is only what was sent).
       const queueMs = this.queue.ms ?? 0;
       const saturated =
-        this.loss.lossRatio > SATURATED_LOSS &&
+        this.loss.recentLossRatio > SATURATED_LOSS &&
         queueMs >= MIN_DRAIN_QUEUE_MS &&
         deliveredBps !== undefined;
       const ackedBps = saturated ? Math.min(smoothedBps ?? Infinity, deliveredBps) : smoothedBps;
