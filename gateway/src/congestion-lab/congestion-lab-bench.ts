@@ -59,6 +59,7 @@ export async function congestionLabBench(): Promise<void> {
         const figures = scenarioFigures(run);
         all.push(figures);
         console.log(formatSentSeries(figures));
+        if (!scenario.window.capBps) console.log(repairCounters(run));
         if (scenario.adapt && estimateNeverMoved(run.samples)) {
           // Seen twice in cap-300-mid, never in a test run: say what the
           // gateway heard from the viewer, for whoever catches it next.
@@ -108,6 +109,37 @@ function estimateNeverMoved(samples: readonly GatewaySample[]): boolean {
     samples.map((x) => x.lowestEstimateBps).filter((bps) => Number.isFinite(bps)),
   );
   return seen.size === 1;
+}
+
+/**
+ * Where a loss run's repair went: the gateway's NACK answers by decision,
+ * the key frames asked for instead, and the probe's NACKs, PLIs and freezes
+ * (when each began, s after the offer, and how long it lasted, ms).
+ */
+function repairCounters(run: Awaited<ReturnType<typeof runScenario>>): string {
+  const value = (name: string): string =>
+    new RegExp(`^camgw_video_${name}_total (\\S+)$`, "m").exec(run.finalMetrics)?.[1] ?? "-";
+  const gateway = [
+    "rtx_sent",
+    "resent_without_rtx",
+    "repairs_too_soon",
+    "repairs_too_often",
+    "repairs_too_old",
+    "repairs_over_budget",
+    "repairs_superseded",
+    "key_frames_instead_of_repair",
+    "nack_misses",
+  ]
+    .map((name) => `${name.replace(/^repairs_/, "")} ${value(name)}`)
+    .join(", ");
+  const probe = run.reports[0];
+  const viewer = probe
+    ? `probe: nacks ${probe.nacksSent}, plis ${probe.plisSent}, freezes ${probe.freezeList
+        .map((f) => `${(f.atMs / 1000).toFixed(1)}s/${Math.round(f.durationMs)}`)
+        .join(" ")}`
+    : "probe: no report";
+  return `  repair: ${gateway}
+  ${viewer}`;
 }
 
 function feedbackCounters(metrics: string): string {
