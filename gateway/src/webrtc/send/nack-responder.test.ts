@@ -45,6 +45,17 @@ describe("NackResponder", () => {
     expect(responder.stats.keyFramesInsteadOfRepair).toBe(2);
   });
 
+  it("sends a repair twice when asked, within the budget", () => {
+    const responder = responderWithHistory();
+    const twice = responder.handle([101, 102], 10, RTT, MBIT, true);
+    expect(twice.repairs.map((r) => r.sequence)).toEqual([101, 102, 101, 102]);
+    // 4 packets a second is all a 10 kbit/s estimate allows: copies only of what is left.
+    const tight = responderWithHistory();
+    const answer = tight.handle([101, 102, 103], 10, RTT, 10_000, true);
+    expect(answer.repairs.map((r) => r.sequence)).toEqual([101, 102, 103, 101]);
+    expect(answer.keyFrameNeeded).toBe(false);
+  });
+
   it("asks for no key frame for a NACK that only repeats one inside the round trip, or for packets a key frame replaced", () => {
     const responder = responderWithHistory();
     responder.handle([101], 10, RTT, MBIT);

@@ -42,6 +42,8 @@ export interface NackStats {
   repairsSuppressed: Record<Exclude<RepairDecision, "resend" | "not-sent">, number>;
   /** Key frames asked for instead of repairs (over budget, or a packet given up). */
   keyFramesInsteadOfRepair: number;
+  /** Second copies of repairs sent where loss is not congestion (handle's `twice`). */
+  repairCopies: number;
 }
 
 /** Decisions that leave the viewer without the packet for good: only a key frame helps it on. */
@@ -64,6 +66,7 @@ export class NackResponder {
       "over-budget": 0,
     },
     keyFramesInsteadOfRepair: 0,
+    repairCopies: 0,
   };
   private readonly policy: RepairPolicy;
   /** What the viewer's sequence numbers are ahead of the history's (an encoding switch). */
@@ -97,11 +100,20 @@ export class NackResponder {
     this.policy.keyFrameStarted();
   }
 
+  /**
+   * `twice`: send each repair twice (budget permitting). Where loss is
+   * random rather than congestion, a retransmission is lost as often as
+   * the original, and a browser asks again only a round trip later (100 ms
+   * while it knows none), so its frame comes ~200 ms late: a freeze by
+   * webrtc-stats' measure. Two copies make that loss's square. The copies
+   * follow all the first ones and get only the budget those left.
+   */
   handle(
     lost: readonly number[],
     nowMs: number,
     rttMs: number | undefined,
     targetBps: number,
+    twice = false,
   ): NackAnswer {
     this.stats.nacksReceived++;
     this.stats.packetsNacked += lost.length;
@@ -128,6 +140,16 @@ export class NackResponder {
       } else {
         this.stats.repairsSuppressed[decision]++;
         if (GIVEN_UP.has(decision)) keyFrameNeeded = true;
+      }
+    }
+    // The copies after every first one: they take only what budget is left,
+    // and a burst that takes one copy is less likely to take the other.
+    if (twice) {
+      for (const repair of [...repairs]) {
+        const size = repair.packet.length + REPAIR_OVERHEAD_BYTES;
+        if (!this.policy.chargeCopy(size, nowMs, targetBps)) break;
+        repairs.push(repair);
+        this.stats.repairCopies++;
       }
     }
     this.stats.repairsQueued += repairs.length;
