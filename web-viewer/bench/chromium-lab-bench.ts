@@ -10,6 +10,10 @@
  * expected display time; read once a second.
  *
  *   node web-viewer/bench/bench.js chromium-lab-bench
+ *
+ * CAMGW_CC_SCENARIOS=loss-5%-rtx,bursty-3%x4-rtx runs those of the
+ * congestion lab's adapting one-viewer scenarios instead (Chromium always
+ * offers RTX, so no `-no-rtx` ones), one after the other in one lab.
  */
 import { build } from "esbuild";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -21,7 +25,8 @@ import { startNetLab, type NetLab } from "../../firmware-sim/src/net/net-lab.js"
 import { scenarioFigures, type ViewerRecord } from "../../gateway/src/congestion-lab/figures.js";
 import { formatFigures, formatSentSeries } from "../../gateway/src/congestion-lab/format.js";
 import { runScenarioWith, type Watcher } from "../../gateway/src/congestion-lab/run-scenario.js";
-import { LAB_STREAM, stepDown } from "../../gateway/src/congestion-lab/scenarios.js";
+import { repairCounters } from "../../gateway/src/congestion-lab/congestion-lab-bench.js";
+import { allScenarios, LAB_STREAM } from "../../gateway/src/congestion-lab/scenarios.js";
 import { round } from "../../gateway/src/probe/stats.js";
 import { CHROMIUM_ARGS, waitFor } from "../test/harness/browser.js";
 
@@ -184,17 +189,26 @@ if (process.getuid?.() !== 0) {
       args: CHROMIUM_ARGS,
       headless: true,
     });
-    const scenario = { ...stepDown(true), name: "4M-800k-4M chromium" };
+    const names = process.env.CAMGW_CC_SCENARIOS?.split(",").filter(Boolean) ?? ["4M-800k-4M"];
+    const scenarios = allScenarios()
+      .filter((x) => x.adapt && names.includes(x.name) && x.viewers.length === 1)
+      .filter((x) => x.viewers[0]?.rtx !== false)
+      .map((x) => ({ ...x, name: `${x.name} chromium` }));
     const s = LAB_STREAM;
     console.log(
       `congestion lab, Chromium ${browser.version()} as the viewer (plain page): board pi5 (x264, realistic scene) ${s.width}x${s.height}@${s.fps} up to ${s.bitrateKbps} kbit/s; load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(" ")}`,
     );
-    const run = await runScenarioWith(lab, scenario, LAB_STREAM, chromiumWatcher(lab, browser));
-    const figures = scenarioFigures(run);
-    console.log(formatSentSeries(figures));
-    console.log(formatFigures([figures]));
+    const all = [];
+    for (const scenario of scenarios) {
+      const run = await runScenarioWith(lab, scenario, LAB_STREAM, chromiumWatcher(lab, browser));
+      const figures = scenarioFigures(run);
+      all.push(figures);
+      console.log(formatSentSeries(figures));
+      if (!scenario.window.capBps) console.log(repairCounters(run.finalMetrics));
+    }
+    console.log(formatFigures(all));
     console.log(
       `load average ${loadavg()
         .map((x) => x.toFixed(1))

@@ -17,6 +17,7 @@ import { startNetLab } from "../../../firmware-sim/src/net/net-lab.js";
 import { freezeTimes, scenarioFigures, type CallRecord, type ScenarioFigures } from "./figures.js";
 import { formatFigures, formatRatios, formatReferenceRatios, formatSentSeries } from "./format.js";
 import { runReferenceCall } from "./reference-call.js";
+import type { ProbeReport } from "../probe/probe.js";
 import type { GatewaySample } from "./metrics-sampler.js";
 import { runScenario } from "./run-scenario.js";
 import { allScenarios, LAB_STREAM, referenceScenarios, type Scenario } from "./scenarios.js";
@@ -69,6 +70,7 @@ export async function congestionLabBench(): Promise<void> {
         all.push(figures);
         console.log(formatSentSeries(figures));
         console.log(formatFreezeTimes(run));
+        if (!scenario.window.capBps) console.log(repairCounters(run.finalMetrics, run.reports[0]));
         if (scenario.adapt && estimateNeverMoved(run.samples)) {
           // Seen twice in cap-300-mid, never in a test run: say what the
           // gateway heard from the viewer, for whoever catches it next.
@@ -118,6 +120,38 @@ function estimateNeverMoved(samples: readonly GatewaySample[]): boolean {
     samples.map((x) => x.lowestEstimateBps).filter((bps) => Number.isFinite(bps)),
   );
   return seen.size === 1;
+}
+
+/**
+ * Where a loss run's repair went: the gateway's NACK answers by decision
+ * and the key frames asked for instead; with a probe as the viewer, its
+ * NACKs, PLIs and freezes (when each began, s after the offer, and how
+ * long it lasted, ms).
+ */
+export function repairCounters(finalMetrics: string, probe?: ProbeReport): string {
+  const value = (name: string): string =>
+    new RegExp(`^camgw_video_${name}_total (\\S+)$`, "m").exec(finalMetrics)?.[1] ?? "-";
+  const gateway = [
+    "rtx_sent",
+    "resent_without_rtx",
+    "repairs_too_soon",
+    "repairs_too_often",
+    "repairs_too_old",
+    "repairs_over_budget",
+    "repairs_superseded",
+    "key_frames_instead_of_repair",
+    "nack_misses",
+  ]
+    .map((name) => `${name.replace(/^repairs_/, "")} ${value(name)}`)
+    .join(", ");
+  const lines = [`  repair: ${gateway}`];
+  if (probe) {
+    const freezes = probe.freezeList
+      .map((f) => `${(f.atMs / 1000).toFixed(1)}s/${Math.round(f.durationMs)}`)
+      .join(" ");
+    lines.push(`  probe: nacks ${probe.nacksSent}, plis ${probe.plisSent}, freezes ${freezes}`);
+  }
+  return lines.join("\n");
 }
 
 function feedbackCounters(metrics: string): string {

@@ -242,7 +242,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       const delta = this.interArrival.add(result.sent.sendTimeMs, arrivalMs, nowMs);
       if (delta) this.trendline.update(delta.arrivalDeltaMs, delta.sendDeltaMs, delta.arrivalMs);
     }
-    this.countLoss(results.packets);
+    this.countLoss(results.packets, nowMs);
     this.updateAlr(nowMs);
     if (!this.drain) this.cutIfQueueGrowing(nowMs);
     else if ((this.queue.ms ?? 0) > this.drain.maxQueueMs) {
@@ -308,7 +308,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
    * Loss for the loss-based control, of the packets sent since `lossFromMs`
    * (none while a drain lasts).
    */
-  private countLoss(packets: readonly PacketResult[]): void {
+  private countLoss(packets: readonly PacketResult[], nowMs: number): void {
     if (this.drain) return;
     let lost = 0;
     let expected = 0;
@@ -317,7 +317,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       expected++;
       if (p.arrivalMs === undefined) lost++;
     }
-    if (expected > 0) this.loss.addPackets(lost, expected);
+    if (expected > 0) this.loss.addPackets(lost, expected, nowMs);
   }
 
   /**
@@ -360,7 +360,7 @@ export class BandwidthEstimator extends EventEmitter<BandwidthEstimatorEvents> {
       // is still the overflow's while what arrives is only what was sent).
       const queueMs = this.queue.ms ?? 0;
       const saturated =
-        this.loss.lossRatio > SATURATED_LOSS &&
+        this.loss.recentLossRatio > SATURATED_LOSS &&
         queueMs >= MIN_DRAIN_QUEUE_MS &&
         deliveredBps !== undefined;
       const ackedBps = saturated ? Math.min(smoothedBps ?? Infinity, deliveredBps) : smoothedBps;

@@ -104,6 +104,8 @@ export interface ProbeReport {
   freezeList: { atMs: number; durationMs: number }[];
   /** PLIs sent: on a decode error or a lost packet, repeated every 200 ms while undecodable. */
   plisSent: number;
+  /** Generic NACKs sent: one when a gap shows, then once per 100 ms per missing packet, up to 10 times (a browser's receiver). */
+  nacksSent: number;
   /** The device's `source` messages for this call, in order. */
   sourceEvents: SourceEvent[];
   /** The longest time between two frames, ms (a person notices a second). */
@@ -372,6 +374,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       durationMs: round(f.durationMs),
     })),
     plisSent: stats.plisSent,
+    nacksSent: stats.nacksSent,
     sourceEvents,
     longestGapMs: round(longestGap(frameTimesMs)),
     width: seen.width,

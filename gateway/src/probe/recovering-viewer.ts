@@ -104,6 +104,7 @@ const SUMMED_STATS = [
   "bytesReceived",
   "keyFrames",
   "plisSent",
+  "nacksSent",
 ] as const;
 type SummedStat = (typeof SUMMED_STATS)[number];
 
@@ -167,6 +168,7 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
       bytesReceived: sum("bytesReceived"),
       keyFrames: sum("keyFrames"),
       plisSent: sum("plisSent"),
+      nacksSent: sum("nacksSent"),
     };
   }
 

@@ -94,6 +94,20 @@ describe("FrameAssembler", () => {
     expect(a.stats.packetsLost).toBe(1);
   });
 
+  it("plays a complete key frame that arrives while a gap is still waited for, as a browser does", () => {
+    const packets = packetize([idr, p(2), idr, p(3)]);
+    const now = { t: 0 };
+    const { frames, push, asks } = assembler(now);
+    const lostSeq = packets.find((x) => x.ts === 3000)?.seq;
+    for (const x of packets) {
+      if (x.seq === lostSeq) continue;
+      now.t += 1; // all within maxWaitMs: the gap has not been given up
+      push(x);
+    }
+    expect(asks()).toBe(0);
+    expect(frames.map((f) => nals(f.data))).toEqual([idr, idr, p(3)].map(nals));
+  });
+
   it("gives up a key frame with a hole for good and shows the next one", () => {
     // A slow link: an IDR loses a packet for good (its repair was over budget);
     // the next IDR must play, not the broken one be waited on again.

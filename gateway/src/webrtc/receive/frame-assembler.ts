@@ -129,6 +129,17 @@ export class FrameAssembler {
         this.nextSeq = seq;
         continue;
       }
+      // A complete key frame after the gap restarts decoding at once, as a
+      // browser's frame buffer does (libwebrtc decodes it and drops what it
+      // waited for): the gap's repair is no longer needed.
+      const keyFrame = this.completeKeyFrameAfter(seq);
+      if (keyFrame !== undefined) {
+        for (const s of [...this.slots.keys()]) if (seqNewer(keyFrame, s)) this.slots.delete(s);
+        this.gapSince = undefined;
+        this.nextSeq = keyFrame;
+        this.stats.framesDropped++;
+        continue;
+      }
       const now = this.now();
       this.gapSince ??= now;
       const newer = [...this.slots.keys()].some((s) => seqNewer(s, seq));
@@ -145,6 +156,26 @@ export class FrameAssembler {
       this.waitingForKeyFrame = true;
       this.options.onNeedKeyFrame();
     }
+  }
+
+  /** The first packet of a key frame after `seq` whose packets have all arrived, if any. */
+  private completeKeyFrameAfter(seq: number): number | undefined {
+    let best: number | undefined;
+    for (const [s, slot] of this.slots) {
+      if (!seqNewer(s, seq) || !startsKeyFrame(slot.payload)) continue;
+      if (best !== undefined && seqNewer(s, best)) continue;
+      if (this.completeFrom(s)) best = s;
+    }
+    return best;
+  }
+
+  private completeFrom(start: number): boolean {
+    let seq = start;
+    for (let slot = this.slots.get(seq); slot; slot = this.slots.get(seq)) {
+      if (slot.marker) return true;
+      seq = (seq + 1) & 0xffff;
+    }
+    return false;
   }
 
   /** Picks the oldest buffered key frame start as the next frame; prunes stale packets. */

@@ -28,9 +28,11 @@ import { videoHeaderExtensions } from "../werift/header-extensions.js";
 import { startRestartedIce } from "../werift/ice-restart-start.js";
 import { setIceServersBeforeGathering } from "../werift/ice-servers.js";
 import { sendRtcpBytes, takeReceiverFeedback } from "../werift/receiver-feedback.js";
+import { silenceReceiverNacks } from "../werift/receiver-nacks.js";
 import { selectedPair, type SelectedPair } from "../werift/selected-pair.js";
 import { FrameAssembler, type ReceivedFrame } from "./frame-assembler.js";
 import { MdnsCandidates } from "./mdns-candidates.js";
+import { NackRequester } from "./nack-requester.js";
 
 /**
  * A viewer without a browser, for `camgw probe` and tests: a werift peer
@@ -46,14 +48,19 @@ export type { ReceivedFrame } from "./frame-assembler.js";
 
 export interface HeadlessViewerOptions {
   ice?: IceConfig;
-  /** How long a missing packet is waited for before the frame is dropped (default 300 ms). */
+  /**
+   * How long a missing packet is waited for before the frame is dropped and
+   * a key frame asked for (default 1000 ms: as long as the NACKs go on, 10
+   * at 100 ms; a browser waits 3 s for a decodable frame, libwebrtc's
+   * kMaxWaitForFrame). A complete key frame after the gap ends the wait.
+   */
   maxWaitMs?: number;
   /** Repeat the PLI this often while waiting for a key frame (default 1000 ms). */
   keyFrameRetryMs?: number;
   /**
    * Simulated loss for tests: packets for which this returns true are
-   * dropped after werift has seen them (so werift's own NACK logic does not
-   * ask for them; `sendNack` does).
+   * dropped after the viewer's NACK logic has seen them (so it does not ask
+   * for them; `sendNack` does).
    */
   dropPacket?: (sequenceNumber: number) => boolean;
   /** Offer RTX (RFC 4588) for H.264 (default true). */
@@ -163,6 +170,8 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   };
   private readonly feedback: FeedbackRecorder | undefined;
   private feedbackTimer: NodeJS.Timeout | undefined;
+  private readonly nacks = new NackRequester();
+  private readonly nackTimer: NodeJS.Timeout;
   /** Capture times (µs, sender clock) by RTP timestamp, from abs-capture-time. */
   private readonly captureTimes = new Map<number, number>();
   private playoutDelay: { minMs: number; maxMs: number } | undefined;
@@ -203,8 +212,11 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
       this.feedbackTimer = setInterval(() => this.sendFeedback(), options.feedbackIntervalMs ?? 50);
     }
     clearDefaultStunServer(this.pc, this.ice);
+    silenceReceiverNacks(receiver);
+    // libwebrtc checks its NACK list every 20 ms (nack_requester.cc, kUpdateInterval).
+    this.nackTimer = setInterval(() => this.resendNacks(), 20);
     this.assembler = new FrameAssembler({
-      maxWaitMs: options.maxWaitMs,
+      maxWaitMs: options.maxWaitMs ?? 1000,
       onFrame: (frame) => this.onFrame(frame),
       onNeedKeyFrame: () => {
         this.wantKeyFrame = true;
@@ -394,6 +406,7 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     this.closed = true;
     if (this.feedbackTimer) clearInterval(this.feedbackTimer);
     this.feedbackTimer = undefined;
+    clearInterval(this.nackTimer);
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     this.removeAllListeners();
     // werift 0.24.4 leaks the sockets bound after a close during gathering
@@ -432,6 +445,9 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private onRtp(rtp: RtpPacket, extensions: Record<string, unknown> = {}): void {
     if (this.closed) return;
     this.mediaSsrc = rtp.header.ssrc;
+    const asked = this.nacks.received(rtp.header.sequenceNumber, performance.now());
+    if (asked.nack.length > 0) this.sendNack([...asked.nack]);
+    if (asked.keyFrame) this.requestKeyFrame();
     if (this.dropPacket?.(rtp.header.sequenceNumber)) {
       this.counters.dropped++;
       return;
@@ -465,7 +481,14 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
     }
   }
 
+  private resendNacks(): void {
+    const again = this.nacks.due(performance.now());
+    if (again.length > 0) this.sendNack(again);
+  }
+
   private onFrame(assembled: ReceivedFrame): void {
+    // Decoded past these: what is still missing before it is no longer needed.
+    this.nacks.clearBefore(assembled.firstSequence);
     const captureUnixUs = this.captureTimes.get(assembled.rtpTimestamp);
     this.captureTimes.delete(assembled.rtpTimestamp);
     const frame = captureUnixUs === undefined ? assembled : { ...assembled, captureUnixUs };

@@ -19,7 +19,14 @@ export interface Repair {
 
 export interface NackAnswer {
   readonly repairs: readonly Repair[];
-  /** Some of the request could not be repaired within the budget: a key frame serves the viewer better. */
+  /**
+   * The viewer cannot complete a frame without a key frame: some of the
+   * request could not be repaired within the budget (a key frame serves it
+   * better), or it still asks for a packet that has been resent the most
+   * times allowed or is too old to resend (repair has given up on it, and a
+   * browser would wait up to 3 s before asking for a key frame itself:
+   * libwebrtc's kMaxWaitForFrame).
+   */
   readonly keyFrameNeeded: boolean;
 }
 
@@ -33,9 +40,14 @@ export interface NackStats {
   nackMisses: number;
   /** NACKed packets not resent, by reason. */
   repairsSuppressed: Record<Exclude<RepairDecision, "resend" | "not-sent">, number>;
-  /** Key frames asked for instead of repairs. */
+  /** Key frames asked for instead of repairs (over budget, or a packet given up). */
   keyFramesInsteadOfRepair: number;
+  /** Second copies of repairs sent where loss is not congestion (handle's `twice`). */
+  repairCopies: number;
 }
+
+/** Decisions that leave the viewer without the packet for good: only a key frame helps it on. */
+const GIVEN_UP: ReadonlySet<RepairDecision> = new Set(["over-budget", "too-often", "too-old"]);
 
 /** What a repair adds to the original: OSN, header extensions (mid, abs-send-time, transport-cc), SRTP and UDP/IP. */
 const REPAIR_OVERHEAD_BYTES = 2 + 20 + 38;
@@ -54,6 +66,7 @@ export class NackResponder {
       "over-budget": 0,
     },
     keyFramesInsteadOfRepair: 0,
+    repairCopies: 0,
   };
   private readonly policy: RepairPolicy;
   /** What the viewer's sequence numbers are ahead of the history's (an encoding switch). */
@@ -87,16 +100,25 @@ export class NackResponder {
     this.policy.keyFrameStarted();
   }
 
+  /**
+   * `twice`: send each repair twice (budget permitting). Where loss is
+   * random rather than congestion, a retransmission is lost as often as
+   * the original, and a browser asks again only a round trip later (100 ms
+   * while it knows none), so its frame comes ~200 ms late: a freeze by
+   * webrtc-stats' measure. Two copies make that loss's square. The copies
+   * follow all the first ones and get only the budget those left.
+   */
   handle(
     lost: readonly number[],
     nowMs: number,
     rttMs: number | undefined,
     targetBps: number,
+    twice = false,
   ): NackAnswer {
     this.stats.nacksReceived++;
     this.stats.packetsNacked += lost.length;
     const repairs: Repair[] = [];
-    let overBudget = false;
+    let keyFrameNeeded = false;
     for (const lostSequence of lost) {
       const sequence = lostSequence & 0xffff;
       const entry = this.history.get((sequence - this.offset) & 0xffff);
@@ -117,11 +139,21 @@ export class NackResponder {
         this.stats.nackMisses++;
       } else {
         this.stats.repairsSuppressed[decision]++;
-        if (decision === "over-budget") overBudget = true;
+        if (GIVEN_UP.has(decision)) keyFrameNeeded = true;
+      }
+    }
+    // The copies after every first one: they take only what budget is left,
+    // and a burst that takes one copy is less likely to take the other.
+    if (twice) {
+      for (const repair of [...repairs]) {
+        const size = repair.packet.length + REPAIR_OVERHEAD_BYTES;
+        if (!this.policy.chargeCopy(size, nowMs, targetBps)) break;
+        repairs.push(repair);
+        this.stats.repairCopies++;
       }
     }
     this.stats.repairsQueued += repairs.length;
-    if (overBudget) this.stats.keyFramesInsteadOfRepair++;
-    return { repairs, keyFrameNeeded: overBudget };
+    if (keyFrameNeeded) this.stats.keyFramesInsteadOfRepair++;
+    return { repairs, keyFrameNeeded };
   }
 }

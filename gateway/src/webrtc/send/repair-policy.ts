@@ -102,6 +102,17 @@ export class RepairPolicy {
     return Math.max(this.minBudgetBytesPerS, (targetBps / 8) * this.budgetShare);
   }
 
+  /**
+   * A second copy of a packet just resent, if the budget has room for it
+   * (counted against it as a resend); false otherwise.
+   */
+  chargeCopy(size: number, nowMs: number, targetBps: number): boolean {
+    const spent = (this.resent.rateBps(nowMs) / 8) * (WINDOW_MS / 1000);
+    if (spent + size > this.budgetBytes(targetBps)) return false;
+    this.resent.add(size, nowMs);
+    return true;
+  }
+
   /** Decides on one NACKed packet of `size` bytes; a "resend" is counted against the limits. */
   decide(
     sequence: number,

@@ -480,7 +480,14 @@ export class VideoSender extends EventEmitter<VideoSenderEvents> implements Fram
   private onNack(lost: readonly number[]): void {
     if (this.closed) return;
     const estimate = this.estimator.estimate;
-    const answer = this.nacks.handle(lost, nowMs(), estimate.rttMs, estimate.targetBps);
+    // Loss without congestion (some but under 10 % over the last second,
+    // no overuse, no drain): repairs go twice (nack-responder.ts).
+    const randomLoss =
+      estimate.lossRatio > 0 &&
+      estimate.lossRatio <= 0.1 &&
+      estimate.usage !== "overusing" &&
+      !estimate.draining;
+    const answer = this.nacks.handle(lost, nowMs(), estimate.rttMs, estimate.targetBps, randomLoss);
     for (const repair of answer.repairs) {
       this.pacer.enqueue(
         { kind: "repair", sequence: repair.sequence, packet: repair.packet },

@@ -265,6 +265,11 @@ describe(`werift ${CHECKED_VERSION}, as docs/werift.md describes it`, () => {
     expect(handleRtp).toMatch(/this\.receiverTWCC\.handleTWCC\(transportSequenceNumber\)/);
   });
 
+  it("receiver NACKs: a receiver feeds each video packet to its nack handler's addPacket", () => {
+    // handleRtpBySsrc is an instance property set in the constructor: read the class.
+    expect(String(RTCRtpReceiver)).toMatch(/this\.nack\.addPacket\(packet\)/);
+  });
+
   it("sending through werift: sendRtp numbers the packet at once and keeps our extensions", () => {
     const { sender } = senderOnFakeTransport();
     Reflect.set(sender, "headerExtensions", [
