@@ -6,6 +6,7 @@ import {
   type DegradationMode,
 } from "./degradation-policy.js";
 import { frameRateLadder } from "./frame-rate-policy.js";
+import { policyOnClock, type PolicyUnderTest } from "../testing/degradation-clock.js";
 
 const BOTH: DegradationAbilities = { resize: true, frameRate: true };
 const VGA = { width: 640, height: 480, fps: 30 };
@@ -21,28 +22,8 @@ function policyAt(
   can: DegradationAbilities = BOTH,
   base = HD,
   maxKbps = 2000,
-): {
-  policy: DegradationPolicy;
-  asked: string[];
-  feed: (kbps: number, forMs: number) => void;
-  at: () => number;
-} {
-  let now = 0;
-  const asked: string[] = [];
-  const policy = new DegradationPolicy(
-    { mode, base, maxKbps, can },
-    (q) => asked.push(`${q.width}x${q.height}@${q.fps}`),
-    () => now,
-  );
-  // One estimate every 100 ms, as transport-cc feedback comes.
-  const feed = (kbps: number, forMs: number): void => {
-    for (let t = 0; t < forMs; t += 100) {
-      policy.update(kbps);
-      now += 100;
-    }
-    policy.update(kbps);
-  };
-  return { policy, asked, feed, at: () => now };
+): PolicyUnderTest {
+  return policyOnClock({ mode, base, maxKbps, can });
 }
 
 describe("the frame-rate ladder", () => {

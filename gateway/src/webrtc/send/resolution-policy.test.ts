@@ -1,40 +1,22 @@
 import { describe, expect, it } from "vitest";
 import type { FrameSize } from "../../media/supervised-source.js";
+import { policyOnClock, type PolicyUnderTest } from "../testing/degradation-clock.js";
 import { DegradationPolicy } from "./degradation-policy.js";
 import { resolutionLadder } from "./resolution-policy.js";
 
 const HD = { width: 1280, height: 720 };
 
 /**
- * A maintain-framerate policy (degradation-policy.ts) for 1280x720 at 2000
- * kbit/s on a clock the test moves; `asked` lists the sizes it asked for.
+ * A maintain-framerate policy for 1280x720 at 2000 kbit/s on a clock the
+ * test moves; `asked` lists the steps it asked for.
  */
-function policyAt(base: FrameSize = HD): {
-  policy: DegradationPolicy;
-  asked: string[];
-  feed: (kbps: number, forMs: number) => void;
-} {
-  let now = 0;
-  const asked: string[] = [];
-  const policy = new DegradationPolicy(
-    {
-      mode: "maintain-framerate",
-      base: { ...base, fps: 30 },
-      maxKbps: 2000,
-      can: { resize: true, frameRate: true },
-    },
-    (s) => asked.push(`${s.width}x${s.height}@${s.fps}`),
-    () => now,
-  );
-  // One estimate every 100 ms, as transport-cc feedback comes.
-  const feed = (kbps: number, forMs: number): void => {
-    for (let t = 0; t < forMs; t += 100) {
-      policy.update(kbps);
-      now += 100;
-    }
-    policy.update(kbps);
-  };
-  return { policy, asked, feed };
+function policyAt(base: FrameSize = HD): PolicyUnderTest {
+  return policyOnClock({
+    mode: "maintain-framerate",
+    base: { ...base, fps: 30 },
+    maxKbps: 2000,
+    can: { resize: true, frameRate: true },
+  });
 }
 
 describe("the resolution ladder", () => {
