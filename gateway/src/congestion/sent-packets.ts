@@ -39,19 +39,24 @@ export interface FeedbackResults {
   readonly feedbackRttMs: number | undefined;
 }
 
+/** A send record as kept: with the bytes sent up to and including it. */
+interface KeptPacket extends SentPacket {
+  readonly bytesThrough: number;
+}
+
 /** Send records kept: about 8 s at 1000 packets/s, beyond any useful feedback delay. */
 const DEFAULT_CAPACITY = 8192;
 
 export class SentPackets {
   private readonly sendUnwrapper = new SequenceUnwrapper(16);
   private readonly referenceUnwrapper = new SequenceUnwrapper(24);
-  private readonly packets = new Map<number, SentPacket>();
+  private readonly packets = new Map<number, KeptPacket>();
   private readonly reported = new Set<number>();
   private newestSent: number | undefined;
-  /** Bytes sent in all, and as of each packet kept (itself included). */
+  /** Bytes sent in all. */
   private bytesSent = 0;
-  private readonly bytesThrough = new Map<number, number>();
-  private newestReported: { sequence: number; atMs: number } | undefined;
+  /** The newest packet feedback reported, received or lost, and when that feedback came. */
+  private newestReported: { packet: KeptPacket; atMs: number } | undefined;
 
   constructor(private readonly capacity = DEFAULT_CAPACITY) {}
 
@@ -64,17 +69,22 @@ export class SentPackets {
     probeClusterId?: number,
   ): SentPacket {
     const seq = this.sendUnwrapper.unwrap(sequence);
-    const packet: SentPacket = { sequence: seq, size, sendTimeMs, kind, probeClusterId };
+    this.bytesSent += size;
+    const packet: KeptPacket = {
+      sequence: seq,
+      size,
+      sendTimeMs,
+      kind,
+      probeClusterId,
+      bytesThrough: this.bytesSent,
+    };
     this.packets.set(seq, packet);
     this.newestSent = seq;
-    this.bytesSent += size;
-    this.bytesThrough.set(seq, this.bytesSent);
     while (this.packets.size > this.capacity) {
       const oldest = this.packets.keys().next().value;
       if (oldest === undefined) break;
       this.packets.delete(oldest);
       this.reported.delete(oldest);
-      this.bytesThrough.delete(oldest);
     }
     return packet;
   }
@@ -94,10 +104,9 @@ export class SentPackets {
    */
   emptyByMs(linkBps: number): number | undefined {
     const newest = this.newestReported;
-    if (!newest) return undefined;
-    const through = this.bytesThrough.get(newest.sequence);
-    if (through === undefined) return undefined;
-    return newest.atMs + ((this.bytesSent - through) * 8000) / linkBps;
+    // Out of the records kept: too old to say.
+    if (!newest || !this.packets.has(newest.packet.sequence)) return undefined;
+    return newest.atMs + ((this.bytesSent - newest.packet.bytesThrough) * 8000) / linkBps;
   }
 
   /** Matches a feedback message against what was sent. `nowMs` is when it arrived. */
@@ -108,14 +117,13 @@ export class SentPackets {
     let received = 0;
     let lost = 0;
     let newestAcked: SentPacket | undefined;
+    let newestReported: KeptPacket | undefined;
     for (const status of feedback.packets) {
       const seq = this.sendUnwrapper.peek(status.sequence);
       if (this.newestSent !== undefined && seq > this.newestSent) continue; // never sent
       const sent = this.packets.get(seq);
       if (!sent || this.reported.has(seq)) continue;
-      if (!this.newestReported || seq > this.newestReported.sequence) {
-        this.newestReported = { sequence: seq, atMs: nowMs };
-      }
+      if (!newestReported || seq > newestReported.sequence) newestReported = sent;
       if (status.arrivalUs === undefined) {
         // Reported lost: a later message may still report it received.
         lost++;
@@ -126,6 +134,12 @@ export class SentPackets {
       received++;
       packets.push({ sent, arrivalMs: (status.arrivalUs + shiftUs) / 1000 });
       if (!newestAcked || sent.sequence > newestAcked.sequence) newestAcked = sent;
+    }
+    if (
+      newestReported &&
+      (!this.newestReported || newestReported.sequence > this.newestReported.packet.sequence)
+    ) {
+      this.newestReported = { packet: newestReported, atMs: nowMs };
     }
     return {
       packets,
