@@ -145,7 +145,10 @@ export class NackResponder {
     // The copies after every first one: they take only what budget is left,
     // and a burst that takes one copy is less likely to take the other.
     if (twice) {
-      for (const repair of [...repairs]) {
+      const firsts = repairs.length;
+      for (let i = 0; i < firsts; i++) {
+        const repair = repairs[i];
+        if (!repair) break;
         const size = repair.packet.length + REPAIR_OVERHEAD_BYTES;
         if (!this.policy.chargeCopy(size, nowMs, targetBps)) break;
         repairs.push(repair);
