@@ -31,7 +31,7 @@ dev-deps: deps .apt-dev-stamp
 # patches/: the werift fixes patch-package applies at install (docs/werift-patches.md);
 # a changed patch needs a fresh install to take effect.
 $(NPM_STAMP): package.json package-lock.json $(wildcard */package.json) $(wildcard patches/*.patch) | node-check
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --no-update-notifier
 	@touch $@
 
 include native/native.mk
