@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../gateway/src/errors.js";
 import { execOnBoard, parseExecArgs } from "./cli.js";
@@ -61,6 +64,24 @@ describe("firmware-sim exec", () => {
   it("returns the command's exit status", async () => {
     ensureBuilt();
     await expect(execOnBoard({ options: {}, command: ["sh", "-c", "exit 3"] })).resolves.toBe(3);
+  });
+
+  it("names the program a user asked for that is not installed, and the package of a known tool", async () => {
+    ensureBuilt();
+    await expect(
+      execOnBoard({ options: {}, command: ["camgw-no-such-tool", "--list-devices"] }),
+    ).rejects.toThrow("cannot run camgw-no-such-tool: no such program on PATH");
+    // a machine where only `make run` ran: v4l-utils is not installed
+    const path = process.env.PATH;
+    process.env.PATH = mkdtempSync(join(tmpdir(), "camgw-empty-path-"));
+    try {
+      await expect(
+        execOnBoard({ options: {}, command: ["v4l2-ctl", "--list-devices"] }),
+      ).rejects.toThrow("no such program on PATH (Debian: sudo apt-get install v4l-utils)");
+    } finally {
+      rmSync(process.env.PATH, { recursive: true });
+      process.env.PATH = path;
+    }
   });
 
   it("shows the board's devices to v4l2-ctl --list-devices", async () => {

@@ -115,6 +115,27 @@ const FORWARDED: NodeJS.Signals[] = [
   "SIGUSR2",
 ];
 
+/**
+ * The Debian packages of the tools docs/firmware-sim.md runs on the board:
+ * `make run` installs none of them (only `make test` does, deps/apt/dev).
+ */
+const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+  "v4l2-ctl": "v4l-utils",
+  "v4l2-compliance": "v4l-utils",
+  ffmpeg: "ffmpeg",
+  ffprobe: "ffmpeg",
+  arecord: "alsa-utils",
+  aplay: "alsa-utils",
+  strace: "strace",
+};
+
+function cannotRun(cmd: string, err: NodeJS.ErrnoException): string {
+  if (err.code !== "ENOENT") return `cannot run ${cmd}: ${err.message}`;
+  const pkg = TOOL_PACKAGES[cmd];
+  const install = pkg === undefined ? "" : ` (Debian: sudo apt-get install ${pkg})`;
+  return `cannot run ${cmd}: no such program on PATH${install}`;
+}
+
 /** Runs the command on the board; resolves with the exit status to use. */
 export function execOnBoard(args: ExecArgs): Promise<number> {
   const [cmd, ...rest] = args.command;
@@ -133,14 +154,7 @@ export function execOnBoard(args: ExecArgs): Promise<number> {
   return new Promise((resolve, reject) => {
     child.once("error", (err) => {
       for (const [sig, h] of handlers) process.off(sig, h);
-      reject(
-        new CamgwError(
-          "exec",
-          `cannot run ${cmd}: ${err.message}`,
-          { command: cmd },
-          { cause: err },
-        ),
-      );
+      reject(new CamgwError("exec", cannotRun(cmd, err), { command: cmd }, { cause: err }));
     });
     child.once("exit", (code, signal) => {
       for (const [sig, h] of handlers) process.off(sig, h);
