@@ -248,8 +248,11 @@ describe("the virtual USB sound card", () => {
       drain: "OK",
       after_drain: "SETUP",
       delay_after_960: 960,
-      mmap_frames: 52800,
     });
+    // The read loop stops at 1.1 s of frames, in reads of 960; a read after
+    // an overrun's recovery on a loaded machine may be shorter.
+    expect(r.mmap_frames).toBeGreaterThanOrEqual(52800);
+    expect(r.mmap_frames).toBeLessThan(52800 + 960);
     // 1.1 s of a 20 ms burst (960 samples) at every whole second holds one
     // whole burst, and part or all of another when the read starts inside a
     // burst or in the 100 ms before a second (one clean run read 1920).

@@ -89,9 +89,27 @@ int main(int argc, char** argv) {
   snd_pcm_close(p);
 
   /* non-blocking read before data: EAGAIN */
-  a = open_cap(dev, 4800, SND_PCM_NONBLOCK);
-  CHECK(snd_pcm_start(a));
-  SAY("\"nonblock_read\":\"%s\"", err_name((int)snd_pcm_readi(a, buf, 480)));
+  /* A 1 s buffer: the status below must read RUNNING, not the XRUN a 100 ms
+   * buffer rightly reached once when the machine stalled this process. */
+  a = open_cap(dev, 48000, SND_PCM_NONBLOCK);
+  /* A read that came 5 ms or more after the start may rightly find frames in:
+   * the card moves hw_ptr in steps of at most 5 ms, as a USB audio driver
+   * does (snd_stream.c), and on a loaded machine this process can be
+   * descheduled that long (1 run in 12 at load 6 read frames). Such a late
+   * read says nothing, so the start and read are tried again, a few times at
+   * most. */
+  snd_pcm_sframes_t first_read = 0;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    if (attempt > 0) {
+      CHECK(snd_pcm_drop(a));
+      CHECK(snd_pcm_prepare(a));
+    }
+    int64_t started = now_ns(CLOCK_MONOTONIC);
+    CHECK(snd_pcm_start(a));
+    first_read = snd_pcm_readi(a, buf, 480);
+    if (first_read < 0 || now_ns(CLOCK_MONOTONIC) - started < 5000000) break;
+  }
+  SAY("\"nonblock_read\":\"%s\"", err_name((int)first_read));
   /* poll wakes with POLLIN once a period is in */
   struct pollfd pfd;
   CHECK(snd_pcm_poll_descriptors(a, &pfd, 1));
@@ -119,10 +137,12 @@ int main(int argc, char** argv) {
   SAY("\"resume\":\"%s\"", raw(fd, IOCTL_RESUME, NULL));
   snd_pcm_close(a);
 
-  /* overrun: nobody reads for longer than the buffer */
-  a = open_cap(dev, 2400, 0);
+  /* overrun: nobody reads for longer than the buffer. A 200 ms buffer, so
+   * that a loaded machine's stall (tens of ms) before the pause below does
+   * not overrun it first (a 50 ms one did, 1 run in 16 at load 7). */
+  a = open_cap(dev, 9600, 0);
   CHECK(snd_pcm_start(a));
-  usleep(200000);
+  usleep(400000);
   int r = (int)snd_pcm_readi(a, buf, 480);
   SAY("\"overrun\":\"%s\",\"overrun_state\":\"%s\"", err_name(r),
       snd_pcm_state_name(snd_pcm_state(a)));
@@ -131,7 +151,7 @@ int main(int argc, char** argv) {
   /* pause longer than the buffer: no overrun */
   CHECK(snd_pcm_pause(a, 1));
   SAY("\"paused_state\":\"%s\"", snd_pcm_state_name(snd_pcm_state(a)));
-  usleep(150000);
+  usleep(400000);
   CHECK(snd_pcm_pause(a, 0));
   SAY("\"read_after_pause\":%ld", (long)snd_pcm_readi(a, buf, 480));
   snd_pcm_close(a);
