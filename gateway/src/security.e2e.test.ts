@@ -167,13 +167,46 @@ describe("camgw run refuses issue 10's attacks while a viewer keeps watching", (
   });
 
   it("a viewer cannot end another viewer's session by naming its session id", async () => {
-    // Sessions belong to (viewerId, session): mallory's bye names only mallory's.
+    // Sessions belong to (viewerId, session): mallory's bye naming alice's
+    // session (as the gateway's log names it) is a bye for a session mallory
+    // does not have, which spec step 5 ignores.
+    const aliceSession = [
+      ...gw
+        .output()
+        .matchAll(new RegExp(`viewer ${alice.username} \\(session (\\S+)\\) connected`, "g")),
+    ].at(-1)?.[1];
+    expect(aliceSession).toBeDefined();
+    const ended = async (): Promise<string | undefined> =>
+      /^camgw_sessions_ended_total\{reason="bye"\} (\d+)$/m.exec(
+        String((await getJson(`${gw.httpUrl}metrics`)).body),
+      )?.[1];
+    const byesBefore = await ended();
     const client = await malloryClient();
     try {
-      for (let i = 0; i < 5; i++) {
-        const bye = JSON.stringify({ v: 1, type: "bye", session: `s${i}` });
-        expect(await publishOutcome(client, "camgw/porch/rx/mallory", bye)).toBe("acknowledged");
-      }
+      await client.subscribeAsync("camgw/porch/tx/mallory", { qos: 1 });
+      const replies = collect(client);
+      const bye = JSON.stringify({ v: 1, type: "bye", session: aliceSession });
+      expect(await publishOutcome(client, "camgw/porch/rx/mallory", bye)).toBe("acknowledged");
+      // A candidate right behind it gets not-found: the device has handled the bye by then.
+      const candidate = JSON.stringify({
+        v: 1,
+        type: "candidate",
+        session: aliceSession,
+        candidate: null,
+      });
+      expect(await publishOutcome(client, "camgw/porch/rx/mallory", candidate)).toBe(
+        "acknowledged",
+      );
+      await waitUntil(() => Promise.resolve(replies.length > 0));
+      expect(JSON.parse(replies[0]?.payload ?? "{}")).toMatchObject({
+        type: "error",
+        code: "not-found",
+        session: aliceSession,
+      });
+      expect(await ended()).toBe(byesBefore);
+      expect(String((await getJson(`${gw.httpUrl}metrics`)).body)).toMatch(
+        /^camgw_connected_sessions 1$/m,
+      );
     } finally {
       await client.endAsync(true);
     }
