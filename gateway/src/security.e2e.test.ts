@@ -321,6 +321,34 @@ describe("camgw run refuses issue 10's attacks while a viewer keeps watching", (
     expect(health.status).toBe(200);
   });
 
+  it.each(["TCP", "WebSocket"])(
+    "a packet over 70 KB ends its sender's connection over %s though it is not retained; one under it is delivered",
+    async (name) => {
+      // The 50 MiB message above is also refused for its retain flag: this
+      // one is not retained, so only the size limit stands in its way.
+      const [, url] = transports().find(([n]) => n === name) ?? ["", ""];
+      const padded = (bytes: number): string => {
+        const message = { v: 1, type: "bye", session: "pad", pad: "" };
+        return JSON.stringify({
+          ...message,
+          pad: "x".repeat(bytes - JSON.stringify(message).length),
+        });
+      };
+      const login = { username: mallory.username, password: mallory.password };
+      const under = await connected(url, { ...login, clientId: "mallory.under" });
+      try {
+        expect(await publishOutcome(under, "camgw/porch/rx/mallory", padded(60_000))).toBe(
+          "acknowledged",
+        );
+      } finally {
+        await under.endAsync(true);
+      }
+      const over = await connected(url, { ...login, clientId: "mallory.over" });
+      expect(await publishOutcome(over, "camgw/porch/rx/mallory", padded(71_000))).toBe("closed");
+      over.end(true);
+    },
+  );
+
   it("a web page from another origin cannot open /mqtt", async () => {
     const url = `${gw.httpUrl.replace(/^http/, "ws")}mqtt`;
     const evil = await upgradeStatus(url, "http://evil.example");
