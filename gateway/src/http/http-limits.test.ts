@@ -13,8 +13,9 @@ import { MetricsRegistry } from "./metrics.js";
 /**
  * Issue 10's limits on the gateway's web ports, on real sockets: slow,
  * silent and idle clients are cut off (headers within 10 s, a TLS handshake
- * within 10 s, a kept-alive connection idle for 5 s), connections are capped, and /metrics (with the details of
- * /healthz) asks for a viewer's token when `metrics-access` is `token`.
+ * within 10 s, a kept-alive connection idle for 5 s), connections are
+ * capped, and /metrics (with the details of /healthz) asks for a viewer's
+ * token when `metrics-access` is `token`.
  */
 /** The status of a GET on a connection of its own; 0 when the connection is closed unanswered. */
 function statusOf(url: string): Promise<number> {
