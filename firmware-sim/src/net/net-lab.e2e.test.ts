@@ -29,6 +29,20 @@ describe("the virtual board behind a home NAT, watched from another", () => {
     expect(await eventually(() => gateway.output().includes(connected))).toBe(true);
   });
 
+  it("names the board's LAN address, the one a phone there would use, in its HTTPS and pairing links", () => {
+    // Listening on every interface, the gateway prints the address of one
+    // (issue 13: it printed 127.0.0.1 only). The board's host has its LAN
+    // address and loopback, nothing else.
+    const lan = lab.address("board").replaceAll(".", "\\.");
+    expect(lan).not.toBe("");
+    expect(gateway.output()).toMatch(
+      new RegExp(`^camgw: viewer at https://${lan}:\\d+/ \\(your network`, "m"),
+    );
+    expect(gateway.output()).toMatch(
+      new RegExp(`network, open or scan:\n +https://${lan}:\\d+/#pair=`),
+    );
+  });
+
   it("plays through the board's server-reflexive candidate with STUN", async () => {
     const report = await lab.probe("viewer1", { deviceId: "cam1", seconds: 3, ice: ["stun"] });
     expect(report.ended).toBeNull();

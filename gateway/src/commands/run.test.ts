@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { assertBuilt, CAMGW_BIN, startGateway } from "../testing/gateway-process.js";
@@ -43,6 +43,17 @@ describe("camgw run", () => {
     } finally {
       await gw.stop();
     }
+  });
+
+  it("says at start-up that the device id is the host name, and which flag sets another", async () => {
+    // Issue 13 item 3: `camgw probe porch` failed as written, the id being the host name.
+    const r = await ctrlC([], "signaling: connected");
+    const id =
+      hostname()
+        .replace(/[^A-Za-z0-9_-]/g, "-")
+        .slice(0, 64) || "camgw";
+    expect(r.out).toContain(`camgw: device camgw/${id} from `);
+    expect(r.out).toContain(`(id "${id}" is the host name; --device-id sets it)`);
   });
 
   it("exits 0 when Ctrl-C reaches every process of the terminal's group at once", async () => {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -134,6 +134,30 @@ describe("camgw viewer", () => {
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/needs a NAME/);
   });
+
+  // `sudo camgw viewer add` on a board: systemd made /var/lib/camgw the
+  // service user's (StateDirectory=), and what root writes there must stay
+  // readable to the gateway. Only root can give a file away (chown(2)).
+  it.skipIf(process.getuid?.() !== 0)(
+    "run by root, hands every file it writes to the owner of the state directory",
+    async () => {
+      const service = join(root, "service");
+      await mkdir(service, { mode: 0o700 });
+      // nobody:nogroup (Debian's 65534) stands in for the camgw user.
+      await chown(service, 65534, 65534);
+      const r = await camgw("viewer", "add", "kitchen", "--state-dir", service);
+      expect(r.code, r.err).toBe(0);
+      const files = readdirSync(service);
+      expect(files).toEqual(
+        expect.arrayContaining(["viewers.json", "tls-cert.pem", "tls-key.pem"]),
+      );
+      for (const file of files) {
+        const info = statSync(join(service, file));
+        expect([info.uid, info.gid, info.mode & 0o777], file).toEqual([65534, 65534, 0o600]);
+      }
+      expect(statSync(service).uid).toBe(65534);
+    },
+  );
 
   it("takes the state directory and ports from the same --config file as camgw run", async () => {
     const other = join(root, "from-config");

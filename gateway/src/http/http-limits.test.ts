@@ -11,10 +11,11 @@ import { HttpServer, MAX_HTTP_CONNECTIONS } from "./http-server.js";
 import { MetricsRegistry } from "./metrics.js";
 
 /**
- * Issue 10's limits on the gateway's web ports, on real sockets: slow and
- * silent clients are cut off (headers within 10 s, a TLS handshake within
- * 10 s), connections are capped, and /metrics (with the details of
- * /healthz) asks for a viewer's token when `metrics-access` is `token`.
+ * Issue 10's limits on the gateway's web ports, on real sockets: slow,
+ * silent and idle clients are cut off (headers within 10 s, a TLS handshake
+ * within 10 s, a kept-alive connection idle for 5 s), connections are
+ * capped, and /metrics (with the details of /healthz) asks for a viewer's
+ * token when `metrics-access` is `token`.
  */
 /** The status of a GET on a connection of its own; 0 when the connection is closed unanswered. */
 function statusOf(url: string): Promise<number> {
@@ -92,24 +93,30 @@ describe("the gateway's web ports", () => {
       socket.on("error", () => undefined);
     });
 
-  it("cuts off a client that trickles its headers, and one that never starts its TLS handshake", async () => {
+  it("cuts off a client that trickles its headers, one that never starts its TLS handshake, and one left idle after its answer", async () => {
     const slowloris = await open(plainPort);
     slowloris.write("GET / HTTP/1.1\r\nHost: camera\r\n");
     // One header line a second: never idle, never done.
     const trickle = setInterval(() => slowloris.write(`X-${Date.now()}: 1\r\n`), 1000);
     const silent = await open(tlsPort);
+    // A kept-alive connection that asks nothing more after its answer.
+    const idle = await open(plainPort);
+    idle.write("GET /healthz HTTP/1.1\r\nHost: camera\r\nConnection: keep-alive\r\n\r\n");
     // Node 20's defaults would hold these ~30-40 s and 120 s (http-server.ts).
-    const [slow, quiet] = await Promise.all([
+    const [slow, quiet, done] = await Promise.all([
       closedWithin(slowloris, 25_000),
       closedWithin(silent, 25_000),
+      closedWithin(idle, 25_000),
     ]);
     clearInterval(trickle);
     console.log(
-      `a trickling client was cut off after ${Math.round(slow?.afterMs ?? NaN)} ms, a silent TLS one after ${Math.round(quiet?.afterMs ?? NaN)} ms`,
+      `a trickling client was cut off after ${Math.round(slow?.afterMs ?? NaN)} ms, a silent TLS one after ${Math.round(quiet?.afterMs ?? NaN)} ms, an idle one ${Math.round(done?.afterMs ?? NaN)} ms after its request`,
     );
     expect(slow).not.toBeNull();
     expect(slow?.said).toMatch(/^HTTP\/1\.1 408 /);
     expect(quiet).not.toBeNull();
+    expect(done).not.toBeNull();
+    expect(done?.said).toMatch(/^HTTP\/1\.1 200 /);
   }, 40_000);
 
   it(`holds at most ${MAX_HTTP_CONNECTIONS} connections per port, and serves again once they go`, async () => {
