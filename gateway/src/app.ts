@@ -5,13 +5,14 @@ import { accountAuthenticator } from "./auth/account-authenticator.js";
 import { AccountStore, type NewViewer } from "./auth/account-store.js";
 import { deviceCredential, type DeviceCredential } from "./auth/device-credential.js";
 import { ensureStateDir, stateDirFrom } from "./auth/state-dir.js";
-import { lanAddresses, loadTlsMaterial, type TlsMaterial } from "./auth/tls-material.js";
+import { loadTlsMaterial, type TlsMaterial } from "./auth/tls-material.js";
 import { TlsRenewal } from "./auth/tls-renewal.js";
 import type { Config } from "./config.js";
 import { createControl, type Control } from "./control-factory.js";
 import type { HttpAccess } from "./http/access.js";
 import { ConfigError } from "./errors.js";
 import { HttpServer, type HealthPart } from "./http/http-server.js";
+import { lanAddresses } from "./lan-addresses.js";
 import { MetricsRegistry, type Sample } from "./http/metrics.js";
 import { findUp } from "./paths.js";
 import { explainPortClash } from "./port-clash.js";
@@ -82,6 +83,8 @@ export interface GatewayAddresses {
   https: string;
   /** The HTTPS page as this machine reaches it: https://127.0.0.1:8443/ */
   httpsLocal: string;
+  /** The HTTPS page at this machine's other LAN addresses, when listening on all (lan-addresses.ts). */
+  httpsAlso: string[];
   /** The embedded broker's plain MQTT/TCP URL, when it runs. */
   mqtt?: string;
   /** The embedded broker's MQTT over TLS URL, when it runs. */
@@ -331,7 +334,8 @@ export class Gateway {
     const [plain, secure] = await this.http.listen();
     const local = reachable(plainHost(config));
     const secureLocal = reachable(config.listen);
-    const lan = config.listen === "0.0.0.0" ? (lanAddresses()[0] ?? secureLocal) : secureLocal;
+    const lans = config.listen === "0.0.0.0" ? lanAddresses() : [];
+    const lan = lans[0] ?? secureLocal;
     const httpUrl = `http://${local}:${plain?.port ?? 0}/`;
     const httpsPort = secure?.port ?? 0;
     let brokerUrl = config.broker;
@@ -375,6 +379,7 @@ export class Gateway {
       http: httpUrl,
       https: `https://${urlHost(lan)}:${httpsPort}/`,
       httpsLocal: `https://${urlHost(secureLocal)}:${httpsPort}/`,
+      httpsAlso: lans.slice(1).map((a) => `https://${urlHost(a)}:${httpsPort}/`),
       brokerUrl,
       ...(mqttUrl ? { mqtt: mqttUrl } : {}),
       ...(mqttsUrl ? { mqtts: mqttsUrl } : {}),

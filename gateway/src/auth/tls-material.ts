@@ -14,9 +14,10 @@
  */
 import { createPrivateKey, webcrypto, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { hostname as osHostname, networkInterfaces } from "node:os";
+import { hostname as osHostname } from "node:os";
 import * as x509 from "@peculiar/x509";
 import { StateError } from "../errors.js";
+import { lanAddresses } from "../lan-addresses.js";
 import { readStateFile, writeStateFile } from "./state-dir.js";
 
 export const CERT_FILE = "tls-cert.pem";
@@ -52,20 +53,6 @@ export function hostnameAndAddresses(): { dns: string[]; ip: string[] } {
   const dns = ["localhost", ...(host && host !== "localhost" ? [host, `${host}.local`] : [])];
   const ip = ["127.0.0.1", "::1", ...lanAddresses()];
   return { dns: [...new Set(dns)], ip: [...new Set(ip)] };
-}
-
-/** Non-internal IPv4 then IPv6 addresses of this machine (link-local IPv6 left out). */
-export function lanAddresses(): string[] {
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) {
-      if (a.internal) continue;
-      if (a.family === "IPv4") v4.push(a.address);
-      else if (!a.address.toLowerCase().startsWith("fe80:")) v6.push(a.address);
-    }
-  }
-  return [...v4, ...v6];
 }
 
 function fingerprintOf(cert: string, where: string): X509Certificate {

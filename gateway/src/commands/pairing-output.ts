@@ -9,7 +9,8 @@ import { hostname } from "node:os";
 import qrcode from "qrcode-terminal";
 import type { NewViewer } from "../auth/account-store.js";
 import { pairingLink } from "../auth/pairing-link.js";
-import { lanAddresses, type TlsMaterial } from "../auth/tls-material.js";
+import { type TlsMaterial } from "../auth/tls-material.js";
+import { lanAddresses } from "../lan-addresses.js";
 import type { Config } from "../config.js";
 
 export interface PairingPlaces {

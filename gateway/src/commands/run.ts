@@ -34,6 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     // Scripts and tests read these lines to find the ports (port 0 picks free ones).
     out(`viewer at ${where.http} (this computer)`);
     out(`viewer at ${where.https} (your network; TLS certificate SHA-256 ${tls.fingerprint})`);
+    if (where.httpsAlso.length > 0) out(`  also at ${where.httpsAlso.join(", ")}`);
     if (where.mqtt) {
       out(
         `embedded MQTT broker at ${where.mqtt} (WebSocket at ${where.http.replace(/^http:/, "ws:")}mqtt), over TLS at ${where.mqtts ?? "-"}`,
