@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runOnBoard, type Profile } from "./testing/board.js";
 import { checkStream } from "./testing/check-stream.js";
-import type { SizeStepArgs, SizeStepResult } from "./testing/size-step-scenarios.js";
+import type {
+  SizeStepArgs,
+  SizeStepErrorArgs,
+  SizeStepResult,
+} from "./testing/size-step-scenarios.js";
 
 const dir = mkdtempSync(join(tmpdir(), "camgw-size-step-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,5 +88,31 @@ describe("Size steps on a running pipeline, on the virtual board", () => {
     expectRuns(r);
     expect(r.zeroCopyBefore).toBe(true);
     expect(r.zeroCopyAfter).toBe(true);
+  });
+
+  it("refuses an odd size, one larger than the camera's, and a camera that gives H.264", async () => {
+    const options = { device: "/dev/video0", width: 640, height: 480, fps: 30, bitrateKbps: 1000 };
+    const cases: [Profile, SizeStepErrorArgs][] = [
+      ["pi5", { options, size: { width: 321, height: 240 } }],
+      ["pi5", { options, size: { width: 1280, height: 720 } }],
+      [
+        "uvc-h264",
+        { options: { ...options, encoder: "passthrough" }, size: { width: 320, height: 240 } },
+      ],
+    ];
+    const messages: string[] = [];
+    for (const [profile, args] of cases) {
+      const { result } = await runOnBoard<{ thrown: boolean; name: string; message: string }>(
+        "sizeStepError",
+        args,
+        { profile },
+      );
+      expect(result.thrown).toBe(true);
+      expect(result.name).toBe("NativeDeviceError");
+      messages.push(result.message);
+    }
+    expect(messages[0]).toMatch(/must be even/);
+    expect(messages[1]).toMatch(/at most the camera's 640x480, not 1280x720/);
+    expect(messages[2]).toMatch(/own H.264 cannot be scaled/);
   });
 });

@@ -69,7 +69,8 @@ void M2mEncoder::finish() {
 
 bool M2mEncoder::start(const FrameSource& source) {
   // Frames of another layout than the camera's (scaled) are never imported.
-  const bool dmabuf = source.dmabuf && device_.layoutMatches(input_.bytesperline, input_.sizeimage) &&
+  const bool dmabuf = source.dmabuf &&
+                      device_.layoutMatches(input_.bytesperline, input_.sizeimage) &&
                       device_.start(source.bufferCount);
   if (!dmabuf) device_.start(0);
   forceIdrNext_ = true;

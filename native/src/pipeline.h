@@ -20,8 +20,8 @@
 #include "encoder.h"
 #include "encoding_layer.h"
 #include "frame_decimator.h"
-#include "frame_scaler.h"
 #include "frame_queue.h"
+#include "frame_scaler.h"
 #include "pipeline_options.h"
 #include "raw_frame_tap.h"
 
@@ -29,8 +29,8 @@ namespace camgw {
 
 struct PipelineStats {
   uint64_t captured, encoded, delivered, dropped;
-  uint64_t layerEncoded;  // access units of the lower encoding
-  uint64_t decimated;     // camera frames not encoded to hold a lower frame rate
+  uint64_t layerEncoded;    // access units of the lower encoding
+  uint64_t decimated;       // camera frames not encoded to hold a lower frame rate
   uint32_t cameraSequence;  // the V4L2 sequence of the last frame captured
   double encodeTimeLastUs, encodeTimeMeanUs;
   size_t queueDepth;
@@ -133,8 +133,8 @@ class Pipeline {
   std::mutex cmdMu_;
   uint32_t pendingBitrate_ = 0;
   bool pendingKey_ = false;
-  double pendingFps_ = 0;  // 0: no change asked
-  double frameRate_ = 0;   // JS thread: the rate asked, 0 for the camera's
+  double pendingFps_ = 0;                          // 0: no change asked
+  double frameRate_ = 0;                           // JS thread: the rate asked, 0 for the camera's
   uint32_t pendingWidth_ = 0, pendingHeight_ = 0;  // a size to encode at; 0: no change asked
   // Layer commands for the worker: a new layer to run (or, with
   // pendingLayerSet_ and a null pendingLayer_, none), a bitrate, an IDR.

@@ -149,8 +149,8 @@ void Pipeline::requeueCamera(uint32_t index) {
 void Pipeline::onEncoded(EncodedUnit&& u) {
   encoded_++;
   if (u.encodeTimeUs >= 0) recordEncodeTime(u.encodeTimeUs);
-  EncodedFrame f{std::move(u.data), clock_.toRealtimeUs(u.captureTimeUs), u.keyframe,
-                 encodedWidth_, encodedHeight_};
+  EncodedFrame f{std::move(u.data), clock_.toRealtimeUs(u.captureTimeUs), u.keyframe, encodedWidth_,
+                 encodedHeight_};
   if (queue_.push(std::move(f))) {
     // Frames were dropped: the next decodable frame must be an IDR.
     std::lock_guard<std::mutex> l(cmdMu_);

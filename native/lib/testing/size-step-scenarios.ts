@@ -105,4 +105,23 @@ async function sizeStep(args: SizeStepArgs): Promise<SizeStepResult> {
   return result;
 }
 
-export const sizeStepScenarios = { sizeStep };
+export interface SizeStepErrorArgs {
+  options: PipelineOptions;
+  size: { width: number; height: number };
+}
+
+/** What setEncodedSize() threw, on a pipeline opened and not started. */
+function sizeStepError(args: SizeStepErrorArgs): Promise<unknown> {
+  const p = CameraPipeline.open(args.options);
+  try {
+    p.setEncodedSize(args.size);
+    return Promise.resolve({ thrown: false });
+  } catch (e) {
+    const err = e as Error;
+    return Promise.resolve({ thrown: true, name: err.name, message: err.message });
+  } finally {
+    p.close();
+  }
+}
+
+export const sizeStepScenarios = { sizeStep, sizeStepError };

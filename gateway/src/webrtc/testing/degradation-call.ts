@@ -97,7 +97,7 @@ export async function degradationCall(args: DegradationCallArgs): Promise<Degrad
     name: initial.name,
     info: initial.info,
     initial,
-    open: (_mode, size) => V4l2Source.open({ ...options, ...size }),
+    open: () => V4l2Source.open(options),
     resizable: true,
     devicePath: options.device,
   });
