@@ -33,6 +33,7 @@
         "src/encoder_settings.cc",
         "src/encoding_layer.cc",
         "src/frame_queue.cc",
+        "src/frame_scaler.cc",
         "src/jpeg_encoder.cc",
         "src/js_errors.cc",
         "src/m2m_encoder.cc",

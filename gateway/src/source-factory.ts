@@ -83,10 +83,9 @@ export function createSource(config: Config): H264Source {
     name: initial.name,
     info: initial.info,
     initial,
-    open: (mode, size) =>
+    open: (mode) =>
       V4l2Source.open({
         ...options,
-        ...size,
         ...(mode === "fallback" ? { encoder: "software" as const } : {}),
       }),
     resizable: true,

@@ -6,7 +6,7 @@ FUZZ_NATIVE_SRCS := capture_device.cc device_list.cc v4l2_util.cc device_error.c
                     pipeline_worker.cc pipeline.cc m2m_encoder.cc m2m_encoder_device.cc \
                     passthrough_encoder.cc x264_encoder.cc frame_queue.cc \
                     clock_map.cc encoder_settings.cc encoder_choice.cc raw_frame_tap.cc \
-                    encoding_layer.cc
+                    encoding_layer.cc frame_scaler.cc
 FUZZ_NATIVE_OBJS := $(FUZZ_NATIVE_SRCS:%.cc=$(FUZZ_NATIVE_DIR)/obj/%.o) \
                     $(FUZZ_NATIVE_DIR)/obj/fake_device.o
 FUZZ_NATIVE_CXXFLAGS := $(FUZZ_SANITIZE) -std=c++17 -Wall -Wextra -include native/fuzz/fake_device.h \

@@ -28,6 +28,7 @@ export interface NativePipeline {
   setBitrate(kbps: number): void;
   /** Throws the DeviceError for the camera's own H.264. */
   setFrameRate(fps: number): void;
+  setEncodedSize(size: { width: number; height: number }): void;
   requestKeyFrame(): void;
   /** Returns the encoder the layer got; throws the DeviceError when it cannot run. */
   startLayer(options: LayerOptions): "hardware" | "software";

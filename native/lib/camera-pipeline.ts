@@ -75,6 +75,28 @@ export class CameraPipeline extends NativeDevice<
     });
   }
 
+  /**
+   * Encodes at `size` from now on (a size step: docs/native.md, "Size
+   * steps"), without reopening or restarting the camera: it streams on at
+   * the negotiated size, each frame is scaled (libyuv; a centre crop when
+   * the aspect ratio differs) before the main encoder, which is set up
+   * again at the new size between two frames (x264 reopened; an M2M
+   * encoder drained and its queues restreamed at the new size). The next
+   * 'frame' is an IDR at the new size; frames before it carry the old
+   * size. The negotiated size again: frames go to the encoder unscaled
+   * (zero copy where it was). Lasts across stop() and start(). Throws
+   * NativeDeviceError for a size that is odd, under 16x16 or larger than
+   * the camera's, and for a camera whose own H.264 is passed through; an
+   * encoder that refuses the size emits a non-fatal 'error' and keeps the
+   * size it had.
+   */
+  setEncodedSize(size: { width: number; height: number }): void {
+    this.assertOpen("setEncodedSize");
+    callNative(() => {
+      this.native.setEncodedSize(size);
+    });
+  }
+
   /** The next encoded frame (or the one after, with a hardware encoder's latency) is an IDR. */
   requestKeyFrame(): void {
     this.assertOpen("requestKeyFrame");

@@ -95,6 +95,7 @@ export interface EncodedFrame {
   /** V4L2 buffer timestamp mapped to CLOCK_REALTIME, microseconds since the epoch. */
   captureTimeUs: number;
   keyframe: boolean;
+  /** The encoded size: the camera's, or what setEncodedSize() (or startLayer()) asked. */
   width: number;
   height: number;
   /** 0: the main encoding; 1: the lower one (CameraPipeline.startLayer). */
@@ -123,6 +124,13 @@ export interface PipelineStats {
   layerFramesEncoded: number;
   /** Camera frames not encoded to hold a lower frame rate (CameraPipeline.setFrameRate). */
   framesDecimated: number;
+  /**
+   * The camera driver's V4L2 sequence number of the last frame captured:
+   * it counts the sensor's frames since the camera started streaming, so
+   * it runs ahead of framesCaptured by the frames the driver lost (no
+   * buffer free), and starts again from 0 when the camera is restarted.
+   */
+  cameraSequence: number;
 }
 
 export interface SnapshotOptions {

@@ -207,6 +207,7 @@ bool CaptureDevice::dequeue(CapturedBuffer& out) {
   out.bytesused = info_.multiplanar ? planes[0].bytesused : b.bytesused;
   out.bytesused = std::min<size_t>(out.bytesused, out.length);
   out.timestamp = b.timestamp;
+  out.sequence = b.sequence;
   out.keyframe = (b.flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
   if (b.flags & V4L2_BUF_FLAG_ERROR) out.bytesused = 0;  // corrupt frame: caller skips it
   return true;

@@ -10,6 +10,10 @@
 
 namespace camgw {
 
+// The index of a frame that is not a camera buffer (a scaled copy,
+// frame_scaler.h): an encoder's input-done for it hands nothing back.
+constexpr uint32_t kNotCameraBuffer = UINT32_MAX;
+
 struct CapturedBuffer {
   uint32_t index;       // the camera buffer's V4L2 index: what an encoder hands back
   const uint8_t* data;  // the MMAP'd bytes
@@ -18,6 +22,7 @@ struct CapturedBuffer {
   int dmabufFd;         // from VIDIOC_EXPBUF, or -1 when not exported
   timeval timestamp;    // CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
   bool keyframe;        // from V4L2_BUF_FLAG_KEYFRAME (H.264 cameras)
+  uint32_t sequence;    // the driver's frame count since STREAMON (gaps: frames it lost)
 };
 
 }  // namespace camgw

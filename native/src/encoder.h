@@ -10,8 +10,9 @@
 // when the worker sees its pollFd() ready.
 //
 // The worker thread calls encode(), onPollEvents(), drain(), setBitrate(),
-// setFrameRate() and requestKeyFrame(), and the callbacks run on it. Construction, start()
-// and stop() happen on the JS thread while no worker runs.
+// setFrameRate(), requestKeyFrame() and resize(), and the callbacks run on
+// it. Construction, start() and stop() happen on the JS thread while no
+// worker runs (resize() too, then).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "capture_device.h"
 #include "captured_buffer.h"
 
 namespace camgw {
@@ -36,6 +38,13 @@ struct EncodedUnit {
 struct FrameSource {
   uint32_t bufferCount;  // camera buffers: every CapturedBuffer::index is below it
   bool dmabuf;           // every CapturedBuffer carries its dmabuf fd
+};
+
+// How a frame given to encode() is laid out in memory for a planar I420
+// input: the luma row pitch (the chroma planes' is half of it), and the
+// luma rows before the chroma planes (a driver may pad the height).
+struct InputLayout {
+  uint32_t bytesperline, rows;
 };
 
 class Encoder {
@@ -68,6 +77,19 @@ class Encoder {
   // exactly once, before this returns or later. False: the frame was skipped
   // (no free input, an encoder error), and its buffer is already handed back.
   virtual bool encode(const CapturedBuffer& frame) = 0;
+
+  // Frames of another size or layout from now on: `input` (the pipeline's
+  // scaled I420, or the camera's own frames again: docs/native.md, "Size
+  // steps"). The camera streams on; only the encoder is set up again at the
+  // new size. Before start() that is all; once started it restarts in
+  // place, what it holds for the old size coming out first, with frames
+  // from `source`, and the next access unit is an IDR with the new
+  // SPS/PPS. Returns whether frames are then read in place. Throws
+  // DeviceError: set up for `input` or not, it is then stopped.
+  virtual bool resize(const CaptureFormat& input, const FrameSource& source) = 0;
+  // How encode()'s frames must be laid out, for the size it was set up for
+  // (I420 input: what a caller scaling frames for it writes).
+  virtual InputLayout inputLayout() const = 0;
 
   // A descriptor the worker polls (POLLIN | POLLOUT) for finished work, or -1
   // when encode() finishes every frame before it returns.

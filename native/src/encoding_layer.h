@@ -14,10 +14,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "captured_buffer.h"
 #include "encoder.h"
+#include "frame_scaler.h"
 #include "pipeline_options.h"
 
 namespace camgw {
@@ -53,18 +53,10 @@ class EncodingLayer {
   void requestKeyFrame() { encoder_->requestKeyFrame(); }
 
  private:
-  bool scale(const CapturedBuffer& b);
-
   LayerOptions o_;
-  uint32_t camWidth_, camHeight_, camFourcc_, camStride_;
   EncoderMode mode_ = EncoderMode::Software;
   std::unique_ptr<Encoder> encoder_;
-  // The camera frame as I420 at full size (YUYV and NV12 are converted first;
-  // libyuv's I420Scale then does the box filtering), and the scaled picture
-  // in the encoder's input layout: I420 with `dstStride_`, its chroma planes
-  // after `dstRows_` luma rows (an M2M driver may pad both).
-  std::vector<uint8_t> full_, scaled_;
-  uint32_t dstStride_ = 0, dstRows_ = 0;
+  FrameScaler scaler_;
 };
 
 }  // namespace camgw

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <vector>
 
 #include "clock_map.h"
 #include "device_error.h"
@@ -24,16 +25,53 @@ M2mEncoder::M2mEncoder(const std::string& path, const EncoderSettings& s,
                        const CaptureFormat& input, bool zeroCopy)
     : device_(path, s), input_(input), zeroCopy_(zeroCopy) {
   device_.configure(input.fourcc, input.bytesperline);
-}
-
-bool M2mEncoder::importsDmabuf() const {
   // DMABUF: the encoder reads the camera's buffers in place (no copy of a
   // whole frame per frame) when both layouts agree and both drivers allow it.
-  return zeroCopy_ && device_.layoutMatches(input_.bytesperline, input_.sizeimage);
+  importsCamera_ = zeroCopy_ && device_.layoutMatches(input.bytesperline, input.sizeimage);
+}
+
+bool M2mEncoder::importsDmabuf() const { return importsCamera_; }
+
+InputLayout M2mEncoder::inputLayout() const {
+  const uint32_t bpl = device_.outputBytesperline();
+  return {bpl, bpl ? device_.outputSizeimage() * 2 / (3 * bpl) : 0};
+}
+
+bool M2mEncoder::resize(const CaptureFormat& input, const FrameSource& source) {
+  const bool started = device_.streaming();
+  if (started) {
+    finish();
+    // OUTPUT buffers the drain did not give back come back with STREAMOFF:
+    // the camera buffers among them go back to the camera.
+    const std::vector<uint32_t> held =
+        device_.usesDmabuf() ? device_.heldInputs() : std::vector<uint32_t>{};
+    device_.stop();
+    for (uint32_t slot : held) inputDone(slot);
+  }
+  input_ = input;
+  device_.setSize(input.width, input.height);
+  device_.configure(input.fourcc, input.bytesperline);
+  return started ? start(source) : false;
+}
+
+void M2mEncoder::finish() {
+  if (!device_.beginDrain()) return;
+  const int64_t deadline = ClockMap::monotonicUs() + int64_t(kDrainTimeoutMs) * 1000;
+  while (!device_.sawLast()) {
+    const int64_t left = deadline - ClockMap::monotonicUs();
+    if (left <= 0) return;
+    pollfd p{device_.fd(), POLLIN | POLLOUT, 0};
+    const int r = poll(&p, 1, static_cast<int>(left / 1000) + 1);
+    if (r < 0 && errno != EINTR) return;
+    if (r > 0) onPollEvents(p.revents);
+  }
 }
 
 bool M2mEncoder::start(const FrameSource& source) {
-  const bool dmabuf = source.dmabuf && device_.start(source.bufferCount);
+  // Frames of another layout than the camera's (scaled) are never imported.
+  const bool dmabuf = source.dmabuf &&
+                      device_.layoutMatches(input_.bytesperline, input_.sizeimage) &&
+                      device_.start(source.bufferCount);
   if (!dmabuf) device_.start(0);
   forceIdrNext_ = true;
   inFlight_.clear();

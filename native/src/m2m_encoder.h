@@ -36,14 +36,28 @@ class M2mEncoder final : public Encoder {
   void setFrameRate(uint32_t fpsNum, uint32_t fpsDen) override {
     device_.setFrameRate(fpsNum, fpsDen);
   }
-  // The OUTPUT (raw) layout the driver chose: what a caller copying frames in writes.
-  uint32_t inputBytesperline() const { return device_.outputBytesperline(); }
-  uint32_t inputSizeimage() const { return device_.outputSizeimage(); }
+  // The stateful encoder interface (dev-encoder.rst) takes a new OUTPUT size
+  // only with both queues stopped and their buffers freed (bcm2835-codec
+  // sets the VPU's port formats at S_FMT, and S_FMT is EBUSY while buffers
+  // are allocated): drained (what it holds comes out), STREAMOFF and
+  // REQBUFS(0), S_FMT at the new size, REQBUFS and STREAMON again.
+  bool resize(const CaptureFormat& input, const FrameSource& source) override;
+  // The OUTPUT (raw) layout the driver chose: what a caller copying frames
+  // in writes. One plane: Y, then U and V at half the stride; the driver
+  // may pad the rows (bcm2835-codec aligns the height to 16), which
+  // sizeimage shows.
+  InputLayout inputLayout() const override;
 
  private:
+  // Drains on the worker, handing out what comes (bounded like drain()).
+  void finish();
+
   M2mEncoderDevice device_;
   CaptureFormat input_;
   bool zeroCopy_;
+  // Whether camera buffers could be imported at the camera's own layout
+  // (known at construction, whatever size it is set up for since).
+  bool importsCamera_ = false;
   bool forceIdrNext_ = true;
   // Frames queued and not yet out: (buffer timestamp µs, queued at monotonic µs).
   std::deque<std::pair<int64_t, int64_t>> inFlight_;

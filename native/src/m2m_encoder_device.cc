@@ -138,8 +138,8 @@ void M2mEncoderDevice::configure(uint32_t inputFourcc, uint32_t bytesperline) {
   // 3. Frame interval on OUTPUT: the rate control's notion of time.
   v4l2_streamparm p{};
   p.type = kOut;
-  p.parm.output.timeperframe.numerator = s_.fpsDenominator;
-  p.parm.output.timeperframe.denominator = s_.fpsNumerator;
+  p.parm.output.timeperframe.numerator = rateNum_ ? rateDen_ : s_.fpsDenominator;
+  p.parm.output.timeperframe.denominator = rateNum_ ? rateNum_ : s_.fpsNumerator;
   if (xioctl(fd_.get(), VIDIOC_S_PARM, &p) == -1 && errno != ENOTTY && errno != EINVAL) {
     throw DeviceError(path_, "VIDIOC_S_PARM", errno);
   }
@@ -164,6 +164,19 @@ void M2mEncoderDevice::configure(uint32_t inputFourcc, uint32_t bytesperline) {
              false);
   // bcm2835-codec never emits B-frames and has no B_FRAMES control: optional.
   setControl(V4L2_CID_MPEG_VIDEO_B_FRAMES, 0, "V4L2_CID_MPEG_VIDEO_B_FRAMES", true);
+}
+
+void M2mEncoderDevice::setSize(uint32_t width, uint32_t height) {
+  s_.width = width;
+  s_.height = height;
+}
+
+std::vector<uint32_t> M2mEncoderDevice::heldInputs() const {
+  std::vector<uint32_t> held;
+  for (uint32_t i = 0; i < outFree_.size(); i++) {
+    if (!outFree_[i]) held.push_back(i);
+  }
+  return held;
 }
 
 bool M2mEncoderDevice::layoutMatches(uint32_t bytesperline, size_t cameraBufferLength) const {
@@ -356,6 +369,8 @@ void M2mEncoderDevice::setBitrate(uint32_t kbps) {
 // as MMAL_PARAMETER_VIDEO_FRAME_RATE, which its rate control divides the
 // bitrate by; before streaming it is part of the port format (configure()).
 void M2mEncoderDevice::setFrameRate(uint32_t fpsNum, uint32_t fpsDen) {
+  rateNum_ = fpsNum;
+  rateDen_ = fpsDen;
   v4l2_streamparm p{};
   p.type = kOut;
   p.parm.output.timeperframe.numerator = fpsDen;
@@ -367,11 +382,15 @@ void M2mEncoderDevice::forceKeyFrame() {
   setControl(V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 1, "V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME", false);
 }
 
-void M2mEncoderDevice::drain(int timeoutMs) noexcept {
-  if (!streaming_) return;
+bool M2mEncoderDevice::beginDrain() noexcept {
+  if (!streaming_) return false;
   v4l2_encoder_cmd cmd{};
   cmd.cmd = V4L2_ENC_CMD_STOP;
-  if (xioctl(fd_.get(), VIDIOC_ENCODER_CMD, &cmd) == -1) return;
+  return xioctl(fd_.get(), VIDIOC_ENCODER_CMD, &cmd) == 0;
+}
+
+void M2mEncoderDevice::drain(int timeoutMs) noexcept {
+  if (!beginDrain()) return;
   const int64_t deadline = ClockMap::monotonicUs() + int64_t(timeoutMs) * 1000;
   try {
     while (!sawLast_) {

@@ -30,8 +30,11 @@ class M2mEncoderDevice {
   const std::string& path() const { return path_; }
   int fd() const { return fd_.get(); }
 
-  // S_FMT CAPTURE (H.264), S_FMT OUTPUT (raw), S_PARM, controls.
+  // S_FMT CAPTURE (H.264), S_FMT OUTPUT (raw), S_PARM, controls, at the
+  // size the settings say (setSize: another one; only while not streaming,
+  // as S_FMT is EBUSY while buffers are allocated: vb2_is_busy()).
   void configure(uint32_t inputFourcc, uint32_t bytesperline);
+  void setSize(uint32_t width, uint32_t height);
   // Whether the OUTPUT queue's layout equals the camera's, so camera buffers
   // can be queued as they are (DMABUF import).
   bool layoutMatches(uint32_t bytesperline, size_t cameraBufferLength) const;
@@ -43,7 +46,11 @@ class M2mEncoderDevice {
   // 0: MMAP OUTPUT buffers that the caller copies frames into.
   bool start(uint32_t dmabufCount);
   void stop() noexcept;
+  bool streaming() const { return streaming_; }
   bool usesDmabuf() const { return dmabuf_; }
+  // The OUTPUT buffers queued and not yet reclaimed (DMABUF: the camera
+  // buffers the encoder holds).
+  std::vector<uint32_t> heldInputs() const;
 
   // DMABUF: queue camera buffer `slot` (its dmabuf fd). MMAP: copy `data`.
   // Returns false when no OUTPUT buffer is free (the frame is then skipped).
@@ -62,7 +69,10 @@ class M2mEncoderDevice {
   // VIDIOC_S_PARM on OUTPUT while streaming: the rate its rate control aims at.
   void setFrameRate(uint32_t fpsNum, uint32_t fpsDen);
   void forceKeyFrame();
-  // V4L2_ENC_CMD_STOP then wait (bounded) for the LAST buffer.
+  // V4L2_ENC_CMD_STOP: what is queued is encoded, the last CAPTURE buffer
+  // flagged V4L2_BUF_FLAG_LAST (sawLast()). False when not streaming or refused.
+  bool beginDrain() noexcept;
+  // beginDrain() then wait (bounded) for the LAST buffer, discarding what comes out.
   void drain(int timeoutMs) noexcept;
 
  private:
@@ -75,6 +85,8 @@ class M2mEncoderDevice {
   UniqueFd fd_;
   EncoderSettings s_;
   uint32_t inputFourcc_ = 0;
+  // The rate setFrameRate() last set (0: the settings'), set up again by configure().
+  uint32_t rateNum_ = 0, rateDen_ = 0;
   uint32_t outBytesperline_ = 0, outSizeimage_ = 0;
   bool dmabuf_ = false;
   bool streaming_ = false;

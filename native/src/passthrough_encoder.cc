@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "clock_map.h"
+#include "device_error.h"
 #include "v4l2_util.h"
 
 namespace camgw {
@@ -33,6 +34,11 @@ void PassthroughEncoder::requestKeyFrame() {
   // control; a driver that exposes FORCE_KEY_FRAME gets it, others wait for
   // their own GOP.
   camera_.forceKeyFrame();
+}
+
+bool PassthroughEncoder::resize(const CaptureFormat&, const FrameSource&) {
+  throw DeviceError(camera_.path(), "resize",
+                    "the camera's own H.264 cannot be scaled (it gives no raw frames)");
 }
 
 }  // namespace camgw

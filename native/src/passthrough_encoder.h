@@ -23,6 +23,9 @@ class PassthroughEncoder final : public Encoder {
   // camera has no such control.
   void setBitrate(uint32_t kbps) override;
   void requestKeyFrame() override;
+  // Its access units are the camera's: they cannot be scaled. Throws DeviceError.
+  bool resize(const CaptureFormat& input, const FrameSource& source) override;
+  InputLayout inputLayout() const override { return {0, 0}; }
 
  private:
   CaptureDevice& camera_;

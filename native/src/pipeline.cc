@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 #include "encoder_choice.h"
 
@@ -19,8 +20,13 @@ Pipeline::Pipeline(const PipelineOptions& o, PipelineEvents events)
     tap_ = std::make_shared<RawFrameTap>();
     tap_->setLayout(neg_.width, neg_.height, neg_.fourcc, camera_->format().bytesperline);
   }
-  // Both run on the worker, from inside encode() or onPollEvents().
-  encoder_->setInputDoneCallback([this](uint32_t index) { requeueCamera(index); });
+  encodedWidth_ = neg_.width;
+  encodedHeight_ = neg_.height;
+  // Both run on the worker, from inside encode() or onPollEvents(). A
+  // scaled frame is the pipeline's own copy: nothing to hand back.
+  encoder_->setInputDoneCallback([this](uint32_t index) {
+    if (index != kNotCameraBuffer) requeueCamera(index);
+  });
   encoder_->setOutputReadyCallback([this](EncodedUnit&& u) { onEncoded(std::move(u)); });
   const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (efd < 0) throw DeviceError(o.device, "eventfd", errno);
@@ -35,8 +41,11 @@ void Pipeline::start() {
   // The camera exports its buffers only for an encoder that can import them.
   camera_->start(encoder_->importsDmabuf());
   const auto buffers = static_cast<uint32_t>(camera_->bufferCount());
+  cameraSource_ = FrameSource{buffers, camera_->exported()};
   try {
-    neg_.dmabuf = encoder_->start(FrameSource{buffers, camera_->exported()});
+    // Scaled frames (setEncodedSize) are the pipeline's own, one at a time.
+    neg_.dmabuf = encoder_->start(scaler_ ? FrameSource{1, false} : cameraSource_);
+    zeroCopy_ = neg_.dmabuf;
   } catch (...) {
     camera_->stop();
     throw;
@@ -130,6 +139,66 @@ void Pipeline::setFrameRate(double fps) {
   wake();
 }
 
+void Pipeline::setEncodedSize(uint32_t width, uint32_t height) {
+  if (closed_) throw DeviceError(opts_.device, "resize", "pipeline is closed");
+  if (neg_.encoder == EncoderMode::Passthrough) {
+    throw DeviceError(opts_.device, "resize",
+                      "the camera's own H.264 cannot be scaled (it gives no raw frames)");
+  }
+  if (width < 16 || height < 16 || width % 2 || height % 2 || width > neg_.width ||
+      height > neg_.height) {
+    throw DeviceError(opts_.device, "resize",
+                      "an encoded size must be even, 16x16 at least and at most the camera's " +
+                          std::to_string(neg_.width) + "x" + std::to_string(neg_.height) +
+                          ", not " + std::to_string(width) + "x" + std::to_string(height));
+  }
+  if (!running()) {
+    // No worker: the encoder is not started, so this only sets it up.
+    const uint32_t oldWidth = encodedWidth_, oldHeight = encodedHeight_;
+    try {
+      resizeEncoder(width, height);
+    } catch (const DeviceError&) {
+      resizeEncoder(oldWidth, oldHeight);
+      throw;
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(cmdMu_);
+    pendingWidth_ = width;
+    pendingHeight_ = height;
+  }
+  wake();
+}
+
+void Pipeline::resizeEncoder(uint32_t width, uint32_t height) {
+  const bool full = width == neg_.width && height == neg_.height;
+  CaptureFormat in = camera_->format();
+  if (!full) {
+    in.width = width;
+    in.height = height;
+    in.fourcc = V4L2_PIX_FMT_YUV420;
+    in.bytesperline = width;
+    in.sizeimage = width * height * 3 / 2;
+  }
+  zeroCopy_ = encoder_->resize(in, full ? cameraSource_ : FrameSource{1, false});
+  if (full) {
+    scaler_.reset();
+  } else {
+    if (!scaler_) {
+      scaler_ = std::make_unique<FrameScaler>(neg_.width, neg_.height, neg_.fourcc,
+                                              camera_->format().bytesperline);
+    }
+    const InputLayout l = encoder_->inputLayout();
+    if (l.bytesperline < width || l.rows < height) {
+      throw DeviceError(opts_.device, "resize", "the encoder's input layout is too small");
+    }
+    scaler_->setTarget(width, height, l.bytesperline, l.rows);
+  }
+  encodedWidth_ = width;
+  encodedHeight_ = height;
+}
+
 std::deque<EncodedFrame> Pipeline::takeFrames() {
   std::deque<EncodedFrame> f = queue_.takeAll();
   delivered_ += f.size();
@@ -207,6 +276,7 @@ PipelineStats Pipeline::stats() const {
   s.dropped = queue_.dropped() + skipped_;
   s.layerEncoded = layerEncoded_;
   s.decimated = decimated_;
+  s.cameraSequence = cameraSequence_;
   s.queueDepth = queue_.depth();
   std::lock_guard<std::mutex> l(statMu_);
   s.encodeTimeLastUs = encLast_;

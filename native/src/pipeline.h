@@ -21,6 +21,7 @@
 #include "encoding_layer.h"
 #include "frame_decimator.h"
 #include "frame_queue.h"
+#include "frame_scaler.h"
 #include "pipeline_options.h"
 #include "raw_frame_tap.h"
 
@@ -28,8 +29,9 @@ namespace camgw {
 
 struct PipelineStats {
   uint64_t captured, encoded, delivered, dropped;
-  uint64_t layerEncoded;  // access units of the lower encoding
-  uint64_t decimated;     // camera frames not encoded to hold a lower frame rate
+  uint64_t layerEncoded;    // access units of the lower encoding
+  uint64_t decimated;       // camera frames not encoded to hold a lower frame rate
+  uint32_t cameraSequence;  // the V4L2 sequence of the last frame captured
   double encodeTimeLastUs, encodeTimeMeanUs;
   size_t queueDepth;
 };
@@ -64,6 +66,19 @@ class Pipeline {
   // and start(). Throws DeviceError for the camera's own H.264 (dropping
   // its frames would break the stream).
   void setFrameRate(double fps);
+  // Encodes at `width` x `height` from now on, the camera streaming on at
+  // the size it was opened at (docs/native.md, "Size steps"): each frame is
+  // scaled (frame_scaler.h) before the main encoder, which is set up again
+  // at the new size on the worker, between frames (Encoder::resize); its
+  // next access unit is an IDR. The camera's size again: its frames go to
+  // the encoder as they are (zero copy where it was). Lasts across stop()
+  // and start(). Throws DeviceError for a size that is odd, under 16x16 or
+  // larger than the camera's, and for the camera's own H.264; an encoder
+  // that refuses the size on the worker is reported as a non-fatal error
+  // and keeps the size it had.
+  void setEncodedSize(uint32_t width, uint32_t height);
+  // Whether camera buffers reach the encoder in place now (DMABUF).
+  bool zeroCopy() const { return zeroCopy_; }
 
   // The second, lower encoding (encoding_layer.h): opened here on the
   // caller's thread (throws DeviceError), then handed to the worker; a
@@ -87,6 +102,10 @@ class Pipeline {
   void loop();
   void applyCommands();
   void onCameraFrame(const CapturedBuffer& b);
+  // Sets the main encoder up for frames of width x height (the camera's own
+  // or scaled); the worker's, or the JS thread's while it does not run.
+  void resizeEncoder(uint32_t width, uint32_t height);
+  void applySize(uint32_t width, uint32_t height);
   void requeueCamera(uint32_t index);
   void onEncoded(EncodedUnit&& u);
   void onLayerEncoded(EncodedUnit&& u);
@@ -114,8 +133,9 @@ class Pipeline {
   std::mutex cmdMu_;
   uint32_t pendingBitrate_ = 0;
   bool pendingKey_ = false;
-  double pendingFps_ = 0;  // 0: no change asked
-  double frameRate_ = 0;   // JS thread: the rate asked, 0 for the camera's
+  double pendingFps_ = 0;                          // 0: no change asked
+  double frameRate_ = 0;                           // JS thread: the rate asked, 0 for the camera's
+  uint32_t pendingWidth_ = 0, pendingHeight_ = 0;  // a size to encode at; 0: no change asked
   // Layer commands for the worker: a new layer to run (or, with
   // pendingLayerSet_ and a null pendingLayer_, none), a bitrate, an IDR.
   std::unique_ptr<EncodingLayer> pendingLayer_;
@@ -126,11 +146,17 @@ class Pipeline {
   std::optional<LayerOptions> layerConfig_;
   std::atomic<int> layerMode_{-1};  // EncoderMode of the running layer, -1 when none
 
-  // Worker-thread state.
+  // Worker-thread state (the JS thread's while no worker runs).
   uint32_t camQueued_ = 0;
+  FrameSource cameraSource_{0, false};  // the camera's buffers, as the encoder gets them unscaled
+  // The main encoding's size; a scaler when it is not the camera's.
+  std::atomic<uint32_t> encodedWidth_{0}, encodedHeight_{0};
+  std::unique_ptr<FrameScaler> scaler_;
+  std::atomic<bool> zeroCopy_{false};
   FrameDecimator decimator_;
   int64_t eioSinceUs_ = 0;  // first of a run of EIO dequeues, 0 when none
 
+  std::atomic<uint32_t> cameraSequence_{0};
   std::atomic<uint64_t> captured_{0}, encoded_{0}, delivered_{0}, skipped_{0}, layerEncoded_{0},
       decimated_{0};
   mutable std::mutex statMu_;

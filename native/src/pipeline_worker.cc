@@ -10,11 +10,14 @@
 namespace camgw {
 
 void Pipeline::applyCommands() {
-  uint32_t kbps;
+  uint32_t kbps, width, height;
   bool key;
   double fps;
   {
     std::lock_guard<std::mutex> l(cmdMu_);
+    width = pendingWidth_;
+    height = pendingHeight_;
+    pendingWidth_ = pendingHeight_ = 0;
     kbps = pendingBitrate_;
     key = pendingKey_;
     fps = pendingFps_;
@@ -22,6 +25,8 @@ void Pipeline::applyCommands() {
     pendingKey_ = false;
     pendingFps_ = 0;
   }
+  // First: a bitrate, rate or key frame asked with it is the new encoder's.
+  if (width) applySize(width, height);
   if (fps > 0) {
     const double camera = double(neg_.fpsNumerator) / neg_.fpsDenominator;
     decimator_.setRate(fps, camera);
@@ -50,6 +55,22 @@ void Pipeline::applyCommands() {
     }
   }
   applyLayerCommands();
+}
+
+void Pipeline::applySize(uint32_t width, uint32_t height) {
+  const uint32_t oldWidth = encodedWidth_, oldHeight = encodedHeight_;
+  if (width == oldWidth && height == oldHeight) return;
+  try {
+    resizeEncoder(width, height);
+  } catch (const DeviceError& e) {
+    if (e.isUnplug()) throw;
+    // Refused: back to the size it had, which worked (if that fails too,
+    // the encoder is gone and the pipeline stops: a fatal error).
+    resizeEncoder(oldWidth, oldHeight);
+    events_.error(e, false);
+  }
+  // The new size's IDR rides the next camera frame, whatever the frame rate.
+  decimator_.passNext();
 }
 
 void Pipeline::applyLayerCommands() {
@@ -84,6 +105,7 @@ void Pipeline::applyLayerCommands() {
 }
 
 void Pipeline::onCameraFrame(const CapturedBuffer& b) {
+  cameraSequence_ = b.sequence;
   captured_++;
   if (b.bytesused == 0) {  // V4L2_BUF_FLAG_ERROR or empty: nothing to encode
     skipped_++;
@@ -109,6 +131,13 @@ void Pipeline::onCameraFrame(const CapturedBuffer& b) {
     requeueCamera(b.index);
     return;
   }
+  if (scaler_) {
+    // A size step: the encoder gets the scaled copy, the camera its buffer back.
+    const bool scaled = scaler_->scale(b);
+    requeueCamera(b.index);
+    if (!scaled || !encoder_->encode(scaler_->frame(b.timestamp))) skipped_++;
+    return;
+  }
   if (!encoder_->encode(b)) skipped_++;
 }
 
@@ -120,8 +149,8 @@ void Pipeline::requeueCamera(uint32_t index) {
 void Pipeline::onEncoded(EncodedUnit&& u) {
   encoded_++;
   if (u.encodeTimeUs >= 0) recordEncodeTime(u.encodeTimeUs);
-  EncodedFrame f{std::move(u.data), clock_.toRealtimeUs(u.captureTimeUs), u.keyframe, neg_.width,
-                 neg_.height};
+  EncodedFrame f{std::move(u.data), clock_.toRealtimeUs(u.captureTimeUs), u.keyframe, encodedWidth_,
+                 encodedHeight_};
   if (queue_.push(std::move(f))) {
     // Frames were dropped: the next decodable frame must be an IDR.
     std::lock_guard<std::mutex> l(cmdMu_);

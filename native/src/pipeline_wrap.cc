@@ -125,6 +125,7 @@ Napi::Function PipelineWrap::Init(Napi::Env env) {
        InstanceMethod<&PipelineWrap::SetBitrate>("setBitrate"),
        InstanceMethod<&PipelineWrap::SetFrameRate>("setFrameRate"),
        InstanceMethod<&PipelineWrap::RequestKeyFrame>("requestKeyFrame"),
+       InstanceMethod<&PipelineWrap::SetEncodedSize>("setEncodedSize"),
        InstanceMethod<&PipelineWrap::StartLayer>("startLayer"),
        InstanceMethod<&PipelineWrap::StopLayer>("stopLayer"),
        InstanceMethod<&PipelineWrap::SetLayerBitrate>("setLayerBitrate"),
@@ -271,6 +272,24 @@ Napi::Value PipelineWrap::SetFrameRate(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setEncodedSize({width, height}): bad options are a TypeError; a size the
+// pipeline refuses (odd, larger than the camera's, passthrough) throws the
+// DeviceError.
+Napi::Value PipelineWrap::SetEncodedSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) typeError(env, "size must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const uint32_t width = positiveInt(env, o, "width", true, 0, 16384);
+  const uint32_t height = positiveInt(env, o, "height", true, 0, 16384);
+  if (!pipeline_) throw toJsError(env, DeviceError("pipeline", "resize", "pipeline is closed"));
+  try {
+    pipeline_->setEncodedSize(width, height);
+  } catch (const DeviceError& e) {
+    throw toJsError(env, e);
+  }
+  return env.Undefined();
+}
+
 Napi::Value PipelineWrap::RequestKeyFrame(const Napi::CallbackInfo& info) {
   if (pipeline_) pipeline_->requestKeyFrame();
   return info.Env().Undefined();
@@ -331,6 +350,7 @@ Napi::Value PipelineWrap::Stats(const Napi::CallbackInfo& info) {
   o.Set("queueDepth", Napi::Number::New(env, double(s.queueDepth)));
   o.Set("layerFramesEncoded", Napi::Number::New(env, double(s.layerEncoded)));
   o.Set("framesDecimated", Napi::Number::New(env, double(s.decimated)));
+  o.Set("cameraSequence", Napi::Number::New(env, double(s.cameraSequence)));
   return o;
 }
 
@@ -344,7 +364,7 @@ Napi::Value PipelineWrap::Negotiated(const Napi::CallbackInfo& info) {
   o.Set("pixelFormat", fourccToString(n.fourcc));
   o.Set("encoder", encoderModeName(n.encoder));
   if (!n.encoderDevice.empty()) o.Set("encoderDevice", n.encoderDevice);
-  o.Set("dmabuf", Napi::Boolean::New(env, n.dmabuf));
+  o.Set("dmabuf", Napi::Boolean::New(env, pipeline_->zeroCopy()));
   return o;
 }
 

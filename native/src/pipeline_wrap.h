@@ -24,6 +24,7 @@ class PipelineWrap : public Napi::ObjectWrap<PipelineWrap> {
   Napi::Value SetBitrate(const Napi::CallbackInfo& info);
   Napi::Value SetFrameRate(const Napi::CallbackInfo& info);
   Napi::Value RequestKeyFrame(const Napi::CallbackInfo& info);
+  Napi::Value SetEncodedSize(const Napi::CallbackInfo& info);
   Napi::Value StartLayer(const Napi::CallbackInfo& info);
   Napi::Value StopLayer(const Napi::CallbackInfo& info);
   Napi::Value SetLayerBitrate(const Napi::CallbackInfo& info);

@@ -21,6 +21,12 @@ constexpr const char* kOpen = "x264_encoder_open";
 X264Encoder::X264Encoder(const std::string& device, const EncoderSettings& s, uint32_t inputFourcc,
                          uint32_t bytesperline)
     : device_(device), s_(s), fourcc_(inputFourcc), bytesperline_(bytesperline) {
+  open();
+}
+
+void X264Encoder::open() {
+  const EncoderSettings& s = s_;
+  param_ = x264_param_t{};
   // ultrafast + zerolatency: zerolatency turns off B-frames, lookahead,
   // mb-tree and frame threads, so every call returns the frame just given.
   if (x264_param_default_preset(&param_, "ultrafast", "zerolatency") < 0) {
@@ -53,6 +59,7 @@ X264Encoder::X264Encoder(const std::string& device, const EncoderSettings& s, ui
       s.levelIdc ? s.levelIdc
                  : pickLevelIdc(s.width, s.height, double(s.fpsNumerator) / s.fpsDenominator));
   applyRateControl(param_, s.bitrateKbps);
+  applyFrameRate(param_);
   const char* profile = "baseline";
   if (s.profile == H264Profile::Main) profile = "main";
   if (s.profile == H264Profile::High) profile = "high";
@@ -74,11 +81,26 @@ X264Encoder::X264Encoder(const std::string& device, const EncoderSettings& s, ui
   }
 }
 
-X264Encoder::~X264Encoder() {
+X264Encoder::~X264Encoder() { close(); }
+
+void X264Encoder::close() noexcept {
   if (enc_ != nullptr) {
     x264_picture_clean(&pic_);
     x264_encoder_close(enc_);
+    enc_ = nullptr;
   }
+}
+
+bool X264Encoder::resize(const CaptureFormat& input, const FrameSource&) {
+  close();
+  s_.width = input.width;
+  s_.height = input.height;
+  fourcc_ = input.fourcc;
+  bytesperline_ = input.bytesperline;
+  pts_ = 0;
+  forceIdrNext_ = true;
+  open();
+  return false;
 }
 
 bool X264Encoder::accepts(uint32_t f) {
@@ -134,6 +156,7 @@ void X264Encoder::setFrameRate(uint32_t fpsNum, uint32_t fpsDen) {
 }
 
 void X264Encoder::reconfigure(const char* what) {
+  if (enc_ == nullptr) throw DeviceError(device_, kOpen, "not open (a resize failed)");
   if (x264_encoder_reconfig(enc_, &param_) != 0) {
     throw DeviceError(device_, "x264_encoder_reconfig", what);
   }
@@ -173,7 +196,7 @@ bool X264Encoder::convert(const uint8_t* src, uint32_t bytesused) {
 }
 
 bool X264Encoder::encodePicture(const uint8_t* data, uint32_t bytesused, EncodedUnit& out) {
-  if (!convert(data, bytesused)) return false;
+  if (enc_ == nullptr || !convert(data, bytesused)) return false;
   pic_.i_pts = pts_++;
   pic_.i_type = forceIdrNext_ ? X264_TYPE_IDR : X264_TYPE_AUTO;
   x264_nal_t* nals = nullptr;

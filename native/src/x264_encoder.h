@@ -35,8 +35,16 @@ class X264Encoder final : public Encoder {
   void setBitrate(uint32_t kbps) override;
   void requestKeyFrame() override { forceIdrNext_ = true; }
   void setFrameRate(uint32_t fpsNum, uint32_t fpsDen) override;
+  // x264 (0.164) cannot change its size in x264_encoder_reconfig: closed
+  // and opened again at the new size, with the current bitrate and frame
+  // rate. Its first picture is an IDR.
+  bool resize(const CaptureFormat& input, const FrameSource& source) override;
+  InputLayout inputLayout() const override { return {bytesperline_, s_.height}; }
 
  private:
+  // x264_encoder_open at s_'s size for frames in fourcc_; throws DeviceError.
+  void open();
+  void close() noexcept;
   void applyRateControl(x264_param_t& p, uint32_t kbps) const;
   void applyFrameRate(x264_param_t& p) const;
   void reconfigure(const char* what);

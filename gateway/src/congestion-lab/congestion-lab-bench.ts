@@ -70,6 +70,10 @@ export async function congestionLabBench(): Promise<void> {
         all.push(figures);
         console.log(formatSentSeries(figures));
         console.log(formatFreezeTimes(run));
+        // The degradation policy's steps, as the gateway logged them.
+        for (const line of run.log.split("\n")) {
+          if (/to fit the bitrate/.test(line)) console.log(`  ${line.trim()}`);
+        }
         if (!scenario.window.capBps) console.log(repairCounters(run.finalMetrics, run.reports[0]));
         if (scenario.adapt && estimateNeverMoved(run.samples)) {
           // Seen twice in cap-300-mid, never in a test run: say what the

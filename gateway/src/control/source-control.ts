@@ -4,7 +4,8 @@ import type { Size, StreamControl } from "./control-services.js";
 /**
  * The control channel's handle on the camera's stream: the bitrate (live,
  * through the source's encoder) and the size (through the source's resize:
- * the pipeline restarts). Both change the one stream every viewer shares.
+ * the camera's picture scaled, or the camera reopened for a larger one;
+ * either way a key frame). Both change the one stream every viewer shares.
  */
 export class SourceControl implements StreamControl {
   private bitrateKbps: number;

@@ -60,10 +60,11 @@ export interface SupervisedSourceOptions {
   name: string;
   info: SourceInfo;
   /**
-   * Opens (not starts) an underlying source, at `size` when resize() asked
-   * for one; throws when the device cannot be opened.
+   * Opens (not starts) an underlying source at the configured size; throws
+   * when the device cannot be opened. The size resize() asked for is then
+   * asked of it in turn (its own resize()).
    */
-  open(mode: OpenMode, size?: FrameSize): H264Source;
+  open(mode: OpenMode): H264Source;
   /** The underlying sources can change their size (resize()); a pipe command cannot. */
   resizable?: boolean;
   /** The source opened at start-up (so a bad device fails then); used until its first failure. */
@@ -118,10 +119,12 @@ type RecoveryCounters = Required<
 export class SupervisedSource extends EventEmitter<H264SourceEvents> implements H264Source {
   readonly name: string;
   /**
-   * Capture at another size from now on (the control channel's `resolution`,
-   * control/source-control.ts): the underlying source reopens at it, and
-   * every source opened after it keeps it. Absent where the underlying
-   * sources cannot (`resizable` not set: a pipe command).
+   * Encode at another size from now on (the control channel's `resolution`,
+   * control/source-control.ts; the degradation policy's size steps): the
+   * underlying source's resize() (a camera scales its picture, or reopens
+   * for a larger one), and every source opened after it is resized the
+   * same. Absent where the underlying sources cannot (`resizable` not set:
+   * a pipe command).
    */
   readonly resize?: (size: FrameSize) => Promise<void>;
   private readonly options: SupervisedSourceOptions;
@@ -319,7 +322,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
     if (this.closed) throw new SourceError("source is closed", { source: this.name });
     const inner = this.inner;
     if (inner?.resize) {
-      // The reopen is no stall: the watchdog starts over once it is done.
+      // A reopen (a larger size) is no stall: the watchdog starts over once it is done.
       clearTimeout(this.watchTimer);
       try {
         await inner.resize(size);
@@ -330,7 +333,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
         }
       }
     }
-    // Without a source open now (an outage), the next one opens at it.
+    // Without a source open now (an outage), the next one is resized to it.
     this.size = size;
   }
 
@@ -432,7 +435,7 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
       this.options.canFallBack && this.now() < this.fallbackUntil ? "fallback" : "normal";
     let inner: H264Source;
     try {
-      inner = this.options.open(mode, this.size ?? undefined);
+      inner = this.options.open(mode);
     } catch (err) {
       this.openFailed(err);
       return;
@@ -455,16 +458,28 @@ export class SupervisedSource extends EventEmitter<H264SourceEvents> implements 
       this.layer = null;
       this.warn(asError(err));
     }
-    inner.start().then(
-      () => {
-        if (this.inner === inner) this.started();
-      },
-      (err: unknown) => {
-        if (this.inner !== inner) return;
-        this.drop();
-        this.openFailed(err);
-      },
-    );
+    // The size asked of the one before carries over too (a camera scales
+    // to it at once; a size larger than it captures reopens it first).
+    const size = this.size;
+    const sized =
+      size && inner.resize
+        ? inner.resize(size).catch((err: unknown) => {
+            this.size = null;
+            this.warn(asError(err));
+          })
+        : Promise.resolve();
+    sized
+      .then(() => (this.inner === inner ? inner.start() : undefined))
+      .then(
+        () => {
+          if (this.inner === inner) this.started();
+        },
+        (err: unknown) => {
+          if (this.inner !== inner) return;
+          this.drop();
+          this.openFailed(err);
+        },
+      );
   }
 
   /** The underlying source runs (stop() may have come meanwhile: then nothing to watch). */

@@ -38,6 +38,10 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   private layer: LayerSettings | null = null;
   /** The frame rate asked for (setFrameRate): set again on each pipeline opened after it. */
   private frameRate: number | null = null;
+  /** The size encoded when it is not the capture's (resize()): set again on each pipeline opened after it. */
+  private encodedSize: { width: number; height: number } | null = null;
+  /** What the camera captures: the last pipeline's negotiated size, and whether it gives H.264. */
+  private capture: CaptureSize;
 
   private constructor(
     private options: V4l2SourceOptions,
@@ -46,6 +50,7 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     super();
     this.name = `v4l2:${options.device}`;
     this.pipeline = pipeline;
+    this.capture = captureOf(pipeline);
     this.lastInfo = infoOf(pipeline);
     this.attach(pipeline);
   }
@@ -100,12 +105,12 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     if (this.closed)
       return Promise.reject(new SourceError("source is closed", { source: this.name }));
     try {
-      if (!this.pipeline || this.pipeline.closed) {
-        this.pipeline = CameraPipeline.open(this.options);
-        this.lastInfo = infoOf(this.pipeline);
-        this.attach(this.pipeline);
+      let p = this.pipeline;
+      if (!p || p.closed) {
+        p = CameraPipeline.open(this.options);
+        this.adopt(p);
       }
-      if (!this.pipeline.running) this.pipeline.start();
+      if (!p.running) p.start();
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(
@@ -185,25 +190,58 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
   }
 
   /**
-   * Reopens the camera and encoder at `size` (V4L2 cannot change a
-   * streaming format: VIDIOC_S_FMT is EBUSY while buffers are allocated),
-   * running again if it ran. A size the devices refuse leaves the old one
-   * in place and throws SourceError.
+   * Encodes at `size` from now on. Within what the camera captures (no
+   * larger, raw frames): the pipeline scales each frame and sets its
+   * encoder up again at the new size, the camera streaming on
+   * (CameraPipeline.setEncodedSize; docs/native.md "Size steps"), so
+   * viewers get an IDR at the new size and no pause. Larger, or from a
+   * camera whose own H.264 is passed through, only the camera can make
+   * that picture: it is reopened at `size` (V4L2 cannot change a streaming
+   * format: VIDIOC_S_FMT is EBUSY while buffers are allocated), running
+   * again if it ran. A size refused leaves the old one in place and throws
+   * SourceError.
    */
   resize(size: { width: number; height: number }): Promise<void> {
     if (this.closed)
       return Promise.reject(new SourceError("source is closed", { source: this.name }));
+    const c = this.capture;
+    if (!c.passthrough && size.width <= c.width && size.height <= c.height) {
+      try {
+        this.encodeAt(size);
+      } catch (err) {
+        return Promise.reject(
+          new SourceError(
+            `cannot encode ${size.width}x${size.height}: ${(err as Error).message}`,
+            { source: this.name },
+            { cause: err },
+          ),
+        );
+      }
+      return Promise.resolve();
+    }
+    return this.reopenAt(size);
+  }
+
+  /** The size the current pipeline encodes at (and every pipeline opened after it). */
+  private encodeAt(size: { width: number; height: number }): void {
+    const p = this.pipeline;
+    if (p && !p.closed) p.setEncodedSize(size);
+    const { width, height } = this.capture;
+    this.encodedSize = size.width === width && size.height === height ? null : size;
+    this.lastInfo = { ...this.lastInfo, width: size.width, height: size.height };
+  }
+
+  /** Opens the camera again, capturing at `size`. */
+  private reopenAt(size: { width: number; height: number }): Promise<void> {
     const options = { ...this.options, ...size };
     const wasRunning = this.running;
-    const old = this.pipeline;
-    old?.close();
+    this.pipeline?.close();
     this.pipeline = null;
     try {
       const pipeline = CameraPipeline.open(options);
       this.options = options;
-      this.pipeline = pipeline;
-      this.lastInfo = infoOf(pipeline);
-      this.attach(pipeline);
+      this.encodedSize = null;
+      this.adopt(pipeline);
     } catch (err) {
       // Back to the size that worked (start() reopens it), so viewers keep a picture.
       const error = new SourceError(
@@ -236,10 +274,19 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     return Promise.resolve();
   }
 
+  /** A pipeline just opened becomes the current one, at the encoded size asked before. */
+  private adopt(pipeline: CameraPipeline): void {
+    this.pipeline = pipeline;
+    this.capture = captureOf(pipeline);
+    this.lastInfo = infoOf(pipeline);
+    this.attach(pipeline);
+  }
+
   private attach(pipeline: CameraPipeline): void {
     pipeline.on("frame", (frame: AccessUnit & { layer: number }) =>
       this.emit(frame.layer === 1 ? "layerFrame" : "frame", frame),
     );
+    this.restoreSize();
     this.restartLayer(pipeline);
     this.restoreFrameRate(pipeline);
     pipeline.on("error", (err) => {
@@ -262,6 +309,25 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       );
       this.emit("end");
     });
+  }
+
+  /** A pipeline opened after resize() (after an unplug) encodes at that size again, where it can. */
+  private restoreSize(): void {
+    const size = this.encodedSize;
+    if (!size) return;
+    try {
+      this.encodeAt(size);
+    } catch (err) {
+      this.encodedSize = null;
+      this.emit(
+        "warning",
+        new SourceError(
+          `${this.name}: the size is the camera's again after reopening: ${(err as Error).message}`,
+          { source: this.name },
+          { cause: err },
+        ),
+      );
+    }
   }
 
   /** A pipeline opened after setFrameRate() (a reopen, a resize) keeps the rate, where it can. */
@@ -287,7 +353,7 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
     const layer = this.layer;
     if (!layer) return;
     const { width, height } = pipeline.negotiated;
-    // A resize to below the layer's size: half of the new size instead.
+    // A reopen at below the layer's size: half of the new size instead.
     const fits = layer.width <= width && layer.height <= height;
     const settings = fits
       ? layer
@@ -307,6 +373,17 @@ export class V4l2Source extends EventEmitter<H264SourceEvents> implements H264So
       );
     }
   }
+}
+
+interface CaptureSize {
+  width: number;
+  height: number;
+  passthrough: boolean;
+}
+
+function captureOf(pipeline: CameraPipeline): CaptureSize {
+  const n = pipeline.negotiated;
+  return { width: n.width, height: n.height, passthrough: n.encoder === "passthrough" };
 }
 
 function infoOf(pipeline: CameraPipeline): SourceInfo {

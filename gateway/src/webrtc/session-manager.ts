@@ -317,7 +317,7 @@ export class SessionManager extends EventEmitter<SessionHostEvents> {
         const to = `${size.width}x${size.height}`;
         if (error)
           options.warn?.(`stream ${id}: cannot step to ${to} to fit the bitrate: ${error.message}`);
-        else options.info?.(`stream ${id}: capturing at ${to} to fit the bitrate`);
+        else options.info?.(`stream ${id}: encoding at ${to} to fit the bitrate`);
       });
       stream.on("frameRate", (fps, error) => {
         if (error) options.warn?.(`stream ${id}: cannot encode at ${fps} fps: ${error.message}`);

@@ -17,7 +17,12 @@ export interface StreamCheck {
   stampSkewUs: number[];
 }
 
-export function checkStream(path: string, frames: FrameRecord[]): StreamCheck {
+/** `source`: the camera's size, when the stream is a scaled copy of its picture. */
+export function checkStream(
+  path: string,
+  frames: FrameRecord[],
+  source?: { width: number; height: number },
+): StreamCheck {
   const data = readFileSync(path);
   const problems: string[] = [];
   let offset = 0;
@@ -36,7 +41,7 @@ export function checkStream(path: string, frames: FrameRecord[]): StreamCheck {
   const height = first?.height ?? 0;
   const decoded = decodeLuma(data, width, height);
   const stamps = decoded.frames.map((l) => {
-    const t = readStamp({ data: l, width, height });
+    const t = readStamp({ data: l, width, height }, source?.width, source?.height);
     return t === null ? undefined : Number(t);
   });
   const stampSkewUs: number[] = [];

@@ -8,6 +8,7 @@ import type { EncodedFrame, PipelineOptions } from "../types.js";
 import { audioScenarios } from "./audio-scenarios.js";
 import { bench } from "./bench-scenario.js";
 import { layerScenarios } from "./layer-scenarios.js";
+import { sizeStepScenarios } from "./size-step-scenarios.js";
 import { snapshotScenarios } from "./snapshot-scenarios.js";
 
 export interface FrameRecord {
@@ -394,6 +395,7 @@ const scenarios: Record<string, (args: never) => Promise<unknown>> = {
   ...audioScenarios,
   ...snapshotScenarios,
   ...layerScenarios,
+  ...sizeStepScenarios,
 };
 
 async function main(): Promise<void> {

@@ -16,8 +16,10 @@
  * `frameRateUpAbove` (a frame-rate step) of the next step's full rate for
  * the hold (hysteresis: a step up must be fed with room to spare).
  *
- * A step that changes the size restarts the camera and encoder (a pause
- * and a key frame): its holds are long. A step that changes only the frame
+ * A step that changes the size costs every viewer a key frame (the camera
+ * streams on and its frames are scaled, but the encoder starts again at
+ * the new size, docs/native.md "Size steps"), and a key frame under a cap
+ * is a burst: its holds are long. A step that changes only the frame
  * rate costs nothing visible but the rate (frames are dropped before the
  * encoder, docs/native.md): its holds are short. In `balanced` the frame
  * rate goes first: a move down never changes the size before the resize

@@ -50,7 +50,7 @@ describe("frame-rate steps on the virtual board (degradation maintain-resolution
     // 20 fps at most: the camera's 30 frames a second, two in three or fewer encoded.
     expect(capped.meanGapMs).toBeGreaterThan(1.4 * (1000 / 30));
     expect(r.log).toContain(`stream main: encoding at ${capped.encoderFps} fps to fit the bitrate`);
-    expect(r.log.some((l) => l.includes("capturing at"))).toBe(false);
+    expect(r.log.some((l) => /encoding at \d+x\d+/.test(l))).toBe(false);
     expect(lifted).not.toBeNull();
     if (!lifted) return;
     expect(lifted.encoderFps).toBe(30);
@@ -58,6 +58,30 @@ describe("frame-rate steps on the virtual board (degradation maintain-resolution
     expect(lifted.meanGapMs).toBeLessThan(0.75 * capped.meanGapMs);
     expect(r.log).toContain("stream main: encoding at 30 fps to fit the bitrate");
     // The supervisor's watchdog took the slower frames for what they are.
+    expect(r.restarts).toEqual({ encoder: 0, stall: 0, outages: 0 });
+  });
+});
+
+describe("size steps on the virtual board (degradation maintain-framerate)", () => {
+  it("encodes a smaller picture from the same capture under a capped link, and the full one when it lifts", async () => {
+    const r = await call({ mode: "maintain-framerate", maxKbps: 800, width: 640, height: 480 });
+    expect(r.before.sizes).toEqual(["640x480"]);
+    const { capped, lifted } = r;
+    expect(capped).not.toBeNull();
+    if (!capped) return;
+    // The ladder's own sizes, which the camera (640x480, 1280x720 and
+    // 1920x1080 only) could not have given by reopening at them.
+    // (Frames already on their way when the step came are at the old size.)
+    for (const size of capped.sizes) expect(["640x480", "480x368", "320x240"]).toContain(size);
+    expect(["480x368", "320x240"]).toContain(capped.sizes[capped.sizes.length - 1]);
+    expect(capped.encoderFps).toBe(30);
+    expect(r.log.some((l) => /encoding at (480x368|320x240) to fit the bitrate/.test(l))).toBe(
+      true,
+    );
+    expect(lifted).not.toBeNull();
+    if (!lifted) return;
+    expect(lifted.sizes[lifted.sizes.length - 1]).toBe("640x480");
+    // No reopen, restart or outage on the way down or up.
     expect(r.restarts).toEqual({ encoder: 0, stall: 0, outages: 0 });
   });
 });

@@ -4,8 +4,10 @@
  * its frame-rate steps): fewer pixels look better than a starved encoder's
  * blocks at full size. A smaller size is taken to need the same bits per
  * pixel, so a size's share of the pixels is its share of the bitrate.
- * Each step restarts the camera and encoder (`H264Source.resize`: V4L2
- * cannot change a streaming format), so there are few of them, far apart.
+ * Each step costs a key frame at the new size (`H264Source.resize`: a
+ * camera's frames are scaled to it and the encoder set up again, the
+ * camera streaming on; docs/native.md "Size steps"), so there are few of
+ * them, far apart.
  */
 
 import type { FrameSize } from "../../media/supervised-source.js";

@@ -354,7 +354,7 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     policy.update(kbps);
   }
 
-  /** The degradation policy's step: a new size restarts the source, a new frame rate does not. */
+  /** The degradation policy's step: a new size costs a key frame, a new frame rate does not. */
   private degrade(to: StreamQuality, from: StreamQuality): void {
     if (to.fps !== from.fps) this.setFrameRate(to.fps);
     if (to.width !== from.width || to.height !== from.height)
@@ -377,9 +377,10 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
     if (!resize) return;
     const asked = `${size.width}x${size.height}`;
     const current = this.source.info;
-    // A camera with a few discrete sizes (UVC, the virtual board's) rounds
-    // to the nearest it has; a step that rounded to the size running now
-    // would only restart it.
+    // A source that reopens its camera for a size (the camera's own H.264)
+    // gets the nearest size the camera has; a step that rounded to the size
+    // running now would only restart it. (A raw camera scales to the size
+    // asked, exactly.)
     if (this.sizeTaken.get(asked) === `${current.width}x${current.height}`) return;
     this.resizing = true;
     resize(size).then(
@@ -392,8 +393,8 @@ export class StreamFanout extends EventEmitter<StreamFanoutEvents> {
       },
       (err: unknown) => {
         this.resizing = false;
-        // Refused (the device has no such size): keep what works, and stop
-        // trying rather than restart the camera every few seconds.
+        // Refused (the encoder or device has no such size): keep what works,
+        // and stop trying rather than every few seconds.
         this.degradation?.withdraw("resize");
         this.emit("resized", size, err instanceof Error ? err : new Error(String(err)));
       },

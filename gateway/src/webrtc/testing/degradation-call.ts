@@ -66,8 +66,7 @@ async function window(
   await new Promise<void>((done) => {
     const onFrame = (au: AccessUnit): void => {
       times.push(au.captureTimeUs);
-      const { width, height } = source.info;
-      sizes.add(`${width}x${height}`);
+      sizes.add(`${au.width}x${au.height}`);
       if (times.length < n) return;
       source.off("frame", onFrame);
       done();
@@ -97,7 +96,7 @@ export async function degradationCall(args: DegradationCallArgs): Promise<Degrad
     name: initial.name,
     info: initial.info,
     initial,
-    open: (_mode, size) => V4l2Source.open({ ...options, ...size }),
+    open: () => V4l2Source.open(options),
     resizable: true,
     devicePath: options.device,
   });
