@@ -20,7 +20,14 @@ export interface RunResult {
   target: string;
   seed: number;
   runs: number;
+  /** Wall time of the run. */
   ms: number;
+  /**
+   * CPU time of the run's thread (null where /proc/thread-self is missing):
+   * what the projection of `make fuzz` uses, since a shared machine stretches
+   * wall time. Work V8 does on its own threads (parallel GC) is not in it.
+   */
+  cpuMs: number | null;
   failure: Failure | undefined;
   notes: Record<string, number>;
 }
@@ -122,6 +129,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, options: RunOptions): 
   };
   const parameters = { numRuns: options.runs, seed: options.seed };
   const t0 = performance.now();
+  const cpu0 = threadCpuMs();
   const details = target.async
     ? await fc.check(
         fc.asyncProperty(target.arbitrary, async (input) => {
@@ -138,6 +146,8 @@ export async function runTarget<T>(target: FuzzTarget<T>, options: RunOptions): 
         parameters,
       );
   const ms = performance.now() - t0;
+  const cpu1 = threadCpuMs();
+  const cpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
   let failure: Failure | undefined;
   if (details.failed) {
     const [input] = details.counterexample ?? [];
@@ -152,6 +162,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, options: RunOptions): 
     seed: options.seed,
     runs: details.numRuns,
     ms,
+    cpuMs,
     failure,
     notes: Object.fromEntries(notes.counts),
   };
