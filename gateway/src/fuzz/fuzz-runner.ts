@@ -24,6 +24,8 @@ interface Outcome {
   target: string;
   inputs: number;
   seconds: number;
+  /** CPU seconds of the target's thread, when /proc tells. */
+  cpuSeconds: number | null;
   corpusFiles: number;
   failure: string | undefined;
   hang: string | undefined;
@@ -121,6 +123,7 @@ async function fuzzOne(target: string): Promise<Outcome> {
       target,
       inputs: result.runs,
       seconds: result.ms / 1000,
+      cpuSeconds: result.cpuMs === null ? null : result.cpuMs / 1000,
       corpusFiles: corpus?.files ?? 0,
       failure: failure === undefined ? undefined : failureText,
       hang: undefined,
@@ -133,6 +136,7 @@ async function fuzzOne(target: string): Promise<Outcome> {
       target,
       inputs: hungAt,
       seconds: (Date.now() - started) / 1000,
+      cpuSeconds: null,
       corpusFiles: 0,
       failure: undefined,
       hang: `input #${hungAt} ran over ${stallMs / 1000} s (saved to ${file})`,
@@ -166,20 +170,44 @@ outcomes.sort(
     targets.findIndex((t) => t.name === a.target) - targets.findIndex((t) => t.name === b.target),
 );
 
+const perCpuSecond = (o: Outcome): number | null =>
+  o.cpuSeconds === null || o.cpuSeconds === 0 ? null : o.inputs / o.cpuSeconds;
 const rows = outcomes.map((o) => [
   o.target,
   String(o.inputs),
   o.seconds.toFixed(0),
   (o.inputs / o.seconds).toFixed(0),
+  o.cpuSeconds === null ? "?" : o.cpuSeconds.toFixed(1),
+  perCpuSecond(o)?.toFixed(0) ?? "?",
   o.failure ? "1" : "0",
   o.hang ? "1" : "0",
 ]);
-const head = ["target", "inputs", "seconds", "inputs/s", "crashes", "hangs"];
+const head = [
+  "target",
+  "inputs",
+  "seconds",
+  "inputs/s",
+  "CPU s",
+  "inputs/CPU s",
+  "crashes",
+  "hangs",
+];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
 const line = (cells: string[]): string =>
   cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
 console.log(`\n${line(head)}\n${rows.map(line).join("\n")}`);
-console.log(`total: ${((Date.now() - t0) / 1000).toFixed(0)} s wall, seed ${seed}`);
+const cpuTotal = outcomes.reduce((sum, o) => sum + (o.cpuSeconds ?? 0), 0);
+console.log(
+  `total: ${((Date.now() - t0) / 1000).toFixed(0)} s wall, ${cpuTotal.toFixed(0)} s of CPU, seed ${seed}`,
+);
+// CPU time, not wall: a shared machine stretches wall time by its load.
+const rates = outcomes.map(perCpuSecond);
+if (rates.every((r) => r !== null && r > 0)) {
+  const hours = rates.reduce<number>((sum, r) => sum + 1_000_000 / (r ?? 1), 0) / 3600;
+  console.log(
+    `at these rates, 1,000,000 inputs of each of these targets take ${hours.toFixed(2)} CPU hours`,
+  );
+}
 for (const o of outcomes) {
   for (const [what, n] of Object.entries(o.notes)) console.log(`  ${o.target}: ${what}: ${n}`);
   if (o.failure) console.log(`  ${o.target} FAILED: ${o.failure}`);

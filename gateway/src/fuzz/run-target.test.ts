@@ -65,3 +65,20 @@ describe("runTarget's time budget", () => {
     expect(r.failure?.message).toMatch(/hang/);
   });
 });
+
+describe("runTarget's errors", () => {
+  it("captures no stacks while inputs run and restores the limit after, even when a property fails", async () => {
+    const limit = Error.stackTraceLimit;
+    const seen: number[] = [];
+    const r = await runTarget(
+      target((n) => {
+        seen.push(Error.stackTraceLimit);
+        if (n > 10) throw new RangeError("too big");
+      }, 1000),
+      { runs: 100, seed: 1 },
+    );
+    expect(r.failure?.message).toBe("RangeError: too big");
+    expect(new Set(seen)).toEqual(new Set([0]));
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+});

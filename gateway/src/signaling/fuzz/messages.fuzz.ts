@@ -102,6 +102,9 @@ const TOKENS = [
   "\xed\xa0\x80",
 ];
 
+/** Shared, as in spec-model.ts: decode() without { stream: true } keeps no state between calls. */
+const utf8KeepingBom = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 export const signalingMessagesTarget = defineTarget({
   name: "signaling-messages",
   about:
@@ -174,7 +177,7 @@ export const signalingMessagesTarget = defineTarget({
     // drops it as RFC 8259 section 8.1 allows; JSON.parse refuses it in a string.)
     let text: string | undefined;
     try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(payload);
+      text = utf8KeepingBom.decode(payload);
     } catch {
       text = undefined;
     }

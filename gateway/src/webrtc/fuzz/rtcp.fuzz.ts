@@ -103,8 +103,15 @@ export const rtcpFeedbackTarget = defineTarget({
       );
       return;
     }
-    const nacks = new NackResponder(history);
-    for (let seq = 0; seq < PACKETS_SENT; seq++) nacks.sent(seq, 0);
+    // A fresh responder for each input that holds a NACK (one in ten), made
+    // at its first NACK: only NACKs use it, and making it (2,000 packets
+    // sent) was half the CPU of the inputs that hold none.
+    let responder: NackResponder | undefined;
+    const freshResponder = (): NackResponder => {
+      const made = new NackResponder(history);
+      for (let seq = 0; seq < PACKETS_SENT; seq++) made.sent(seq, 0);
+      return made;
+    };
     for (const packet of packets) {
       if (asksForKeyFrame(packet, MEDIA_SSRC)) notes.add("FIR for the stream");
       if (
@@ -114,6 +121,8 @@ export const rtcpFeedbackTarget = defineTarget({
         continue;
       }
       const nack = packet.feedback;
+      responder ??= freshResponder();
+      const nacks = responder;
       const before = structuredClone(nacks.stats);
       // 100 ms after sending, a 40 ms round trip, 1 Mbit/s estimated.
       const answer = nacks.handle(nack.lost, 100, 40, 1_000_000);
