@@ -38,7 +38,8 @@ function runText(f: RecoveryFigures): string {
     f.method === "ice-restart" || f.method === "new-session"
       ? `${f.method}${f.attempts > 1 ? ` (${f.attempts} attempts)` : ""}, on ${f.trigger ?? "?"}`
       : f.method;
-  return `back->frame ${back}, freeze ${f.freezeMs} ms, ${how}`;
+  const why = f.why === null ? "" : ` (${f.why})`;
+  return `back->frame ${back}, freeze ${f.freezeMs} ms, ${how}${why}`;
 }
 
 export async function recoveryBench(): Promise<void> {

@@ -160,6 +160,8 @@ export interface RecoveryFigures {
   trigger: string | null;
   /** Restarts and new sessions it took. */
   attempts: number;
+  /** Video did not come back: why, as the probe tells (its end, or its last attempt's reason). */
+  why: string | null;
 }
 
 /** What one watch says about the recovery it saw. */
@@ -181,14 +183,25 @@ export function recoveryFigures(watch: RecoveryWatch): RecoveryFigures {
       method: recovered.method,
       trigger: recovery?.trigger ?? null,
       attempts: recovery?.attempts ?? 1,
+      why: null,
     };
   }
-  const stillPlaying = report.video && report.ended === null && freezes.length === 0;
+  const attempts = watch.events.filter(
+    (e) =>
+      e.at >= disturbedAt &&
+      (e.event === "stalled" || e.event === "ice-restart" || e.event === "new-session"),
+  );
+  // No stall, restart or new session: a short freeze at most, and video went on.
+  const wentOn = report.video && report.ended === null && attempts.length === 0;
+  const last = attempts.at(-1);
   return {
     backToFrameMs: null,
     freezeMs,
-    method: stillPlaying ? "none needed" : "not recovered",
+    method: wentOn ? "none needed" : "not recovered",
     trigger: null,
-    attempts: 0,
+    attempts: attempts.filter((e) => e.event !== "stalled").length,
+    why: wentOn
+      ? null
+      : (report.ended ?? (last && "reason" in last ? `${last.event}: ${last.reason}` : "no video")),
   };
 }
