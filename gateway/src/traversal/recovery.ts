@@ -72,6 +72,8 @@ const PLAY_ON_MS = 3000;
  * the web viewer) would have said otherwise by now.
  */
 const QUIET_MS = 5000;
+/** The longest the viewer may take to its first frame once ICE connected. */
+const PLAYING_WITHIN_MS = 20_000;
 /** The longest watch. */
 const WATCH_S = 40;
 
@@ -109,7 +111,6 @@ export async function watchThrough(
   try {
     const stop = new AbortController();
     const events: (ProbeEvent & { at: number })[] = [];
-    let disturbedAt = Infinity;
     const watching = lab.probe("viewer1", {
       deviceId,
       seconds: WATCH_S,
@@ -123,8 +124,21 @@ export async function watchThrough(
       () => (probe.ended = true),
     );
     await viewersConnected(gateway, 1);
+    // A playing viewer: its first frame, not only ICE (a busy machine can
+    // take seconds from one to the other), then 2 s of video.
+    const deadline = Date.now() + PLAYING_WITHIN_MS;
+    while (!events.some((e) => e.event === "playing")) {
+      if (probe.ended || Date.now() > deadline) {
+        stop.abort();
+        const report = await watching;
+        throw new Error(
+          `the viewer did not play within ${PLAYING_WITHIN_MS} ms: ${JSON.stringify({ report, events })}\n${gateway.output()}`,
+        );
+      }
+      await sleep(100);
+    }
     await sleep(2000);
-    disturbedAt = Date.now();
+    const disturbedAt = Date.now();
     await disturbance.run(lab);
     const backAt = Date.now();
     const since = (): (ProbeEvent & { at: number })[] => events.filter((e) => e.at >= disturbedAt);
