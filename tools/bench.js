@@ -53,6 +53,10 @@ run("matrix", process.execPath, [
   "-e",
   "import('./build/gateway/src/traversal/matrix-bench.js').then((m) => m.matrixBench())",
 ]);
+run("recovery", process.execPath, [
+  "-e",
+  "import('./build/gateway/src/traversal/recovery-bench.js').then((m) => m.recoveryBench())",
+]);
 run("congestion-lab", process.execPath, [
   "-e",
   "import('./build/gateway/src/congestion-lab/congestion-lab-bench.js').then((m) => m.congestionLabBench())",

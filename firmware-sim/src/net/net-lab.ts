@@ -152,6 +152,7 @@ export class NetLab {
   turn: TurnInfo | null = null;
   broker: BrokerInfo | null = null;
   readonly daemons: Daemon[] = [];
+  private brokerDaemon: Daemon | null = null;
   links = new Map<string, LinkEmulator>();
 
   private constructor(
@@ -234,6 +235,7 @@ export class NetLab {
             brokerPlan.addresses[0] ?? "",
           );
           lab.daemons.push(daemon);
+          lab.brokerDaemon = daemon;
           lab.broker = info;
         })(),
       ]);
@@ -565,6 +567,26 @@ export class NetLab {
 
   linkUp(link: string, direction?: "up" | "down"): Promise<void> {
     return this.change(`${link}${direction ? `/${direction}` : ""}:down=off`);
+  }
+
+  /**
+   * Stops the lab's Mosquitto (its clients' connections close, and new ones
+   * are refused, as while a real broker restarts) and starts it again at
+   * the same address `downMs` later; resolves once it accepts clients. Its
+   * earlier log moves to `mosquitto.log.1`.
+   */
+  async restartBroker(downMs: number): Promise<void> {
+    const old = this.brokerDaemon;
+    const plan = this.plan.services.find((s) => s.name === "broker");
+    if (!old || !this.broker || !plan) throw new NetLabError("this lab has no broker");
+    await old.stop();
+    this.daemons.splice(this.daemons.indexOf(old), 1);
+    this.brokerDaemon = null;
+    await new Promise((r) => setTimeout(r, downMs));
+    await rename(this.broker.logFile, `${this.broker.logFile}.1`);
+    const { daemon } = await startMosquitto(plan.ns, this.dir, plan.addresses[0] ?? "");
+    this.daemons.push(daemon);
+    this.brokerDaemon = daemon;
   }
 
   /** Packet counters of a link's emulator ("up" is from the site toward the internet). */

@@ -91,6 +91,8 @@ interface Outage {
   method: RecoveryMethod;
   /** When the latest attempt started (performance.now()). */
   attemptAt: number;
+  /** The counters then, to tell what an attempt that brings nothing back waits for. */
+  statsAtAttempt: Pick<HeadlessViewerStats, "packetsReceived" | "keyFrames" | "plisSent">;
 }
 
 const NEW_SESSION_BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
@@ -401,6 +403,7 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
         attempts: 0,
         method,
         attemptAt: performance.now(),
+        statsAtAttempt: this.stats,
       };
     }
     this.#attempt(trigger, method);
@@ -418,6 +421,7 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
     outage.attempts++;
     outage.method = method;
     outage.attemptAt = performance.now();
+    outage.statsAtAttempt = this.stats;
     if (method === "ice-restart") {
       this.#emitEvent({ event: "ice-restart", reason: why });
       void this.#restartIce();
@@ -443,10 +447,30 @@ export class RecoveringViewer extends TypedEmitter<RecoveringViewerEvents> {
     }
     if (this.#waitingForBroker === undefined && now - outage.attemptAt > this.#o.restartTimeoutMs) {
       this.#attempt(
-        `no video ${this.#o.restartTimeoutMs / 1000} s after the ${outage.method}`,
+        `no video ${this.#o.restartTimeoutMs / 1000} s after the ${outage.method} (${this.#waitingFor(outage)})`,
         "new-session",
       );
     }
+  }
+
+  /**
+   * What an attempt that brought no video back was left waiting for, as
+   * far as a viewer can tell: ICE that did not connect, a sender that sends
+   * nothing on the pair, or packets but no key frame (and the PLIs asking
+   * for one). The probe's events and the soak's timeline print it.
+   */
+  #waitingFor(outage: Outage): string {
+    const peer = this.#peer;
+    if (!peer) return "no peer";
+    const now = this.stats;
+    const since = outage.statsAtAttempt;
+    const pair = peer.selectedPair;
+    const path = pair ? `pair ${pair.local.type}-${pair.remote.type}` : "no pair";
+    return (
+      `ICE ${peer.connectionState}, ${path}; since then ` +
+      `${now.packetsReceived - since.packetsReceived} packets, ` +
+      `${now.keyFrames - since.keyFrames} key frames, ${now.plisSent - since.plisSent} PLIs sent`
+    );
   }
 }
 

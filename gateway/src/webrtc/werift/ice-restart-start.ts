@@ -19,10 +19,19 @@ export async function startRestartedIce(pc: RTCPeerConnection): Promise<void> {
   await Promise.all(
     pc.dtlsTransports.map(async (dtls) => {
       const ice = dtls.iceTransport;
-      // A restarted connection has no nominated pair (ice.ts restart()); its
-      // transport state says "completed" once gathering is done (werift's
-      // Connection reports gathering as a state), so it cannot tell.
-      if (dtls.state !== "connected" || ice.connection.nominated) return;
+      // Only connect() sets a connection "connected", after its checks, and
+      // only connect() starts consent freshness (queryConsent, RFC 7675),
+      // without which werift sends nothing on the pair
+      // (canSendApplicationData). A nominated pair does not tell: the remote's
+      // checks nominate one before we run ours when they arrive before our
+      // description is applied (our answer goes out while we still gather,
+      // e.g. for a TURN allocation), and werift then starts no consent
+      // (checkComplete does only in state "connected" or "completed"), so
+      // media never resumed. connect() on a concluded checklist returns at
+      // once, consent started. The transport's state cannot tell either: it
+      // says "completed" once gathering is done (werift's Connection reports
+      // gathering as a state).
+      if (dtls.state !== "connected" || ice.connection.state === "connected") return;
       if (!ice.connection.remoteUsername) return;
       await ice.start();
     }),
