@@ -112,4 +112,32 @@ describe("ICE restart on a live session", () => {
     expect(m.stats.sessionsCreated).toBe(1);
     expect(m.stats.sessionsEnded["replaced-silently"]).toBe(0);
   });
+
+  it("takes the viewer's candidates after each of many restarts (the limit is per ICE generation)", async () => {
+    source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
+    const m = new SessionManager({ streams: { main: source }, ice: LOOPBACK });
+    manager = m;
+    const c = await connectViewer(m, "v1", "s1");
+    viewers.push(c);
+    await nextFrame(c.viewer);
+    let port = 40000;
+    for (let restart = 0; restart < 3; restart++) {
+      const answer = await m.offer({
+        viewerId: "v1",
+        session: "s1",
+        sdp: await c.viewer.restartIce(),
+        stream: "main",
+      });
+      await c.viewer.acceptAnswer(answer);
+      const before = c.viewer.stats.frames;
+      await waitFor(() => c.viewer.stats.frames > before + 5, 15_000);
+      // 20 a generation: three generations hold more than 32 in all.
+      for (let i = 0; i < 20; i++) {
+        const candidate = `candidate:${i} 1 udp 2122260223 127.0.0.1 ${port++} typ host`;
+        expect(m.addCandidate("v1", "s1", { candidate, sdpMid: "0", sdpMLineIndex: 0 })).toBe(true);
+      }
+    }
+    expect(m.stats.iceRestarts).toBe(3);
+    expect(m.stats.sessionsCreated).toBe(1);
+  });
 });

@@ -248,6 +248,11 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
     }
     this.answerReleased = false;
     this.gatheringDone = false;
+    // The limit is per ICE generation: werift's restarted transport drops the
+    // old generation's remote candidates (RFC 8445 9), and a board that is
+    // watched for months restarts again and again (each restart offer is
+    // rate-limited by the dispatcher, so this bounds nothing less).
+    this.remoteCandidates = 0;
     await this.gathering;
     this.audio?.update(plan.audio);
     await pc.setRemoteDescription({ type: "offer", sdp: plan.sdp });
@@ -385,7 +390,7 @@ export class ViewerSession extends EventEmitter<ViewerSessionEvents> {
    * Adds a viewer candidate without waiting: werift resolves an mDNS
    * `.local` candidate for up to 10 s, and nothing may wait on that. Only
    * candidates the device can pair with are added (remote-candidates.ts),
-   * at most 32 per session.
+   * at most 32 per session and ICE generation (restartIce).
    */
   addRemoteCandidate(candidate: IceCandidate | null): RemoteCandidateResult {
     if (this.isClosed()) return "refused";

@@ -151,6 +151,8 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
   private readonly heldCandidates: (IceCandidate | null)[] = [];
   private released = false;
   private offer: { type: "offer"; sdp: string } | undefined;
+  /** The last offer handed to the device (its o= line is the one the device knows). */
+  private lastSignaled: string | undefined;
   /** setLocalDescription: werift gathers inside it, and the answer may only follow it. */
   private gathering: Promise<void> | undefined;
   private mediaSsrc: number | undefined;
@@ -275,7 +277,11 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
    */
   async restartIce(): Promise<string> {
     await this.gathering;
-    const first = this.pc.localDescription?.sdp ?? "";
+    // The last offer as the device got it: werift's own local description
+    // keeps werift's new sess-id, and a second restart built on that one
+    // looked like a new peer connection to the device (a replaced session
+    // this peer connection could not answer: no video until a new session).
+    const first = this.lastSignaled ?? this.pc.localDescription?.sdp ?? "";
     this.pc.restartIce();
     const offer = await this.pc.createOffer();
     this.gathering = this.pc.setLocalDescription(offer).then(() => undefined);
@@ -297,7 +303,8 @@ export class HeadlessViewer extends EventEmitter<HeadlessViewerEvents> {
 
   /** An SDP as it goes to the device: with its addresses hidden when asked (mdnsCandidates). */
   private signaled(sdp: string): string {
-    return this.mdns ? this.mdns.hideInSdp(sdp) : sdp;
+    this.lastSignaled = this.mdns ? this.mdns.hideInSdp(sdp) : sdp;
+    return this.lastSignaled;
   }
 
   /**
