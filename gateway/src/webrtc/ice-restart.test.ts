@@ -86,14 +86,20 @@ describe("offerChange", () => {
   });
 });
 
+/** A session manager with viewer v1's session s1 playing. */
+async function watching(): Promise<{ m: SessionManager; c: Connected }> {
+  source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
+  const m = new SessionManager({ streams: { main: source }, ice: LOOPBACK });
+  manager = m;
+  const c = await connectViewer(m, "v1", "s1");
+  viewers.push(c);
+  await nextFrame(c.viewer);
+  return { m, c };
+}
+
 describe("ICE restart on a live session", () => {
   it("answers a restart offer on the same peer connection and media keeps flowing", async () => {
-    source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
-    const m = new SessionManager({ streams: { main: source }, ice: LOOPBACK });
-    manager = m;
-    const c = await connectViewer(m, "v1", "s1");
-    viewers.push(c);
-    await nextFrame(c.viewer);
+    const { m, c } = await watching();
     const before = c.viewer.stats.frames;
     const offer = await c.viewer.restartIce();
     const answer = await m.offer({
@@ -114,12 +120,7 @@ describe("ICE restart on a live session", () => {
   });
 
   it("takes the viewer's candidates after each of many restarts (the limit is per ICE generation)", async () => {
-    source = new ClipSource(clip, { width: 640, height: 360, fps: 30 });
-    const m = new SessionManager({ streams: { main: source }, ice: LOOPBACK });
-    manager = m;
-    const c = await connectViewer(m, "v1", "s1");
-    viewers.push(c);
-    await nextFrame(c.viewer);
+    const { m, c } = await watching();
     let port = 40000;
     for (let restart = 0; restart < 3; restart++) {
       const answer = await m.offer({
