@@ -9,12 +9,9 @@ import { AudioPlayback } from "../audio-playback.js";
 import type { AudioCaptureOptions, AudioPacket, AudioPlaybackOptions } from "../audio-types.js";
 import { readOggOpus, writeOggOpus } from "./ogg-opus.js";
 import { resources } from "./scenarios.js";
+import { realtimeUs } from "./realtime.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function realtimeUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
-}
 
 function describeError(err: unknown): string {
   if (err instanceof Error) {

@@ -1,14 +1,11 @@
 /** The `make bench` scenario: stream a while, summarise latency, encode time and CPU. */
 import { CameraPipeline } from "../camera-pipeline.js";
 import type { PipelineOptions } from "../types.js";
+import { realtimeUs } from "./realtime.js";
 
 export interface BenchArgs {
   options: PipelineOptions;
   seconds: number;
-}
-
-function realtimeUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -4,7 +4,7 @@ import { accessUnitProblems, isIdr } from "./annexb.js";
 import { decodeLuma } from "./decode.js";
 // Tests may use the gateway's isomorphic stamp reader; the addon itself never imports gateway code.
 import { readStamp } from "../../../gateway/src/media/frame-stamp.js";
-import type { FrameRecord } from "./scenarios.js";
+import type { FrameRecord } from "./frame-record.js";
 
 export interface StreamCheck {
   problems: string[];

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { CameraPipeline } from "../index.js";
 import type { EncodedFrame, LayerOptions, PipelineOptions } from "../types.js";
-import type { FrameRecord } from "./scenarios.js";
+import { recordFrame, type FrameRecord } from "./frame-record.js";
 
 export interface LayerArgs {
   options: PipelineOptions;
@@ -40,17 +40,6 @@ export interface LayerErrorArgs {
   layer: LayerOptions;
 }
 
-function record(f: EncodedFrame): FrameRecord {
-  return {
-    size: f.data.length,
-    keyframe: f.keyframe,
-    captureTimeUs: f.captureTimeUs,
-    arrivalUs: Math.round((performance.timeOrigin + performance.now()) * 1000),
-    width: f.width,
-    height: f.height,
-  };
-}
-
 async function layer(args: LayerArgs): Promise<LayerResult> {
   const p = CameraPipeline.open(args.options);
   const main: FrameRecord[] = [];
@@ -79,10 +68,10 @@ async function layer(args: LayerArgs): Promise<LayerResult> {
         return;
       }
       if (f.layer === 1) {
-        low.push(record(f));
+        low.push(recordFrame(f));
         data[1].push(f.data);
       } else {
-        main.push(record(f));
+        main.push(recordFrame(f));
         data[0].push(f.data);
         if (encoder === "") encoder = p.startLayer(args.layer);
         return;

@@ -10,15 +10,8 @@ import { bench } from "./bench-scenario.js";
 import { layerScenarios } from "./layer-scenarios.js";
 import { sizeStepScenarios } from "./size-step-scenarios.js";
 import { snapshotScenarios } from "./snapshot-scenarios.js";
-
-export interface FrameRecord {
-  size: number;
-  keyframe: boolean;
-  captureTimeUs: number;
-  arrivalUs: number;
-  width: number;
-  height: number;
-}
+import { recordFrame, type FrameRecord } from "./frame-record.js";
+import { realtimeUs } from "./realtime.js";
 
 export interface StreamArgs {
   options: PipelineOptions;
@@ -68,11 +61,6 @@ export function resources(): ResourceCount {
   };
 }
 
-function realtimeUs(): number {
-  // performance.timeOrigin + now() is CLOCK_REALTIME with sub-ms resolution.
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -110,14 +98,7 @@ async function stream(args: StreamArgs): Promise<StreamResult> {
     }, 20_000);
     p.on("error", (e) => errors.push(describe(e)));
     p.on("frame", (f: EncodedFrame) => {
-      frames.push({
-        size: f.data.length,
-        keyframe: f.keyframe,
-        captureTimeUs: f.captureTimeUs,
-        arrivalUs: realtimeUs(),
-        width: f.width,
-        height: f.height,
-      });
+      frames.push(recordFrame(f));
       data.push(f.data);
       const i = frames.length;
       for (const b of args.bitrate ?? []) if (b.at === i) p.setBitrate(b.kbps);

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { CameraPipeline } from "../index.js";
 import type { EncodedFrame, PipelineOptions } from "../types.js";
-import type { FrameRecord } from "./scenarios.js";
+import { recordFrame, type FrameRecord } from "./frame-record.js";
 
 export interface SizeStepArgs {
   options: PipelineOptions;
@@ -31,17 +31,6 @@ export interface SizeStepResult {
   errors: string[];
 }
 
-function record(f: EncodedFrame): FrameRecord {
-  return {
-    size: f.data.length,
-    keyframe: f.keyframe,
-    captureTimeUs: f.captureTimeUs,
-    arrivalUs: Math.round((performance.timeOrigin + performance.now()) * 1000),
-    width: f.width,
-    height: f.height,
-  };
-}
-
 async function sizeStep(args: SizeStepArgs): Promise<SizeStepResult> {
   const p = CameraPipeline.open(args.options);
   const runs: SizeStepResult["runs"] = [];
@@ -67,7 +56,7 @@ async function sizeStep(args: SizeStepArgs): Promise<SizeStepResult> {
         runs.push({ width: f.width, height: f.height, frames: [] });
         data.push([]);
       }
-      runs[runs.length - 1]?.frames.push(record(f));
+      runs[runs.length - 1]?.frames.push(recordFrame(f));
       data[data.length - 1]?.push(f.data);
       if (runs.length === 1 && sinceStep === 0) zeroCopyBefore = p.zeroCopy;
       if (++sinceStep < args.framesPerSize) return;

@@ -1,6 +1,7 @@
 /** Snapshot scenarios for the virtual board (run by board.ts in a child process). */
 import { CameraPipeline } from "../index.js";
 import type { PipelineOptions, SnapshotOptions } from "../types.js";
+import { realtimeUs } from "./realtime.js";
 
 export interface SnapshotArgs {
   options: PipelineOptions;
@@ -26,10 +27,6 @@ export interface SnapshotResult {
   /** A snapshot asked for just before the pipeline closed. */
   duringClose: ShotResult;
   afterClose: ShotResult;
-}
-
-function realtimeUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 async function shot(p: CameraPipeline, o: SnapshotOptions): Promise<ShotResult> {
