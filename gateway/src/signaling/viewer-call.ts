@@ -96,6 +96,14 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Candidates sent before the offer went out wait here, so the device sees the offer first. */
   #queue: DeviceInbound[] | undefined = [];
   #ended = false;
+  /** The offer awaiting its answer, to send again if it may have gone nowhere. */
+  #offer: { sdp: string; stream: string };
+  /**
+   * The offer may have reached no device: it was away (offline, or this
+   * client lost the broker) while the answer was awaited. MQTT keeps no
+   * message for a device that is not connected (its session is clean).
+   */
+  #offerMayBeLost = false;
 
   constructor(
     deviceId: string,
@@ -109,6 +117,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.session = session;
     this.#transport = transport;
     this.#answerTimeoutMs = answerTimeoutMs;
+    this.#offer = offer;
     this.iceServers = new Promise((resolve) => {
       this.#settleIceServers = resolve;
     });
@@ -135,11 +144,39 @@ export class Call extends TypedEmitter<CallEvents> {
   renegotiate(sdp: string, stream = DEFAULT_STREAM): Promise<string> {
     if (this.#ended) return Promise.reject(this.#error("ended", "the call has ended"));
     this.#pending?.reject(this.#error("ended", "replaced by a new offer"));
+    this.#offer = { sdp, stream };
+    this.#offerMayBeLost = false;
     const answer = this.#expectAnswer();
     // Fresh credentials for the next time (a restart uses what it has).
     this.#send(iceServersRequest());
     this.#send(offerMessage(this.session, sdp, stream));
     return answer;
+  }
+
+  /**
+   * The device was offline, or this client lost the broker, while the
+   * answer is awaited: the offer may have reached nobody (ViewerClient).
+   */
+  offerMayBeLost(): void {
+    if (this.#pending && !this.#ended) this.#offerMayBeLost = true;
+  }
+
+  /**
+   * The device announced itself online anew (a new status). An offer that
+   * may have gone nowhere goes again, and the answer gets its whole time
+   * from now: a viewer that started while the broker restarted would
+   * otherwise time out seconds after the device came back (`make soak`).
+   */
+  deviceAnnounced(): void {
+    const pending = this.#pending;
+    if (!pending || this.#ended || !this.#offerMayBeLost) return;
+    this.#offerMayBeLost = false;
+    // Not out yet (#start waits for the tx/ subscription): it goes now, once.
+    if (this.#queue) return;
+    clearTimeout(pending.timer);
+    pending.timer = this.#answerTimer();
+    this.#send(iceServersRequest());
+    this.#send(offerMessage(this.session, this.#offer.sdp, this.#offer.stream));
   }
 
   /** Says bye to the device and ends the call; safe to call twice. */
@@ -232,16 +269,21 @@ export class Call extends TypedEmitter<CallEvents> {
 
   #expectAnswer(): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending = undefined;
-        const error = this.#error("timeout", `no answer within ${this.#answerTimeoutMs} ms`);
-        reject(error);
-        // Tell the device, in case its answer is merely late: it frees the session.
-        this.#send(byeMessage(this.session));
-        this.#end("timeout", error);
-      }, this.#answerTimeoutMs);
-      this.#pending = { resolve, reject, timer };
+      this.#pending = { resolve, reject, timer: this.#answerTimer() };
     });
+  }
+
+  #answerTimer(): ReturnType<typeof setTimeout> {
+    return setTimeout(() => {
+      const pending = this.#pending;
+      if (!pending) return;
+      this.#pending = undefined;
+      const error = this.#error("timeout", `no answer within ${this.#answerTimeoutMs} ms`);
+      pending.reject(error);
+      // Tell the device, in case its answer is merely late: it frees the session.
+      this.#send(byeMessage(this.session));
+      this.#end("timeout", error);
+    }, this.#answerTimeoutMs);
   }
 
   #end(cause: CallEndCause, error: CallError): void {

@@ -154,6 +154,21 @@ describe("ViewerClient calls", () => {
     expect(call.ended).toBe(true);
   });
 
+  it("sends the offer again when its device comes back, if it was away while the answer was awaited", async () => {
+    const client = await viewer(undefined, 5000);
+    await waitFor(() => client.devices.get("porch")?.online === true);
+    host.close();
+    await device.close();
+    await waitFor(() => client.devices.get("porch")?.online === false);
+    // Published while the device is away: MQTT keeps it for nobody.
+    const call = client.call("porch", { sdp: GOOD_OFFER });
+    await new Promise((r) => setTimeout(r, 300));
+    host = new FixedAnswerHost(2);
+    device = await new MqttDevice({ url: `mqtt://127.0.0.1:${broker.port}`, host }).start();
+    expect(await call.answer).toBe(FIXED_ANSWER);
+    expect(host.offerCalls).toBe(1);
+  });
+
   it("ends the call with the device's bye reason", async () => {
     const client = await viewer();
     const call = client.call("porch", { sdp: GOOD_OFFER });

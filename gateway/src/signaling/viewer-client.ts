@@ -131,6 +131,7 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
     });
     this.#client.on("offline", () => {
       this.#setState("offline");
+      for (const call of this.#calls.values()) call.offerMayBeLost();
     });
     this.#client.on("reconnect", () => {
       this.#setState("connecting");
@@ -220,6 +221,9 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
       this.#answerTimeoutMs,
     );
     this.#calls.set(key, call);
+    // Known offline: the offer may go nowhere; it goes again when the device
+    // announces itself (#onStatus).
+    if (this.#devices.get(deviceId)?.online === false) call.offerMayBeLost();
     return call;
   }
 
@@ -378,6 +382,14 @@ export class ViewerClient extends TypedEmitter<ViewerClientEvents> {
         : { ...(previous ?? { deviceId, streams: [] }), online: false };
       this.#devices.set(deviceId, device);
       this.emit("device", device);
+      // A device's status is new when it (re)connects (docs/signaling.md
+      // "Status"); a retained one the broker sends again has the same ts.
+      const announced = status.online && (previous?.online !== true || previous.ts !== status.ts);
+      for (const call of this.#calls.values()) {
+        if (call.deviceId !== deviceId) continue;
+        if (!status.online) call.offerMayBeLost();
+        else if (announced) call.deviceAnnounced();
+      }
     }
   }
 
