@@ -23,6 +23,9 @@ async function run(
   return { ...result, out };
 }
 
+/** The virtual camera at 640x480, the size every step is taken from. */
+const CAMERA = { device: "/dev/video0", width: 640, height: 480, fps: 30, bitrateKbps: 1000 };
+
 const sizes = [
   { width: 480, height: 368 },
   { width: 320, height: 240 },
@@ -76,7 +79,7 @@ function expectRuns(r: SizeStepResult & { out: string }): void {
 describe("Size steps on a running pipeline, on the virtual board", () => {
   it("with x264: each new size comes at once with an IDR, the camera streaming on", async () => {
     const r = await run("pi5", {
-      options: { device: "/dev/video0", width: 640, height: 480, fps: 30, bitrateKbps: 1000 },
+      options: CAMERA,
       sizes,
       framesPerSize: 12,
     });
@@ -86,7 +89,7 @@ describe("Size steps on a running pipeline, on the virtual board", () => {
 
   it("with the M2M encoder restreamed at each size, and zero copy again at the camera's size", async () => {
     const r = await run("pi4", {
-      options: { device: "/dev/video0", width: 640, height: 480, fps: 30, bitrateKbps: 1000 },
+      options: CAMERA,
       sizes,
       framesPerSize: 12,
     });
@@ -97,7 +100,7 @@ describe("Size steps on a running pipeline, on the virtual board", () => {
   });
 
   it("refuses an odd size, one larger than the camera's, and a camera that gives H.264", async () => {
-    const options = { device: "/dev/video0", width: 640, height: 480, fps: 30, bitrateKbps: 1000 };
+    const options = CAMERA;
     const cases: [Profile, SizeStepErrorArgs][] = [
       ["pi5", { options, size: { width: 321, height: 240 } }],
       ["pi5", { options, size: { width: 1280, height: 720 } }],
